@@ -1,0 +1,175 @@
+"""``memoria link``: deduplicate and link lists of people.
+
+    memoria link fiscalia.csv colectivo.csv prensa.csv --out clusters.csv \\
+        --review pairs.csv --capture-histories histories.csv
+
+Each input is a CSV in the standard schema (see docs/linkage.md); its file
+stem names the source. Splink is imported inside the handler so that
+``memoria --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from pathlib import Path
+
+from memoria.cli.common import CommandError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``link`` subcommand."""
+    parser = subparsers.add_parser(
+        "link",
+        help="link and deduplicate person records across lists (Splink)",
+        description=(
+            "Deduplicate and link person records across CSV lists in the standard "
+            "schema. Writes one row per record with its cluster (one cluster per person)."
+        ),
+    )
+    parser.add_argument(
+        "sources",
+        nargs="+",
+        type=Path,
+        metavar="LIST.csv",
+        help="input lists; the file stem names the source",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="clusters.csv",
+        help="write source, record_id, cluster_id here",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=_probability,
+        default=None,
+        metavar="P",
+        help="match probability needed to link two records (default 0.9)",
+    )
+    parser.add_argument(
+        "--review",
+        type=Path,
+        metavar="pairs.csv",
+        help="write the pairs in the review band, with explanations",
+    )
+    parser.add_argument(
+        "--review-band",
+        type=_band,
+        default=None,
+        metavar="LOW,HIGH",
+        help="probabilities sent to review (default 0.5,0.98)",
+    )
+    parser.add_argument(
+        "--capture-histories",
+        type=Path,
+        metavar="histories.csv",
+        help="write one row per cluster with a 0/1 column per source",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="where Splink runs (default duckdb)",
+    )
+    parser.add_argument("--seed", type=int, default=42, help="seed for u sampling (default 42)")
+    parser.add_argument(
+        "--json", action="store_true", help="print the summary as one JSON object on stdout"
+    )
+    parser.set_defaults(handler=run)
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1 (exclusive)")
+    return value
+
+
+def _band(text: str) -> tuple[float, float]:
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError("write LOW,HIGH, e.g. 0.5,0.98")
+    low, high = (float(p) for p in parts)
+    if not 0 <= low <= high <= 1:
+        raise argparse.ArgumentTypeError("need 0 <= LOW <= HIGH <= 1")
+    return low, high
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    for path in args.sources:
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+    stems = [p.stem for p in args.sources]
+    if len(set(stems)) != len(stems):
+        raise CommandError(f"two inputs have the same file name {sorted(stems)}; rename one")
+    for output in (args.out, args.review, args.capture_histories):
+        if output is not None and not output.parent.exists():
+            raise CommandError(f"{output.parent}: no such directory")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the linkage and write the requested files."""
+    _check_paths(args)
+    from rich.console import Console
+
+    from memoria.linkage import DEFAULT_REVIEW_BAND, DEFAULT_THRESHOLD, InputError, link_records
+
+    console = Console(stderr=True)
+    threshold = args.threshold or DEFAULT_THRESHOLD
+    band = args.review_band or DEFAULT_REVIEW_BAND
+    try:
+        # Libraries print notes on stdout; keep stdout for the --json summary.
+        with contextlib.redirect_stdout(sys.stderr), console.status("linking…") as status:
+            result = link_records(
+                {p.stem: p for p in args.sources},
+                threshold=threshold,
+                review_band=band,
+                backend=args.backend,
+                seed=args.seed,
+                progress=lambda message: status.update(message),
+            )
+    except InputError as error:
+        raise CommandError(str(error)) from error
+    except ImportError as error:  # pyspark missing for --backend spark
+        raise CommandError(f"{args.backend} backend unavailable: {error}") from error
+    _write(result, args)
+    _report(result.summary, args, console)
+    return 0
+
+
+def _write(result, args: argparse.Namespace) -> None:
+    result.clusters.to_csv(args.out, index=False)
+    if args.review is not None:
+        result.review.to_csv(args.review, index=False)
+    if args.capture_histories is not None:
+        result.capture_histories.to_csv(args.capture_histories, index=False)
+
+
+def _report(summary: dict, args: argparse.Namespace, console) -> None:
+    outputs = {"clusters": str(args.out)}
+    if args.review is not None:
+        outputs["review"] = str(args.review)
+    if args.capture_histories is not None:
+        outputs["capture_histories"] = str(args.capture_histories)
+    if args.json:
+        print(json.dumps({**summary, "outputs": outputs}, ensure_ascii=False))
+        return
+    candidates = f"{summary['candidate_pairs']:,}"
+    if summary.get("candidate_pairs_estimated"):
+        candidates = f"about {candidates}"
+    console.print(
+        f"[bold]{summary['records']:,}[/] records from {len(summary['sources'])} sources; "
+        f"{candidates} candidate pairs; {summary['linked_pairs']:,} linked; "
+        f"[bold]{summary['clusters']:,}[/] clusters; {summary['review_pairs']:,} pairs to review; "
+        f"{summary['seconds']} s"
+    )
+    for name, path in outputs.items():
+        console.print(f"  {name}: {path}")
+    sys.stderr.flush()

@@ -1,0 +1,141 @@
+"""Turn standard-schema records into the columns the linkage model compares.
+
+All the Spanish-specific work (splitting, nicknames, phonetic keys, birth year
+from age) happens here, in Python, once per distinct value. The SQL that
+Splink runs then only compares plain strings, integers and arrays, so the
+same model runs unchanged on DuckDB and on Spark.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+
+from memoria.linkage.dates import parse_date
+from memoria.names import canonical_given_tokens, core_tokens, is_initial, parse_name, phonetic_word
+
+FEATURE_COLUMNS = (
+    "unique_id",
+    "source",
+    "record_id",
+    "given",
+    "given_first",
+    "given_first_ph",
+    "given_initial",
+    "given_letters",
+    "given_tokens",
+    "pat",
+    "mat",
+    "pat_ph",
+    "mat_ph",
+    "sur_lo",
+    "sur_hi",
+    "sex",
+    "birth_day",
+    "birth_year",
+    "birth_from_age",
+    "event_day",
+    "event_year",
+    "state",
+    "municipality",
+    "curp",
+)
+
+
+@lru_cache(maxsize=200_000)
+def _given_features(given: str) -> tuple[str | None, str | None, str | None, list[str]]:
+    """(first canonical name, its phonetic key, initial, all canonical names)."""
+    names = canonical_given_tokens(given)
+    full_names = [n for n in names if not is_initial(n)]
+    first = names[0] if names else None
+    first_ph = phonetic_word(first) if first and not is_initial(first) else None
+    initial = first[0] if first else None
+    return first, first_ph, initial, full_names
+
+
+@lru_cache(maxsize=200_000)
+def _surname_features(surname: str) -> tuple[str | None, str | None]:
+    """(surname without particles, its phonetic key)."""
+    core = core_tokens(surname)
+    if not core:
+        return None, None
+    return " ".join(core), " ".join(phonetic_word(t) for t in core)
+
+
+@lru_cache(maxsize=100_000)
+def _date_features(iso: str) -> tuple[int, int | None]:
+    """(year, day number if the date is complete)."""
+    date = parse_date(iso)
+    return date.year, date.day_number() if date.day else None
+
+
+@lru_cache(maxsize=100_000)
+def _event_day(iso: str) -> int:
+    return parse_date(iso).day_number()
+
+
+def _names(records: pd.DataFrame) -> pd.DataFrame:
+    keys = records[["given_names", "paternal_surname", "maternal_surname", "full_name"]]
+    parsed = [parse_name(*row) for row in keys.itertuples(index=False, name=None)]
+    out = pd.DataFrame(index=records.index)
+    out["given"] = [p.given_names or None for p in parsed]
+    given = [_given_features(p.given_names) for p in parsed]
+    out["given_first"] = [g[0] for g in given]
+    out["given_first_ph"] = [g[1] for g in given]
+    out["given_initial"] = [g[2] for g in given]
+    # Sorted letters: "jsoe" and "jose" agree, catching transposed keys that
+    # a plain edit distance of 2 would confuse with other short names.
+    out["given_letters"] = ["".join(sorted(g[0])) if g[0] else None for g in given]
+    out["given_tokens"] = [list(g[3]) for g in given]
+    pat = [_surname_features(p.paternal_surname) for p in parsed]
+    mat = [_surname_features(p.maternal_surname) for p in parsed]
+    out["pat"] = [s[0] for s in pat]
+    out["pat_ph"] = [s[1] for s in pat]
+    out["mat"] = [s[0] for s in mat]
+    out["mat_ph"] = [s[1] for s in mat]
+    # Sorted surname keys: a block on (sur_lo, sur_hi) meets swapped surnames.
+    both = [(p[1], m[1]) if p[1] and m[1] else (None, None) for p, m in zip(pat, mat, strict=True)]
+    out["sur_lo"] = [min(b) if b[0] else None for b in both]
+    out["sur_hi"] = [max(b) if b[0] else None for b in both]
+    return out
+
+
+def _dates(records: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(index=records.index)
+    birth = [_date_features(d) if d else (None, None) for d in records["birth_date"]]
+    event_days = [_event_day(d) if d else None for d in records["event_date"]]
+    event_years = [int(d[:4]) if d else None for d in records["event_date"]]
+    # Birth date or age, never both as independent evidence: a missing birth
+    # year is estimated from age at the event (off by one about half the time),
+    # and the comparison allows for that.
+    birth_year, from_age = [], []
+    for (year, _), age, event_year in zip(birth, records["age"], event_years, strict=True):
+        if year is None and age is not None and event_year is not None:
+            year = event_year - int(age)
+            from_age.append(True)
+        else:
+            from_age.append(False)
+        birth_year.append(year)
+    out["birth_day"] = pd.array([b[1] for b in birth], dtype="Int64")
+    out["birth_year"] = pd.array(birth_year, dtype="Int64")
+    out["birth_from_age"] = from_age
+    out["event_day"] = pd.array(event_days, dtype="Int64")
+    out["event_year"] = pd.array(event_years, dtype="Int64")
+    return out
+
+
+def build_features(records: pd.DataFrame) -> pd.DataFrame:
+    """Comparison columns for records in the standard schema (see ``schema``).
+
+    ``records`` is the concatenation of :func:`memoria.linkage.schema.read_source`
+    results; ``unique_id`` is ``source:record_id``.
+    """
+    records = records.reset_index(drop=True)
+    out = pd.concat([_names(records), _dates(records)], axis=1)
+    out.insert(0, "unique_id", records["source"] + ":" + records["record_id"])
+    out.insert(1, "source", records["source"])
+    out.insert(2, "record_id", records["record_id"])
+    for column in ("sex", "state", "municipality", "curp"):
+        out[column] = records[column]
+    return out[list(FEATURE_COLUMNS)]

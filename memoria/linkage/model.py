@@ -1,0 +1,263 @@
+"""The linkage model for Mexican person records: comparisons, blocking and the
+training plan.
+
+Each comparison is a ladder of levels from the strongest agreement to plain
+disagreement. The levels reflect how Mexican lists differ for the same person:
+surnames swapped or the maternal one missing, nicknames and compound given
+names, age instead of birth date, an event date shifted by a few days, a
+municipality replaced by the state.
+
+The SQL uses only what DuckDB and Spark share (``levenshtein``, ``abs``,
+arrays via Splink's dialect-aware level), so one model runs on both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator
+
+DIALECT = "duckdb"
+
+
+def _level(sql: str, label: str, **options: Any) -> cll.CustomLevel:
+    level = cll.CustomLevel(sql, label_for_charts=label, base_dialect_str=DIALECT)
+    if "tf_adjustment_column" in options:
+        # Our levels are not single-column exact matches, so the term-frequency
+        # adjustment is relative to this level's own u probability.
+        options.setdefault("disable_tf_exact_match_detection", True)
+    return level.configure(**options) if options else level
+
+
+def _null(sql: str) -> cll.CustomLevel:
+    return _level(sql, "no data", is_null_level=True)
+
+
+def surname_comparison() -> cl.CustomComparison:
+    """Both surnames, swapped, a missing maternal surname, typos, one shared."""
+    return cl.CustomComparison(
+        output_column_name="surnames",
+        comparison_levels=[
+            _null("(pat_l IS NULL AND mat_l IS NULL) OR (pat_r IS NULL AND mat_r IS NULL)"),
+            _level(
+                "pat_l = pat_r AND mat_l = mat_r",
+                "both surnames agree",
+                tf_adjustment_column="pat",
+                tf_adjustment_weight=0.5,
+            ),
+            _level("pat_ph_l = pat_ph_r AND mat_ph_l = mat_ph_r", "both surnames sound alike"),
+            _level("pat_ph_l = mat_ph_r AND mat_ph_l = pat_ph_r", "surnames swapped"),
+            _level(
+                "(pat_ph_l = pat_ph_r OR levenshtein(pat_l, pat_r) <= 1)"
+                " AND (mat_l IS NULL OR mat_r IS NULL)",
+                "paternal agrees, maternal missing",
+                tf_adjustment_column="pat",
+            ),
+            _level(
+                "levenshtein(pat_l, pat_r) <= 2 AND levenshtein(mat_l, mat_r) <= 2",
+                "both surnames with typos",
+            ),
+            _level("pat_ph_l = pat_ph_r OR mat_ph_l = mat_ph_r", "one surname agrees"),
+            _level(
+                "pat_ph_l = mat_ph_r OR mat_ph_l = pat_ph_r OR "
+                "(mat_l IS NULL AND levenshtein(pat_l, mat_r) <= 1) OR "
+                "(mat_r IS NULL AND levenshtein(mat_l, pat_r) <= 1)",
+                "a surname in the other position",
+            ),
+            cll.ElseLevel().configure(label_for_charts="surnames differ"),
+        ],
+    )
+
+
+def given_name_comparison() -> cl.CustomComparison:
+    """Full given names, the first name with nicknames resolved, any shared
+    name of a compound, sound-alikes, typos and initials."""
+    shared = cll.ArrayIntersectLevel("given_tokens", min_intersection=1).configure(
+        label_for_charts="shares a given name"
+    )
+    return cl.CustomComparison(
+        output_column_name="given_name",
+        comparison_levels=[
+            _null("given_first_l IS NULL OR given_first_r IS NULL"),
+            _level("given_l = given_r", "given names agree", tf_adjustment_column="given"),
+            _level(
+                "given_first_l = given_first_r",
+                "first name agrees (nicknames resolved)",
+                tf_adjustment_column="given_first",
+            ),
+            shared,
+            _level("given_first_ph_l = given_first_ph_r", "first names sound alike"),
+            _level(
+                "given_letters_l = given_letters_r"
+                " OR levenshtein(given_first_l, given_first_r) <= 1"
+                " OR (levenshtein(given_first_l, given_first_r) <= 2"
+                " AND length(given_first_l) >= 6)",
+                "first names with a typo",
+            ),
+            _level(
+                "given_initial_l = given_initial_r AND "
+                "(length(given_first_l) = 1 OR length(given_first_r) = 1)",
+                "initial agrees",
+            ),
+            cll.ElseLevel().configure(label_for_charts="given names differ"),
+        ],
+    )
+
+
+def birth_comparison() -> cl.CustomComparison:
+    """Birth date, or birth year estimated from age: one piece of evidence."""
+    return cl.CustomComparison(
+        output_column_name="birth",
+        comparison_levels=[
+            _null("birth_year_l IS NULL OR birth_year_r IS NULL"),
+            _level("birth_day_l = birth_day_r", "same birth date"),
+            _level(
+                "birth_day_l IS NOT NULL AND birth_day_r IS NOT NULL"
+                " AND birth_year_l = birth_year_r",
+                "same birth year, different day",
+            ),
+            _level(
+                "(birth_from_age_l OR birth_from_age_r) AND abs(birth_year_l - birth_year_r) <= 1",
+                "age agrees",
+            ),
+            _level("abs(birth_year_l - birth_year_r) <= 2", "birth years within 2"),
+            cll.ElseLevel().configure(label_for_charts="birth differs"),
+        ],
+    )
+
+
+def event_comparison() -> cl.CustomComparison:
+    """Event date windows: press and collectives shift dates by days or weeks."""
+    diff = "abs(event_day_l - event_day_r)"
+    return cl.CustomComparison(
+        output_column_name="event_date",
+        comparison_levels=[
+            _null("event_day_l IS NULL OR event_day_r IS NULL"),
+            _level(f"{diff} <= 3", "event within 3 days"),
+            _level(f"{diff} <= 45", "event within 45 days"),
+            _level(f"{diff} <= 400", "event within about a year"),
+            cll.ElseLevel().configure(label_for_charts="events far apart"),
+        ],
+    )
+
+
+def place_comparison() -> cl.CustomComparison:
+    """Municipality, else state."""
+    return cl.CustomComparison(
+        output_column_name="place",
+        comparison_levels=[
+            _null("state_l IS NULL OR state_r IS NULL"),
+            _level("municipality_l = municipality_r", "same municipality"),
+            _level("state_l = state_r", "same state"),
+            cll.ElseLevel().configure(label_for_charts="different state"),
+        ],
+    )
+
+
+def exact_comparison(column: str, label: str) -> cl.CustomComparison:
+    """Null / equal / different, for sex and CURP."""
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_levels=[
+            _null(f"{column}_l IS NULL OR {column}_r IS NULL"),
+            _level(f"{column}_l = {column}_r", f"same {label}"),
+            cll.ElseLevel().configure(label_for_charts=f"different {label}"),
+        ],
+    )
+
+
+# Candidate pairs: a pair is scored if any rule holds. Each rule targets one
+# way real lists disagree, so that no single error hides a true match, and
+# each asks for three agreeing keys: with Mexican surname frequencies a rule
+# on two keys ("José" + "Hernández") makes blocks of thousands of records in a
+# national list and hundreds of millions of pairs.
+PREDICTION_BLOCKING_RULES = (
+    # full name sounds alike: dates and places may differ
+    "l.pat_ph = r.pat_ph AND l.mat_ph = r.mat_ph AND l.given_first_ph = r.given_first_ph",
+    # surnames swapped
+    "l.sur_lo = r.sur_lo AND l.sur_hi = r.sur_hi AND l.given_first_ph = r.given_first_ph",
+    # the given name is a nickname of the second name (María Guadalupe / Lupita)
+    "l.sur_lo = r.sur_lo AND l.sur_hi = r.sur_hi AND l.event_year = r.event_year",
+    "l.pat_ph = r.pat_ph AND l.mat_ph = r.mat_ph AND l.birth_year = r.birth_year",
+    # maternal surname missing or wrong
+    "l.pat_ph = r.pat_ph AND l.given_first_ph = r.given_first_ph AND l.event_year = r.event_year",
+    "l.pat_ph = r.pat_ph AND l.given_first_ph = r.given_first_ph AND l.birth_year = r.birth_year",
+    "l.pat_ph = r.pat_ph AND l.given_first_ph = r.given_first_ph AND l.state = r.state",
+    # paternal surname misspelled
+    "l.mat_ph = r.mat_ph AND l.given_first_ph = r.given_first_ph AND l.event_year = r.event_year",
+    # the only surname given is the other list's maternal one
+    "l.pat_ph = r.mat_ph AND l.given_first_ph = r.given_first_ph AND l.event_year = r.event_year"
+    " AND l.mat_ph IS NULL",
+    "l.mat_ph = r.pat_ph AND l.given_first_ph = r.given_first_ph AND l.event_year = r.event_year"
+    " AND r.mat_ph IS NULL",
+    # given name unrecognizable (unknown nickname, typo): surname + same day
+    "l.pat_ph = r.pat_ph AND l.event_day = r.event_day",
+    # both surnames garbled
+    "l.given_first_ph = r.given_first_ph AND l.event_day = r.event_day",
+    "l.given_first_ph = r.given_first_ph AND l.birth_day = r.birth_day",
+    "l.given_first_ph = r.given_first_ph AND l.birth_year = r.birth_year AND l.state = r.state",
+    "l.curp = r.curp",
+)
+
+# EM sessions. Each blocks on person-level identifiers so that EM estimates
+# every comparison at least once, and none admits households: relatives share
+# both surnames, a municipality and often the day they were taken, so a
+# session blocked on surnames (+ place or date) makes EM learn "same family"
+# instead of "same person". Siblings differ in given name and birth date.
+TRAINING_BLOCKING_RULES = (
+    # Same full birth date: trains names, event, place and sex.
+    "l.birth_day = r.birth_day",
+    # Same first name and both surnames: trains birth, event, place and sex.
+    "l.given_first = r.given_first AND l.pat_ph = r.pat_ph AND l.mat_ph = r.mat_ph",
+    # Same event day and birth year: trains names, place and sex on lists
+    # without full birth dates too. The first session sees only records with a
+    # full birth date, so it under-rates the name differences typical of the
+    # lists that give ages (nicknames, a missing maternal surname). Siblings
+    # taken together differ in birth year.
+    "l.event_day = r.event_day AND l.birth_year = r.birth_year",
+)
+# Used instead of the first rule when too few records have a full birth date.
+FALLBACK_TRAINING_RULE = "l.given_first = r.given_first AND l.birth_year = r.birth_year"
+
+# Pairs that are surely the same person, to estimate how many matches exist.
+DETERMINISTIC_RULES = (
+    "l.given = r.given AND l.pat = r.pat AND l.mat = r.mat AND l.birth_year = r.birth_year",
+    "l.curp = r.curp",
+)
+# Recall of those rules: low, because in real lists exact agreement on full
+# given names, both surnames and birth year is the exception (accents,
+# nicknames, missing maternal surnames, age instead of birth date).
+DETERMINISTIC_RECALL = 0.4
+
+
+def build_settings(with_curp: bool = True) -> SettingsCreator:
+    """Splink settings of Memoria's model (deduplicate and link in one pass).
+
+    All sources are stacked in one table with a ``source`` column, so a
+    single ``dedupe_only`` model finds duplicates inside each source and links
+    across any number of sources at once.
+    """
+    comparisons = [
+        surname_comparison(),
+        given_name_comparison(),
+        birth_comparison(),
+        event_comparison(),
+        place_comparison(),
+        exact_comparison("sex", "sex"),
+    ]
+    if with_curp:
+        comparisons.append(exact_comparison("curp", "CURP"))
+    rules = [r for r in PREDICTION_BLOCKING_RULES if with_curp or "curp" not in r]
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=rules,
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=["source", "record_id"],
+        max_iterations=25,
+        em_convergence=0.0001,
+    )

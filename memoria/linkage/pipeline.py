@@ -1,0 +1,374 @@
+"""The linkage pipeline: read, train, score, cluster, explain.
+
+Internal: use :func:`memoria.linkage.link_records`.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from memoria.linkage import model
+from memoria.linkage.backends import Backend, make_backend
+from memoria.linkage.explain import explain_pairs, level_labels
+from memoria.linkage.features import build_features
+from memoria.linkage.schema import InputError, read_source
+
+Progress = Callable[[str], None]
+SourceInput = pd.DataFrame | str | Path
+
+DEFAULT_THRESHOLD = 0.9
+DEFAULT_REVIEW_BAND = (0.5, 0.98)
+# Below this many records with a complete birth date, EM cannot learn name
+# agreement from birth-date blocks and uses the fallback rule.
+MIN_FULL_BIRTH_DATES = 200
+EXACT_COUNT_LIMIT = 200_000
+# Pairs scoring below this (with the first estimate of the prior) are
+# dropped before the prior is re-estimated; together they carry a negligible
+# share of the expected number of matches.
+PRIOR_FLOOR_PROBABILITY = 0.001
+
+
+@dataclass
+class LinkageResult:
+    """What a linkage run produces.
+
+    ``clusters``: one row per record (source, record_id, cluster_id).
+    ``review``: pairs whose match probability falls in the review band, with
+    an explanation of each score, for a human to confirm or reject.
+    ``pairs``: every scored pair at or above the lower end of the review band.
+    ``capture_histories``: one row per cluster, a 0/1 column per source.
+    """
+
+    clusters: pd.DataFrame
+    pairs: pd.DataFrame
+    review: pd.DataFrame
+    capture_histories: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
+
+
+def _as_sources(
+    sources: Mapping[str, SourceInput] | Sequence[SourceInput],
+) -> tuple[list[str], list[pd.DataFrame]]:
+    """Read every source; returns their names (in input order) and records."""
+    if isinstance(sources, Mapping):
+        items = [(str(name), data) for name, data in sources.items()]
+    else:
+        items = [
+            (f"source{i + 1}" if isinstance(data, pd.DataFrame) else Path(data).stem, data)
+            for i, data in enumerate(sources)
+        ]
+    names = [name for name, _ in items]
+    if len(set(names)) != len(names):
+        raise InputError(f"two sources share a name: {sorted(names)}; rename one")
+    return names, [read_source(data, name) for name, data in items]
+
+
+def _train(
+    linker: Any, seed: int, max_pairs_u: float, full_birth_dates: int, say: Progress
+) -> list[str]:
+    """Train the model; returns notes about sessions that had to be shortened."""
+    say("estimating how many records match")
+    linker.training.estimate_probability_two_random_records_match(
+        list(model.DETERMINISTIC_RULES), recall=model.DETERMINISTIC_RECALL
+    )
+    say("estimating u probabilities from random pairs")
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=seed)
+    rules = list(model.TRAINING_BLOCKING_RULES)
+    if full_birth_dates < MIN_FULL_BIRTH_DATES:
+        rules[0] = model.FALLBACK_TRAINING_RULE
+    notes = []
+    for rule in rules:
+        say(f"EM training on pairs blocked by {rule}")
+        note = _em_session(linker, rule)
+        if note:
+            notes.append(note)
+    return notes
+
+
+def _em_session(linker: Any, rule: str) -> str | None:
+    """One EM session, retried with fewer iterations if an m probability
+    underflows (Splink 5 refuses values below 1e-300, which EM reaches on small
+    lists when a level is only ever seen in non-matches)."""
+
+    def session() -> None:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, estimate_without_term_frequencies=True, max_pairs=5e6
+        )
+
+    # A failed session leaves the linker's model without the comparisons it
+    # was not training; keep a copy to restore.
+    model_before = copy.deepcopy(linker._settings_obj.core_model_settings)
+    try:
+        session()
+        return None
+    except ValueError as error:
+        if "below the minimum allowed" not in str(error):
+            raise
+        linker._settings_obj.core_model_settings = copy.deepcopy(model_before)
+    saved = linker._settings_obj.training_settings
+    linker._settings_obj.training_settings = dataclasses.replace(saved, max_iterations=5)
+    try:
+        session()
+        return f"EM on '{rule}' stopped after 5 iterations (probability underflow)"
+    except ValueError:
+        linker._settings_obj.core_model_settings = model_before
+        return (
+            f"EM on '{rule}' skipped (probability underflow); its parameters keep other estimates"
+        )
+    finally:
+        linker._settings_obj.training_settings = saved
+
+
+def _logit2(probability: float) -> float:
+    return math.log2(probability / (1 - probability))
+
+
+def estimate_prior(
+    match_weights: np.ndarray, prior: float, records: int, max_iterations: int = 200
+) -> float:
+    """The probability that two random records match, re-estimated from the
+    scored candidate pairs (expectation-maximisation on the prior alone).
+
+    ``match_weights`` are Splink's weights of the candidate pairs, which
+    include the prior term ``log2(prior / (1 - prior))``; subtracting it
+    leaves each pair's Bayes factor, which does not depend on the prior. The
+    expected number of true pairs under a prior ``λ`` is the sum of the
+    pairs' match probabilities; dividing it by the number of possible pairs
+    ``records * (records - 1) / 2`` gives the next ``λ``, until the two
+    agree. Pairs that no blocking rule produces, or that score below the
+    floor, count as non-matches (blocking misses few true pairs).
+
+    The first estimate (deterministic rules with an assumed recall) depends
+    on a guessed constant; this one is consistent with the model's own
+    scores: the probabilities it returns add up to the number of matches it
+    implies.
+    """
+    possible = records * (records - 1) / 2
+    if possible <= 0 or len(match_weights) == 0 or not 0 < prior < 1:
+        return prior
+    log_bayes_factor = np.asarray(match_weights, dtype=float) - _logit2(prior)
+    current = prior
+    for _ in range(max_iterations):
+        odds = np.exp2(np.clip(log_bayes_factor + _logit2(current), -1000, 1000))
+        expected = float((odds / (1 + odds)).sum())
+        following = min(max(expected / possible, 1e-15), 0.5)
+        if abs(following - current) <= 1e-6 * current:
+            return following
+        current = following
+    return current
+
+
+def rescore(scored: pd.DataFrame, prior_before: float, prior: float) -> pd.DataFrame:
+    """Match weights and probabilities of ``scored`` with a new prior (the
+    Bayes factors are unchanged)."""
+    if prior == prior_before:
+        return scored
+    scored = scored.copy()
+    scored["match_weight"] = scored["match_weight"] + (_logit2(prior) - _logit2(prior_before))
+    odds = np.exp2(scored["match_weight"].clip(-1000, 1000))
+    scored["match_probability"] = odds / (1 + odds)
+    return scored
+
+
+def vetoed(pairs: pd.DataFrame) -> pd.Series:
+    """Pairs never linked automatically, whatever their score.
+
+    Splink adds the evidence of each comparison as if independent. Relatives
+    break that: siblings share both surnames, the municipality and often the
+    day they were taken, and those agreements outweigh different given names.
+    So a pair whose given names are both known and plainly differ (lowest
+    level), or whose birth years are more than two years apart, is held back
+    for human review instead of being linked.
+    """
+    given_differ = pairs["gamma_given_name"] == 0
+    birth_differ = pairs["gamma_birth"] == 0
+    return given_differ | birth_differ
+
+
+def connected_clusters(records: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Clusters = connected components of the linked pairs, numbered 1..n.
+
+    ``records`` has unique_id, source, record_id; ``pairs`` has unique_id_l,
+    unique_id_r and a boolean ``linked``. Numbering follows the records'
+    order (source, record_id) so that output is stable between runs.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    records = records.sort_values(["source", "record_id"], kind="stable").reset_index(drop=True)
+    index = pd.Series(range(len(records)), index=records["unique_id"].to_numpy())
+    linked = pairs[pairs["linked"]]
+    left = index.reindex(linked["unique_id_l"].to_numpy()).to_numpy()
+    right = index.reindex(linked["unique_id_r"].to_numpy()).to_numpy()
+    n = len(records)
+    graph = coo_matrix(([1] * len(left), (left, right)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    # Relabel by first appearance so cluster 1 holds the first record.
+    first_seen = pd.Series(labels).drop_duplicates()
+    renumber = pd.Series(range(1, len(first_seen) + 1), index=first_seen.to_numpy())
+    out = records[["source", "record_id"]].copy()
+    out["cluster_id"] = renumber.reindex(labels).to_numpy().astype("int64")
+    return out
+
+
+def capture_histories(clusters: pd.DataFrame, sources: Sequence[str]) -> pd.DataFrame:
+    """One row per cluster: ``cluster_id`` and a 0/1 column per source.
+
+    This is the input format of ``memoria estimate``.
+    """
+    table = pd.crosstab(clusters["cluster_id"], clusters["source"]).clip(upper=1)
+    table = table.reindex(columns=list(sources), fill_value=0).astype("int64")
+    return table.reset_index().rename_axis(columns=None)
+
+
+def _count_candidates(linker: Any, records: int) -> tuple[int, bool]:
+    """Number of pairs the blocking rules compare, and whether it is estimated.
+
+    Exact counting repeats every blocking join; above
+    ``EXACT_COUNT_LIMIT`` records the count is estimated from a 10% sample
+    of records on each side instead.
+    """
+    exact = records <= EXACT_COUNT_LIMIT
+    counts = linker.blocking_analysis.count_comparisons_from_blocking_rules(
+        record_sample_proportion=1.0 if exact else 0.1
+    )
+    return (int(counts[-1]["cumulative_comparison_count"]) if counts else 0), not exact
+
+
+@dataclass(frozen=True)
+class _Options:
+    threshold: float
+    band: tuple[float, float]
+    seed: int
+    max_pairs_u: float
+    count_candidates: bool
+
+
+def link_records(
+    sources: Mapping[str, SourceInput] | Sequence[SourceInput],
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    review_band: tuple[float, float] = DEFAULT_REVIEW_BAND,
+    backend: str | Backend = "duckdb",
+    seed: int = 42,
+    max_pairs_u: float = 2e6,
+    count_candidates: bool = True,
+    progress: Progress | None = None,
+) -> LinkageResult:
+    """Deduplicate and link person records across any number of sources.
+
+    ``sources`` maps a source name to a DataFrame or CSV path in the standard
+    schema (see :mod:`memoria.linkage.schema`), or is a list of CSV paths
+    named by their stems. Records whose pairwise match probability reaches
+    ``threshold`` are joined into clusters (connected components); pairs with
+    probability in ``review_band`` are returned for human review.
+    ``backend`` is ``"duckdb"``, ``"spark"`` or a backend object (see
+    :mod:`memoria.linkage.backends`); ``count_candidates`` adds the exact
+    number of compared pairs to the summary at the cost of one more pass.
+
+    Raises :class:`memoria.linkage.InputError` when a source cannot be read.
+    """
+    if not 0 < threshold < 1:
+        raise ValueError("threshold must be between 0 and 1")
+    low, high = review_band
+    if not 0 <= low <= high <= 1:
+        raise ValueError("review_band must be (low, high) with 0 <= low <= high <= 1")
+    options = _Options(threshold, (low, high), seed, max_pairs_u, count_candidates)
+    say = progress or (lambda _message: None)
+    started = time.monotonic()
+    say("reading sources")
+    names, frames = _as_sources(sources)
+    records = pd.concat(frames, ignore_index=True)
+    say(f"preparing {len(records):,} records")
+    features = build_features(records)
+    del frames, records  # a million records: free the raw copies before Splink runs
+    engine = make_backend(backend) if isinstance(backend, str) else backend
+    try:
+        result = _link(engine, features, names, options, say)
+    finally:
+        if isinstance(backend, str):
+            engine.close()
+    result.summary["seconds"] = round(time.monotonic() - started, 1)
+    return result
+
+
+def _link(
+    engine: Backend, features: pd.DataFrame, names: list[str], options: _Options, say: Progress
+) -> LinkageResult:
+    """Train, score and cluster on one backend."""
+    from splink import Linker
+
+    settings = model.build_settings(with_curp=bool(features["curp"].notna().any()))
+    table = engine.database_api().register(features)
+    # Splink warns about levels unseen in small samples; the summary says what matters.
+    linker = Linker(table, settings, log_level=logging.ERROR)
+    full_birth_dates = int(features["birth_day"].notna().sum())
+    notes = _train(linker, options.seed, options.max_pairs_u, full_birth_dates, say)
+    candidates, estimated = None, False
+    if options.count_candidates:
+        say("counting candidate pairs")
+        candidates, estimated = _count_candidates(linker, len(features))
+    say("scoring candidate pairs")
+    lowest = min(options.band[0], options.threshold)
+    # Score down to a low floor: the pairs below the review band still count
+    # when the prior is re-estimated from the candidate pairs.
+    floor = min(lowest, PRIOR_FLOOR_PROBABILITY)
+    predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
+    scored = engine.to_pandas(predictions)
+    say("estimating how many records match from the scored pairs")
+    prior_before = linker._settings_obj._probability_two_random_records_match
+    prior = estimate_prior(scored["match_weight"].to_numpy(), prior_before, len(features))
+    scored = rescore(scored, prior_before, prior)
+    scored = scored[scored["match_probability"] >= lowest].reset_index(drop=True)
+    linker._settings_obj._probability_two_random_records_match = prior
+    say("clustering")
+    scored["linked"] = (scored["match_probability"] >= options.threshold) & ~vetoed(scored)
+    clusters = connected_clusters(features[["unique_id", "source", "record_id"]], scored)
+    pairs = _pairs_frame(scored, clusters)
+    low, high = options.band
+    in_band = pairs["match_probability"].between(low, high, inclusive="left")
+    held_back = pairs["match_probability"].ge(options.threshold) & ~pairs["linked"]
+    review = explain_pairs(pairs[in_band | held_back], level_labels(linker))
+    summary = {
+        "records": len(features),
+        "sources": {n: int((features["source"] == n).sum()) for n in names},
+        "candidate_pairs": candidates,
+        "candidate_pairs_estimated": estimated,
+        "scored_pairs_kept": len(pairs),
+        "linked_pairs": int(pairs["linked"].sum()),
+        "held_back_pairs": int(held_back.sum()),
+        "review_pairs": len(review),
+        "clusters": int(clusters["cluster_id"].nunique()),
+        "prior_match_probability": prior,
+        "prior_match_probability_initial": prior_before,
+        "threshold": options.threshold,
+        "review_band": [low, high],
+        "backend": engine.name,
+        "training_notes": notes,
+    }
+    histories = capture_histories(clusters, names)
+    trained = linker.misc.save_model_to_json()
+    return LinkageResult(clusters, pairs, review, histories, summary, trained)
+
+
+def _pairs_frame(predictions: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
+    """Scored pairs with each side's source, record_id and cluster."""
+    lookup = clusters.set_index(clusters["source"] + ":" + clusters["record_id"])["cluster_id"]
+    frame = predictions.copy()
+    frame["cluster_id_l"] = frame["unique_id_l"].map(lookup)
+    frame["cluster_id_r"] = frame["unique_id_r"].map(lookup)
+    return frame.sort_values("match_probability", ascending=False, kind="stable").reset_index(
+        drop=True
+    )

@@ -1,0 +1,89 @@
+import argparse
+import json
+
+import pandas as pd
+import pytest
+
+from memoria.cli import link
+from memoria.cli.common import CommandError
+from memoria.linkage.synthetic import generate_lists
+
+
+def run_link(argv):
+    """Parse and run ``memoria link`` the way ``memoria.cli.main`` does."""
+    parser = argparse.ArgumentParser(prog="memoria")
+    link.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["link", *argv])
+    return args.handler(args)
+
+
+@pytest.fixture(scope="module")
+def lists_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lists")
+    lists = generate_lists(600, seed=21)
+    for name, frame in lists.sources.items():
+        frame.drop(columns="person_id").to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+def inputs(folder):
+    return [str(folder / f"{n}.csv") for n in ("fiscalia", "colectivo", "prensa", "registro")]
+
+
+def test_it_writes_clusters_review_and_capture_histories(lists_dir, tmp_path, capsys):
+    out, review, histories = tmp_path / "clusters.csv", tmp_path / "pairs.csv", tmp_path / "h.csv"
+    code = run_link(
+        [
+            *inputs(lists_dir),
+            "--out",
+            str(out),
+            "--review",
+            str(review),
+            "--capture-histories",
+            str(histories),
+            "--json",
+        ]
+    )
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    clusters = pd.read_csv(out, dtype=str)
+    assert list(clusters.columns) == ["source", "record_id", "cluster_id"]
+    assert set(clusters["source"]) == {"fiscalia", "colectivo", "prensa", "registro"}
+    assert summary["records"] == len(clusters)
+    assert summary["clusters"] == clusters["cluster_id"].nunique()
+    table = pd.read_csv(histories)
+    assert list(table.columns) == ["cluster_id", "fiscalia", "colectivo", "prensa", "registro"]
+    assert len(table) == summary["clusters"]
+    pairs = pd.read_csv(review)
+    assert {"match_probability", "explanation", "evidence"} <= set(pairs.columns)
+
+
+def test_it_prints_a_human_summary_on_stderr(lists_dir, tmp_path, capsys):
+    run_link([*inputs(lists_dir)[:2], "--out", str(tmp_path / "c.csv"), "--threshold", "0.95"])
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "clusters" in captured.err and "candidate pairs" in captured.err
+
+
+def test_it_fails_cleanly_on_a_missing_file(tmp_path):
+    with pytest.raises(CommandError, match="no such file"):
+        run_link([str(tmp_path / "nope.csv"), "--out", str(tmp_path / "c.csv")])
+
+
+def test_it_fails_cleanly_on_unreadable_values(tmp_path):
+    bad = tmp_path / "colectivo.csv"
+    bad.write_text("record_id,full_name,age\n1,Ana López,treinta\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=r"colectivo row 1, age='treinta'"):
+        run_link([str(bad), "--out", str(tmp_path / "c.csv")])
+
+
+def test_it_refuses_two_inputs_with_the_same_stem(lists_dir, tmp_path):
+    other = tmp_path / "fiscalia.csv"
+    other.write_text("record_id,full_name\n1,Ana\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="same file name"):
+        run_link([str(lists_dir / "fiscalia.csv"), str(other), "--out", str(tmp_path / "c.csv")])
+
+
+def test_it_rejects_a_threshold_outside_zero_and_one(lists_dir, tmp_path):
+    with pytest.raises(SystemExit):
+        run_link([*inputs(lists_dir), "--out", str(tmp_path / "c.csv"), "--threshold", "1.2"])

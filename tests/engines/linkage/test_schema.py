@@ -1,0 +1,125 @@
+import pandas as pd
+import pytest
+
+from memoria.linkage import COLUMNS, InputError, read_source
+from memoria.linkage.dates import parse_date
+
+
+def frame(**columns):
+    return pd.DataFrame(columns)
+
+
+def test_it_reads_a_list_in_the_standard_schema(tmp_path):
+    path = tmp_path / "fiscalia.csv"
+    path.write_text(
+        "record_id,given_names,paternal_surname,maternal_surname,sex,birth_date,age,"
+        "event_date,state,municipality,curp\n"
+        "F1,JOSE LUIS,HERNANDEZ,GARCIA,H,1990-05-01,,2014-09-26,12,12035,\n",
+        encoding="utf-8",
+    )
+    records = read_source(path)
+    assert list(records.columns) == ["source", *COLUMNS]
+    row = records.iloc[0]
+    assert row["source"] == "fiscalia"
+    assert row["sex"] == "male"
+    assert row["municipality"] == "12035"
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["Mujer", "Hombre"], ["female", "male"]),
+        (["F", "M"], ["female", "male"]),
+        (["M", "H"], ["female", "male"]),
+        (["femenino", "masculino"], ["female", "male"]),
+        (["", "se desconoce"], [None, None]),
+    ],
+)
+def test_it_accepts_spanish_spellings_of_sex(values, expected):
+    records = read_source(
+        frame(record_id=["1", "2"], full_name=["Ana López", "Juan Pérez"], sex=values)
+    )
+    assert list(records["sex"]) == expected
+
+
+def test_it_refuses_an_ambiguous_m():
+    with pytest.raises(InputError, match="ambiguous"):
+        read_source(frame(record_id=["1"], full_name=["Ana López"], sex=["M"]), "lista")
+
+
+def test_it_accepts_partial_and_spanish_dates():
+    records = read_source(
+        frame(
+            record_id=["1", "2", "3", "4"],
+            full_name=["A B", "C D", "E F", "G H"],
+            event_date=["2014-09", "26/09/2014", "26 de septiembre de 2014", "2014"],
+        )
+    )
+    assert list(records["event_date"]) == ["2014-09", "2014-09-26", "2014-09-26", "2014"]
+
+
+def test_it_pads_inegi_codes_that_spreadsheets_turned_into_numbers():
+    records = read_source(
+        frame(record_id=["1"], full_name=["Ana López"], state=["9"], municipality=["9015.0"])
+    )
+    assert records.loc[0, "state"] == "09"
+    assert records.loc[0, "municipality"] == "09015"
+
+
+def test_it_lists_every_bad_value_with_its_row():
+    bad = frame(
+        record_id=["1", "2", "2", ""],
+        full_name=["Ana López", "Juan", "Luis", "Eva"],
+        birth_date=["1990-02-30", "ayer", "", ""],
+        age=["34", "treinta", "", "200"],
+    )
+    with pytest.raises(InputError) as caught:
+        read_source(bad, "colectivo")
+    problems = {(p.row, p.column) for p in caught.value.problems}
+    assert problems == {
+        (1, "birth_date"),
+        (2, "birth_date"),
+        (2, "age"),
+        (4, "age"),
+        (3, "record_id"),
+        (4, "record_id"),
+    }
+    assert "colectivo row 2, birth_date='ayer'" in str(caught.value)
+
+
+def test_it_requires_record_id_and_a_name_column():
+    with pytest.raises(InputError, match="record_id"):
+        read_source(frame(full_name=["Ana"]), "x")
+    with pytest.raises(InputError, match="no name column"):
+        read_source(frame(record_id=["1"], sex=["F"]), "x")
+
+
+def test_it_rejects_a_row_without_name_or_curp():
+    with pytest.raises(InputError, match="no name and no CURP"):
+        read_source(frame(record_id=["1"], full_name=[""]), "x")
+
+
+def test_it_rejects_a_malformed_curp():
+    with pytest.raises(InputError, match="not a CURP"):
+        read_source(frame(record_id=["1"], full_name=["Ana"], curp=["ABC"]), "x")
+
+
+def test_it_reads_latin1_and_semicolons(tmp_path):
+    path = tmp_path / "prensa.csv"
+    path.write_bytes("record_id;full_name\nP1;José Núñez\n".encode("latin-1"))
+    assert read_source(path).loc[0, "full_name"] == "José Núñez"
+
+
+def test_it_reports_a_missing_file(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        read_source(tmp_path / "nope.csv")
+
+
+def test_it_refuses_two_digit_years():
+    with pytest.raises(ValueError, match="not a date"):
+        parse_date("26/09/14")
+
+
+def test_it_places_partial_dates_mid_period():
+    assert parse_date("2014-09").day_number() == parse_date("2014-09-15").day_number()
+    assert parse_date("2014").day_number() == parse_date("2014-07-01").day_number()
