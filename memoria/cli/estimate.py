@@ -1,0 +1,350 @@
+"""``memoria estimate``: how many victims did no list record?
+
+    memoria estimate histories.csv --method all --criterion stepwise --json
+
+The input is a capture-history CSV: one 0/1 column per list and a ``count``
+column, or one row per individual (or per linked cluster, as written by
+``memoria link --capture-histories``; its ``cluster_id`` column is ignored).
+See docs/estimation.md. numpy, statsmodels and numba are imported inside the
+handler so that ``memoria --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from memoria.cli.common import CommandError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``estimate`` subcommand."""
+    parser = subparsers.add_parser(
+        "estimate",
+        help="estimate how many victims no list recorded (multiple systems estimation)",
+        description=(
+            "Multiple systems estimation from a capture-history table: log-linear models "
+            "(with model selection) and the Bayesian latent-class model LCMCR."
+        ),
+    )
+    parser.add_argument(
+        "table", type=Path, metavar="TABLE.csv", help="0/1 column per list, optional count column"
+    )
+    parser.add_argument(
+        "--method",
+        choices=("loglinear", "lcmcr", "all"),
+        default="loglinear",
+        help="which estimator(s) to run (default loglinear)",
+    )
+    parser.add_argument(
+        "--criterion",
+        choices=("bic", "aic", "stepwise"),
+        default="stepwise",
+        help="log-linear model selection (default stepwise, any number of "
+        "lists; bic/aic search all models, at most 5 lists)",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=_probability,
+        default=0.02,
+        metavar="P",
+        help="stepwise: add a term while its p-value is below P (default 0.02)",
+    )
+    parser.add_argument(
+        "--strata",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="estimate per value of this column and add up (repeatable)",
+    )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="a column that is neither a list nor a count (repeatable)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="random seed for LCMCR and the bootstrap (default: random, reported)",
+    )
+    parser.add_argument("--chains", type=_positive, default=4, help="LCMCR chains (default 4)")
+    parser.add_argument(
+        "--classes", type=_positive, default=10, help="LCMCR latent classes K (default 10)"
+    )
+    parser.add_argument(
+        "--iterations",
+        type=_positive,
+        default=10_000,
+        help="LCMCR iterations kept per chain, after burn-in (default 10000)",
+    )
+    parser.add_argument(
+        "--burn-in",
+        type=_non_negative,
+        default=10_000,
+        help="LCMCR iterations discarded per chain (default 10000)",
+    )
+    parser.add_argument(
+        "--thin", type=_positive, default=10, help="keep every N-th LCMCR iteration (default 10)"
+    )
+    parser.add_argument(
+        "--max-unobserved-ratio",
+        type=float,
+        default=None,
+        metavar="R",
+        help="LCMCR: truncate the unobserved count at R × observed (R's "
+        "sampler uses 20); default no cap",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        type=_non_negative,
+        default=0,
+        metavar="N",
+        help="log-linear: N bootstrap replicates with model re-selection (BCa)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE.png",
+        help="draw the estimates, the posterior and the observed count",
+    )
+    parser.set_defaults(handler=run)
+
+
+def _positive(text: str) -> int:
+    value = _integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = _integer(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1 (exclusive)")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+    import warnings
+
+    from memoria import mse
+    from memoria.mse.estimate import strip_arrays
+
+    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", mse.MseWarning)
+            tables = mse.read_capture_table(
+                args.table, strata=args.strata, ignore=tuple(args.ignore)
+            )
+        options = _options(args, seed)
+    except (mse.CaptureTableError, ValueError) as error:
+        raise CommandError(str(error)) from error
+    try:
+        with _Progress(enabled=_long_run(options) and sys.stderr.isatty()) as progress:
+            report = mse.estimate_population(tables, options, progress, keep_draws=True)
+    except (mse.CaptureTableError, mse.ModelNotEstimable, ValueError) as error:
+        raise CommandError(str(error)) from error
+    report["warnings"] = [str(w.message) for w in caught] + report["warnings"]
+    report["seed"] = seed
+    if args.plot:
+        _plot(report, args.plot)
+    clean = strip_arrays(report)
+    if args.json:
+        print(json.dumps(_finite(clean), ensure_ascii=False))
+    else:
+        _print_table(clean)
+    return 0
+
+
+def _options(args: argparse.Namespace, seed: int):
+    from memoria.mse import EstimateOptions, LcmcrSettings
+
+    methods = ("loglinear", "lcmcr") if args.method == "all" else (args.method,)
+    if args.max_unobserved_ratio is not None and args.max_unobserved_ratio <= 0:
+        raise ValueError("--max-unobserved-ratio must be positive")
+    lcmcr = LcmcrSettings(
+        classes=args.classes,
+        chains=args.chains,
+        burn_in=args.burn_in,
+        iterations=args.iterations,
+        thin=args.thin,
+        max_unobserved_ratio=args.max_unobserved_ratio,
+        seed=seed,
+    )
+    return EstimateOptions(
+        methods=methods,
+        criterion=args.criterion,
+        threshold=args.threshold,
+        bootstrap=args.bootstrap,
+        seed=seed,
+        lcmcr=lcmcr,
+    )
+
+
+def _long_run(options) -> bool:
+    return "lcmcr" in options.methods or options.bootstrap > 0
+
+
+class _Progress:
+    """A rich progress bar on stderr (stdout stays clean for --json), one row per task."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.bar.__enter__()
+        return self
+
+    def __call__(self, task: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if task not in self.tasks:
+            self.tasks[task] = self.bar.add_task(task, total=total)
+        self.bar.update(self.tasks[task], completed=done)
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            self.bar.__exit__(*exc)
+
+
+def _finite(value):
+    """JSON has no NaN or infinity: write them as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalars
+        return _finite(value.item())
+    return value
+
+
+def _print_table(report: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"Observed individuals: {report['observed']:,} on {len(report['lists'])} lists "
+        f"({', '.join(report['lists'])})"
+    )
+    table = Table("method", "estimate", "95% interval", "model / diagnostics", "interval method")
+    for label, part in [(None, report), *report.get("strata", {}).items()]:
+        prefix = f"[{label}] " if label else ""
+        for method in ("loglinear", "lcmcr"):
+            if method in part:
+                table.add_row(prefix + method, *_row(method, part[method]))
+    console.print(table)
+    for message in report["warnings"]:
+        console.print(f"[bold red]warning:[/] {message}", highlight=False)
+    console.print(f"seed: {report['seed']}")
+
+
+def _row(method: str, result: dict) -> list[str]:
+    low, high = result["interval"]
+    interval = f"[{low:,.0f}, {high:,.0f}]"
+    if method == "loglinear":
+        model = result["model"]
+        detail = (
+            model
+            if isinstance(model, str)
+            else ("main effects + " + ", ".join(model) if model else "main effects")
+        )
+        detail += f" ({result['criterion']})"
+    else:
+        diag = result.get("diagnostics", {})
+        detail = (
+            f"R-hat {diag['rhat']:.3f}, ESS {diag['ess_bulk']:.0f}"
+            if diag.get("rhat") is not None
+            else "posterior (summed strata)"
+        )
+    return [f"{result['estimate']:,.0f}", interval, detail, result["interval_method"]]
+
+
+def _plot(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(8, 4.5))
+    if "lcmcr" in report:
+        draws = report["lcmcr"]["_draws"].ravel()
+        axis.hist(
+            draws, bins=60, density=True, alpha=0.5, color="tab:blue", label="LCMCR posterior of N"
+        )
+        axis.axvline(report["lcmcr"]["estimate"], color="tab:blue", label="LCMCR median")
+    if "loglinear" in report:
+        result = report["loglinear"]
+        replicates = result.get("_replicates")
+        if replicates is not None:
+            axis.hist(
+                replicates[~_isnan(replicates)],
+                bins=60,
+                density=True,
+                alpha=0.4,
+                color="tab:orange",
+                label="bootstrap replicates",
+            )
+        axis.axvline(result["estimate"], color="tab:orange", label="log-linear estimate")
+        axis.axvspan(
+            *result["interval"], color="tab:orange", alpha=0.12, label="log-linear 95% interval"
+        )
+    axis.axvline(report["observed"], color="black", linestyle="--", label="observed")
+    axis.set_xlabel("population size N")
+    axis.set_yticks([])
+    axis.legend(fontsize="small")
+    axis.set_title("Multiple systems estimation")
+    figure.tight_layout()
+    try:
+        figure.savefig(path, dpi=120)
+    except OSError as error:
+        raise CommandError(f"cannot write {path}: {error}") from error
+    finally:
+        plt.close(figure)
+
+
+def _isnan(values):
+    import numpy as np
+
+    return np.isnan(values)

@@ -1,0 +1,279 @@
+"""One call that runs the chosen methods and returns a plain, JSON-ready report.
+
+This is what ``memoria estimate`` runs, and what any other client (a web page,
+a scheduled job) should call; a notebook can use the lower-level functions.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from memoria.mse.bootstrap import bootstrap_interval
+from memoria.mse.diagnostics import convergence_warnings, ess_bulk, ess_tail, rhat
+from memoria.mse.lcmcr import WARM_UP, LcmcrResult, LcmcrSettings, sample_lcmcr
+from memoria.mse.loglinear import fit_loglinear
+from memoria.mse.selection import STEPWISE_THRESHOLD, select_model
+from memoria.mse.tables import CaptureTable, MseWarning
+
+METHODS = ("loglinear", "lcmcr")
+#: How many of the best-ranked models the report lists.
+TOP_MODELS = 5
+
+
+@dataclass(frozen=True)
+class EstimateOptions:
+    """What to run. ``bootstrap`` is the number of replicates (0 = none)."""
+
+    methods: tuple[str, ...] = ("loglinear",)
+    criterion: str = "stepwise"
+    threshold: float = STEPWISE_THRESHOLD
+    bootstrap: int = 0
+    level: float = 0.95
+    seed: int | None = None
+    lcmcr: LcmcrSettings = LcmcrSettings()
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def estimate_population(
+    tables: dict[str | None, CaptureTable],
+    options: EstimateOptions | None = None,
+    progress: Progress | None = None,
+    *,
+    keep_draws: bool = False,
+) -> dict:
+    """Estimate N with each method, per stratum and combined.
+
+    ``tables`` maps stratum labels to tables (the single key ``None`` when the
+    data are not stratified). ``progress(task, done, total)`` is called on long
+    runs. Warnings raised along the way are collected into ``report["warnings"]``.
+    With ``keep_draws`` the LCMCR draws and bootstrap replicates stay in the
+    report as arrays under ``_draws`` and ``_replicates`` (for plotting).
+    """
+    options = options or EstimateOptions()
+    unknown = set(options.methods) - set(METHODS)
+    if unknown:
+        raise ValueError(f"unknown method(s): {', '.join(sorted(unknown))}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MseWarning)
+        parts = {
+            label: _estimate_stratum(
+                table, _stratum_options(options, index, len(tables)), progress, label
+            )  # fmt: skip
+            for index, (label, table) in enumerate(tables.items())
+        }
+    report = parts[None] if list(parts) == [None] else _combine(parts, options)
+    report["warnings"] = [str(w.message) for w in caught if issubclass(w.category, MseWarning)]
+    report["warnings"] += _collect_warnings(report)
+    return report if keep_draws else strip_arrays(report)
+
+
+def _stratum_options(options: EstimateOptions, index: int, count: int) -> EstimateOptions:
+    """Give each stratum its own random stream.
+
+    Strata are combined by adding their draws, which assumes they are
+    independent; the same seed in every stratum would correlate them.
+    """
+    if count == 1:
+        return options
+    base = options.seed if options.seed is not None else options.lcmcr.seed
+    if base is None:
+        return options
+    seed = int(np.random.SeedSequence([base, index]).generate_state(1)[0])
+    lcmcr = LcmcrSettings(**{**options.lcmcr.__dict__, "seed": seed})
+    return EstimateOptions(**{**options.__dict__, "seed": seed, "lcmcr": lcmcr})
+
+
+def _estimate_stratum(
+    table: CaptureTable, options: EstimateOptions, progress: Progress | None, label: str | None
+) -> dict:
+    part: dict = {
+        "observed": table.observed,
+        "lists": list(table.lists),
+        "list_totals": table.list_totals(),
+    }
+    if "loglinear" in options.methods:
+        part["loglinear"] = loglinear_report(table, options, progress, label)
+    if "lcmcr" in options.methods:
+        result = _run_lcmcr(table, options, progress, label)
+        part["lcmcr"] = lcmcr_report(result, options.level)
+        part["lcmcr"]["_draws"] = result.draws
+    return part
+
+
+def loglinear_report(
+    table: CaptureTable,
+    options: EstimateOptions,
+    progress: Progress | None = None,
+    label: str | None = None,
+) -> dict:
+    """Model selection, the chosen model's fit, and its intervals."""
+    selection = select_model(table, options.criterion, threshold=options.threshold)
+    model = fit_loglinear(table, selection.model.pairs, check=False)
+    profile = model.profile_interval(options.level)
+    report = {
+        "estimate": model.estimate,
+        "interval": list(profile),
+        "interval_method": "profile likelihood, conditional on the chosen model",
+        "intervals": {
+            "profile": list(profile),
+            "normal": list(model.normal_interval(options.level)),
+        },
+        "standard_error": model.standard_error,
+        "unobserved": model.unobserved,
+        "model": model.terms,
+        "criterion": options.criterion,
+        "aic": model.aic,
+        "bic": model.bic,
+        "deviance": model.deviance,
+        "residual_df": model.residual_df,
+    }
+    if selection.steps:
+        report["steps"] = selection.steps
+    if selection.ranking:
+        report["top_models"] = [
+            {"model": r.terms, "estimate": r.estimate, "aic": r.aic, "bic": r.bic}
+            for r in selection.ranking[:TOP_MODELS]
+        ]
+        report["models_without_estimate"] = selection.rejected
+    if options.bootstrap > 0:
+        task = _task("bootstrap", label)
+        result = bootstrap_interval(
+            table,
+            options.criterion,
+            replicates=options.bootstrap,
+            level=options.level,
+            seed=options.seed,
+            threshold=options.threshold,
+            progress=(lambda done: progress(task, done, options.bootstrap)) if progress else None,
+        )
+        report["interval"] = list(result.interval)
+        report["interval_method"] = "bootstrap BCa with model re-selection on each replicate"
+        report["intervals"]["bootstrap_bca"] = list(result.interval)
+        report["intervals"]["bootstrap_percentile"] = list(result.percentile_interval)
+        report["bootstrap"] = {
+            "replicates": options.bootstrap,
+            "failed": result.failed,
+            "acceleration": result.acceleration,
+            "bias_correction": result.bias_correction,
+            "seed": options.seed,
+        }
+        report["_replicates"] = result.replicates
+    return report
+
+
+def _run_lcmcr(
+    table: CaptureTable, options: EstimateOptions, progress: Progress | None, label: str | None
+) -> LcmcrResult:
+    settings = options.lcmcr
+    if settings.seed is None and options.seed is not None:
+        settings = LcmcrSettings(**{**settings.__dict__, "seed": options.seed})
+    total = settings.chains * (WARM_UP + settings.burn_in + settings.iterations)
+    task = _task("LCMCR", label)
+    callback = (lambda done: progress(task, done, total)) if progress else None
+    return sample_lcmcr(table, settings, callback)
+
+
+def lcmcr_report(result: LcmcrResult, level: float = 0.95) -> dict:
+    """Posterior summary of N with convergence diagnostics."""
+    draws = result.draws
+    report = {
+        "estimate": result.median,
+        "median": result.median,
+        "mean": result.mean,
+        "interval": list(result.interval(level)),
+        "interval_method": "equal-tailed posterior interval",
+        "diagnostics": _diagnostics(draws),
+        "settings": result.settings_dict(),
+        "cap_hits": result.cap_hits,
+    }
+    report["warnings"] = convergence_warnings(draws) if draws.shape[1] >= 4 else []
+    if result.cap_hits:
+        report["warnings"].append(
+            f"the cap on the unobserved count was reached {result.cap_hits} times: the "
+            "posterior is truncated by --max-unobserved-ratio, not by the data"
+        )
+    return report
+
+
+def _diagnostics(draws: np.ndarray) -> dict:
+    if draws.shape[1] < 4:
+        return {"rhat": None, "ess_bulk": None, "ess_tail": None}
+    return {
+        "rhat": rhat(draws),
+        "ess_bulk": ess_bulk(draws),
+        "ess_tail": ess_tail(draws),
+        "chain_medians": [float(np.median(c)) for c in draws],
+        "draws_per_chain": int(draws.shape[1]),
+    }
+
+
+def _combine(parts: dict, options: EstimateOptions) -> dict:
+    """Add up independent strata: estimates sum; intervals from summed draws or variances."""
+    first = next(iter(parts.values()))
+    report: dict = {
+        "observed": sum(p["observed"] for p in parts.values()),
+        "lists": first["lists"],
+        "strata": parts,
+    }
+    if "loglinear" in options.methods:
+        report["loglinear"] = _combine_loglinear([p["loglinear"] for p in parts.values()], options)
+    if "lcmcr" in options.methods:
+        draws = sum(p["lcmcr"]["_draws"] for p in parts.values())
+        summed = LcmcrResult(draws, report["observed"], options.lcmcr, -1, 0)
+        combined = lcmcr_report(summed, options.level)
+        combined.pop("settings")
+        combined["cap_hits"] = sum(p["lcmcr"]["cap_hits"] for p in parts.values())
+        combined["_draws"] = draws
+        report["lcmcr"] = combined
+    return report
+
+
+def _combine_loglinear(reports: list[dict], options: EstimateOptions) -> dict:
+    from scipy import stats
+
+    estimate = sum(r["estimate"] for r in reports)
+    if all("_replicates" in r for r in reports):
+        replicates = sum(r["_replicates"] for r in reports)
+        replicates = replicates[np.isfinite(replicates)]
+        tail = (1.0 - options.level) / 2.0
+        interval = [float(np.quantile(replicates, q)) for q in (tail, 1.0 - tail)]
+        method = "bootstrap percentile of summed per-stratum replicates"
+    else:
+        se = float(np.sqrt(sum(r["standard_error"] ** 2 for r in reports)))
+        z = stats.norm.ppf(0.5 + options.level / 2.0)
+        interval = [estimate - z * se, estimate + z * se]
+        method = "normal approximation from per-stratum standard errors"
+    return {
+        "estimate": estimate,
+        "interval": interval,
+        "interval_method": method,
+        "model": "per stratum",
+        "criterion": options.criterion,
+    }
+
+
+def strip_arrays(report: dict) -> dict:
+    """The report without the raw arrays (keys starting with ``_``), ready for JSON."""
+    return {
+        key: strip_arrays(value) if isinstance(value, dict) else value
+        for key, value in report.items()
+        if not str(key).startswith("_")
+    }
+
+
+def _collect_warnings(report: dict) -> list[str]:
+    messages = []
+    for label, part in [(None, report), *report.get("strata", {}).items()]:
+        for message in part.get("lcmcr", {}).get("warnings", []):
+            messages.append(f"LCMCR{f' (stratum {label})' if label else ''}: {message}")
+    return messages
+
+
+def _task(name: str, label: str | None) -> str:
+    return f"{name} ({label})" if label else name

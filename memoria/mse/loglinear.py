@@ -1,0 +1,249 @@
+"""Log-linear (Poisson GLM) models of a capture-history table.
+
+The expected count of each observable history is modelled as
+``log mu = intercept + main effects + chosen two-list interactions``; the
+all-zero history is then predicted by ``exp(intercept)`` and the population
+estimate is ``observed + exp(intercept)``.
+
+Two fitters share the same design: :func:`fit_loglinear` uses statsmodels (the
+reported fit, with its covariance), and a plain Newton–Raphson solver serves the
+thousands of fits that model search and the bootstrap need. Tests check that
+the two agree.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, stats
+from scipy.special import gammaln
+
+from memoria.mse.existence import Design, ModelCheck, Pair, build_design, check_design
+from memoria.mse.tables import CaptureTable
+
+
+class ModelNotEstimable(ValueError):
+    """The model has no finite or no identifiable estimate on these data."""
+
+
+@dataclass(frozen=True)
+class PoissonFit:
+    """Maximum-likelihood fit of a Poisson regression."""
+
+    coefficients: np.ndarray
+    covariance: np.ndarray
+    fitted: np.ndarray
+    loglik: float
+    converged: bool
+
+
+@dataclass(frozen=True)
+class LoglinearFit:
+    """A fitted log-linear model and the population estimate it implies."""
+
+    lists: tuple[str, ...]
+    pairs: tuple[Pair, ...]
+    design: Design
+    fit: PoissonFit
+    observed: int
+
+    @property
+    def unobserved(self) -> float:
+        """Estimated number of individuals on no list (the dark figure)."""
+        return float(np.exp(self.fit.coefficients[0]))
+
+    @property
+    def estimate(self) -> float:
+        return self.observed + self.unobserved
+
+    @property
+    def intercept_se(self) -> float:
+        return float(np.sqrt(self.fit.covariance[0, 0]))
+
+    @property
+    def standard_error(self) -> float:
+        """Standard error of N as Rcapture reports it.
+
+        The delta-method variance of exp(intercept) plus the Poisson variance of
+        the unobserved count itself (Rcapture's convention).
+        """
+        return float(np.sqrt(self.unobserved**2 * self.fit.covariance[0, 0] + self.unobserved))
+
+    @property
+    def terms(self) -> list[str]:
+        """Two-list terms in the model, e.g. ``["LA:NG", "NG:GP"]``."""
+        return pair_names(self.lists, self.pairs)
+
+    @property
+    def aic(self) -> float:
+        """AIC counting terms fixed by empty overlaps as parameters (as SparseMSE does)."""
+        return -2.0 * self.fit.loglik + 2.0 * self.design.n_parameters
+
+    @property
+    def bic(self) -> float:
+        """Rcapture's BIC: AIC + (log n − 2) × parameters, n = observed individuals."""
+        return self.aic + (np.log(self.observed) - 2.0) * self.design.n_parameters
+
+    @property
+    def deviance(self) -> float:
+        y, mu = self.design.counts, self.fit.fitted
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu)
+        return float(2.0 * terms.sum())
+
+    @property
+    def residual_df(self) -> int:
+        return len(self.design.counts) - self.design.matrix.shape[1]
+
+    def normal_interval(self, level: float = 0.95) -> tuple[float, float]:
+        """Interval from a normal distribution on the intercept (log dark figure)."""
+        z = stats.norm.ppf(0.5 + level / 2.0)
+        b0, se = self.fit.coefficients[0], self.intercept_se
+        return (
+            self.observed + float(np.exp(b0 - z * se)),
+            self.observed + float(np.exp(b0 + z * se)),
+        )
+
+    def profile_interval(self, level: float = 0.95) -> tuple[float, float]:
+        """Profile-likelihood interval for N (Cormack 1992, as in Rcapture)."""
+        return profile_interval(self, level)
+
+
+def pair_names(lists: tuple[str, ...], pairs: tuple[Pair, ...]) -> list[str]:
+    return [f"{lists[i]}:{lists[j]}" for i, j in pairs]
+
+
+def parse_terms(lists: tuple[str, ...], terms: list[str]) -> tuple[Pair, ...]:
+    """Turn ``["LA:NG"]`` into list-index pairs, rejecting unknown names."""
+    index = {name: k for k, name in enumerate(lists)}
+    pairs = []
+    for term in terms:
+        names = term.split(":")
+        if len(names) != 2 or any(n not in index for n in names) or names[0] == names[1]:
+            raise ValueError(f"not a two-list term of these lists: {term!r}")
+        i, j = sorted(index[n] for n in names)
+        pairs.append((i, j))
+    return tuple(sorted(set(pairs)))
+
+
+def check_model(table: CaptureTable, pairs: tuple[Pair, ...]) -> ModelCheck:
+    """Existence and identifiability of the model with these two-list terms."""
+    patterns, counts = table.full_cells()
+    return check_design(build_design(patterns, counts, pairs))
+
+
+def fit_loglinear(
+    table: CaptureTable, pairs: tuple[Pair, ...] = (), *, check: bool = True
+) -> LoglinearFit:
+    """Fit one model with statsmodels; raises :class:`ModelNotEstimable` when it has no estimate."""
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+    patterns, counts = table.full_cells()
+    design = build_design(patterns, counts, tuple(sorted(pairs)))
+    if check:
+        verdict = check_design(design)
+        if not verdict.ok:
+            names = ", ".join(pair_names(table.lists, pairs)) or "main effects"
+            raise ModelNotEstimable(f"model [{names}]: {verdict.reason()}")
+    with warnings.catch_warnings():
+        # A saturated model fits every cell exactly; statsmodels then warns about
+        # "perfect separation" and a zero residual df, which is expected here.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        result = sm.GLM(design.counts, design.matrix, family=sm.families.Poisson()).fit()
+    fit = PoissonFit(
+        coefficients=np.asarray(result.params),
+        covariance=np.asarray(result.cov_params()),
+        fitted=np.asarray(result.fittedvalues),
+        loglik=float(result.llf),
+        converged=bool(result.converged),
+    )
+    pairs = tuple(sorted(design.fitted_pairs + design.empty_pairs))
+    return LoglinearFit(table.lists, pairs, design, fit, table.observed)
+
+
+def quick_fit(table: CaptureTable, design: Design) -> LoglinearFit:
+    """Fit with the fast Newton solver (for model search and resampling)."""
+    fit = fit_poisson(design.matrix, design.counts)
+    pairs = tuple(sorted(design.fitted_pairs + design.empty_pairs))
+    return LoglinearFit(table.lists, pairs, design, fit, table.observed)
+
+
+def fit_poisson(
+    matrix: np.ndarray, counts: np.ndarray, start: np.ndarray | None = None, max_iter: int = 100
+) -> PoissonFit:
+    """Poisson regression by Newton–Raphson with step halving.
+
+    Only called on designs whose MLE exists, so the log-likelihood is strictly
+    concave and Newton converges quadratically from a least-squares start.
+    """
+    y = counts.astype(float)
+    beta = start if start is not None else np.linalg.lstsq(matrix, np.log(y + 0.5), rcond=None)[0]
+    loglik = _poisson_loglik(matrix, y, beta)
+    converged = False
+    for _ in range(max_iter):
+        mu = np.exp(matrix @ beta)
+        hessian = matrix.T @ (mu[:, None] * matrix)
+        step = np.linalg.solve(hessian, matrix.T @ (y - mu))
+        new_beta, new_loglik = beta + step, _poisson_loglik(matrix, y, beta + step)
+        halvings = 0
+        while new_loglik < loglik - 1e-12 and halvings < 30:
+            step /= 2.0
+            new_beta, new_loglik = beta + step, _poisson_loglik(matrix, y, beta + step)
+            halvings += 1
+        beta, gain, loglik = new_beta, new_loglik - loglik, new_loglik
+        if np.max(np.abs(step)) < 1e-10 or abs(gain) < 1e-12 * max(1.0, abs(loglik)):
+            converged = True
+            break
+    mu = np.exp(matrix @ beta)
+    covariance = np.linalg.inv(matrix.T @ (mu[:, None] * matrix))
+    return PoissonFit(beta, covariance, mu, float(loglik), converged)
+
+
+def _poisson_loglik(matrix: np.ndarray, y: np.ndarray, beta: np.ndarray) -> float:
+    eta = matrix @ beta
+    return float(np.sum(y * eta - np.exp(eta) - gammaln(y + 1.0)))
+
+
+def profile_interval(model: LoglinearFit, level: float = 0.95) -> tuple[float, float]:
+    """Profile-likelihood interval for the population size N.
+
+    For a fixed N the unobserved cell holds N − n individuals; refitting the
+    model on the completed table gives the multinomial profile log-likelihood
+    ``log N!/(N−n)! + Σ y log(mu/N)``. The interval is where it lies within
+    χ²₁(level)/2 of its maximum.
+    """
+    n = model.observed
+    design = model.design
+    matrix = np.vstack([np.eye(1, design.matrix.shape[1]), design.matrix])
+    counts = design.counts.astype(float)
+    start = [model.fit.coefficients]
+
+    def loglik(total: float) -> float:
+        y = np.concatenate([[total - n], counts])
+        fit = fit_poisson(matrix, y, start=start[0])
+        start[0] = fit.coefficients
+        mu = fit.fitted
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kernel = np.where(y > 0, y * np.log(mu / total), 0.0).sum()
+        return float(gammaln(total + 1.0) - gammaln(total - n + 1.0) + kernel)
+
+    peak = optimize.minimize_scalar(
+        lambda t: -loglik(t), bounds=(n, max(10.0 * model.estimate, n + 10.0)), method="bounded"
+    )
+    top, best = float(peak.x), -float(peak.fun)
+    cut = stats.chi2.ppf(level, 1) / 2.0
+
+    def gap(total: float) -> float:
+        return best - loglik(total) - cut
+
+    low = float(n) if gap(float(n)) <= 0 else optimize.brentq(gap, n, top, xtol=1e-6)
+    high = top * 1.5 + 10.0
+    while gap(high) < 0:
+        if high > 1e4 * model.estimate:
+            return (low, float("inf"))
+        high *= 2.0
+    return (low, optimize.brentq(gap, top, high, xtol=1e-6))

@@ -1,0 +1,176 @@
+import argparse
+import json
+import subprocess
+import sys
+
+import pytest
+
+from memoria.cli import estimate, main
+from memoria.cli.common import CommandError
+
+from .conftest import DATA
+
+
+def run_estimate(argv):
+    """Parse and run ``memoria estimate`` the way ``memoria.cli.main`` does."""
+    parser = argparse.ArgumentParser(prog="memoria")
+    estimate.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["estimate", *argv])
+    return args.handler(args)
+
+
+def test_it_prints_one_json_object_with_the_uk_stepwise_estimate(capsys):
+    code = run_estimate([str(DATA / "sparsemse_UKdat_5.csv"), "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["observed"] == 2744
+    assert report["lists"] == ["LA", "NG", "PFNCA", "GO", "GP"]
+    loglinear = report["loglinear"]
+    assert loglinear["estimate"] == pytest.approx(11313, abs=0.5)
+    assert set(loglinear["model"]) == {"LA:NG", "NG:GP", "PFNCA:GP", "LA:PFNCA", "GO:GP", "NG:GO"}
+    assert [round(x) for x in loglinear["intervals"]["normal"]] == [9884, 13027]
+    low, high = loglinear["interval"]
+    assert low < loglinear["estimate"] < high
+
+
+def test_it_reports_bic_choice_with_the_best_models(capsys):
+    run_estimate([str(DATA / "madigan_york_3list.csv"), "--criterion", "bic", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["loglinear"]["model"] == ["MR:DC"]
+    assert report["loglinear"]["estimate"] == pytest.approx(730.9, abs=0.05)
+    assert len(report["loglinear"]["top_models"]) == 5
+
+
+@pytest.mark.slow
+def test_it_runs_both_methods_with_diagnostics_and_a_plot(capsys, tmp_path):
+    plot = tmp_path / "posterior.png"
+    code = run_estimate(
+        [
+            str(DATA / "madigan_york_5list.csv"),
+            "--method",
+            "all",
+            "--seed",
+            "4",
+            "--chains",
+            "2",
+            "--iterations",
+            "2000",
+            "--burn-in",
+            "500",
+            "--thin",
+            "5",
+            "--bootstrap",
+            "20",
+            "--json",
+            "--plot",
+            str(plot),
+        ]
+    )
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    lcmcr = report["lcmcr"]
+    assert 537 < lcmcr["estimate"] < 800
+    assert lcmcr["interval"][0] <= lcmcr["estimate"] <= lcmcr["interval"][1]
+    assert lcmcr["diagnostics"]["rhat"] > 0.9
+    assert lcmcr["diagnostics"]["ess_bulk"] > 0
+    assert lcmcr["settings"]["seed"] == 4
+    assert report["loglinear"]["interval_method"].startswith("bootstrap BCa")
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_it_accepts_the_linkage_capture_histories(tmp_path, capsys):
+    path = tmp_path / "histories.csv"
+    rows = ["cluster_id,fiscalia,colectivo,prensa"]
+    pattern = {"100": 50, "010": 40, "001": 30, "110": 10, "101": 8, "011": 6, "111": 2}
+    for bits, count in pattern.items():
+        rows += [f"c{bits}{k},{','.join(bits)}" for k in range(count)]
+    path.write_text("\n".join(rows) + "\n")
+    run_estimate([str(path), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["lists"] == ["fiscalia", "colectivo", "prensa"]
+    assert report["observed"] == 146
+
+
+def test_it_estimates_per_stratum_and_adds_up(tmp_path, capsys):
+    path = tmp_path / "strata.csv"
+    lines = ["state,A,B,C,count"]
+    for state, scale in (("Gro", 1), ("Son", 2)):
+        for bits, count in {
+            "100": 50,
+            "010": 40,
+            "001": 30,
+            "110": 10,
+            "101": 8,
+            "011": 6,
+            "111": 2,
+        }.items():
+            lines.append(f"{state},{','.join(bits)},{count * scale}")
+    path.write_text("\n".join(lines) + "\n")
+    run_estimate([str(path), "--strata", "state", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    parts = report["strata"]
+    assert set(parts) == {"Gro", "Son"}
+    total = parts["Gro"]["loglinear"]["estimate"] + parts["Son"]["loglinear"]["estimate"]
+    assert report["loglinear"]["estimate"] == pytest.approx(total)
+    assert report["observed"] == 146 * 3
+
+
+def test_it_prints_a_readable_table(capsys):
+    run_estimate([str(DATA / "rcapture_HIV.csv")])
+    out = capsys.readouterr().out
+    assert "11,125" in out
+    assert "Observed individuals: 1,896" in out
+
+
+def test_bad_input_is_one_clean_line(tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text("A,B,C,count\n1,0,2,3\n")
+    assert main(["estimate", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "memoria estimate: error: list column \"C\" has value '2' in row 1; "
+        "list columns must be 0 or 1"
+    )
+
+
+def test_too_many_lists_for_bic_is_a_command_error():
+    with pytest.raises(CommandError, match="use --criterion stepwise"):
+        run_estimate([str(DATA / "sparsemse_NewOrl.csv"), "--criterion", "bic"])
+
+
+def test_the_engine_imports_without_django():
+    code = (
+        "import sys, memoria.mse, memoria.mse.simulate, memoria.cli.estimate;"
+        "assert not any(m == 'django' or m.startswith('django.') for m in sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_strata_get_independent_random_streams(tmp_path, capsys):
+    path = tmp_path / "strata.csv"
+    lines = ["state,A,B,C,count"]
+    for state in ("Gro", "Son"):  # two identical strata
+        for bits, count in {"100": 50, "010": 40, "001": 30, "110": 10, "101": 8,
+                            "011": 6, "111": 2}.items():  # fmt: skip
+            lines.append(f"{state},{','.join(bits)},{count}")
+    path.write_text("\n".join(lines) + "\n")
+    run_estimate([str(path), "--strata", "state", "--method", "lcmcr", "--seed", "1",
+                  "--chains", "2", "--iterations", "500", "--burn-in", "100", "--classes", "3",
+                  "--json"])  # fmt: skip
+    report = json.loads(capsys.readouterr().out)
+    gro, son = (report["strata"][s]["lcmcr"] for s in ("Gro", "Son"))
+    assert gro["diagnostics"]["chain_medians"] != son["diagnostics"]["chain_medians"]
+    assert gro["settings"]["seed"] != son["settings"]["seed"]
+    low, high = report["lcmcr"]["interval"]
+    assert low <= report["lcmcr"]["estimate"] <= high
+    assert report["lcmcr"]["estimate"] == pytest.approx(gro["estimate"] + son["estimate"], rel=0.1)
+
+
+def test_a_dropped_empty_list_is_reported_in_the_json(tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    path.write_text("A,B,C,D,count\n1,0,0,0,30\n0,1,0,0,20\n0,0,1,0,25\n1,1,0,0,5\n"
+                    "1,0,1,0,4\n0,1,1,0,3\n1,1,1,0,1\n")  # fmt: skip
+    run_estimate([str(path), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["lists"] == ["A", "B", "C"]
+    assert report["warnings"] == ["list(s) with no individuals dropped: D"]
