@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from memoria.accounts.access import organization_view
+from memoria.accounts.roles import Capability
+from memoria.audit.labels import action_label
+from memoria.audit.models import AuditEntry
+
+PAGE_SIZE = 50
+
+
+@organization_view(Capability.VIEW_HISTORY)
+def audit_log(request, membership):
+    """The organization's audit entries, newest first."""
+    organization = membership.organization
+    entries = AuditEntry.objects.filter(organization=organization).order_by("-seq")
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    for entry in page:
+        entry.label = action_label(entry.action)
+    context = {"organization": organization, "page": page}
+    return render(request, "audit/log.html", context)

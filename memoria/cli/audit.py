@@ -1,0 +1,53 @@
+"""``memoria audit verify``: check the audit log's hash chain."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "audit",
+        help="verify the tamper-evident audit log",
+        description="Commands for the audit log, whose entries are hash-chained.",
+    )
+    actions = parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify = actions.add_parser(
+        "verify",
+        help="re-hash every entry and report edited, deleted or reordered ones",
+        description="Re-hash every audit entry in order. Exit status 0 when the chain is "
+        "intact, 1 when an entry was edited, deleted or reordered (each problem is named). "
+        "Prints the newest entry's hash: note it somewhere else (on paper, in another "
+        "organization's files) and pass it later with --expect-head to detect a cut-off end.",
+    )
+    verify.add_argument(
+        "--expect-head",
+        metavar="HASH",
+        help="a head hash noted earlier: fail unless the chain still contains that entry",
+    )
+    verify.set_defaults(handler=run_verify)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from memoria.cli.common import setup_django
+
+    setup_django()
+    from memoria.audit.log import head_digest, verify_chain
+    from memoria.audit.models import AuditEntry
+
+    count, problems = verify_chain()
+    if args.expect_head and not AuditEntry.objects.filter(entry_hash=args.expect_head).exists():
+        from memoria.audit.log import Problem
+
+        problems.append(
+            Problem(
+                None, None, f"no entry has the expected hash {args.expect_head}: the log was cut"
+            )
+        )
+    for problem in problems:
+        print(f"TAMPERED {problem}")
+    if problems:
+        print(f"Audit log: {count} entries checked, {len(problems)} problem(s) found.")
+        return 1
+    print(f"Audit log intact: {count} entries. Newest entry hash: {head_digest()}")
+    return 0

@@ -1,0 +1,97 @@
+"""AES-256-GCM encryption of values and files under an organization's data key.
+
+Text ciphertexts look like ``mv1:<key id>:<base64(nonce | ciphertext+tag)>``:
+the header names the data key, so decryption needs only the stored value. The
+associated data binds each ciphertext to its place (``context``, e.g.
+``cases.person.full_name``): a value copied into another column does not
+decrypt. Plaintexts are padded to a multiple of 16 bytes so the ciphertext
+length reveals only the length band of a name, not its exact length.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from memoria.vault.keys import NONCE_BYTES, VaultError, active_key, data_key_by_id
+
+TEXT_PREFIX = "mv1:"
+FILE_MAGIC = b"MVB1"
+PAD_BLOCK = 16
+
+
+def is_ciphertext(value) -> bool:
+    return isinstance(value, str) and value.startswith(TEXT_PREFIX)
+
+
+def key_id_of(token: str) -> str:
+    """The data-key id named in a text ciphertext's header."""
+    if not is_ciphertext(token):
+        raise VaultError("not a Memoria ciphertext")
+    return token[len(TEXT_PREFIX) :].split(":", 1)[0]
+
+
+def _pad(data: bytes) -> bytes:
+    data += b"\x80"
+    return data + b"\x00" * (-len(data) % PAD_BLOCK)
+
+
+def _unpad(data: bytes) -> bytes:
+    end = data.rstrip(b"\x00")
+    if not end.endswith(b"\x80"):
+        raise VaultError("malformed padding in a decrypted value")
+    return end[:-1]
+
+
+def _aad(context: str, key_id: str) -> bytes:
+    return f"memoria|{context}|{key_id}".encode()
+
+
+def encrypt_text(organization_id: int, plaintext: str, context: str) -> str:
+    """Encrypt ``plaintext`` under the organization's active data key."""
+    key_id, data_key = active_key(organization_id)
+    return encrypt_text_with(key_id, data_key, plaintext, context)
+
+
+def encrypt_text_with(key_id: str, data_key: bytes, plaintext: str, context: str) -> str:
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    sealed = AESGCM(data_key).encrypt(nonce, _pad(plaintext.encode()), _aad(context, key_id))
+    return f"{TEXT_PREFIX}{key_id}:{base64.b64encode(nonce + sealed).decode()}"
+
+
+def decrypt_text(token: str, context: str, using: str | None = None) -> str:
+    """Decrypt a ciphertext made by ``encrypt_text`` for the same ``context``."""
+    key_id = key_id_of(token)
+    _organization_id, data_key = data_key_by_id(key_id, using=using)
+    try:
+        blob = base64.b64decode(token[len(TEXT_PREFIX) + len(key_id) + 1 :], validate=True)
+        padded = AESGCM(data_key).decrypt(
+            blob[:NONCE_BYTES], blob[NONCE_BYTES:], _aad(context, key_id)
+        )
+    except (InvalidTag, binascii.Error, ValueError):
+        raise VaultError(f"a value encrypted with key {key_id} fails its integrity check") from None
+    return _unpad(padded).decode()
+
+
+def encrypt_bytes(organization_id: int, data: bytes, context: str) -> bytes:
+    """Encrypt a file's bytes (e.g. an attachment): ``MVB1 | key id | nonce | sealed``."""
+    key_id, data_key = active_key(organization_id)
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    sealed = AESGCM(data_key).encrypt(nonce, data, _aad(context, key_id))
+    return FILE_MAGIC + key_id.encode().ljust(32, b" ") + nonce + sealed
+
+
+def decrypt_bytes(blob: bytes, context: str, using: str | None = None) -> bytes:
+    if not blob.startswith(FILE_MAGIC):
+        raise VaultError("not a Memoria encrypted file")
+    key_id = blob[4:36].decode().strip()
+    _organization_id, data_key = data_key_by_id(key_id, using=using)
+    nonce, sealed = blob[36 : 36 + NONCE_BYTES], blob[36 + NONCE_BYTES :]
+    try:
+        return AESGCM(data_key).decrypt(nonce, sealed, _aad(context, key_id))
+    except InvalidTag:
+        raise VaultError(f"a file encrypted with key {key_id} fails its integrity check") from None

@@ -1,0 +1,265 @@
+from __future__ import annotations
+
+import re
+from unittest import mock
+
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from memoria.accounts.roles import CAPABILITIES, Capability, Role
+from memoria.audit.models import AuditEntry
+from memoria.vault.reauth import recent_auth_required
+from memoria.vault.twofactor import requires_two_factor, role_requires_two_factor
+from tests.web.base import PASSWORD, MemoriaTestCase, totp_code
+
+
+def sign_in_with_password(client, user) -> str:
+    response = client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
+    assert response.status_code == 302, response.status_code
+    return response["Location"]
+
+
+def code_for(device: TOTPDevice) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():06d}"
+
+
+class RuleTests(MemoriaTestCase):
+    def test_it_requires_a_second_factor_of_every_role_that_reads_identities(self):
+        for role in Role.values:
+            with self.subTest(role=role):
+                reads = Capability.READ_RECORDS in CAPABILITIES[role]
+                self.assertEqual(role_requires_two_factor(role), reads or role == Role.COORDINATOR)
+                self.assertTrue(role_requires_two_factor(role))
+        for user in self.personas().values():
+            self.assertTrue(requires_two_factor(user))
+
+    def test_it_requires_nothing_of_a_person_without_organization(self):
+        from memoria.accounts.models import User
+
+        lonely = User.objects.create_user("sola@example.org", PASSWORD, full_name="Sola")
+        self.assertFalse(requires_two_factor(lonely))
+
+
+class EnrolmentTests(MemoriaTestCase):
+    def test_it_sends_a_member_without_device_to_enrolment(self):
+        location = sign_in_with_password(self.client, self.documenter)
+        self.assertEqual(location, "/accounts/two-factor/?next=%2F")
+        response = self.client.get(location)
+        self.assertRedirects(
+            response, "/accounts/two-factor/setup/?next=%2F", fetch_redirect_response=False
+        )
+        page = self.client.get("/accounts/two-factor/setup/?next=/")
+        self.assertContains(page, "data:image/svg+xml")
+        self.assertContains(page, "Clave secreta")
+
+    def test_it_enrols_and_shows_recovery_codes_once(self):
+        sign_in_with_password(self.client, self.documenter)
+        self.client.get("/accounts/two-factor/setup/?next=/")
+        device = TOTPDevice.objects.get(user=self.documenter, confirmed=False)
+        response = self.client.post(
+            "/accounts/two-factor/setup/", {"token": code_for(device), "next": "/"}
+        )
+        self.assertContains(response, "códigos de recuperación")
+        codes = re.findall(r"<code>([a-z2-7]{8})</code>", response.content.decode())
+        self.assertEqual(len(codes), 10)
+        self.assertEqual(StaticToken.objects.filter(device__user=self.documenter).count(), 10)
+        device.refresh_from_db()
+        self.assertTrue(device.confirmed)
+        self.assertEqual(self.client.get(f"/o/{self.org.slug}/").status_code, 200)
+        self.assertTrue(AuditEntry.objects.filter(action="two_factor.enrolled").exists())
+
+    def test_it_refuses_a_wrong_enrolment_code(self):
+        sign_in_with_password(self.client, self.documenter)
+        self.client.get("/accounts/two-factor/setup/")
+        response = self.client.post("/accounts/two-factor/setup/", {"token": "000000"})
+        self.assertContains(response, "no es válido")
+        self.assertFalse(TOTPDevice.objects.filter(user=self.documenter, confirmed=True).exists())
+
+    def test_it_does_not_let_an_unverified_session_replace_the_device(self):
+        totp_code(self.reader)  # the reader already has an authenticator
+        sign_in_with_password(self.client, self.reader)
+        response = self.client.get("/accounts/two-factor/setup/")
+        self.assertRedirects(
+            response, "/accounts/two-factor/?next=%2F", fetch_redirect_response=False
+        )
+
+
+class VerificationTests(MemoriaTestCase):
+    def test_it_blocks_every_organization_page_until_the_code(self):
+        self.client.force_login(self.coordinator, otp=False)
+        for path in (f"/o/{self.org.slug}/", f"/o/{self.org.slug}/members/", "/"):
+            with self.subTest(path=path):
+                response = self.client.get(path)
+                self.assertEqual(response.status_code, 302)
+                self.assertTrue(response["Location"].startswith("/accounts/two-factor/"))
+
+    def test_it_blocks_writes_until_the_code(self):
+        self.client.force_login(self.coordinator, otp=False)
+        response = self.client.post(
+            f"/o/{self.org.slug}/members/invite/", {"email": "x@norte.example", "role": "reader"}
+        )
+        self.assertEqual(response.status_code, 302)
+        self.assertFalse(self.org.invitations.exists())
+
+    def test_it_signs_in_with_password_and_code(self):
+        code = totp_code(self.analyst)
+        location = sign_in_with_password(self.client, self.analyst)
+        response = self.client.post(location, {"token": code})
+        self.assertRedirects(response, "/", fetch_redirect_response=False)
+        self.assertEqual(self.client.get(f"/o/{self.org.slug}/").status_code, 200)
+        actions = list(
+            AuditEntry.objects.filter(actor=self.analyst).values_list("action", flat=True)
+        )
+        self.assertEqual(actions, ["login", "login.two_factor"])
+
+    def test_it_refuses_a_wrong_code_and_records_it(self):
+        totp_code(self.analyst)
+        location = sign_in_with_password(self.client, self.analyst)
+        response = self.client.post(location, {"token": "123456"})
+        self.assertContains(response, "no es válido")
+        self.assertTrue(AuditEntry.objects.filter(action="login.two_factor_failed").exists())
+        self.assertEqual(self.client.get(f"/o/{self.org.slug}/").status_code, 302)
+
+    def test_it_accepts_a_recovery_code_only_once(self):
+        from memoria.vault.twofactor import replace_recovery_codes
+
+        totp_code(self.analyst)
+        codes = replace_recovery_codes(self.analyst)
+        location = sign_in_with_password(self.client, self.analyst)
+        response = self.client.post(location, {"token": codes[0].upper()}, follow=True)
+        self.assertContains(response, "Te quedan 9")
+        self.assertEqual(self.client.get(f"/o/{self.org.slug}/").status_code, 200)
+        self.client.logout()
+        location = sign_in_with_password(self.client, self.analyst)
+        response = self.client.post(location, {"token": codes[0]})
+        self.assertContains(response, "no es válido")
+
+    def test_it_records_failed_passwords(self):
+        self.client.post("/accounts/login/", {"username": self.reader.email, "password": "mala"})
+        entry = AuditEntry.objects.get(action="login.failed")
+        self.assertEqual(entry.details, {"username": self.reader.email})
+        self.assertEqual(entry.ip_address, "127.0.0.1")
+
+    def test_it_records_signing_out(self):
+        self.client.force_login(self.reader)
+        self.client.post("/accounts/logout/")
+        self.assertTrue(AuditEntry.objects.filter(action="logout", actor=self.reader).exists())
+
+
+class LockoutTests(MemoriaTestCase):
+    def test_it_locks_an_account_after_five_wrong_passwords(self):
+        for _attempt in range(5):
+            self.client.post(
+                "/accounts/login/", {"username": self.reader.email, "password": "incorrecta"}
+            )
+        response = self.client.post(
+            "/accounts/login/", {"username": self.reader.email, "password": PASSWORD}
+        )
+        self.assertEqual(response.status_code, 429)
+        self.assertContains(response, "Demasiados intentos", status_code=429)
+
+    def test_it_lets_the_account_in_after_the_cool_off(self):
+        for _attempt in range(5):
+            self.client.post(
+                "/accounts/login/", {"username": self.reader.email, "password": "incorrecta"}
+            )
+        later = timezone.now() + timezone.timedelta(minutes=16)
+        with (
+            mock.patch("axes.attempts.now", return_value=later),
+            mock.patch("axes.handlers.proxy.now", return_value=later),
+            mock.patch("django.utils.timezone.now", return_value=later),
+        ):
+            response = self.client.post(
+                "/accounts/login/", {"username": self.reader.email, "password": PASSWORD}
+            )
+        self.assertEqual(response.status_code, 302)
+
+
+@recent_auth_required
+def _export(request):
+    from django.http import HttpResponse
+
+    return HttpResponse("exported")
+
+
+class ReauthTests(MemoriaTestCase):
+    def request_export(self):
+        from django.test import RequestFactory
+
+        request = RequestFactory().get("/o/centro-norte/export/")
+        request.user = self.coordinator
+        request.session = self.client.session
+        return _export(request)
+
+    def test_it_asks_again_for_password_and_code_after_ten_minutes(self):
+        self.client.force_login(self.coordinator)
+        response = self.request_export()
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(
+            response["Location"], reverse("vault:reauth") + "?next=%2Fo%2Fcentro-norte%2Fexport%2F"
+        )
+
+    def test_it_lets_the_export_run_right_after_confirming(self):
+        self.client.force_login(self.coordinator)
+        code = totp_code(self.coordinator)
+        response = self.client.post(
+            "/accounts/confirm/", {"password": PASSWORD, "token": code, "next": "/o/centro-norte/"}
+        )
+        self.assertRedirects(response, "/o/centro-norte/", fetch_redirect_response=False)
+        self.assertEqual(self.request_export().content, b"exported")
+        self.assertTrue(AuditEntry.objects.filter(action="reauth").exists())
+        later = timezone.now() + timezone.timedelta(minutes=11)
+        with mock.patch("django.utils.timezone.now", return_value=later):
+            self.assertEqual(self.request_export().status_code, 302)
+
+    def test_it_refuses_a_wrong_password(self):
+        self.client.force_login(self.coordinator)
+        response = self.client.post(
+            "/accounts/confirm/", {"password": "otra", "token": totp_code(self.coordinator)}
+        )
+        self.assertContains(response, "no es correcta")
+        self.assertEqual(self.request_export().status_code, 302)
+
+    def test_it_refuses_a_missing_code(self):
+        self.client.force_login(self.coordinator)
+        response = self.client.post("/accounts/confirm/", {"password": PASSWORD, "token": ""})
+        self.assertContains(response, "no es válido")
+
+
+class DemoTests(MemoriaTestCase):
+    def test_it_gives_demo_users_the_published_authenticator(self):
+        from memoria.core.demo import DEMO_PASSWORD, load_demo_network
+        from memoria.vault.demo import DEMO_TOTP_KEY, demo_totp_code
+
+        network = load_demo_network()
+        users = [user for members in network.values() for user, _role in members]
+        for user in users:
+            device = TOTPDevice.objects.get(user=user, confirmed=True)
+            self.assertEqual(device.bin_key, DEMO_TOTP_KEY)
+        response = self.client.post(
+            "/accounts/login/", {"username": users[0].email, "password": DEMO_PASSWORD}
+        )
+        response = self.client.post(response["Location"], {"token": demo_totp_code()})
+        self.assertRedirects(response, "/", fetch_redirect_response=False)
+        self.assertEqual(self.client.get("/", follow=True).status_code, 200)
+
+    def test_it_prints_the_demo_code(self):
+        import contextlib
+        import io
+
+        from memoria.cli import main
+
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            self.assertEqual(main(["demo", "--totp"]), 0)
+        self.assertRegex(out.getvalue(), r"^\d{6}\n$")
+
+    def test_it_never_gives_the_demo_secret_to_a_real_member(self):
+        from memoria.vault.demo import ensure_demo_device
+
+        with self.assertRaises(ValueError):
+            ensure_demo_device(self.reader)
