@@ -1,0 +1,564 @@
+"""Write paths for case documentation, each in one transaction.
+
+Every change goes through here so that three things always happen together:
+the optimistic-concurrency check (an edit carries the version it started
+from; a stale one raises ``ConflictError`` and writes nothing), the history
+row (``Change``: who, when, and field by field what changed, encrypted), and
+the person search index. Views call these with a form's ``cleaned_data``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import models, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from memoria.accounts.models import Organization, User
+from memoria.cases.history import display_value
+from memoria.cases.models import (
+    Act,
+    AgeBand,
+    Attachment,
+    Attribution,
+    Change,
+    DatePrecision,
+    Event,
+    IndirectVictim,
+    Intervention,
+    Person,
+    Source,
+    Term,
+    Visibility,
+)
+from memoria.cases.search import index_person
+
+EVENT_FIELDS = (
+    "title",
+    "description",
+    "start_date",
+    "start_precision",
+    "end_date",
+    "end_precision",
+    "state",
+    "municipality",
+    "locality",
+    "latitude",
+    "longitude",
+    "status",
+)
+PERSON_FIELDS = (
+    "given_names",
+    "paternal_surname",
+    "maternal_surname",
+    "aliases",
+    "sex",
+    "gender_identity",
+    "birth_date",
+    "birth_precision",
+    "age",
+    "nationality",
+    "ethnicity",
+    "occupation",
+    "curp",
+    "is_defender",
+    "is_journalist",
+    "is_searching_relative",
+    "is_migrant",
+    "is_indigenous_authority",
+    "is_lgbttti",
+    "is_child",
+    "visibility",
+    "consent_note",
+)
+ACT_FIELDS = ("violation_type", "situation", "description")
+ATTRIBUTION_FIELDS = ("kind", "group_name", "basis", "confidence", "notes")
+SOURCE_FIELDS = ("kind", "date", "reliability", "reference", "summary")
+INTERVENTION_FIELDS = ("kind", "victim", "authority", "folio", "date", "notes")
+RELATIVE_PERSON_FIELDS = ("given_names", "paternal_surname", "maternal_surname", "sex")
+
+
+@dataclass
+class Difference:
+    field: str
+    label: str
+    saved: object
+    yours: object
+
+
+class ConflictError(Exception):
+    """Someone saved the record after this edit began; nothing was written."""
+
+    def __init__(self, current: models.Model, differences: list[Difference]) -> None:
+        super().__init__(f"{type(current).__name__} {current.pk} changed meanwhile")
+        self.current = current
+        self.differences = differences
+
+    @property
+    def changed_by(self) -> Change | None:
+        return (
+            Change.objects.filter(
+                organization_id=self.current.organization_id,
+                kind=type(self.current).__name__.lower(),
+                object_id=self.current.pk,
+            )
+            .select_related("actor")
+            .first()
+        )
+
+
+# -- helpers -----------------------------------------------------------------
+
+
+def plain(value) -> object:
+    """A JSON-able, human-readable form of a field value, for history and conflicts."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Term):
+        return value.label
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Iterable):
+        return sorted(str(item) for item in value)
+    return str(value)
+
+
+def month_of(date: datetime.date | None, precision: str) -> datetime.date | None:
+    """The plain, countable month of a date: 1 January when only the year is known."""
+    if date is None or precision == DatePrecision.UNKNOWN:
+        return None
+    if precision == DatePrecision.YEAR:
+        return date.replace(month=1, day=1)
+    return date.replace(day=1)
+
+
+def age_band(age: int | None) -> str:
+    if age is None:
+        return AgeBand.UNKNOWN
+    for upper, band in (
+        (11, AgeBand.CHILD),
+        (17, AgeBand.ADOLESCENT),
+        (29, AgeBand.YOUNG),
+        (44, AgeBand.ADULT),
+        (59, AgeBand.MIDDLE),
+    ):
+        if age <= upper:
+            return band
+    return AgeBand.OLDER
+
+
+def age_at(birth: datetime.date | None, precision: str, when: datetime.date) -> int | None:
+    if birth is None or precision == DatePrecision.UNKNOWN:
+        return None
+    years = when.year - birth.year
+    if precision == DatePrecision.DAY and (when.month, when.day) < (birth.month, birth.day):
+        years -= 1
+    return max(years, 0)
+
+
+def _reference_date(person: Person, event: Event | None = None) -> datetime.date:
+    """The day ages refer to: when the person's first documented event began."""
+    if event is None:
+        act = person.acts.select_related("event").order_by("event__start_month").first()
+        event = act.event if act else None
+    if event is not None and event.start_date is not None:
+        return event.start_date
+    return timezone.localdate()
+
+
+def _derive_person(person: Person, event: Event | None = None) -> None:
+    age = person.age
+    if age is None:
+        age = age_at(person.birth_date, person.birth_precision, _reference_date(person, event))
+    person.age_band = age_band(age)
+    if age is not None and age < 18:
+        person.is_child = True
+    if person.visibility == Visibility.MEMORIAL and person.consent_recorded_at is None:
+        person.consent_recorded_at = timezone.now()
+
+
+def _derive_event(event: Event) -> None:
+    event.start_month = month_of(event.start_date, event.start_precision)
+    event.end_month = month_of(event.end_date, event.end_precision)
+
+
+def _record(
+    actor: User | None,
+    instance: models.Model,
+    action: str,
+    changes: dict,
+    *,
+    event: Event | None = None,
+    person: Person | None = None,
+) -> Change:
+    return Change.objects.create(
+        organization_id=instance.organization_id,
+        event=event,
+        person=person,
+        actor=actor,
+        kind=type(instance).__name__.lower(),
+        object_id=instance.pk,
+        action=action,
+        changes=changes,
+    )
+
+
+def _create(
+    model: type[models.Model],
+    organization: Organization,
+    actor: User | None,
+    data: dict,
+    fields: Iterable[str],
+    **extra,
+):
+    instance = model(organization=organization, created_by=actor, **extra)
+    for field in fields:
+        if field in data:
+            setattr(instance, field, data[field])
+    return instance
+
+
+def _created_changes(instance: models.Model, fields: Iterable[str]) -> dict:
+    changes = {}
+    for field in fields:
+        value = plain(getattr(instance, field))
+        if value not in (None, False):
+            changes[field] = [None, value]
+    return changes
+
+
+def _update(
+    instance: models.Model,
+    actor: User | None,
+    data: dict,
+    fields: Iterable[str],
+    version: int,
+    derive=None,
+    *,
+    m2m: Iterable[str] = (),
+    event: Event | None = None,
+    person: Person | None = None,
+) -> tuple[models.Model, dict]:
+    """Apply ``data`` to the current row if ``version`` is still current; record the diff.
+
+    ``m2m`` names many-to-many fields in ``data`` (their values are lists of rows).
+    """
+    model = type(instance)
+    current = model.objects.select_for_update().get(pk=instance.pk)
+    fields = [field for field in fields if field in data]
+    m2m = [field for field in m2m if field in data]
+
+    def saved_value(field):
+        value = getattr(current, field)
+        return plain(value.all()) if field in m2m else plain(value)
+
+    if current.version != version:
+        differences = [
+            Difference(
+                field,
+                str(model._meta.get_field(field).verbose_name),
+                display_value(model, field, saved),
+                display_value(model, field, yours),
+            )
+            for field in [*fields, *m2m]
+            if (saved := saved_value(field)) != (yours := plain(data[field]))
+        ]
+        raise ConflictError(current, differences)
+    changes = {}
+    for field in [*fields, *m2m]:
+        before, after = saved_value(field), plain(data[field])
+        if before != after:
+            changes[field] = [before, after]
+        if field in fields:
+            setattr(current, field, data[field])
+    if derive is not None:
+        derive(current)
+    if not changes:
+        return current, changes
+    current.version += 1
+    current.updated_at = timezone.now()
+    current.save()
+    for field in m2m:
+        getattr(current, field).set(data[field])
+    _record(actor, current, Change.Action.CHANGED, changes, event=event, person=person)
+    return current, changes
+
+
+# -- events --------------------------------------------------------------------
+
+
+@transaction.atomic
+def register_case(organization: Organization, actor: User | None, data: dict) -> Event:
+    """Create an event (a case) with the next number of the organization."""
+    # Lock the organization row so two documenters never draw the same number.
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    last = Event.objects.filter(organization=organization).aggregate(n=Max("number"))["n"]
+    event = _create(Event, organization, actor, data, EVENT_FIELDS, number=(last or 0) + 1)
+    _derive_event(event)
+    event.save()
+    if data.get("tags") is not None:
+        event.tags.set(data["tags"])
+    changes = _created_changes(event, EVENT_FIELDS)
+    if data.get("tags"):
+        changes["tags"] = [None, plain(data["tags"])]
+    _record(actor, event, Change.Action.CREATED, changes, event=event)
+    return event
+
+
+@transaction.atomic
+def update_event(event: Event, actor: User | None, data: dict, version: int) -> Event:
+    event, _changes = _update(
+        event, actor, data, EVENT_FIELDS, version, _derive_event, m2m=("tags",), event=event
+    )
+    return event
+
+
+# -- people and acts -------------------------------------------------------------
+
+
+def _new_person(
+    organization: Organization, actor: User | None, data: dict, fields, event: Event | None
+) -> Person:
+    person = _create(Person, organization, actor, data, fields)
+    if data.get("consent_recorded"):
+        person.consent_recorded_at = timezone.now()
+    _derive_person(person, event)
+    person.save()
+    index_person(person)
+    _record(
+        actor,
+        person,
+        Change.Action.CREATED,
+        _created_changes(person, fields),
+        event=event,
+        person=person,
+    )
+    return person
+
+
+@transaction.atomic
+def add_victim(
+    event: Event,
+    actor: User | None,
+    person_data: dict,
+    act_data: dict,
+    attribution_data: dict | None = None,
+) -> Act:
+    """Record a direct victim of ``event``: the person, the act and who is held responsible."""
+    person = _new_person(event.organization, actor, person_data, PERSON_FIELDS, event)
+    act = _create(Act, event.organization, actor, act_data, ACT_FIELDS, event=event, victim=person)
+    act.save()
+    _record(
+        actor, act, Change.Action.CREATED, _created_changes(act, ACT_FIELDS), event=event,
+        person=person,
+    )  # fmt: skip
+    if attribution_data and attribution_data.get("kind"):
+        add_attribution(act, actor, attribution_data)
+    return act
+
+
+@transaction.atomic
+def add_act(event: Event, actor: User | None, victim: Person, act_data: dict) -> Act:
+    """Record one more violation suffered by a person already in the case."""
+    act = _create(Act, event.organization, actor, act_data, ACT_FIELDS, event=event, victim=victim)
+    act.save()
+    changes = _created_changes(act, ACT_FIELDS)
+    _record(actor, act, Change.Action.CREATED, changes, event=event, person=victim)
+    return act
+
+
+@transaction.atomic
+def update_person(person: Person, actor: User | None, data: dict, version: int) -> Person:
+    if data.get("consent_recorded") and person.consent_recorded_at is None:
+        data = {**data, "consent_recorded_at": timezone.now()}
+    fields = PERSON_FIELDS + ("consent_recorded_at",)
+    person, changes = _update(person, actor, data, fields, version, _derive_person, person=person)
+    if changes:
+        index_person(person)
+    return person
+
+
+@transaction.atomic
+def update_act(act: Act, actor: User | None, data: dict, version: int) -> Act:
+    act, _changes = _update(
+        act, actor, data, ACT_FIELDS, version, event=act.event, person=act.victim
+    )
+    return act
+
+
+@transaction.atomic
+def add_attribution(act: Act, actor: User | None, data: dict) -> Attribution:
+    attribution = _create(
+        Attribution, act.organization, actor, data, ATTRIBUTION_FIELDS, act=act, event=act.event
+    )
+    attribution.save()
+    changes = _created_changes(attribution, ATTRIBUTION_FIELDS)
+    _record(actor, attribution, Change.Action.CREATED, changes, event=act.event)
+    return attribution
+
+
+@transaction.atomic
+def update_attribution(
+    attribution: Attribution, actor: User | None, data: dict, version: int
+) -> Attribution:
+    attribution, _changes = _update(
+        attribution, actor, data, ATTRIBUTION_FIELDS, version, event=attribution.event
+    )
+    return attribution
+
+
+@transaction.atomic
+def add_indirect_victim(
+    event: Event, actor: User | None, direct_victim: Person, relationship: Term, person_data: dict
+) -> IndirectVictim:
+    """Record a relative or dependant of a direct victim (a victim too, under the victims' law)."""
+    fields = RELATIVE_PERSON_FIELDS + ("is_searching_relative",)
+    person = _new_person(event.organization, actor, person_data, fields, event)
+    relative = IndirectVictim.objects.create(
+        organization=event.organization,
+        created_by=actor,
+        event=event,
+        direct_victim=direct_victim,
+        person=person,
+        relationship=relationship,
+    )
+    changes = {
+        "relationship": [None, plain(relationship)],
+        "direct_victim": [None, direct_victim.pk],
+    }
+    _record(actor, relative, Change.Action.CREATED, changes, event=event, person=person)
+    return relative
+
+
+# -- sources and interventions -------------------------------------------------------
+
+
+@transaction.atomic
+def add_source(event: Event, actor: User | None, data: dict, upload=None) -> Source:
+    source = _create(Source, event.organization, actor, data, SOURCE_FIELDS, event=event)
+    source.save()
+    source.acts.set(data.get("acts") or [])
+    changes = _created_changes(source, SOURCE_FIELDS)
+    if data.get("acts"):
+        changes["acts"] = [None, sorted(act.pk for act in data["acts"])]
+    _record(actor, source, Change.Action.CREATED, changes, event=event)
+    if upload is not None:
+        add_attachment(source, actor, upload)
+    return source
+
+
+@transaction.atomic
+def update_source(source: Source, actor: User | None, data: dict, version: int) -> Source:
+    source, _changes = _update(
+        source, actor, data, SOURCE_FIELDS, version, m2m=("acts",), event=source.event
+    )
+    return source
+
+
+@transaction.atomic
+def add_attachment(source: Source, actor: User | None, upload) -> Attachment:
+    """Store an uploaded file encrypted in the database (never on the server's disk)."""
+    content = upload.read()
+    attachment = Attachment.objects.create(
+        organization=source.organization,
+        created_by=actor,
+        source=source,
+        filename=upload.name[:255],
+        content_type=(getattr(upload, "content_type", "") or "application/octet-stream")[:120],
+        size=len(content),
+        content=base64.b64encode(content).decode("ascii"),
+    )
+    changes = {"filename": [None, attachment.filename], "size": [None, attachment.size]}
+    _record(actor, attachment, Change.Action.CREATED, changes, event=source.event)
+    return attachment
+
+
+@transaction.atomic
+def add_intervention(event: Event, actor: User | None, data: dict) -> Intervention:
+    intervention = _create(
+        Intervention, event.organization, actor, data, INTERVENTION_FIELDS, event=event
+    )
+    intervention.save()
+    changes = _created_changes(intervention, INTERVENTION_FIELDS)
+    _record(actor, intervention, Change.Action.CREATED, changes, event=event)
+    return intervention
+
+
+@transaction.atomic
+def update_intervention(
+    intervention: Intervention, actor: User | None, data: dict, version: int
+) -> Intervention:
+    intervention, _changes = _update(
+        intervention, actor, data, INTERVENTION_FIELDS, version, event=intervention.event
+    )
+    return intervention
+
+
+# -- vocabularies ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_term(organization: Organization, vocabulary, data: dict) -> Term:
+    return Term.objects.create(
+        vocabulary=vocabulary,
+        organization=organization,
+        code=data["code"],
+        label_es=data["label_es"],
+        label_en=data["label_en"],
+        position=data.get("position") or 100,
+        is_active=data.get("is_active", True),
+        state_actor=data.get("state_actor", False),
+    )
+
+
+@transaction.atomic
+def update_term(term: Term, data: dict) -> Term:
+    for field in ("label_es", "label_en", "position", "is_active", "state_actor"):
+        if field in data:
+            setattr(term, field, data[field])
+    term.save()
+    return term
+
+
+# -- removals ----------------------------------------------------------------------------
+
+REMOVABLE_FIELDS = {
+    Act: ACT_FIELDS,
+    Attribution: ATTRIBUTION_FIELDS,
+    Source: SOURCE_FIELDS,
+    Intervention: INTERVENTION_FIELDS,
+    IndirectVictim: ("relationship",),
+    Attachment: ("filename", "size"),
+}
+
+
+@transaction.atomic
+def remove_record(instance: models.Model, actor: User | None, version: int) -> None:
+    """Remove a part of a case recorded by mistake; the history keeps what it said.
+
+    The people themselves are never removed here: a victim wrongly linked to
+    a case stays recorded (and findable) after their act is removed.
+    """
+    model = type(instance)
+    current = model.objects.select_for_update().get(pk=instance.pk)
+    if current.version != version:
+        raise ConflictError(current, [])
+    event = getattr(current, "event", None) or current.source.event
+    dependants = list(current.attributions.all()) if model is Act else []
+    for record in [*dependants, current]:
+        fields = REMOVABLE_FIELDS[type(record)]
+        changes = {
+            field: [value, None]
+            for field in fields
+            if (value := plain(getattr(record, field))) not in (None, False)
+        }
+        _record(actor, record, Change.Action.DELETED, changes, event=event)
+    current.delete()

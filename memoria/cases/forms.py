@@ -1,0 +1,811 @@
+"""Forms of case documentation.
+
+Plain ``forms.Form`` classes (not model forms): encrypted model fields are
+written by the actions in ``actions.py``, which take a form's ``cleaned_data``.
+Dates that may be partial are three small fields (year, month, day); their
+precision follows from which ones are filled. Long forms declare
+``fieldsets`` so templates show them in groups a phone can scroll through.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from memoria.cases.models import (
+    PROFILE_FLAGS,
+    Confidence,
+    DatePrecision,
+    Event,
+    Person,
+    Reliability,
+    Sex,
+    Term,
+    Visibility,
+    Vocabulary,
+)
+from memoria.places.forms import PlaceFormMixin
+from memoria.places.models import Municipality, State
+
+MONTHS = [
+    ("", _("— month —")),
+    (1, _("January")),
+    (2, _("February")),
+    (3, _("March")),
+    (4, _("April")),
+    (5, _("May")),
+    (6, _("June")),
+    (7, _("July")),
+    (8, _("August")),
+    (9, _("September")),
+    (10, _("October")),
+    (11, _("November")),
+    (12, _("December")),
+]
+
+CURP_PATTERN = re.compile(
+    r"^[A-Z][AEIOUX][A-Z]{2}\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])[HMX]"
+    r"(AS|BC|BS|CC|CL|CM|CS|CH|DF|DG|GT|GR|HG|JC|MC|MN|MS|NT|NL|OC|PL|QT|QR|SP|SL|SR|TC|TS|TL"
+    r"|VZ|YN|ZS|NE)[B-DF-HJ-NP-TV-Z]{3}[A-Z\d]\d$"
+)
+CURP_ALPHABET = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ"
+
+
+def curp_check_digit(first17: str) -> int:
+    """RENAPO's verification digit of the first 17 characters of a CURP."""
+    total = sum(CURP_ALPHABET.index(char) * (18 - i) for i, char in enumerate(first17))
+    return (10 - total % 10) % 10
+
+
+def validate_curp(value: str) -> None:
+    if not CURP_PATTERN.match(value) or int(value[17]) != curp_check_digit(value[:17]):
+        raise ValidationError(
+            _("This is not a valid CURP: 18 characters, like GOMJ800101HDFRRN09."), code="curp"
+        )
+
+
+def term_choices(organization, vocabulary: str):
+    return Term.objects.for_organization(organization, vocabulary)
+
+
+class TermChoiceField(forms.ModelChoiceField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("empty_label", _("— choose —"))
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj: Term) -> str:
+        return obj.label
+
+
+class TermMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Term) -> str:
+        return obj.label
+
+
+class GroupedForm(forms.Form):
+    """A form whose visible fields are shown in fieldsets: ``[(legend, [names])]``."""
+
+    fieldsets: list[tuple[str, list[str]]] = []
+
+    def grouped_fields(self):
+        shown = set()
+        groups = []
+        for legend, names in self.fieldsets:
+            fields = [self[name] for name in names if name in self.fields]
+            fields = [field for field in fields if not field.is_hidden]
+            shown.update(field.name for field in fields)
+            if fields:
+                groups.append((legend, fields))
+        rest = [f for f in self.visible_fields() if f.name not in shown]
+        if rest:
+            groups.append(("", rest))
+        return groups
+
+
+class VersionedFormMixin:
+    """The version the edit started from; the save is refused if it is stale."""
+
+    def add_version(self, version: int | None) -> None:
+        self.fields["version"] = forms.IntegerField(widget=forms.HiddenInput, initial=version)
+
+
+def partial_date_fields(prefix: str) -> dict:
+    return {
+        f"{prefix}_year": forms.IntegerField(
+            label=_("Year"),
+            min_value=1900,
+            max_value=2100,
+            required=False,
+            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        ),
+        f"{prefix}_month": forms.TypedChoiceField(
+            label=_("Month"), choices=MONTHS, coerce=int, empty_value=None, required=False
+        ),
+        f"{prefix}_day": forms.IntegerField(
+            label=_("Day"),
+            min_value=1,
+            max_value=31,
+            required=False,
+            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        ),
+    }
+
+
+def combine_partial_date(form: forms.Form, prefix: str) -> tuple[datetime.date | None, str]:
+    """(date, precision) from the year/month/day fields; adds errors to ``form``."""
+    year = form.cleaned_data.get(f"{prefix}_year")
+    month = form.cleaned_data.get(f"{prefix}_month")
+    day = form.cleaned_data.get(f"{prefix}_day")
+    if year is None:
+        if month or day:
+            form.add_error(f"{prefix}_year", _("Give the year too, or leave the date empty."))
+        return None, DatePrecision.UNKNOWN
+    if day and not month:
+        form.add_error(f"{prefix}_month", _("Give the month of that day."))
+        return None, DatePrecision.UNKNOWN
+    try:
+        date = datetime.date(year, month or 1, day or 1)
+    except ValueError:
+        form.add_error(f"{prefix}_day", _("That month has no such day."))
+        return None, DatePrecision.UNKNOWN
+    if date > timezone.localdate():
+        form.add_error(f"{prefix}_year", _("The date cannot be in the future."))
+    precision = DatePrecision.DAY if day else DatePrecision.MONTH if month else DatePrecision.YEAR
+    return date, precision
+
+
+def partial_date_initial(prefix: str, date: datetime.date | None, precision: str) -> dict:
+    if date is None or precision == DatePrecision.UNKNOWN:
+        return {}
+    initial = {f"{prefix}_year": date.year}
+    if precision in (DatePrecision.MONTH, DatePrecision.DAY):
+        initial[f"{prefix}_month"] = date.month
+    if precision == DatePrecision.DAY:
+        initial[f"{prefix}_day"] = date.day
+    return initial
+
+
+# -- events ---------------------------------------------------------------------------
+
+
+class EventForm(VersionedFormMixin, PlaceFormMixin, GroupedForm):
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=300,
+        help_text=_("A short description of what happened, e.g. “Disappearance on the highway”."),
+    )
+    description = forms.CharField(label=_("What happened"), widget=forms.Textarea, required=False)
+    state = forms.ModelChoiceField(label=_("State"), queryset=State.objects.none(), required=False)
+    municipality = forms.ModelChoiceField(
+        label=_("Municipality"), queryset=Municipality.objects.none(), required=False
+    )
+    locality = forms.CharField(
+        label=_("Locality, neighbourhood or place"), max_length=200, required=False
+    )
+    latitude = forms.DecimalField(
+        label=_("Latitude"), max_digits=9, decimal_places=6, required=False,
+        min_value=14, max_value=33,
+    )  # fmt: skip
+    longitude = forms.DecimalField(
+        label=_("Longitude"), max_digits=9, decimal_places=6, required=False,
+        min_value=-119, max_value=-86,
+    )  # fmt: skip
+    status = forms.ChoiceField(
+        label=_("Status"), choices=Event.Status.choices, initial=Event.Status.OPEN
+    )
+    tags = TermMultipleChoiceField(
+        label=_("Tags"),
+        queryset=Term.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    fieldsets = [
+        (_("The event"), ["title", "description", "status"]),
+        (_("When it began"), ["start_year", "start_month", "start_day"]),
+        (_("When it ended (if it did)"), ["end_year", "end_month", "end_day"]),
+        (_("Where"), ["state", "municipality", "locality", "latitude", "longitude"]),
+        (_("Tags"), ["tags"]),
+    ]
+
+    def __init__(self, *args, organization, instance: Event | None = None, **kwargs):
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_from(instance)
+        super().__init__(*args, **kwargs)
+        self.instance = instance
+        self.fields.update(partial_date_fields("start"))
+        self.fields.update(partial_date_fields("end"))
+        self.setup_place_fields()
+        self.fields["tags"].queryset = term_choices(organization, Vocabulary.EVENT_TAG)
+        if instance is not None:
+            self.add_version(instance.version)
+
+    @staticmethod
+    def initial_from(event: Event) -> dict:
+        initial = {
+            "title": event.title,
+            "description": event.description,
+            "state": event.state_id,
+            "municipality": event.municipality_id,
+            "locality": event.locality,
+            "latitude": event.latitude,
+            "longitude": event.longitude,
+            "status": event.status,
+            "tags": list(event.tags.all()),
+        }
+        initial.update(partial_date_initial("start", event.start_date, event.start_precision))
+        initial.update(partial_date_initial("end", event.end_date, event.end_precision))
+        return initial
+
+    def clean(self):
+        data = super().clean()
+        data["start_date"], data["start_precision"] = combine_partial_date(self, "start")
+        data["end_date"], data["end_precision"] = combine_partial_date(self, "end")
+        start, end = data["start_date"], data["end_date"]
+        if start and end and end < start:
+            self.add_error("end_year", _("The end cannot come before the start."))
+        return data
+
+
+# -- people ---------------------------------------------------------------------------
+
+PERSON_FIELDSETS = [
+    (_("Name"), ["given_names", "paternal_surname", "maternal_surname", "aliases"]),
+    (
+        _("About the person"),
+        [
+            "sex",
+            "gender_identity",
+            "birth_year",
+            "birth_month",
+            "birth_day",
+            "age",
+            "nationality",
+            "ethnicity",
+            "occupation",
+            "curp",
+        ],
+    ),
+    (_("Risk profile"), [flag for flag, _label in PROFILE_FLAGS]),
+    (_("Consent and visibility"), ["visibility", "consent_recorded", "consent_note"]),
+]
+
+
+def person_fields() -> dict:
+    fields = {
+        "given_names": forms.CharField(label=_("Given names"), max_length=200, required=False),
+        "paternal_surname": forms.CharField(
+            label=_("Paternal surname"), max_length=120, required=False
+        ),
+        "maternal_surname": forms.CharField(
+            label=_("Maternal surname"), max_length=120, required=False
+        ),
+        "aliases": forms.CharField(
+            label=_("Aliases or nicknames"),
+            max_length=300,
+            required=False,
+            help_text=_("Separate several with commas."),
+        ),
+        "sex": forms.ChoiceField(label=_("Sex"), choices=Sex.choices, initial=Sex.UNKNOWN),
+        "gender_identity": forms.CharField(
+            label=_("Gender identity (optional)"), max_length=120, required=False
+        ),
+    }
+    fields.update(partial_date_fields("birth"))
+    fields["birth_year"].label = _("Year of birth")
+    fields["birth_month"].label = _("Month of birth")
+    fields["birth_day"].label = _("Day of birth")
+    fields.update(
+        {
+            "age": forms.IntegerField(
+                label=_("Age at the time of the events"),
+                min_value=0,
+                max_value=120,
+                required=False,
+                help_text=_("If the birth date is not known."),
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            ),
+            "nationality": forms.CharField(
+                label=_("Nationality"), max_length=80, required=False, initial="Mexicana"
+            ),
+            "ethnicity": forms.CharField(
+                label=_("Indigenous people or language (optional)"), max_length=160, required=False
+            ),
+            "occupation": forms.CharField(label=_("Occupation"), max_length=160, required=False),
+            "curp": forms.CharField(
+                label=_("CURP (optional)"),
+                max_length=18,
+                required=False,
+                widget=forms.TextInput(attrs={"autocapitalize": "characters"}),
+            ),
+        }
+    )
+    for flag, label in PROFILE_FLAGS:
+        fields[flag] = forms.BooleanField(label=label, required=False)
+    fields.update(
+        {
+            "visibility": forms.ChoiceField(
+                label=_("Who may see this person"),
+                choices=Visibility.choices,
+                initial=Visibility.PRIVATE,
+            ),
+            "consent_recorded": forms.BooleanField(
+                label=_("The person or their family gave consent, and it is recorded"),
+                required=False,
+            ),
+            "consent_note": forms.CharField(
+                label=_("Who gave consent, when and how"), widget=forms.Textarea, required=False
+            ),
+        }
+    )
+    return fields
+
+
+class PersonFieldsMixin:
+    """Validation of the person fields; needs ``self.instance`` (a Person or None)."""
+
+    def clean_curp(self) -> str:
+        curp = self.cleaned_data.get("curp", "").strip().upper()
+        if curp:
+            validate_curp(curp)
+        return curp
+
+    def clean_person(self, data: dict) -> None:
+        if not any(
+            data.get(f) for f in ("given_names", "paternal_surname", "maternal_surname", "aliases")
+        ):
+            self.add_error("given_names", _("Give at least a name, a surname or an alias."))
+        data["birth_date"], data["birth_precision"] = combine_partial_date(self, "birth")
+        consented = data.get("consent_recorded") or (
+            self.instance is not None and self.instance.consent_recorded_at is not None
+        )
+        if data.get("visibility") == Visibility.MEMORIAL and not consented:
+            self.add_error(
+                "visibility",
+                _("A name is shown in the memorial only with the family's recorded consent."),
+            )
+
+
+def person_initial(person: Person) -> dict:
+    initial = {field: getattr(person, field) for field in (
+        "given_names", "paternal_surname", "maternal_surname", "aliases", "sex",
+        "gender_identity", "age", "nationality", "ethnicity", "occupation", "curp",
+        "visibility", "consent_note",
+    )}  # fmt: skip
+    initial.update({flag: getattr(person, flag) for flag, _label in PROFILE_FLAGS})
+    initial["consent_recorded"] = person.consent_recorded_at is not None
+    initial.update(partial_date_initial("birth", person.birth_date, person.birth_precision))
+    return initial
+
+
+class PersonForm(VersionedFormMixin, PersonFieldsMixin, GroupedForm):
+    fieldsets = PERSON_FIELDSETS
+
+    def __init__(self, *args, instance: Person, **kwargs):
+        kwargs.setdefault("initial", person_initial(instance))
+        super().__init__(*args, **kwargs)
+        self.instance = instance
+        self.fields.update(person_fields())
+        self.add_version(instance.version)
+
+    def clean(self):
+        data = super().clean()
+        self.clean_person(data)
+        return data
+
+
+class VictimForm(PersonFieldsMixin, GroupedForm):
+    """A direct victim in one go: the person, what was done to them and by whom."""
+
+    instance = None
+
+    fieldsets = [
+        (_("What was done to this person"), ["violation_type", "situation", "act_description"]),
+        *PERSON_FIELDSETS[:1],
+        (
+            _("Who is held responsible"),
+            ["perpetrator_kind", "group_name", "basis", "confidence"],
+        ),
+        *PERSON_FIELDSETS[1:],
+    ]
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(
+            {
+                "violation_type": TermChoiceField(
+                    label=_("Violation"),
+                    queryset=term_choices(organization, Vocabulary.VIOLATION_TYPE),
+                ),
+                "situation": TermChoiceField(
+                    label=_("Situation afterwards"),
+                    queryset=term_choices(organization, Vocabulary.VICTIM_SITUATION),
+                    required=False,
+                ),
+                "act_description": forms.CharField(
+                    label=_("What happened to this person"),
+                    widget=forms.Textarea,
+                    required=False,
+                ),
+            }
+        )
+        self.fields.update(person_fields())
+        self.fields.update(attribution_fields(organization, required=False))
+
+    def clean(self):
+        data = super().clean()
+        self.clean_person(data)
+        data["description"] = data.get("act_description", "")
+        data["kind"] = data.get("perpetrator_kind")
+        return data
+
+
+class RelativeForm(GroupedForm):
+    """A relative or dependant of a direct victim: an indirect victim."""
+
+    def __init__(self, *args, organization, victims, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(
+            {
+                "direct_victim": forms.ModelChoiceField(
+                    label=_("Relative of"), queryset=victims, empty_label=None
+                ),
+                "relationship": TermChoiceField(
+                    label=_("Relationship"),
+                    queryset=term_choices(organization, Vocabulary.RELATIONSHIP),
+                ),
+                "given_names": forms.CharField(
+                    label=_("Given names"), max_length=200, required=False
+                ),
+                "paternal_surname": forms.CharField(
+                    label=_("Paternal surname"), max_length=120, required=False
+                ),
+                "maternal_surname": forms.CharField(
+                    label=_("Maternal surname"), max_length=120, required=False
+                ),
+                "sex": forms.ChoiceField(label=_("Sex"), choices=Sex.choices, initial=Sex.UNKNOWN),
+                "is_searching_relative": forms.BooleanField(
+                    label=_("Takes part in the search"), required=False
+                ),
+            }
+        )
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("given_names") or data.get("paternal_surname")):
+            self.add_error("given_names", _("Give at least a name or a surname."))
+        return data
+
+
+# -- acts and perpetrators -------------------------------------------------------------
+
+
+class ActForm(VersionedFormMixin, GroupedForm):
+    def __init__(self, *args, organization, instance=None, **kwargs):
+        if instance is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "violation_type": instance.violation_type_id,
+                    "situation": instance.situation_id,
+                    "description": instance.description,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.instance = instance
+        self.fields["violation_type"] = TermChoiceField(
+            label=_("Violation"), queryset=term_choices(organization, Vocabulary.VIOLATION_TYPE)
+        )
+        self.fields["situation"] = TermChoiceField(
+            label=_("Situation afterwards"),
+            queryset=term_choices(organization, Vocabulary.VICTIM_SITUATION),
+            required=False,
+        )
+        self.fields["description"] = forms.CharField(
+            label=_("What happened to this person"), widget=forms.Textarea, required=False
+        )
+        if instance is not None:
+            self.add_version(instance.version)
+
+
+def attribution_fields(organization, required: bool = True) -> dict:
+    return {
+        "perpetrator_kind": TermChoiceField(
+            label=_("Perpetrator"),
+            queryset=term_choices(organization, Vocabulary.PERPETRATOR_KIND),
+            required=required,
+        ),
+        "group_name": forms.CharField(
+            label=_("Group, unit or corporation (optional)"), max_length=200, required=False
+        ),
+        "basis": TermChoiceField(
+            label=_("How it is known"),
+            queryset=term_choices(organization, Vocabulary.ATTRIBUTION_BASIS),
+            required=False,
+        ),
+        "confidence": forms.ChoiceField(
+            label=_("Confidence"), choices=Confidence.choices, initial=Confidence.MEDIUM
+        ),
+    }
+
+
+class AttributionForm(VersionedFormMixin, GroupedForm):
+    def __init__(self, *args, organization, instance=None, **kwargs):
+        if instance is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "perpetrator_kind": instance.kind_id,
+                    "group_name": instance.group_name,
+                    "basis": instance.basis_id,
+                    "confidence": instance.confidence,
+                    "notes": instance.notes,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.instance = instance
+        self.fields.update(attribution_fields(organization))
+        self.fields["notes"] = forms.CharField(
+            label=_("Notes"), widget=forms.Textarea, required=False
+        )
+        if instance is not None:
+            self.add_version(instance.version)
+
+    def clean(self):
+        data = super().clean()
+        data["kind"] = data.get("perpetrator_kind")
+        return data
+
+
+# -- sources and interventions ---------------------------------------------------------
+
+
+class ActChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.victim.full_name or obj.victim.aliases} — {obj.violation_type.label}"
+
+
+class SourceForm(VersionedFormMixin, GroupedForm):
+    def __init__(self, *args, organization, event, instance=None, **kwargs):
+        if instance is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "kind": instance.kind_id,
+                    "date": instance.date,
+                    "reliability": instance.reliability,
+                    "reference": instance.reference,
+                    "summary": instance.summary,
+                    "acts": list(instance.acts.all()),
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.instance = instance
+        self.fields.update(
+            {
+                "kind": TermChoiceField(
+                    label=_("Kind of source"),
+                    queryset=term_choices(organization, Vocabulary.SOURCE_KIND),
+                ),
+                "date": forms.DateField(
+                    label=_("Date of the source"),
+                    required=False,
+                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                ),
+                "reliability": forms.ChoiceField(
+                    label=_("Reliability"),
+                    choices=Reliability.choices,
+                    initial=Reliability.UNKNOWN,
+                ),
+                "reference": forms.CharField(
+                    label=_("Reference or URL"), max_length=500, required=False
+                ),
+                "summary": forms.CharField(
+                    label=_("Content or testimony"), widget=forms.Textarea, required=False
+                ),
+                "acts": ActChoiceField(
+                    label=_("Acts it supports"),
+                    queryset=event.acts.select_related("victim", "violation_type"),
+                    required=False,
+                    widget=forms.CheckboxSelectMultiple,
+                ),
+            }
+        )
+        if instance is None:
+            self.fields["attachment"] = forms.FileField(
+                label=_("Attach a file (optional)"), required=False
+            )
+        else:
+            self.add_version(instance.version)
+
+    def clean_attachment(self):
+        upload = self.cleaned_data.get("attachment")
+        if upload is not None and upload.size > 10 * 1024 * 1024:
+            raise ValidationError(_("The file is too large (10 MB at most)."))
+        return upload
+
+
+class AttachmentForm(forms.Form):
+    attachment = forms.FileField(label=_("File"))
+
+    def clean_attachment(self):
+        upload = self.cleaned_data["attachment"]
+        if upload.size > 10 * 1024 * 1024:
+            raise ValidationError(_("The file is too large (10 MB at most)."))
+        return upload
+
+
+class InterventionForm(VersionedFormMixin, GroupedForm):
+    def __init__(self, *args, organization, event, instance=None, **kwargs):
+        if instance is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "kind": instance.kind_id,
+                    "victim": instance.victim_id,
+                    "authority": instance.authority,
+                    "folio": instance.folio,
+                    "date": instance.date,
+                    "notes": instance.notes,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.instance = instance
+        victims = Person.objects.filter(organization=organization, acts__event=event).distinct()
+        self.fields.update(
+            {
+                "kind": TermChoiceField(
+                    label=_("Kind of intervention"),
+                    queryset=term_choices(organization, Vocabulary.INTERVENTION_KIND),
+                ),
+                "victim": forms.ModelChoiceField(
+                    label=_("On behalf of"),
+                    queryset=victims,
+                    required=False,
+                    empty_label=_("— the whole case —"),
+                ),
+                "authority": forms.CharField(
+                    label=_("Authority or institution"), max_length=200, required=False
+                ),
+                "folio": forms.CharField(
+                    label=_("Folio or file number"), max_length=120, required=False
+                ),
+                "date": forms.DateField(
+                    label=_("Date"),
+                    required=False,
+                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                ),
+                "notes": forms.CharField(
+                    label=_("Notes and outcome"), widget=forms.Textarea, required=False
+                ),
+            }
+        )
+        if instance is not None:
+            self.add_version(instance.version)
+
+
+# -- lists ---------------------------------------------------------------------------
+
+
+class CaseFilterForm(forms.Form):
+    SORTS = [
+        ("-start", _("Most recent first")),
+        ("start", _("Oldest first")),
+        ("-number", _("Newest record first")),
+        ("number", _("Oldest record first")),
+        ("state", _("By state")),
+        ("status", _("By status")),
+    ]
+
+    date_from = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    state = forms.ModelChoiceField(
+        label=_("State"), queryset=State.objects.order_by("name"), required=False
+    )
+    municipality = forms.ModelChoiceField(
+        label=_("Municipality"), queryset=Municipality.objects.none(), required=False
+    )
+    violation_type = TermChoiceField(
+        label=_("Violation"), queryset=Term.objects.none(), required=False
+    )
+    perpetrator_kind = TermChoiceField(
+        label=_("Perpetrator"), queryset=Term.objects.none(), required=False
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("Any status")), *Event.Status.choices], required=False
+    )
+    profile = forms.ChoiceField(
+        label=_("Victim profile"),
+        choices=[("", _("Any profile")), *PROFILE_FLAGS],
+        required=False,
+    )
+    sort = forms.ChoiceField(label=_("Sort"), choices=SORTS, required=False)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["violation_type"].queryset = term_choices(
+            organization, Vocabulary.VIOLATION_TYPE
+        )
+        self.fields["perpetrator_kind"].queryset = term_choices(
+            organization, Vocabulary.PERPETRATOR_KIND
+        )
+        for name in ("state", "violation_type", "perpetrator_kind"):
+            self.fields[name].empty_label = _("Any")
+        self.fields["municipality"].empty_label = _("Any")
+        # place.js refills the municipalities when the state changes.
+        self.fields["state"].widget.attrs.update({"data-place-state": ""})
+        self.fields["municipality"].widget.attrs.update(
+            {
+                "data-place-municipality": "",
+                "data-url-template": reverse_lazy("places:state_municipalities", args=["00"]),
+                "data-search-url": reverse_lazy("places:search"),
+            }
+        )
+        state_code = self.data.get("state") if self.is_bound else None
+        if state_code:
+            self.fields["municipality"].queryset = Municipality.objects.filter(
+                state_id=state_code
+            ).order_by("name")
+
+
+class PersonSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Name, surnames, alias or CURP"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+
+# -- vocabularies -------------------------------------------------------------------------
+
+
+class TermForm(forms.Form):
+    code = forms.SlugField(
+        label=_("Code"),
+        max_length=60,
+        help_text=_("A short identifier without spaces, used in imports and exports."),
+    )
+    label_es = forms.CharField(label=_("Label in Spanish"), max_length=160)
+    label_en = forms.CharField(label=_("Label in English"), max_length=160)
+    position = forms.IntegerField(label=_("Position in lists"), min_value=0, initial=100)
+    is_active = forms.BooleanField(label=_("In use"), required=False, initial=True)
+    state_actor = forms.BooleanField(
+        label=_("Counts as state involvement (perpetrator kinds only)"), required=False
+    )
+
+    def __init__(self, *args, vocabulary, organization, instance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.vocabulary = vocabulary
+        self.organization = organization
+        self.instance = instance
+        if instance is not None:
+            del self.fields["code"]
+        if vocabulary.code != Vocabulary.PERPETRATOR_KIND:
+            del self.fields["state_actor"]
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"]
+        if (
+            Term.objects.filter(
+                vocabulary=self.vocabulary, code=code, organization__isnull=True
+            ).exists()
+            or Term.objects.filter(
+                vocabulary=self.vocabulary, code=code, organization=self.organization
+            ).exists()
+        ):
+            raise ValidationError(_("This vocabulary already has a term with this code."))
+        return code

@@ -1,0 +1,355 @@
+"""Checking a whole table and writing it: all rows or none.
+
+``check_table`` reads every row and collects every problem without writing
+anything. ``import_table`` checks first and writes only when no row has a
+problem, in one transaction, so a failure half-way leaves the database as it
+was. Rows that share an ``event_reference`` become one event; one person may
+appear in several rows (several violations) when the rows give the same CURP,
+or the same name within one event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from memoria.accounts.models import Organization
+from memoria.cases.io.bulk import (
+    bulk_create_sealed,
+    index_people,
+    refresh_statistics_after_commit,
+)
+from memoria.cases.io.mapping import apply_mapping, check_mapping
+from memoria.cases.io.readers import Table
+from memoria.cases.io.validation import (
+    Lookups,
+    ParsedRow,
+    PlaceIndex,
+    RowError,
+    Vocabulary,
+    check_row,
+)
+from memoria.geo import fold
+
+Progress = Callable[[str, int, int], None]
+TERM_FIELDS = {
+    "violation_type": "violation_type",
+    "victim_situation": "victim_situation",
+    "perpetrator_kind": "perpetrator_kind",
+    "source_kind": "source_kind",
+}
+STATUS_SYNONYMS = {
+    "open": ["abierto", "abierta", "activo", "en proceso"],
+    "verifying": ["en verificacion", "por verificar", "verificando"],
+    "verified": ["verificado", "verificada", "documentado", "confirmado"],
+    "closed": ["cerrado", "cerrada", "concluido", "archivado"],
+}
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did, for the page, the command and the tests."""
+
+    filename: str = ""
+    row_count: int = 0
+    rows: list[ParsedRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    events_created: int = 0
+    people_created: int = 0
+    acts_created: int = 0
+    committed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def bad_rows(self) -> list[tuple[int, list[RowError]]]:
+        """Each bad row's number with its errors, in row order."""
+        by_row: dict[int, list[RowError]] = {}
+        for error in self.errors:
+            by_row.setdefault(error.row, []).append(error)
+        return sorted(by_row.items())
+
+    @property
+    def event_count(self) -> int:
+        return len({_event_key(row) for row in self.rows})
+
+
+def _event_key(row: ParsedRow) -> str:
+    return f"ref:{fold(row.event_reference)}" if row.event_reference else f"row:{row.row}"
+
+
+def build_lookups(organization: Organization) -> Lookups:
+    from memoria.cases.models import Event, Term
+
+    vocabularies = {}
+    for key, code in TERM_FIELDS.items():
+        terms = Term.objects.for_organization(organization, code)
+        vocabularies[key] = Vocabulary({t.code: [t.label_es, t.label_en] for t in terms})
+    statuses = {}
+    for value, label in Event.Status.choices:
+        with translation.override("en"):
+            english = str(label)
+        with translation.override("es-mx"):
+            spanish = str(label)
+        statuses[value] = [english, spanish, *STATUS_SYNONYMS.get(value, [])]
+    vocabularies["event_status"] = Vocabulary(statuses)
+    return Lookups(places=PlaceIndex.from_database(), vocabularies=vocabularies)
+
+
+def check_table(
+    table: Table,
+    mapping: dict[str, str],
+    organization: Organization,
+    progress: Progress | None = None,
+    lookups: Lookups | None = None,
+) -> ImportReport:
+    """Check every row; write nothing. The report lists every problem found."""
+    mapping = check_mapping(mapping, table.headers)
+    lookups = lookups or build_lookups(organization)
+    report = ImportReport(filename=table.filename, row_count=len(table.rows))
+    total = len(table.rows)
+    first_of_event: dict[str, ParsedRow] = {}
+    for done, (number, cells) in enumerate(table.rows, start=1):
+        parsed, errors = check_row(number, apply_mapping(mapping, table.headers, cells), lookups)
+        report.rows.append(parsed)
+        report.errors.extend(errors)
+        first = first_of_event.setdefault(_event_key(parsed), parsed)
+        if first is not parsed and _event_details(first) != _event_details(parsed):
+            report.errors.append(
+                RowError(
+                    number,
+                    "event_reference",
+                    parsed.event_reference,
+                    _(
+                        "This row belongs to event “%(reference)s” but gives a different "
+                        "title, date or place than row %(first)s."
+                    )
+                    % {"reference": parsed.event_reference, "first": first.row},
+                )
+            )
+        if progress and (done % 200 == 0 or done == total):
+            progress("check", done, total)
+    return report
+
+
+def _event_details(row: ParsedRow) -> tuple:
+    return (
+        fold(row.event_title),
+        str(row.event_date),
+        row.state_code,
+        row.municipality_code,
+    )
+
+
+def import_table(
+    table: Table,
+    mapping: dict[str, str],
+    organization: Organization,
+    actor=None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Check every row, then write them all in one transaction, or nothing.
+
+    Nothing is written when any row has a problem, or when ``dry_run`` is set.
+    """
+    report = check_table(table, mapping, organization, progress)
+    if report.ok and not dry_run:
+        write_rows(report, organization, actor, progress)
+    return report
+
+
+@transaction.atomic
+def write_rows(
+    report: ImportReport, organization: Organization, actor=None, progress: Progress | None = None
+) -> ImportReport:
+    """Create the events, people, acts, attributions and sources of checked rows."""
+    writer = _RowWriter(organization, actor, report.filename)
+    writer.write(report.rows, progress)
+    refresh_statistics_after_commit(len(report.rows))
+    report.events_created = len(writer.events)
+    report.people_created = len(writer.people)
+    report.acts_created = len(writer.acts)
+    report.committed = True
+    return report
+
+
+class _RowWriter:
+    def __init__(self, organization: Organization, actor, filename: str) -> None:
+        from memoria.cases.models import Event, Term
+
+        self.organization = organization
+        self.actor = actor if getattr(actor, "is_authenticated", False) else None
+        self.filename = filename
+        self.now = timezone.now()
+        self.terms = {
+            key: {t.code: t for t in Term.objects.for_organization(organization, code)}
+            for key, code in TERM_FIELDS.items()
+        }
+        self.basis = {
+            t.code: t for t in Term.objects.for_organization(organization, "attribution_basis")
+        }
+        # Lock the organization row: event numbers are taken one after another.
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        last = Event.objects.filter(organization=organization).order_by("-number").first()
+        self.next_number = (last.number if last else 0) + 1
+        self.events: dict[str, object] = {}
+        self.people: dict[object, object] = {}
+        self.acts: list = []
+
+    def stamp(self) -> dict:
+        return {
+            "organization": self.organization,
+            "created_at": self.now,
+            "updated_at": self.now,
+            "created_by": self.actor,
+        }
+
+    def write(self, rows: list[ParsedRow], progress: Progress | None) -> None:
+        from memoria.cases import models as m
+
+        for row in rows:
+            key = _event_key(row)
+            if key not in self.events:
+                self.events[key] = self.new_event(row)
+        bulk_create_sealed(m.Event, self.events.values(), self.organization.pk)
+        act_rows = []
+        for row in rows:
+            person = self.person_for(row)
+            act = m.Act(
+                event=self.events[_event_key(row)],
+                victim=person,
+                violation_type=self.terms["violation_type"][row.violation_type],
+                situation=self.terms["victim_situation"].get(row.victim_situation or ""),
+                **self.stamp(),
+            )
+            act_rows.append((act, row))
+        # Acts take their victim's primary key when saved (Django fills it in then).
+        bulk_create_sealed(m.Person, self.people.values(), self.organization.pk)
+        self.acts = [act for act, _row in act_rows]
+        bulk_create_sealed(m.Act, self.acts, self.organization.pk)
+        if progress:
+            progress("write", len(rows) // 2, len(rows))
+        self.write_attributions_and_sources(act_rows)
+        self.write_history()
+
+        index_people(self.organization, list(self.people.values()))
+        if progress:
+            progress("write", len(rows), len(rows))
+
+    def new_event(self, row: ParsedRow):
+        from memoria.cases.actions import month_of
+        from memoria.cases.models import Event
+
+        event = Event(
+            number=self.next_number,
+            title=row.event_title,
+            description=row.event_description,
+            start_date=row.event_date.value,
+            start_precision=row.event_date.precision,
+            start_month=month_of(row.event_date.value, row.event_date.precision),
+            end_date=row.event_end_date.value,
+            end_precision=row.event_end_date.precision,
+            end_month=month_of(row.event_end_date.value, row.event_end_date.precision),
+            state_id=row.state_code,
+            municipality_id=row.municipality_code,
+            locality=row.locality,
+            status=row.event_status or Event.Status.OPEN,
+            **self.stamp(),
+        )
+        self.next_number += 1
+        return event
+
+    def person_for(self, row: ParsedRow):
+        from memoria.cases.actions import age_at, age_band
+        from memoria.cases.models import Person
+
+        key = ("curp", row.curp) if row.curp else ("name", _event_key(row), fold(row.display_name))
+        if key in self.people:
+            return self.people[key]
+        age = row.age
+        event_date = row.event_date.value
+        if age is None and event_date:
+            age = age_at(row.birth_date.value, row.birth_date.precision, event_date)
+        person = Person(
+            given_names=row.given_names,
+            paternal_surname=row.paternal_surname,
+            maternal_surname=row.maternal_surname,
+            aliases=row.aliases,
+            sex=row.sex,
+            birth_date=row.birth_date.value,
+            birth_precision=row.birth_date.precision,
+            age=age,
+            age_band=age_band(age),
+            is_child=age is not None and age < 18,
+            nationality=row.nationality,
+            occupation=row.occupation,
+            curp=row.curp,
+            **self.stamp(),
+        )
+        self.people[key] = person
+        return person
+
+    def write_attributions_and_sources(self, act_rows) -> None:
+        from memoria.cases import models as m
+
+        attributions = []
+        sources: dict[tuple, tuple] = {}
+        for act, row in act_rows:
+            if row.perpetrator_kind or row.perpetrator_group:
+                attributions.append(
+                    m.Attribution(
+                        act=act,
+                        event=act.event,
+                        kind=self.terms["perpetrator_kind"][row.perpetrator_kind or "unknown"],
+                        group_name=row.perpetrator_group,
+                        **self.stamp(),
+                    )
+                )
+            if row.source_kind or row.source_reference:
+                key = (act.event.pk, row.source_kind, fold(row.source_reference))
+                if key not in sources:
+                    kind = self.terms["source_kind"].get(row.source_kind or "other")
+                    source = m.Source(
+                        event=act.event,
+                        kind=kind,
+                        date=row.source_date.value,
+                        reference=row.source_reference,
+                        **self.stamp(),
+                    )
+                    sources[key] = (source, [])
+                sources[key][1].append(act)
+        bulk_create_sealed(m.Attribution, attributions, self.organization.pk)
+        bulk_create_sealed(m.Source, [s for s, _acts in sources.values()], self.organization.pk)
+        through = m.Source.acts.through
+        through.objects.bulk_create(
+            [through(source_id=s.pk, act_id=a.pk) for s, acts in sources.values() for a in acts],
+            batch_size=1000,
+        )
+
+    def write_history(self) -> None:
+        from memoria.cases.models import Change
+
+        bulk_create_sealed(
+            Change,
+            [
+                Change(
+                    organization=self.organization,
+                    event=event,
+                    actor=self.actor,
+                    at=self.now,
+                    kind="event",
+                    object_id=event.pk,
+                    action=Change.Action.CREATED,
+                    changes={"import": [None, self.filename]},
+                )
+                for event in self.events.values()
+            ],
+            self.organization.pk,
+        )

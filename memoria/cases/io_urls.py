@@ -1,0 +1,18 @@
+from django.urls import path
+
+from memoria.cases import io_views
+
+app_name = "cases_io"
+
+urlpatterns = [
+    path("o/<slug:slug>/cases/import/", io_views.import_upload, name="import"),
+    path("o/<slug:slug>/cases/import/columns/", io_views.import_columns, name="import_columns"),
+    path("o/<slug:slug>/cases/import/review/", io_views.import_review, name="import_review"),
+    path("o/<slug:slug>/cases/import/cancel/", io_views.import_cancel, name="import_cancel"),
+    path("o/<slug:slug>/cases/export/", io_views.export, name="export"),
+    path(
+        "o/<slug:slug>/cases/export/identities/",
+        io_views.export_identities,
+        name="export_identities",
+    ),
+]

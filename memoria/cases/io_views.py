@@ -1,0 +1,248 @@
+"""Pages to import a spreadsheet of cases and to export the organization's records.
+
+Import is four steps: upload, choose which column feeds which field, review
+(the first rows as they will be saved and every problem found), confirm. The
+uploaded table is held in the session, encrypted under the organization's
+key, only until it is imported or dropped; it never touches MEDIA_ROOT.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zlib
+
+from django.contrib import messages
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from memoria.accounts.access import organization_view
+from memoria.accounts.roles import Capability
+from memoria.audit.log import audit
+from memoria.cases.io import exporter
+from memoria.cases.io.forms import ExportForm, MappingForm, UploadForm
+from memoria.cases.io.importer import check_table, import_table
+from memoria.cases.io.mapping import guess_mapping
+from memoria.cases.io.readers import Table
+from memoria.cases.io.schema import COLUMNS_BY_KEY
+from memoria.vault.cipher import decrypt_text, encrypt_text
+from memoria.vault.reauth import recent_auth_required
+
+SESSION_KEY = "memoria_cases_import"
+SEAL_CONTEXT = "cases.import.upload"
+PREVIEW_ROWS = 10
+
+
+# -- the held upload --------------------------------------------------------------
+
+
+def hold_upload(request, organization, table: Table, mapping: dict | None = None) -> None:
+    """Keep the table (compressed, encrypted) in the session until imported or dropped."""
+    packed = zlib.compress(json.dumps(table.to_dict()).encode())
+    sealed = encrypt_text(organization.pk, base64.b64encode(packed).decode(), SEAL_CONTEXT)
+    request.session[SESSION_KEY] = {
+        "organization": organization.pk,
+        "table": sealed,
+        "mapping": mapping,
+    }
+
+
+def held_upload(request, organization) -> tuple[Table, dict | None] | None:
+    held = request.session.get(SESSION_KEY)
+    if not held or held.get("organization") != organization.pk:
+        return None
+    packed = base64.b64decode(decrypt_text(held["table"], SEAL_CONTEXT))
+    return Table.from_dict(json.loads(zlib.decompress(packed))), held.get("mapping")
+
+
+def set_held_mapping(request, mapping: dict) -> None:
+    held = request.session[SESSION_KEY]
+    held["mapping"] = mapping
+    request.session[SESSION_KEY] = held
+
+
+def drop_upload(request) -> None:
+    request.session.pop(SESSION_KEY, None)
+
+
+def _start_again(request, organization):
+    messages.info(request, _("Choose the file to import."))
+    return redirect("cases_io:import", organization.slug)
+
+
+def _after_import_url(organization) -> str:
+    try:
+        return reverse("cases:list", args=[organization.slug])
+    except NoReverseMatch:
+        return reverse("accounts:dashboard", args=[organization.slug])
+
+
+# -- import -----------------------------------------------------------------------
+
+
+@organization_view(Capability.EDIT_RECORDS)
+def import_upload(request, membership):
+    organization = membership.organization
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        hold_upload(request, organization, form.table)
+        return redirect("cases_io:import_columns", organization.slug)
+    context = {"organization": organization, "form": form, "columns": COLUMNS_BY_KEY.values()}
+    return render(request, "cases/io/upload.html", context)
+
+
+@organization_view(Capability.EDIT_RECORDS)
+def import_columns(request, membership):
+    organization = membership.organization
+    held = held_upload(request, organization)
+    if held is None:
+        return _start_again(request, organization)
+    table, mapping = held
+    form = MappingForm(
+        request.POST or None,
+        headers=table.headers,
+        initial=mapping or guess_mapping(table.headers),
+    )
+    if request.method == "POST" and form.is_valid():
+        set_held_mapping(request, form.mapping)
+        return redirect("cases_io:import_review", organization.slug)
+    context = {"organization": organization, "form": form, "table": table}
+    return render(request, "cases/io/columns.html", context)
+
+
+@organization_view(Capability.EDIT_RECORDS)
+def import_review(request, membership):
+    organization = membership.organization
+    held = held_upload(request, organization)
+    if held is None or not held[1]:
+        return _start_again(request, organization)
+    table, mapping = held
+    if request.method == "POST":
+        report = import_table(table, mapping, organization, actor=request.user)
+        if report.committed:
+            drop_upload(request)
+            audit(
+                request.user,
+                organization,
+                "cases.import",
+                request=request,
+                filename=table.filename,
+                rows=report.row_count,
+                events=report.events_created,
+                people=report.people_created,
+            )
+            messages.success(
+                request,
+                _("Imported %(events)s events with %(acts)s victims from %(file)s.")
+                % {
+                    "events": report.events_created,
+                    "acts": report.acts_created,
+                    "file": table.filename,
+                },
+            )
+            return redirect(_after_import_url(organization))
+    else:
+        report = check_table(table, mapping, organization)
+    context = {
+        "organization": organization,
+        "table": table,
+        "report": report,
+        "preview": _preview(report.rows[:PREVIEW_ROWS], organization),
+        "status": 200 if report.ok else 422,
+    }
+    return render(request, "cases/io/review.html", context, status=context["status"])
+
+
+def _preview(rows, organization) -> list:
+    """The first rows with place names and vocabulary labels, as they will be shown."""
+    from memoria.cases.io.importer import TERM_FIELDS
+    from memoria.cases.models import Term
+    from memoria.places.models import Municipality, State
+
+    municipalities = dict(
+        Municipality.objects.filter(cvegeo__in={r.municipality_code for r in rows}).values_list(
+            "cvegeo", "name"
+        )
+    )
+    states = dict(State.objects.values_list("code", "name"))
+    labels = {
+        (key, term.code): term.label
+        for key, code in TERM_FIELDS.items()
+        for term in Term.objects.for_organization(organization, code)
+    }
+    for row in rows:
+        parts = [municipalities.get(row.municipality_code), states.get(row.state_code)]
+        row.place_label = ", ".join(p for p in parts if p)
+        for key in TERM_FIELDS:
+            code = getattr(row, key)
+            setattr(row, f"{key}_label", labels.get((key, code), code or ""))
+    return rows
+
+
+@organization_view(Capability.EDIT_RECORDS)
+@require_POST
+def import_cancel(request, membership):
+    drop_upload(request)
+    messages.info(request, _("The import was cancelled; nothing was saved."))
+    return redirect("cases_io:import", membership.organization.slug)
+
+
+# -- export -----------------------------------------------------------------------
+
+
+@organization_view(Capability.READ_RECORDS)
+def export(request, membership):
+    """Export without identities: any member who may read the records."""
+    return _export(request, membership, identities=False)
+
+
+@organization_view(Capability.EXPORT_IDENTITIES)
+@recent_auth_required
+def export_identities(request, membership):
+    """Export with names, CURP and testimonies: coordinators, after re-authenticating."""
+    return _export(request, membership, identities=True)
+
+
+def _export(request, membership, identities: bool):
+    organization = membership.organization
+    form = ExportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        fmt = form.cleaned_data["format"]
+        audit(
+            request.user,
+            organization,
+            "cases.export_identities" if identities else "cases.export",
+            request=request,
+            format=fmt,
+            identities=identities,
+            acts=exporter.count_acts(organization),
+        )
+        return _download(organization, fmt, identities)
+    context = {
+        "organization": organization,
+        "form": form,
+        "identities": identities,
+        "can_export_identities": membership.can(Capability.EXPORT_IDENTITIES),
+        "act_count": exporter.count_acts(organization),
+    }
+    return render(request, "cases/io/export.html", context)
+
+
+def _download(organization, fmt: str, identities: bool):
+    filename = exporter.export_filename(organization, fmt, identities)
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        exporter.write_xlsx(organization, identities, buffer)
+        response = HttpResponse(buffer.getvalue(), content_type=exporter.CONTENT_TYPES[fmt])
+    else:
+        stream = exporter.iter_csv if fmt == "csv" else exporter.iter_json
+        response = StreamingHttpResponse(
+            stream(organization, identities), content_type=exporter.CONTENT_TYPES[fmt]
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response

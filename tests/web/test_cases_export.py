@@ -1,0 +1,199 @@
+"""Exporting the organization's records: formats, schema, identities and the audit trail."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from memoria.audit.models import AuditEntry
+from memoria.cases.demo import load_demo_cases
+from memoria.cases.io.importer import import_table
+from memoria.cases.io.mapping import guess_mapping
+from memoria.cases.io.readers import read_table
+from memoria.cases.io.schema import export_columns
+from memoria.cases.models import Act, Event, Person
+from memoria.cli.common import CommandError
+from tests.web.base import MemoriaTestCase
+
+
+def run_command(argv: list[str]) -> int:
+    """Run ``memoria import`` / ``memoria export`` in this process (and this test database),
+    as ``memoria.cli.main`` does, building only the parser under test."""
+    import argparse
+    import importlib
+
+    parser = argparse.ArgumentParser(prog="memoria")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    module = {"import": "import_", "export": "export"}[argv[0]]
+    importlib.import_module(f"memoria.cli.{module}").register(subparsers)
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args) or 0
+    except CommandError as error:
+        return error.exit_code
+
+
+IDENTITY_KEYS = {"given_names", "paternal_surname", "maternal_surname", "curp", "birth_date"}
+
+
+def content_of(response) -> bytes:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def csv_rows(content: bytes) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+class ExportTests(MemoriaTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        load_demo_cases(cls.org, count=40, seed=7)
+        load_demo_cases(cls.other_org, count=5, seed=7)
+
+    def export(self, fmt: str = "csv", identities: bool = False):
+        path = "identities/" if identities else ""
+        return self.client.post(f"/o/{self.org.slug}/cases/export/{path}", {"format": fmt})
+
+    def test_it_exports_one_csv_row_per_act_without_identities(self):
+        self.client.force_login(self.analyst)
+        response = self.export("csv")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("attachment;", response["Content-Disposition"])
+        rows = csv_rows(content_of(response))
+        self.assertEqual(len(rows), Act.objects.filter(organization=self.org).count())
+        self.assertEqual(list(rows[0]), [c.key for c in export_columns(identities=False)])
+        self.assertFalse(IDENTITY_KEYS & set(rows[0]))
+        names = {p.full_name for p in Person.objects.filter(organization=self.org)}
+        text = content_of(self.export("csv")).decode("utf-8-sig")
+        self.assertFalse([name for name in names if name in text])
+        self.assertTrue(
+            AuditEntry.objects.filter(action="cases.export", actor_id=self.analyst.pk).exists()
+        )
+
+    def test_it_never_exports_another_organizations_records(self):
+        self.client.force_login(self.reader)
+        rows = csv_rows(content_of(self.export("csv")))
+        own = set(Act.objects.filter(organization=self.org).values_list("pk", flat=True))
+        self.assertEqual({int(row["act_id"]) for row in rows}, own)
+
+    def test_it_exports_nested_json_with_the_schema_version(self):
+        self.client.force_login(self.reader)
+        document = json.loads(content_of(self.export("json")))
+        self.assertEqual(document["schema"], "memoria.cases/1")
+        self.assertFalse(document["identities"])
+        self.assertEqual(
+            len(document["events"]), Event.objects.filter(organization=self.org).count()
+        )
+        event = document["events"][0]
+        self.assertNotIn("title", event)
+        self.assertNotIn("given_names", event["people"][0])
+        self.assertIn("violation_type", event["acts"][0])
+
+    def test_it_exports_an_excel_workbook(self):
+        self.client.force_login(self.reader)
+        workbook = load_workbook(io.BytesIO(content_of(self.export("xlsx"))))
+        sheet = workbook["actos"]
+        self.assertEqual(sheet.max_row - 1, Act.objects.filter(organization=self.org).count())
+        self.assertEqual(sheet.cell(1, 1).value, "event_id")
+
+    def test_it_asks_the_coordinator_to_confirm_their_password_before_identities(self):
+        self.client.force_login(self.coordinator)
+        response = self.export("csv", identities=True)
+        self.assertEqual(response.status_code, 302)
+        self.assertIn("next=", response["Location"])
+        self.assertFalse(AuditEntry.objects.filter(action="cases.export_identities").exists())
+
+    def test_it_exports_identities_to_a_reauthenticated_coordinator_and_audits_it(self):
+        self.client.force_login(self.coordinator)
+        self.client.reauthenticate()
+        rows = csv_rows(content_of(self.export("csv", identities=True)))
+        self.assertTrue(set(rows[0]) >= IDENTITY_KEYS)
+        person = Person.objects.get(pk=rows[0]["person_id"])
+        self.assertEqual(rows[0]["paternal_surname"], person.paternal_surname)
+        entry = AuditEntry.objects.get(action="cases.export_identities")
+        self.assertEqual(entry.actor_id, self.coordinator.pk)
+        self.assertEqual(entry.details["format"], "csv")
+
+    def test_it_refuses_identities_to_everyone_but_coordinators(self):
+        for user in (self.documenter, self.analyst, self.reader):
+            self.client.force_login(user)
+            self.client.reauthenticate()
+            self.assertEqual(self.export("csv", identities=True).status_code, 403)
+
+    def test_it_offers_the_identity_export_only_to_coordinators(self):
+        self.client.force_login(self.reader)
+        page = self.client.get(f"/o/{self.org.slug}/cases/export/")
+        self.assertNotContains(page, "/cases/export/identities/")
+        self.client.force_login(self.coordinator)
+        page = self.client.get(f"/o/{self.org.slug}/cases/export/")
+        self.assertContains(page, "/cases/export/identities/")
+
+    def test_an_export_with_identities_imports_back_unchanged(self):
+        self.client.force_login(self.coordinator)
+        self.client.reauthenticate()
+        content = content_of(self.export("csv", identities=True))
+        table = read_table(content, "export.csv")
+        report = import_table(table, guess_mapping(table.headers), self.other_org)
+        self.assertTrue(report.committed, report.errors[:3])
+        self.assertEqual(report.acts_created, Act.objects.filter(organization=self.org).count())
+        original = Event.objects.get(organization=self.org, number=1)
+        copy = Event.objects.filter(organization=self.other_org).order_by("-number").first()
+        self.assertTrue(copy.title)
+        titles = set(Event.objects.filter(organization=self.other_org).values_list("pk", flat=True))
+        self.assertTrue(titles)
+        self.assertIn(
+            original.title,
+            {e.title for e in Event.objects.filter(organization=self.other_org)},
+        )
+
+    def test_it_neutralizes_text_a_spreadsheet_would_run_as_a_formula(self):
+        event = Event.objects.filter(organization=self.org).first()
+        event.title = '=HYPERLINK("http://evil.example","x")'
+        event.save()
+        self.client.force_login(self.coordinator)
+        self.client.reauthenticate()
+        text = content_of(self.export("csv", identities=True)).decode("utf-8-sig")
+        self.assertIn("'=HYPERLINK", text)
+
+
+class ExportCommandTests(MemoriaTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        load_demo_cases(cls.org, count=10, seed=3)
+
+    def test_it_writes_every_format_from_the_command_line_and_audits_it(self):
+        directory = Path(tempfile.mkdtemp(prefix="memoria-export-test-"))
+        for fmt in ("csv", "json", "xlsx"):
+            out = directory / f"casos.{fmt}"
+            with self.subTest(fmt=fmt):
+                code = run_command(
+                    ["export", "--organization", self.org.slug, "--format", fmt, "--out", str(out)]
+                )
+                self.assertEqual(code, 0)
+                self.assertGreater(out.stat().st_size, 100)
+                out.unlink()
+        code = run_command(
+            ["export", "--organization", self.org.slug, "--identities", "--out",
+             str(directory / "ids.csv")]
+        )  # fmt: skip
+        self.assertEqual(code, 0)
+        rows = csv_rows((directory / "ids.csv").read_bytes())
+        self.assertIn("given_names", rows[0])
+        (directory / "ids.csv").unlink()
+        directory.rmdir()
+        entry = AuditEntry.objects.filter(action="cases.export_identities").get()
+        self.assertEqual((entry.actor_id, entry.details["via"]), (None, "cli"))
+        self.assertEqual(AuditEntry.objects.filter(action="cases.export").count(), 3)
+
+    def test_it_names_an_unknown_organization(self):
+        code = run_command(["export", "--organization", "no-existe", "--out", "/tmp/x.csv"])
+        self.assertEqual(code, 2)
