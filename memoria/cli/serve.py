@@ -1,0 +1,69 @@
+"""``memoria serve``: the web platform on gunicorn, static files by WhiteNoise."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the web platform",
+        description="Apply pending migrations, then serve the web platform with gunicorn. "
+        "In production, put it behind a reverse proxy that terminates TLS.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: 1 on SQLite, 2 × cores + 1 on PostgreSQL)",
+    )
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--demo", action="store_true", help="load the fictional demo network first")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from memoria.cli.common import CommandError, setup_django
+
+    if args.demo:
+        from memoria.cli.demo import load_and_report
+
+        load_and_report()
+    setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if settings.PRODUCTION:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    workers = args.workers or (1 if settings.CONFIG.uses_sqlite else 2 * (os.cpu_count() or 1) + 1)
+    if workers < 1 or args.threads < 1:
+        raise CommandError("--workers and --threads must be at least 1")
+    print(f"Memoria is being served at http://{args.host}:{args.port}/ (Ctrl+C stops it)")
+    _run_gunicorn(args.host, args.port, workers, args.threads)
+    return 0
+
+
+def _run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from memoria.wsgi import application
+
+    class MemoriaServer(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("timeout", 120)
+            self.cfg.set("forwarded_allow_ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
+
+        def load(self):
+            return application
+
+    MemoriaServer().run()

@@ -1,0 +1,52 @@
+"""Security headers Django 5.2 does not set by itself."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send the Content-Security-Policy and Permissions-Policy on every response.
+
+    The policy names only this origin, so even an injected tag cannot make a
+    browser contact a third party.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = settings.CONTENT_SECURITY_POLICY
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.policy)
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(self), interest-cohort=()"
+        )
+        return response
+
+
+class LanguageMiddleware:
+    """Spanish unless the person chose another language.
+
+    Unlike Django's LocaleMiddleware this ignores the browser's Accept-Language:
+    many phones in Mexico are set to English, and the platform's working
+    language is Spanish. The choice made with the language selector is kept in
+    a cookie.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.supported = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ("Cookie",))
+        translation.deactivate()
+        return response

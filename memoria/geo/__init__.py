@@ -1,0 +1,12 @@
+"""Geography engine: the INEGI catalogue of states and municipalities with
+Census 2020 population. No Django here; the ``places`` app loads it."""
+
+from memoria.geo.catalogue import (
+    MunicipalityRecord,
+    StateRecord,
+    fold,
+    load_municipalities,
+    load_states,
+)
+
+__all__ = ["MunicipalityRecord", "StateRecord", "fold", "load_municipalities", "load_states"]

@@ -1,0 +1,91 @@
+"""The INEGI catalogue (Censo de Población y Vivienda 2020)."""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+CATALOGUE_FILE = "mx_municipalities_census2020.csv"
+
+# ISO 3166-2:MX subdivision codes by INEGI state code, used to key SVG maps.
+ISO_CODES = {
+    "01": "MX-AGU", "02": "MX-BCN", "03": "MX-BCS", "04": "MX-CAM", "05": "MX-COA",
+    "06": "MX-COL", "07": "MX-CHP", "08": "MX-CHH", "09": "MX-CMX", "10": "MX-DUR",
+    "11": "MX-GUA", "12": "MX-GRO", "13": "MX-HID", "14": "MX-JAL", "15": "MX-MEX",
+    "16": "MX-MIC", "17": "MX-MOR", "18": "MX-NAY", "19": "MX-NLE", "20": "MX-OAX",
+    "21": "MX-PUE", "22": "MX-QUE", "23": "MX-ROO", "24": "MX-SLP", "25": "MX-SIN",
+    "26": "MX-SON", "27": "MX-TAB", "28": "MX-TAM", "29": "MX-TLA", "30": "MX-VER",
+    "31": "MX-YUC", "32": "MX-ZAC",
+}  # fmt: skip
+
+
+def fold(text: str) -> str:
+    """Lower-case text without accents or extra spaces, for accent-blind search.
+
+    >>> fold("  San Pedro Tlaquepaque, JALISCO ")
+    'san pedro tlaquepaque, jalisco'
+    >>> fold("Ñuu Savi")
+    'nuu savi'
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.lower().split())
+
+
+@dataclass(frozen=True)
+class MunicipalityRecord:
+    cvegeo: str
+    state_code: str
+    code: str
+    name: str
+    population_total: int
+    population_male: int
+    population_female: int
+
+
+@dataclass(frozen=True)
+class StateRecord:
+    code: str
+    name: str
+    iso_code: str
+    population_total: int
+    population_male: int
+    population_female: int
+
+
+@cache
+def load_municipalities() -> tuple[MunicipalityRecord, ...]:
+    """All 2,478 municipalities, in INEGI code order."""
+    text = resources.files("memoria.geo").joinpath("data", CATALOGUE_FILE).read_text("utf-8")
+    rows = csv.DictReader(text.splitlines())
+    return tuple(
+        MunicipalityRecord(
+            cvegeo=row["cvegeo"],
+            state_code=row["cve_ent"],
+            code=row["cve_mun"],
+            name=row["nom_mun"],
+            population_total=int(row["population_total"]),
+            population_male=int(row["population_male"]),
+            population_female=int(row["population_female"]),
+        )
+        for row in rows
+    )
+
+
+@cache
+def load_states() -> tuple[StateRecord, ...]:
+    """The 32 states, with population summed from their municipalities."""
+    text = resources.files("memoria.geo").joinpath("data", CATALOGUE_FILE).read_text("utf-8")
+    names = {row["cve_ent"]: row["nom_ent"] for row in csv.DictReader(text.splitlines())}
+    totals: dict[str, list[int]] = {code: [0, 0, 0] for code in names}
+    for m in load_municipalities():
+        acc = totals[m.state_code]
+        acc[0] += m.population_total
+        acc[1] += m.population_male
+        acc[2] += m.population_female
+    return tuple(
+        StateRecord(code, names[code], ISO_CODES[code], *totals[code]) for code in sorted(names)
+    )

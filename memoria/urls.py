@@ -1,0 +1,13 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("", include("memoria.core.urls")),
+    path("", include("memoria.accounts.urls")),
+    path("", include("memoria.vault.urls")),
+    path("", include("memoria.audit.urls")),
+    path("", include("memoria.places.urls")),
+    path("", include("memoria.cases.urls")),
+    path("", include("memoria.cases.io_urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+]

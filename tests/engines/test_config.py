@@ -1,0 +1,73 @@
+"""Configuration is validated at start-up with messages that name the variable."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from memoria.config import ConfigError, load_config
+
+
+def env(tmp_path, **values):
+    return {"MEMORIA_DATA_DIR": str(tmp_path / "data"), **values}
+
+
+def test_it_runs_with_no_configuration_at_all(tmp_path):
+    config = load_config(env(tmp_path))
+    assert config.database_url == f"sqlite:///{tmp_path / 'data' / 'memoria.sqlite3'}"
+    assert config.allowed_hosts == ["127.0.0.1", "localhost", "[::1]"]
+    assert config.master_key_file == tmp_path / "data" / "keys" / "master.key"
+    assert not config.production
+
+
+def test_it_generates_the_secret_key_once_and_keeps_it_private(tmp_path):
+    first = load_config(env(tmp_path)).secret_key
+    second = load_config(env(tmp_path)).secret_key
+    assert first == second and len(first) >= 50
+    mode = (tmp_path / "data" / "secret_key").stat().st_mode
+    assert stat.S_IMODE(mode) == 0o600
+
+
+def test_it_requires_a_secret_key_and_hosts_in_production(tmp_path):
+    with pytest.raises(ConfigError, match="MEMORIA_SECRET_KEY is required"):
+        load_config(env(tmp_path, MEMORIA_PRODUCTION="true"))
+    with pytest.raises(ConfigError, match="MEMORIA_ALLOWED_HOSTS is required"):
+        load_config(env(tmp_path, MEMORIA_PRODUCTION="true", MEMORIA_SECRET_KEY="k" * 60))
+
+
+def test_it_rejects_a_short_secret_key(tmp_path):
+    with pytest.raises(ConfigError, match="at least 50 characters"):
+        load_config(env(tmp_path, MEMORIA_SECRET_KEY="short"))
+
+
+def test_it_names_the_variable_of_a_bad_boolean(tmp_path):
+    with pytest.raises(ConfigError, match="MEMORIA_DEBUG must be one of"):
+        load_config(env(tmp_path, MEMORIA_DEBUG="maybe"))
+
+
+def test_it_rejects_an_unknown_database_scheme(tmp_path):
+    with pytest.raises(ConfigError, match="DATABASE_URL must start with"):
+        load_config(env(tmp_path, DATABASE_URL="mysql://root@localhost/memoria"))
+
+
+def test_it_accepts_postgresql(tmp_path):
+    url = "postgres://postgres@127.0.0.1:5432/memoria"
+    config = load_config(env(tmp_path, DATABASE_URL=url))
+    assert config.database_url == url and not config.uses_sqlite
+
+
+def test_it_validates_e_mail_settings(tmp_path):
+    with pytest.raises(ConfigError, match="MEMORIA_EMAIL_PORT must be a whole number"):
+        load_config(env(tmp_path, MEMORIA_EMAIL_HOST="smtp.example", MEMORIA_EMAIL_PORT="x"))
+    with pytest.raises(ConfigError, match="cannot both be on"):
+        load_config(env(tmp_path, MEMORIA_EMAIL_USE_TLS="1", MEMORIA_EMAIL_USE_SSL="1"))
+    config = load_config(
+        env(tmp_path, MEMORIA_EMAIL_HOST="smtp.example", MEMORIA_EMAIL_USE_TLS="1")
+    )
+    assert config.email.port == 587
+
+
+def test_it_refuses_debug_in_production(tmp_path):
+    with pytest.raises(ConfigError, match="MEMORIA_DEBUG cannot be on"):
+        load_config(env(tmp_path, MEMORIA_PRODUCTION="1", MEMORIA_DEBUG="1"))

@@ -1,0 +1,24 @@
+from memoria.geo import fold, load_municipalities, load_states
+
+
+def test_it_sums_to_the_census_2020_population():
+    assert sum(s.population_total for s in load_states()) == 126_014_024
+    assert sum(m.population_total for m in load_municipalities()) == 126_014_024
+
+
+def test_it_has_every_state_and_municipality():
+    states = load_states()
+    assert len(states) == 32
+    assert len(load_municipalities()) == 2478
+    assert {s.code for s in states} == {f"{n:02d}" for n in range(1, 33)}
+    assert len({s.iso_code for s in states}) == 32
+
+
+def test_state_populations_add_up_by_sex():
+    for state in load_states():
+        assert state.population_male + state.population_female == state.population_total
+
+
+def test_it_folds_accents_case_and_spaces():
+    assert fold("  San Andrés   TUXTLA ") == "san andres tuxtla"
+    assert fold("Ñuu Savi") == "nuu savi"
