@@ -160,6 +160,17 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_ROOT = DATA_DIR / "uploads"
 
+# Uploads (attachments, import spreadsheets) stay in memory, never in a temporary
+# file in clear; past the first limit a file's content is thrown away and the
+# form says it is too large, past the second the request is refused unread.
+# See memoria.core.uploads.
+FILE_UPLOAD_HANDLERS = ["memoria.core.uploads.MemoryOnlyUploadHandler"]
+MEMORIA_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+MEMORIA_UPLOAD_MAX_REQUEST_BYTES = 2 * MEMORIA_UPLOAD_MAX_BYTES + 1024 * 1024
+# Only used by Django's own handlers and by ASGI request bodies: keeps them in
+# memory too, should either ever be used.
+FILE_UPLOAD_MAX_MEMORY_SIZE = MEMORIA_UPLOAD_MAX_REQUEST_BYTES
+
 # E-mail: SMTP when configured, otherwise printed to the server's console so a
 # newcomer can follow password-reset and invitation links.
 DEFAULT_FROM_EMAIL = CONFIG.email.from_address

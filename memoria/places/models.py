@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from memoria.geo import fold
+from memoria.vault.fields import EncryptedDecimalField
 
 
 class State(models.Model):
@@ -54,8 +55,12 @@ class Place(models.Model):
     """Where something happened: state, municipality, locality and coordinates.
 
     Abstract: records that have a place inherit these fields, so statistics can
-    always group by INEGI code. The locality and exact coordinates are optional;
-    sensitive places get their coordinates encrypted by the data-protection layer.
+    always group by INEGI code. The locality and exact coordinates are optional.
+    The coordinates are encrypted (``EncryptedDecimalField``), so a model that
+    inherits this needs an organization (see ``memoria.vault.fields``); they can
+    be shown on a record but not filtered, sorted or counted in SQL: statistics
+    and maps use the state and municipality. Models that inherit this may
+    encrypt ``locality`` too (the cases' ``Event`` does).
     """
 
     state = models.ForeignKey(
@@ -75,7 +80,7 @@ class Place(models.Model):
         related_name="+",
     )
     locality = models.CharField(_("locality"), max_length=200, blank=True)
-    latitude = models.DecimalField(
+    latitude = EncryptedDecimalField(
         _("latitude"),
         max_digits=9,
         decimal_places=6,
@@ -83,7 +88,7 @@ class Place(models.Model):
         blank=True,
         validators=[MinValueValidator(14), MaxValueValidator(33)],
     )
-    longitude = models.DecimalField(
+    longitude = EncryptedDecimalField(
         _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True,
         validators=[MinValueValidator(-119), MaxValueValidator(-86)],
     )  # fmt: skip

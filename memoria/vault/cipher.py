@@ -6,6 +6,10 @@ associated data binds each ciphertext to its place (``context``, e.g.
 ``cases.person.full_name``): a value copied into another column does not
 decrypt. Plaintexts are padded to a multiple of 16 bytes so the ciphertext
 length reveals only the length band of a name, not its exact length.
+
+Whether a string is a ciphertext is never decided by its looks: text a person
+typed may well start with ``mv1:``. The encryption functions return ``Sealed``
+strings, and only those are stored as they are by the encrypted fields.
 """
 
 from __future__ import annotations
@@ -24,7 +28,24 @@ FILE_MAGIC = b"MVB1"
 PAD_BLOCK = 16
 
 
+class Sealed(str):
+    """A ciphertext the vault has just made, as opposed to text from a person or a file.
+
+    Encrypted fields store a ``Sealed`` value as it is (after checking that its
+    key belongs to the row's organization) and encrypt any other string, even
+    one that starts with ``mv1:``. Only ``encrypt_text`` and
+    ``encrypt_text_with`` make them; never wrap a string received from outside.
+    """
+
+    __slots__ = ()
+
+
 def is_ciphertext(value) -> bool:
+    """Whether ``value`` has the shape of a text ciphertext (a raw column's value, say).
+
+    Shape only: it says nothing about where the value came from. Code that
+    decides whether to store a value unencrypted asks ``isinstance(value, Sealed)``.
+    """
     return isinstance(value, str) and value.startswith(TEXT_PREFIX)
 
 
@@ -51,22 +72,50 @@ def _aad(context: str, key_id: str) -> bytes:
     return f"memoria|{context}|{key_id}".encode()
 
 
-def encrypt_text(organization_id: int, plaintext: str, context: str) -> str:
+def encrypt_text(organization_id: int, plaintext: str, context: str) -> Sealed:
     """Encrypt ``plaintext`` under the organization's active data key."""
     key_id, data_key = active_key(organization_id)
     return encrypt_text_with(key_id, data_key, plaintext, context)
 
 
-def encrypt_text_with(key_id: str, data_key: bytes, plaintext: str, context: str) -> str:
+def encrypt_text_with(key_id: str, data_key: bytes, plaintext: str, context: str) -> Sealed:
+    """Encrypt under a key already looked up (``active_key``), for batches of values."""
     nonce = secrets.token_bytes(NONCE_BYTES)
     sealed = AESGCM(data_key).encrypt(nonce, _pad(plaintext.encode()), _aad(context, key_id))
-    return f"{TEXT_PREFIX}{key_id}:{base64.b64encode(nonce + sealed).decode()}"
+    return Sealed(f"{TEXT_PREFIX}{key_id}:{base64.b64encode(nonce + sealed).decode()}")
 
 
-def decrypt_text(token: str, context: str, using: str | None = None) -> str:
-    """Decrypt a ciphertext made by ``encrypt_text`` for the same ``context``."""
+def check_key_organization(token: str, organization_id: int, using: str | None = None) -> None:
+    """Refuse a ciphertext encrypted under another organization's data key.
+
+    Every ciphertext names its data key, and the server holds every
+    organization's keys: without this check a value copied from another
+    organization's row would decrypt, and be shown to this one.
+    """
     key_id = key_id_of(token)
-    _organization_id, data_key = data_key_by_id(key_id, using=using)
+    _check_owner(key_id, data_key_by_id(key_id, using=using)[0], organization_id)
+
+
+def _check_owner(key_id: str, owner: int, organization_id: int) -> None:
+    if owner != organization_id:
+        raise VaultError(
+            f"a value of organization {organization_id} is encrypted with key {key_id} "
+            f"of organization {owner}: refused"
+        )
+
+
+def decrypt_text(
+    token: str, context: str, using: str | None = None, organization_id: int | None = None
+) -> str:
+    """Decrypt a ciphertext made by ``encrypt_text`` for the same ``context``.
+
+    With ``organization_id`` (the organization of the row the value was read
+    from), a value encrypted under another organization's key is refused.
+    """
+    key_id = key_id_of(token)
+    owner, data_key = data_key_by_id(key_id, using=using)
+    if organization_id is not None:
+        _check_owner(key_id, owner, organization_id)
     try:
         blob = base64.b64decode(token[len(TEXT_PREFIX) + len(key_id) + 1 :], validate=True)
         padded = AESGCM(data_key).decrypt(

@@ -6,12 +6,26 @@ Usage, on any model with an ``organization`` foreign key, or with a property
     full_name = EncryptedCharField(_("full name"), max_length=200)
     testimony = EncryptedTextField(_("testimony"), blank=True)
     birth_date = EncryptedDateField(_("birth date"), null=True, blank=True)
+    latitude = EncryptedDecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True)
     contact = EncryptedJSONField(_("contact"), null=True, blank=True)
 
-Values are encrypted in ``pre_save`` (``save()``, ``create()``, ``bulk_create()``)
-and decrypted when loaded. Python code sees plaintext; the column holds text
-``mv1:<key id>:<base64>``. Empty values (``None``, and ``""`` for the text
-fields) are stored as they are, unencrypted: that a field is blank is not secret.
+Values are encrypted in ``pre_save`` (``save()``, ``create()``, ``bulk_create()``);
+the column holds text ``mv1:<key id>:<base64>``. Python code sees plaintext.
+Empty values (``None``, and ``""`` for the text fields) are stored as they are,
+unencrypted: that a field is blank is not secret.
+
+Every other value is encrypted, whatever it looks like: a person may type
+``mv1:…`` into a form. Only a ``memoria.vault.cipher.Sealed`` string, which the
+vault's encryption functions return (``memoria.cases.io.bulk`` seals batches
+with them), is stored as it is, and only if its key is the row's organization's.
+
+Reading is lazy: a model instance holds what the column held (a ``Stored``
+string) until the attribute is first read; then the value is decrypted and the
+data key named in its header must belong to the row's organization (checked
+against ``organization_id`` / ``vault_organization_id``), otherwise ``VaultError``.
+So a ciphertext moved into another organization's row is refused, not shown.
+``values()`` and ``values_list()`` build no instance: they return encrypted
+fields as ``Stored`` ciphertext; read encrypted fields through model instances.
 
 They cannot be searched, filtered or ordered in the database: only ``isnull``
 and equality with an empty value work; any other lookup raises ``FieldError``.
@@ -19,13 +33,16 @@ Search goes through blind indexes (``memoria.vault.blind.blind_tokens``).
 ``QuerySet.update()`` and ``bulk_update()`` with a plaintext value raise
 ``ValueError`` instead of storing plaintext: change encrypted fields with ``save()``.
 ``dumpdata`` emits text and JSON values as (re-encrypted) ciphertext, but Django's
-serializers copy dates without asking the field: ``dumpdata`` is not a safe
-export, ``memoria backup`` is.
+serializers copy dates and decimals without asking the field, and ``loaddata``
+cannot load ciphertext back (in a fixture it cannot be told from typed text):
+``dumpdata`` is not a safe export and fixtures are no way to move data;
+``memoria backup`` is.
 """
 
 from __future__ import annotations
 
 import datetime
+import decimal
 import json
 
 from django import forms
@@ -33,8 +50,17 @@ from django.core import validators
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.backends.utils import format_number
+from django.db.models.query_utils import DeferredAttribute
+from django.utils.functional import cached_property
 
-from memoria.vault.cipher import decrypt_text, encrypt_text, is_ciphertext
+from memoria.vault.cipher import (
+    Sealed,
+    check_key_organization,
+    decrypt_text,
+    encrypt_text,
+    is_ciphertext,
+)
 
 ALLOWED_LOOKUPS = frozenset({"isnull", "exact", "in"})
 
@@ -57,9 +83,53 @@ def organization_id_of(instance) -> int:
     return organization_id
 
 
+class Stored(str):
+    """A ciphertext as read from an encrypted column, not yet decrypted.
+
+    A model instance keeps it until the attribute is read (``EncryptedAttribute``
+    then decrypts it and checks its organization); ``values()`` returns it as is.
+    Unlike ``Sealed``, it is never written back as it is: saving decrypts and
+    encrypts again, under the organization's active key.
+    """
+
+    __slots__ = ()
+
+
+class EncryptedAttribute(DeferredAttribute):
+    """Decrypts a field's value when it is first read, once the row's organization is known."""
+
+    def __get__(self, instance, cls=None):
+        if instance is None:
+            return self
+        if self.field.attname not in instance.__dict__:
+            self._load_deferred(instance)
+        value = instance.__dict__[self.field.attname]
+        if isinstance(value, Stored):
+            value = self.field.open(instance, value)
+            instance.__dict__[self.field.attname] = value
+        return value
+
+    def __set__(self, instance, value):
+        # A data descriptor, so reads go through __get__ even once the value is set.
+        instance.__dict__[self.field.attname] = value
+
+    def _load_deferred(self, instance) -> None:
+        """Load a deferred value (``defer()``/``only()``) still encrypted, in one query.
+
+        Django's ``refresh_from_db`` would read it through a second instance
+        whose organization is deferred too, costing another query to check it.
+        """
+        manager = type(instance)._base_manager.db_manager(
+            instance._state.db, hints={"instance": instance}
+        )
+        rows = manager.filter(pk=instance.pk).values_list(self.field.attname, flat=True)
+        instance.__dict__[self.field.attname] = rows.get()
+
+
 class EncryptedMixin:
     """Shared behaviour; subclasses say how a Python value becomes text and back."""
 
+    descriptor_class = EncryptedAttribute
     empty_values_stored_plain: tuple = (None,)
 
     def get_internal_type(self) -> str:
@@ -81,19 +151,26 @@ class EncryptedMixin:
 
     # -- writing
     def pre_save(self, model_instance, add):
-        value = getattr(model_instance, self.attname)
-        if self._is_empty(value) or is_ciphertext(value):
+        raw = model_instance.__dict__.get(self.attname)
+        if isinstance(raw, Sealed):  # sealed by the vault for this row (bulk loads)
+            check_key_organization(raw, organization_id_of(model_instance))
+            return raw
+        value = getattr(model_instance, self.attname)  # decrypts a value loaded earlier
+        if self._is_empty(value):
             return value
         return encrypt_text(
             organization_id_of(model_instance), self.to_plaintext(value), self.vault_context
         )
 
     def get_prep_value(self, value):
-        if self._is_empty(value) or is_ciphertext(value):
+        if self._is_empty(value):
             return value
+        if isinstance(value, Sealed):
+            return str(value)
         raise ValueError(
             f"{self.vault_context} is encrypted: it is written by save() and cannot be "
-            "compared, filtered or updated in the database (search through blind indexes)"
+            "compared, filtered, updated or loaded from a fixture in the database "
+            "(search through blind indexes)"
         )
 
     def get_db_prep_value(self, value, connection, prepared=False):
@@ -104,14 +181,22 @@ class EncryptedMixin:
         if self._is_empty(value):
             return value
         if is_ciphertext(value):
-            return self.from_plaintext(
-                decrypt_text(value, self.vault_context, using=connection.alias)
-            )
+            return Stored(value)  # decrypted by EncryptedAttribute, on first read
         return self.from_plaintext(value)  # a value written before the field was encrypted
 
+    def open(self, instance, value: Stored):
+        """Decrypt a value read from ``instance``'s row, refusing another organization's key."""
+        plaintext = decrypt_text(
+            value,
+            self.vault_context,
+            using=instance._state.db,
+            organization_id=organization_id_of(instance),
+        )
+        return self.from_plaintext(plaintext)
+
     def to_python(self, value):
-        if self._is_empty(value) or is_ciphertext(value):
-            return value  # ciphertext from a fixture is saved as it is
+        if self._is_empty(value) or isinstance(value, Sealed | Stored):
+            return value
         return self.python_value(value)
 
     def python_value(self, value):
@@ -120,7 +205,7 @@ class EncryptedMixin:
     def value_to_string(self, obj) -> str | None:
         """Serialization (``dumpdata``) writes ciphertext, never plaintext."""
         value = self.value_from_object(obj)
-        if self._is_empty(value) or is_ciphertext(value):
+        if self._is_empty(value):
             return value
         return encrypt_text(organization_id_of(obj), self.to_plaintext(value), self.vault_context)
 
@@ -188,8 +273,55 @@ class EncryptedDateField(EncryptedMixin, models.TextField):
         return models.Field.formfield(self, **defaults)
 
 
+class EncryptedDecimalField(EncryptedMixin, models.TextField):
+    """A ``Decimal`` stored encrypted (the exact coordinates of a place, for instance)."""
+
+    empty_values_stored_plain = (None, "")
+
+    def __init__(self, *args, max_digits: int, decimal_places: int, **kwargs):
+        self.max_digits, self.decimal_places = max_digits, decimal_places
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.update(max_digits=self.max_digits, decimal_places=self.decimal_places)
+        return name, path, args, kwargs
+
+    @cached_property
+    def validators(self):
+        return [
+            *super().validators,
+            validators.DecimalValidator(self.max_digits, self.decimal_places),
+        ]
+
+    @cached_property
+    def _decimal_field(self) -> models.DecimalField:
+        return models.DecimalField(max_digits=self.max_digits, decimal_places=self.decimal_places)
+
+    def from_db_value(self, value, expression, connection):
+        return None if value == "" else super().from_db_value(value, expression, connection)
+
+    def to_plaintext(self, value) -> str:
+        return format_number(self.python_value(value), self.max_digits, self.decimal_places)
+
+    def from_plaintext(self, text: str) -> decimal.Decimal:
+        return decimal.Decimal(text)
+
+    def python_value(self, value):
+        return self._decimal_field.to_python(value)
+
+    def formfield(self, **kwargs):
+        defaults = {
+            "form_class": forms.DecimalField,
+            "max_digits": self.max_digits,
+            "decimal_places": self.decimal_places,
+        }
+        defaults.update(kwargs)
+        return models.Field.formfield(self, **defaults)
+
+
 class EncryptedJSONField(EncryptedMixin, models.TextField):
-    """Any JSON-able value (contact details, exact coordinates) stored encrypted.
+    """Any JSON-able value (an age, a record's change history) stored encrypted.
 
     ``None`` is stored as SQL NULL, not as the JSON ``null``; ``""`` stays ``""``.
     """

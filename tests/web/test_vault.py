@@ -3,11 +3,19 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import FieldError
-from django.db import connection
+from django.db import connection, transaction
 
 from memoria.vault import keys
 from memoria.vault.blind import blind_tokens
-from memoria.vault.cipher import decrypt_bytes, encrypt_bytes, is_ciphertext, key_id_of
+from memoria.vault.cipher import (
+    Sealed,
+    decrypt_bytes,
+    encrypt_bytes,
+    encrypt_text,
+    is_ciphertext,
+    key_id_of,
+)
+from memoria.vault.fields import Stored
 from memoria.vault.models import OrganizationKey, ProtectedNote
 from tests.web.base import MemoriaTestCase
 
@@ -65,8 +73,9 @@ class EncryptedFieldTests(MemoriaTestCase):
         note = self.make_note()
         with connection.cursor() as cursor:
             cursor.execute("UPDATE vault_protectednote SET body = title WHERE id = %s", [note.pk])
+        fresh = ProtectedNote.objects.get(pk=note.pk)
         with self.assertRaises(keys.VaultError):
-            ProtectedNote.objects.get(pk=note.pk)
+            fresh.body  # noqa: B018 - decrypted when read
 
     def test_it_refuses_searches_on_encrypted_columns(self):
         self.make_note()
@@ -115,12 +124,95 @@ class EncryptedFieldTests(MemoriaTestCase):
         dumped = serializers.serialize("json", ProtectedNote.objects.filter(pk=note.pk))
         self.assertNotIn("Guadalupe", dumped)
         self.assertNotIn("555 010", dumped)
+        # In a fixture a ciphertext cannot be told from text someone typed: it is not loaded.
         restored = next(serializers.deserialize("json", dumped))
         restored.object.pk = None
-        restored.save()
-        self.assertEqual(
-            ProtectedNote.objects.get(pk=restored.object.pk).title, "Guadalupe Hernández Cruz"
+        with self.assertRaises(ValueError), transaction.atomic():
+            restored.save()
+        self.assertEqual(ProtectedNote.objects.count(), 1)
+
+
+class CiphertextProvenanceTests(MemoriaTestCase):
+    """Only ciphertexts the vault has just made are stored as they are; text is text."""
+
+    def make_note(self, organization=None, **fields) -> ProtectedNote:
+        values = {"organization": organization or self.org, "title": "Guadalupe Hernández Cruz"}
+        return ProtectedNote.objects.create(**values | fields)
+
+    def test_it_encrypts_text_that_looks_like_a_ciphertext(self):
+        note = self.make_note(title="mv1:abc", body="mv1:x")
+        stored = raw_column(note, "title")
+        self.assertNotEqual(stored, "mv1:abc")
+        self.assertEqual(key_id_of(stored), key_id_of(raw_column(self.make_note(), "title")))
+        fresh = ProtectedNote.objects.get(pk=note.pk)
+        self.assertEqual((fresh.title, fresh.body), ("mv1:abc", "mv1:x"))
+
+    def test_it_rotates_text_that_looks_like_a_ciphertext(self):
+        from memoria.vault.rotation import reencrypt, rotate_organization
+
+        note = self.make_note(title="mv1:abc")
+        rotate_organization(self.org)
+        self.assertEqual(reencrypt()["vault_protectednote.title"], 1)
+        self.assertEqual(ProtectedNote.objects.get(pk=note.pk).title, "mv1:abc")
+
+    def test_it_does_not_decrypt_another_organizations_ciphertext_given_as_text(self):
+        theirs = self.make_note(self.other_org, title="Nombre del otro colectivo")
+        leaked = raw_column(theirs, "title")  # from a leaked copy of their database
+        ours = self.make_note(title=leaked)
+        self.assertNotEqual(raw_column(ours, "title"), leaked)
+        fresh = ProtectedNote.objects.get(pk=ours.pk)
+        self.assertEqual(fresh.title, leaked)
+        self.assertNotIn("otro colectivo", fresh.title)
+
+    def test_it_refuses_a_ciphertext_moved_into_another_organizations_row(self):
+        theirs = self.make_note(self.other_org, title="Nombre del otro colectivo")
+        ours = self.make_note()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE vault_protectednote SET title = %s WHERE id = %s",
+                [raw_column(theirs, "title"), ours.pk],
+            )
+        fresh = ProtectedNote.objects.get(pk=ours.pk)
+        with self.assertRaisesMessage(keys.VaultError, "refused"):
+            fresh.title  # noqa: B018 - decrypted when read
+        with self.assertRaises(keys.VaultError), transaction.atomic():
+            ProtectedNote.objects.get(pk=ours.pk).save()
+        # Their own row still reads.
+        self.assertEqual(ProtectedNote.objects.get(pk=theirs.pk).title, "Nombre del otro colectivo")
+
+    def test_it_stores_a_sealed_value_only_for_its_own_organization(self):
+        context = "vault.protectednote.title"
+        own = ProtectedNote(
+            organization=self.org, title=encrypt_text(self.org.pk, "Propio", context)
         )
+        own.save()
+        self.assertEqual(ProtectedNote.objects.get(pk=own.pk).title, "Propio")
+        foreign = ProtectedNote(
+            organization=self.org, title=encrypt_text(self.other_org.pk, "Ajeno", context)
+        )
+        with self.assertRaises(keys.VaultError), transaction.atomic():
+            foreign.save()
+        self.assertFalse(ProtectedNote.objects.filter(pk=foreign.pk or 0).exists())
+
+    def test_it_updates_in_bulk_only_with_sealed_values(self):
+        note = self.make_note()
+        leaked = raw_column(self.make_note(self.other_org), "title")
+        with self.assertRaises(ValueError), transaction.atomic():
+            ProtectedNote.objects.filter(pk=note.pk).update(title=leaked)
+        stored = ProtectedNote.objects.filter(pk=note.pk).values_list("title", flat=True).get()
+        self.assertIsInstance(stored, Stored)  # values_list() gives what the column holds
+        with self.assertRaises(ValueError), transaction.atomic():
+            ProtectedNote.objects.filter(pk=note.pk).update(title=stored)
+        sealed = encrypt_text(self.org.pk, "Otro título", "vault.protectednote.title")
+        self.assertIsInstance(sealed, Sealed)
+        ProtectedNote.objects.filter(pk=note.pk).update(title=sealed)
+        self.assertEqual(ProtectedNote.objects.get(pk=note.pk).title, "Otro título")
+
+    def test_it_loads_a_deferred_value_in_one_query(self):
+        note = self.make_note(body="Testimonio")
+        fresh = ProtectedNote.objects.defer("body").get(pk=note.pk)
+        with self.assertNumQueries(1):
+            self.assertEqual(fresh.body, "Testimonio")
 
 
 class BlindIndexTests(MemoriaTestCase):

@@ -4,15 +4,17 @@ The vault's fields encrypt in ``pre_save`` and ask the database for the
 organization's active key each time (so a key rotation in another process is
 seen at once). For thousands of rows in one transaction that is one query per
 value; here the active key is read once per batch, values are encrypted with
-it before ``bulk_create``, and the fields pass the ciphertext through. The
-objects get their plaintext back afterwards, so callers can go on using them.
+it before ``bulk_create``, and the fields store these ``Sealed`` ciphertexts as
+they are. Any other value, even a spreadsheet cell that looks like a
+ciphertext (``mv1:…``), is plaintext and is encrypted. The objects get their
+plaintext back afterwards, so callers can go on using them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from memoria.vault.cipher import encrypt_text_with, is_ciphertext
+from memoria.vault.cipher import Sealed, encrypt_text_with
 from memoria.vault.fields import EncryptedMixin
 from memoria.vault.keys import active_key
 
@@ -33,7 +35,7 @@ def bulk_create_sealed(model, objects: Iterable, organization_id: int, batch_siz
         saved = {}
         for field in fields:
             value = getattr(obj, field.attname)
-            if field._is_empty(value) or is_ciphertext(value):
+            if field._is_empty(value) or isinstance(value, Sealed):
                 continue
             saved[field.attname] = value
             setattr(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from memoria.cases.io.mapping import MappingError, check_mapping
 from memoria.cases.io.readers import Table, UnreadableFile, read_table
 from memoria.cases.io.schema import IMPORT_COLUMNS
-
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 class UploadForm(forms.Form):
@@ -27,7 +26,7 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
+        if upload.size > settings.MEMORIA_UPLOAD_MAX_BYTES:
             raise ValidationError(_("The file is larger than 10 MB; split it into smaller files."))
         try:
             self.table = read_table(upload.read(), upload.name)
