@@ -1,10 +1,19 @@
-"""Append to the audit log and verify its hash chain.
+"""Append to the audit log and verify its keyed hash chain.
 
 ``audit(actor, organization, action, target=None, request=None, **details)``
 records one entry. Appends are serialized by locking the single chain-head row
 (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's write lock does the same),
 so concurrent writers cannot fork the chain. The entry is part of the caller's
 transaction: if the action rolls back, so does its entry.
+
+Each entry's hash is an HMAC-SHA256 of its content and the previous entry's
+hash, under a key derived from the *audit key*: 32 random bytes stored in the
+chain-head row, wrapped by a key derived from the master key, which never
+enters the database. Someone who can write to the database but lacks the
+master key cannot compute a valid hash, so an edited, inserted or reordered
+entry is found by ``verify_chain`` even if every later hash and the head were
+recomputed. Master-key rotation re-wraps the audit key (``rewrap_key``), so
+the hashes do not change.
 
 Never put names, testimonies or other identities in ``details``: the audit log
 is not encrypted. Record ids, kinds, counts and field names instead.
@@ -14,23 +23,116 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import hmac
+import ipaddress
 import json
+import secrets
 from dataclasses import dataclass
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
 
 from memoria.audit.models import GENESIS_HASH, AuditChainHead, AuditEntry
+from memoria.vault import keys
 
 HEAD_PK = 1
+KEY_PURPOSE = "audit log"
+SIGN_IN_NAME_DIGEST_CHARS = 16
+
+
+@dataclass(frozen=True)
+class AuditKeys:
+    """Keys derived from the audit key, one per use."""
+
+    chain: bytes  # the entries' HMAC
+    sign_in_names: bytes  # the keyed digest of a name typed at a failed sign-in
+    two_factor: bytes  # seals authenticator secrets and digests recovery codes
+
+
+def keys_from_secret(secret: bytes) -> AuditKeys:
+    return AuditKeys(
+        chain=keys.derive_key(secret, "audit chain hmac"),
+        sign_in_names=keys.derive_key(secret, "audit sign-in name digest"),
+        two_factor=keys.derive_key(secret, "two-factor secrets"),
+    )
+
+
+def new_wrapped_key(master: bytes | None = None) -> str:
+    """A fresh random audit key, wrapped for the chain-head row."""
+    secret = secrets.token_bytes(keys.KEY_BYTES)
+    return keys.wrap_secret(secret, KEY_PURPOSE, master or keys.load_master_key())
+
+
+def audit_keys(wrapped: str) -> AuditKeys:
+    """The keys in ``wrapped`` (the chain head's), opened with the current master key."""
+    return keys_from_secret(keys.platform_secret(wrapped, KEY_PURPOSE))
+
+
+def rewrap_key(old_master: bytes, new_master: bytes) -> bool:
+    """Re-wrap the audit key under ``new_master`` (the caller holds the transaction).
+
+    The audit key itself does not change, so neither do the entries' hashes.
+    Returns whether there was a key to re-wrap.
+    """
+    head = AuditChainHead.objects.select_for_update().filter(pk=HEAD_PK).first()
+    if head is None or not head.wrapped_key:
+        return False
+    secret = keys.unwrap_secret(head.wrapped_key, KEY_PURPOSE, old_master)
+    head.wrapped_key = keys.wrap_secret(secret, KEY_PURPOSE, new_master)
+    head.save(update_fields=["wrapped_key"])
+    return True
+
+
+def _locked_head() -> AuditChainHead:
+    """The chain head, locked, with an audit key (created with the first entry)."""
+    head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=HEAD_PK)
+    if not head.wrapped_key:
+        if head.seq:
+            # Never start a new key under existing entries: that would hide them.
+            raise keys.VaultError(
+                "the audit log's key is missing from audit_auditchainhead although the log "
+                "has entries. Run 'memoria audit verify' and restore the log from a backup"
+            )
+        head.wrapped_key = new_wrapped_key()
+        head.save(update_fields=["wrapped_key"])
+    return head
+
+
+def current_keys() -> AuditKeys:
+    """The audit keys, creating the audit key if the log has none yet."""
+    head = AuditChainHead.objects.filter(pk=HEAD_PK).first()
+    if head is None or not head.wrapped_key:
+        with transaction.atomic():
+            head = _locked_head()
+    return audit_keys(head.wrapped_key)
+
+
+def normalize_ip(value: str | None) -> str | None:
+    """An address as the database stores it (IPv6 compressed), or None if it is not one.
+
+    The hash must cover what the database will return: PostgreSQL's ``inet``
+    and Django both rewrite ``2001:0db8:0:0::1`` as ``2001:db8::1``.
+    """
+    if not value:
+        return None
+    try:
+        address = ipaddress.ip_address(str(value).strip())
+    except ValueError:
+        return None
+    if address.version == 6:
+        if address.scope_id:  # a zone ("%eth0") is local to the server, and inet rejects it
+            address = ipaddress.IPv6Address(str(address).split("%", 1)[0])
+        return clean_ipv6_address(str(address))
+    return str(address)
 
 
 def client_ip(request) -> str | None:
     """The client's address as the server sees it (the proxy must set REMOTE_ADDR)."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    return normalize_ip(request.META.get("REMOTE_ADDR"))
 
 
 def canonical_content(entry: AuditEntry) -> bytes:
@@ -44,7 +146,7 @@ def canonical_content(entry: AuditEntry) -> bytes:
         "action": entry.action,
         "target_type": entry.target_type,
         "target_id": entry.target_id,
-        "ip_address": entry.ip_address,
+        "ip_address": normalize_ip(entry.ip_address),
         "details": entry.details,
         "prev_hash": entry.prev_hash,
     }
@@ -53,8 +155,21 @@ def canonical_content(entry: AuditEntry) -> bytes:
     ).encode()
 
 
-def compute_hash(entry: AuditEntry) -> str:
-    return hashlib.sha256(canonical_content(entry)).hexdigest()
+def compute_hash(entry: AuditEntry, chain_key: bytes) -> str:
+    """The entry's HMAC-SHA256 under the chain key (64 hexadecimal digits)."""
+    return hmac.new(chain_key, canonical_content(entry), hashlib.sha256).hexdigest()
+
+
+def sign_in_name_digest(name: str) -> str:
+    """A keyed, shortened digest of a name typed at sign-in, never the name itself.
+
+    People sometimes type their password in the e-mail box, so what was typed
+    must not be stored. The digest still shows that several failures were for
+    the same name; only someone with the master key can test a guess against it.
+    """
+    key = current_keys().sign_in_names
+    normalized = name.strip().casefold().encode()
+    return hmac.new(key, normalized, hashlib.sha256).hexdigest()[:SIGN_IN_NAME_DIGEST_CHARS]
 
 
 def _target(target) -> tuple[str, str]:
@@ -79,7 +194,8 @@ def audit(actor, organization, action: str, target=None, request=None, **details
     target_type, target_id = _target(target)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     with transaction.atomic():
-        head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=HEAD_PK)
+        head = _locked_head()
+        chain_key = audit_keys(head.wrapped_key).chain
         entry = AuditEntry(
             seq=head.seq + 1,
             created_at=timezone.now(),
@@ -93,7 +209,7 @@ def audit(actor, organization, action: str, target=None, request=None, **details
             details=_normalize_details(details),
             prev_hash=head.last_hash,
         )
-        entry.entry_hash = compute_hash(entry)
+        entry.entry_hash = compute_hash(entry, chain_key)
         entry.save()
         head.seq = entry.seq
         head.last_hash = entry.entry_hash
@@ -115,11 +231,14 @@ class Problem:
 def verify_chain(batch_size: int = 2000) -> tuple[int, list[Problem]]:
     """Re-hash every entry in order; return ``(entries checked, problems)``.
 
-    Finds edited entries (hash mismatch), deleted ones (a gap in the sequence,
+    Finds edited entries (hash mismatch under the audit key, also when every
+    later hash was recomputed without it), deleted ones (a gap in the sequence,
     or a head that points past the last entry) and reordered or re-inserted
-    ones (an entry whose ``prev_hash`` is not its predecessor's hash).
+    ones (an entry whose ``prev_hash`` is not its predecessor's hash). Without
+    the right master key only the order is checked, and that is a problem too.
     """
     problems: list[Problem] = []
+    chain_key = _chain_key_for_verification(problems)
     expected_prev = GENESIS_HASH
     expected_seq = 1
     count = 0
@@ -147,9 +266,17 @@ def verify_chain(batch_size: int = 2000) -> tuple[int, list[Problem]]:
                     "edited or moved)",
                 )
             )
-        actual = compute_hash(entry)
-        if actual != entry.entry_hash:
-            problems.append(Problem(entry.seq, entry.pk, "its content was edited after writing"))
+        if chain_key is not None and not hmac.compare_digest(
+            compute_hash(entry, chain_key), entry.entry_hash
+        ):
+            problems.append(
+                Problem(
+                    entry.seq,
+                    entry.pk,
+                    "its content was edited after writing (its hash does not match under "
+                    "the audit key)",
+                )
+            )
         expected_prev = entry.entry_hash
         expected_seq = entry.seq + 1
         last_seq = entry.seq
@@ -171,6 +298,26 @@ def verify_chain(batch_size: int = 2000) -> tuple[int, list[Problem]]:
     elif count:
         problems.append(Problem(None, None, "the chain head row is missing"))
     return count, problems
+
+
+def _chain_key_for_verification(problems: list[Problem]) -> bytes | None:
+    head = AuditChainHead.objects.filter(pk=HEAD_PK).first()
+    if head is None or not head.wrapped_key:
+        if AuditEntry.objects.exists():
+            problems.append(
+                Problem(
+                    None,
+                    None,
+                    "the audit key is missing from the chain head, so no entry's content can "
+                    "be checked (it was deleted, or the log was replaced)",
+                )
+            )
+        return None
+    try:
+        return audit_keys(head.wrapped_key).chain
+    except keys.VaultError as error:
+        problems.append(Problem(None, None, f"{error}; no entry's content can be checked"))
+        return None
 
 
 def head_digest() -> str:

@@ -10,7 +10,8 @@ GENESIS_HASH = "0" * 64
 
 
 class AuditEntry(models.Model):
-    """One event. ``entry_hash`` covers the content and the previous entry's hash.
+    """One event. ``entry_hash`` is an HMAC-SHA256, under the audit key, of the
+    content and the previous entry's hash (see ``memoria.audit.log``).
 
     Foreign keys have no database constraint and are never nulled: deleting a
     user or an organization must not rewrite history (which would break the
@@ -56,10 +57,17 @@ class AuditEntry(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The single row every append locks: it serializes writers so the chain never forks."""
+    """The single row every append locks: it serializes writers so the chain never forks.
+
+    It also holds the audit key, wrapped by a key derived from the master key
+    (``memoria.vault.keys.wrap_secret``): without the master key it is useless,
+    and it survives master-key rotation (it is re-wrapped), so the chain's
+    hashes, and any head hash noted elsewhere, stay the same.
+    """
 
     seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    wrapped_key = models.TextField(blank=True, default="")
 
     class Meta:
         verbose_name = _("audit chain head")

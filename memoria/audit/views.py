@@ -5,7 +5,7 @@ from django.shortcuts import render
 
 from memoria.accounts.access import organization_view
 from memoria.accounts.roles import Capability
-from memoria.audit.labels import action_label
+from memoria.audit.labels import action_label, target_label
 from memoria.audit.models import AuditEntry
 
 PAGE_SIZE = 50
@@ -19,5 +19,6 @@ def audit_log(request, membership):
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     for entry in page:
         entry.label = action_label(entry.action)
+        entry.target_label = target_label(entry.target_type)
     context = {"organization": organization, "page": page}
     return render(request, "audit/log.html", context)

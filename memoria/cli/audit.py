@@ -9,14 +9,16 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "audit",
         help="verify the tamper-evident audit log",
-        description="Commands for the audit log, whose entries are hash-chained.",
+        description="Commands for the audit log, whose entries are chained by HMAC-SHA256 "
+        "under a key that only the master key opens.",
     )
     actions = parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     verify = actions.add_parser(
         "verify",
         help="re-hash every entry and report edited, deleted or reordered ones",
-        description="Re-hash every audit entry in order. Exit status 0 when the chain is "
-        "intact, 1 when an entry was edited, deleted or reordered (each problem is named). "
+        description="Re-hash every audit entry in order (this needs the master key). Exit "
+        "status 0 when the chain is intact, 1 when an entry was edited, deleted or reordered "
+        "(each problem is named) or the master key does not open the audit key. "
         "Prints the newest entry's hash: note it somewhere else (on paper, in another "
         "organization's files) and pass it later with --expect-head to detect a cut-off end.",
     )

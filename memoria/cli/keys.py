@@ -181,8 +181,10 @@ def _rotate_master(args: argparse.Namespace) -> int:
             # Holding every organization's row stops new data keys from being
             # created (and wrapped under the old key) until the new file is in place.
             list(Organization.objects.select_for_update().order_by("pk"))
-            count = rewrap_all(new_key)
+            # Recorded first, while the audit key is still wrapped under the
+            # current master key; the same transaction, so it stands or falls with it.
             audit(None, None, "keys.master_rotated", master_key_id=keys.master_key_id(new_key))
+            count = rewrap_all(new_key)
             if not args.new_key_file:
                 os.replace(current_file, retired)
                 os.replace(new_file, current_file)

@@ -9,6 +9,11 @@ stored wrapped in ``OrganizationKey``.
 
 A data key is unwrapped once per process and kept in memory (``_unwrapped``),
 looked up by its key id, which every ciphertext carries in its header.
+
+The master key is used as it is only to wrap data keys. Every other use gets
+its own key derived from it with HKDF (``derive_key``): platform secrets that
+are not organization data keys, such as the audit log's key, are wrapped under
+a key derived for their purpose alone (``wrap_secret``).
 """
 
 from __future__ import annotations
@@ -34,11 +39,13 @@ logger = logging.getLogger("memoria.vault")
 KEY_BYTES = 32
 NONCE_BYTES = 12
 WRAP_PREFIX = "w1:"
+PLATFORM_WRAP_PREFIX = "s1:"
 
 _lock = threading.Lock()
 _master: dict[str, object] = {}
 _unwrapped: dict[str, tuple[int, bytes]] = {}  # key id -> (organization id, data key)
 _index_keys: dict[str, bytes] = {}  # genesis key id -> blind-index key
+_secrets: dict[tuple[str, str], bytes] = {}  # (purpose, wrapped) -> platform secret
 
 
 class VaultError(Exception):
@@ -141,6 +148,7 @@ def forget_cached_keys() -> None:
         _master.clear()
         _unwrapped.clear()
         _index_keys.clear()
+        _secrets.clear()
 
 
 # --- wrapping ---------------------------------------------------------------------------
@@ -169,6 +177,65 @@ def unwrap_data_key(wrapped: str, organization_id: int, key_id: str, master: byt
             f"data key {key_id} cannot be unwrapped: this is not the master key it was "
             "wrapped with (check MEMORIA_MASTER_KEY_FILE)"
         ) from None
+
+
+# --- keys for one purpose ---------------------------------------------------------------
+
+
+def derive_key(key: bytes, purpose: str) -> bytes:
+    """A 32-byte key for ``purpose`` only, derived from ``key`` with HKDF-SHA256.
+
+    Keys derived for different purposes are independent: knowing one tells
+    nothing about ``key`` or about the others.
+    """
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=KEY_BYTES,
+        salt=None,
+        info=f"memoria derived key v1|{purpose}".encode(),
+    ).derive(key)
+
+
+def _secret_wrapping_key(purpose: str, master: bytes) -> bytes:
+    return derive_key(master, f"wrap platform secret|{purpose}")
+
+
+def wrap_secret(secret: bytes, purpose: str, master: bytes) -> str:
+    """Seal a platform secret (not a data key) under a key derived from ``master``."""
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    aad = f"memoria platform secret|{purpose}".encode()
+    sealed = AESGCM(_secret_wrapping_key(purpose, master)).encrypt(nonce, secret, aad)
+    return PLATFORM_WRAP_PREFIX + base64.b64encode(nonce + sealed).decode()
+
+
+def unwrap_secret(wrapped: str, purpose: str, master: bytes) -> bytes:
+    """Open what ``wrap_secret`` sealed; ``VaultError`` for another master key or purpose."""
+    if not wrapped.startswith(PLATFORM_WRAP_PREFIX):
+        raise VaultError(f"the {purpose} key has an unknown wrapping format")
+    aad = f"memoria platform secret|{purpose}".encode()
+    try:
+        blob = base64.b64decode(wrapped[len(PLATFORM_WRAP_PREFIX) :], validate=True)
+        return AESGCM(_secret_wrapping_key(purpose, master)).decrypt(
+            blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad
+        )
+    except (InvalidTag, binascii.Error, ValueError):
+        raise VaultError(
+            f"the {purpose} key cannot be unwrapped: this is not the master key it was "
+            "wrapped with (check MEMORIA_MASTER_KEY_FILE), or it was altered"
+        ) from None
+
+
+def platform_secret(wrapped: str, purpose: str) -> bytes:
+    """``unwrap_secret`` with the current master key, kept in memory once opened.
+
+    Like data keys, an opened secret is remembered by its wrapped form, so a
+    server keeps working while another process rotates the master key.
+    """
+    found = _secrets.get((purpose, wrapped))
+    if found is None:
+        found = unwrap_secret(wrapped, purpose, load_master_key())
+        _secrets[(purpose, wrapped)] = found
+    return found
 
 
 # --- data keys --------------------------------------------------------------------------

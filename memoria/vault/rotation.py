@@ -140,11 +140,19 @@ def usage_by_key() -> Counter:
 
 
 def rewrap_all(new_master: bytes) -> int:
-    """Re-wrap every data key (active and retired) under ``new_master``, in one transaction."""
+    """Re-wrap every data key (active and retired) under ``new_master``, in one transaction.
+
+    The audit log's key is re-wrapped too, unchanged, so the audit chain's
+    hashes (and head hashes noted elsewhere) stay valid. Returns the number of
+    data keys.
+    """
+    from memoria.audit.log import rewrap_key
+
     old_master = keys.load_master_key()
     new_id = keys.master_key_id(new_master)
     count = 0
     with transaction.atomic():
+        rewrap_key(old_master, new_master)
         for record in OrganizationKey.objects.select_for_update().order_by("pk"):
             data_key = keys.unwrap_data_key(
                 record.wrapped_key, record.organization_id, record.key_id, old_master

@@ -1,9 +1,29 @@
 from __future__ import annotations
 
-from django.db import connection
+import contextlib
+import hashlib
+import hmac
+import importlib
+import io
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 
-from memoria.audit.log import audit, head_digest, verify_chain
-from memoria.audit.models import AuditEntry
+from django.apps import apps
+from django.conf import settings
+from django.db import connection
+from django.test import RequestFactory, override_settings
+
+from memoria.audit.log import (
+    audit,
+    canonical_content,
+    head_digest,
+    verify_chain,
+)
+from memoria.audit.models import GENESIS_HASH, AuditChainHead, AuditEntry
+from memoria.vault import keys
 from memoria.vault.models import ProtectedNote
 from tests.web.base import MemoriaTestCase
 
@@ -11,6 +31,38 @@ from tests.web.base import MemoriaTestCase
 def raw(sql: str, params=()) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    from memoria.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(list(args))
+    return status, out.getvalue()
+
+
+def rehash_from(seq: int, digest: Callable[[bytes], str]) -> None:
+    """What an attacker with database access does: rehash from ``seq`` on, and the head."""
+    entries = list(AuditEntry.objects.order_by("seq"))
+    previous = entries[seq - 2].entry_hash if seq > 1 else GENESIS_HASH
+    for entry in entries[seq - 1 :]:
+        entry.prev_hash = previous
+        entry.entry_hash = digest(canonical_content(entry))
+        raw(
+            "UPDATE audit_auditentry SET prev_hash = %s, entry_hash = %s WHERE id = %s",
+            [entry.prev_hash, entry.entry_hash, entry.pk],
+        )
+        previous = entry.entry_hash
+    raw("UPDATE audit_auditchainhead SET last_hash = %s", [previous])
+
+
+def plain_sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def hmac_with_a_guessed_key(content: bytes) -> str:
+    return hmac.new(secrets.token_bytes(32), content, hashlib.sha256).hexdigest()
 
 
 class AuditLogTests(MemoriaTestCase):
@@ -76,12 +128,133 @@ class AuditLogTests(MemoriaTestCase):
         raw("UPDATE audit_auditentry SET seq = 3 WHERE id = %s", [entries[1].pk])
         self.assert_problem_at(2, "previous")
 
+    def test_it_catches_an_edit_when_every_later_hash_was_recomputed_without_the_key(self):
+        for digest in (plain_sha256, hmac_with_a_guessed_key):
+            with self.subTest(digest=digest.__name__):
+                entries = self.write()
+                raw("UPDATE audit_auditentry SET action = 'nothing' WHERE id = %s", [entries[2].pk])
+                rehash_from(3, digest)
+                _count, problems = verify_chain()
+                self.assertTrue(problems, "a rehashed chain passed verification")
+                self.assertEqual(problems[0].seq, 3, [str(p) for p in problems])
+                self.assertIn("edited", problems[0].message)
+                self.assertNotIn(2, [p.seq for p in problems])
+
+    def test_it_catches_an_entry_added_without_the_key(self):
+        self.write(3)
+        forged = AuditEntry(
+            seq=4,
+            created_at=AuditEntry.objects.get(seq=3).created_at,
+            action="login",
+            details={},
+            prev_hash=head_digest(),
+        )
+        forged.entry_hash = plain_sha256(canonical_content(forged))
+        forged.save()
+        raw("UPDATE audit_auditchainhead SET seq = 4, last_hash = %s", [forged.entry_hash])
+        self.assert_problem_at(4, "edited")
+
+    def test_it_reports_a_master_key_that_does_not_open_the_audit_key(self):
+        self.write(2)
+        directory = Path(tempfile.mkdtemp(prefix="memoria-other-master-"))
+        self.addCleanup(shutil.rmtree, directory, ignore_errors=True)
+        self.addCleanup(keys.forget_cached_keys)
+        keys.write_master_key_file(directory / "master.key", secrets.token_bytes(32))
+        with override_settings(MEMORIA_MASTER_KEY_FILE=directory / "master.key"):
+            keys.forget_cached_keys()
+            self.assert_problem_at(None, "cannot be unwrapped")
+
+    def test_it_never_starts_a_new_key_under_existing_entries(self):
+        self.write(2)
+        raw("UPDATE audit_auditchainhead SET wrapped_key = ''")
+        self.assert_problem_at(None, "audit key is missing")
+        with self.assertRaises(keys.VaultError):
+            audit(self.coordinator, self.org, "record.viewed")
+
+    def test_it_hashes_an_ipv6_address_as_the_database_stores_it(self):
+        request = RequestFactory().get("/", REMOTE_ADDR="2001:0DB8:0000:0000:0000:0000:0000:0001")
+        entry = audit(self.coordinator, self.org, "record.viewed", request=request)
+        entry.refresh_from_db()
+        self.assertEqual(entry.ip_address, "2001:db8::1")
+        self.assertEqual(verify_chain()[1], [])
+
+    def test_it_leaves_out_an_address_that_is_not_one(self):
+        request = RequestFactory().get("/", REMOTE_ADDR="unix:/run/memoria.sock")
+        entry = audit(self.coordinator, self.org, "record.viewed", request=request)
+        self.assertIsNone(entry.ip_address)
+        self.assertEqual(verify_chain()[1], [])
+
     def test_it_needs_the_noted_head_digest_to_see_a_cut_tail(self):
         entries = self.write()
         raw("DELETE FROM audit_auditentry WHERE id IN (%s, %s)", [entries[3].pk, entries[4].pk])
         raw("UPDATE audit_auditchainhead SET seq = 3, last_hash = %s", [entries[2].entry_hash])
         self.assertEqual(verify_chain(), (3, []))
         self.assertNotEqual(head_digest(), entries[4].entry_hash)
+
+
+class AuditKeyLifeTests(MemoriaTestCase):
+    def test_the_chain_survives_a_master_key_rotation(self):
+        entries = [audit(self.coordinator, self.org, "member.removed") for _ in range(3)]
+        noted = head_digest()
+        directory = Path(tempfile.mkdtemp(prefix="memoria-master-"))
+        self.addCleanup(shutil.rmtree, directory, ignore_errors=True)
+        self.addCleanup(keys.forget_cached_keys)
+        key_file = directory / "master.key"
+        shutil.copy(settings.MEMORIA_MASTER_KEY_FILE, key_file)
+        with override_settings(MEMORIA_MASTER_KEY_FILE=key_file):
+            keys.forget_cached_keys()
+            old_wrapped = AuditChainHead.objects.get().wrapped_key
+            status, output = run_cli("keys", "rotate", "--master")
+            self.assertEqual(status, 0, output)
+            keys.forget_cached_keys()
+            self.assertEqual(
+                AuditEntry.objects.get(pk=entries[0].pk).entry_hash, entries[0].entry_hash
+            )
+            self.assertEqual(verify_chain()[1], [])
+            self.assertEqual(run_cli("audit", "verify", "--expect-head", noted)[0], 0)
+            audit(self.coordinator, self.org, "member.removed")
+            self.assertEqual(verify_chain()[1], [])
+            # The audit key is now wrapped under the new master key only.
+            new_wrapped = AuditChainHead.objects.get().wrapped_key
+            self.assertNotEqual(new_wrapped, old_wrapped)
+            retired = next(p for p in directory.iterdir() if ".retired-" in p.name)
+            with self.assertRaises(keys.VaultError):
+                keys.unwrap_secret(new_wrapped, "audit log", keys.read_master_key_file(retired))
+        self.assertTrue(AuditEntry.objects.filter(action="keys.master_rotated").exists())
+
+    def test_the_migration_rekeys_an_intact_unkeyed_chain(self):
+        rekey_chain = importlib.import_module(
+            "memoria.audit.migrations.0002_keyed_chain"
+        ).rekey_chain
+        entries = [audit(self.coordinator, self.org, "member.removed") for _ in range(3)]
+        make_unkeyed(entries)
+        rekey_chain(apps, connection.schema_editor())
+        self.assertTrue(AuditChainHead.objects.get().wrapped_key)
+        self.assertEqual(verify_chain(), (3, []))
+
+    def test_the_migration_refuses_to_rekey_a_tampered_chain(self):
+        rekey_chain = importlib.import_module(
+            "memoria.audit.migrations.0002_keyed_chain"
+        ).rekey_chain
+        entries = [audit(self.coordinator, self.org, "member.removed") for _ in range(3)]
+        make_unkeyed(entries)
+        raw("UPDATE audit_auditentry SET action = 'nothing' WHERE id = %s", [entries[1].pk])
+        with self.assertRaisesMessage(RuntimeError, "entry #2 was edited"):
+            rekey_chain(apps, connection.schema_editor())
+
+
+def make_unkeyed(entries: list[AuditEntry]) -> None:
+    """Turn the chain back into what migration 0001 wrote: plain SHA-256, no audit key."""
+    raw("UPDATE audit_auditchainhead SET wrapped_key = ''")
+    for entry in entries:
+        entry.refresh_from_db()
+    previous = GENESIS_HASH
+    for entry in entries:
+        entry.prev_hash = previous
+        entry.entry_hash = plain_sha256(canonical_content(entry))
+        entry.save(update_fields=["prev_hash", "entry_hash"])
+        previous = entry.entry_hash
+    raw("UPDATE audit_auditchainhead SET last_hash = %s", [previous])
 
 
 class AuditPageTests(MemoriaTestCase):

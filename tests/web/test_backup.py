@@ -230,3 +230,57 @@ write_protected_records(org, user)
     )
     assert result.returncode != 0
     assert "not empty" in result.stderr
+
+
+def test_the_audit_chain_survives_master_rotation_backup_and_restore(tmp_path: Path):
+    """Backups made before and after `keys rotate --master` restore with an intact audit log."""
+    source_dir = tmp_path / "origen"
+    env = {**os.environ, "MEMORIA_DATA_DIR": str(source_dir), "PYTHONPATH": str(ROOT)}
+    for name in ("DATABASE_URL", "MEMORIA_MASTER_KEY_FILE", "MEMORIA_MASTER_KEY"):
+        env.pop(name, None)
+    script = """
+import django, os
+os.environ["DJANGO_SETTINGS_MODULE"] = "memoria.settings"
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from memoria.accounts.models import Organization
+from memoria.audit.log import audit
+org = Organization.objects.create(name="Centro", slug="centro", kind="other")
+for role in ("reader", "analyst", "documenter"):
+    audit(None, org, "member.invited", role=role)
+"""
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, cwd=ROOT)
+    result = memoria("audit", "verify", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    noted = result.stdout.rsplit("Newest entry hash: ", 1)[1].strip()
+
+    before = tmp_path / "antes.mbk"
+    assert memoria("backup", str(before), env=env).returncode == 0
+    result = memoria("keys", "rotate", "--master", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    after = tmp_path / "despues.mbk"
+    assert memoria("backup", str(after), env=env).returncode == 0
+    key_file = source_dir / "keys" / "master.key"
+    retired = next((source_dir / "keys").glob("master.key.retired-*"))
+
+    restore_env = {k: v for k, v in env.items() if k != "MEMORIA_DATA_DIR"}
+    for archive, key, target, entries in (
+        (before, retired, tmp_path / "restaurada-antes", 3),
+        (after, key_file, tmp_path / "restaurada-despues", 4),  # + keys.master_rotated
+    ):
+        result = memoria(
+            "restore",
+            str(archive),
+            "--data-dir",
+            str(target),
+            "--master-key-file",
+            str(key),
+            env=restore_env,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"audit log of {entries} entries intact" in result.stdout
+        result = memoria(
+            "audit", "verify", "--expect-head", noted, env={**env, "MEMORIA_DATA_DIR": str(target)}
+        )
+        assert result.returncode == 0, result.stdout + result.stderr

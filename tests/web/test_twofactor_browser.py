@@ -44,7 +44,7 @@ def test_a_new_coordinator_sets_up_two_step_sign_in(live_server, audit_page):
     page.get_by_role("link", name="Ya los anoté, continuar").click()
     page.wait_for_url(f"{live_server.url}/o/prueba/")
     page.goto(f"{live_server.url}/o/prueba/audit/")
-    assert "Activa el acceso en dos pasos" not in page.content()
+    assert "Activó el acceso en dos pasos" not in page.content()
     assert page.get_by_role("heading", level=1).inner_text() == "Bitácora de auditoría"
     assert accessibility_violations(page) == []
     assert page.external_requests == []
