@@ -11,20 +11,21 @@ from __future__ import annotations
 import base64
 
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from memoria.vault.models import SealedTOTPDevice
 
 DEMO_TOTP_KEY = b"memoria-demo-totp-26"  # 20 bytes, public on purpose
 DEMO_TOTP_SECRET = base64.b32encode(DEMO_TOTP_KEY).decode()  # for authenticator apps
 DEMO_DEVICE_NAME = "demo authenticator"
 
 
-def ensure_demo_device(user) -> TOTPDevice:
+def ensure_demo_device(user) -> SealedTOTPDevice:
     """Give a demo user the demo authenticator (idempotent)."""
     if not user.memberships.filter(organization__is_demo=True).exists():
         raise ValueError("only users of demo organizations get the demo authenticator")
     if user.memberships.filter(organization__is_demo=False).exists():
         raise ValueError("a member of a real organization never gets the demo authenticator")
-    device, _created = TOTPDevice.objects.get_or_create(
+    device, _created = SealedTOTPDevice.objects.get_or_create(
         user=user,
         name=DEMO_DEVICE_NAME,
         defaults={"key": DEMO_TOTP_KEY.hex(), "confirmed": True},

@@ -14,10 +14,9 @@ from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp import user_has_device
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from memoria.accounts.roles import CAPABILITIES, Capability
+from memoria.vault.models import SealedStaticDevice, SealedTOTPDevice
 
 IDENTITY_CAPABILITIES = frozenset(
     {
@@ -64,7 +63,7 @@ def is_verified(user) -> bool:
 
 
 def has_confirmed_totp(user) -> bool:
-    return TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
+    return SealedTOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
 
 
 def has_any_device(user) -> bool:
@@ -73,13 +72,10 @@ def has_any_device(user) -> bool:
 
 def replace_recovery_codes(user) -> list[str]:
     """Issue a fresh set of single-use recovery codes (the old ones stop working)."""
-    device, _created = StaticDevice.objects.get_or_create(
+    device, _created = SealedStaticDevice.objects.get_or_create(
         user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
     )
-    device.token_set.all().delete()
-    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
-    return codes
+    return device.replace_codes(RECOVERY_CODE_COUNT)
 
 
 def two_factor_url(next_path: str) -> str:

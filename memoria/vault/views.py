@@ -15,13 +15,11 @@ from django.db import transaction
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django_otp import devices_for_user
 from django_otp import login as otp_login
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from memoria.audit.log import audit
 from memoria.vault.forms import CodeForm, EnrolForm, ReauthForm
+from memoria.vault.models import SealedStaticDevice, SealedTOTPDevice
 from memoria.vault.reauth import has_recent_auth, mark_recent_auth, reauth_url
 from memoria.vault.twofactor import (
     TOTP_DEVICE_NAME,
@@ -45,10 +43,11 @@ def _next_url(request) -> str:
 
 def verify_code(user, token: str):
     """The device that accepts ``token`` (TOTP digits or a recovery code), or None."""
-    kind = TOTPDevice if token.isdigit() and len(token) <= 8 else StaticDevice
+    kind = SealedTOTPDevice if token.isdigit() and len(token) <= 8 else SealedStaticDevice
     with transaction.atomic():
-        for device in devices_for_user(user, for_verify=True):
-            if isinstance(device, kind) and device.verify_token(token):
+        candidates = kind.objects.devices_for_user(user, confirmed=True).select_for_update()
+        for device in candidates:
+            if device.verify_token(token):
                 return device
     return None
 
@@ -57,7 +56,7 @@ def _confirm_second_factor(request, device) -> None:
     otp_login(request, device)
     request.session.cycle_key()
     mark_recent_auth(request)
-    if isinstance(device, StaticDevice):
+    if isinstance(device, SealedStaticDevice):
         left = device.token_set.count()
         audit(request.user, None, "login.recovery_code", request=request, codes_left=left)
         messages.warning(
@@ -113,9 +112,9 @@ def two_factor_setup(request):
             return redirect(two_factor_url(next_url))
         if not has_recent_auth(request):
             return redirect(reauth_url(request.get_full_path()))
-    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).order_by(
+    device = SealedTOTPDevice.objects.filter(user=request.user, confirmed=False).order_by(
         "-pk"
-    ).first() or TOTPDevice.objects.create(
+    ).first() or SealedTOTPDevice.objects.create(
         user=request.user, name=TOTP_DEVICE_NAME, confirmed=False
     )
     form = EnrolForm(request.POST or None)
@@ -137,7 +136,7 @@ def two_factor_setup(request):
 
 @transaction.atomic
 def _enrol(request, device) -> list[str]:
-    TOTPDevice.objects.filter(user=request.user).exclude(pk=device.pk).delete()
+    SealedTOTPDevice.objects.filter(user=request.user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = replace_recovery_codes(request.user)

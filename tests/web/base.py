@@ -9,19 +9,21 @@ from __future__ import annotations
 from django.test import Client, TestCase
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from memoria.accounts.models import Membership, Organization, User
 from memoria.accounts.roles import Role
 from memoria.places.models import State
+from memoria.vault.models import SealedTOTPDevice
 
 PASSWORD = "una contraseña larga de prueba"  # noqa: S105
 
 
-def totp_device(user: User) -> TOTPDevice:
+def totp_device(user: User) -> SealedTOTPDevice:
     """The user's confirmed authenticator device (created on first use)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    device = SealedTOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or SealedTOTPDevice.objects.create(
+        user=user, name="authenticator", confirmed=True
+    )
 
 
 def totp_code(user: User) -> str:

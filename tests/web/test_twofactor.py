@@ -1,19 +1,22 @@
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from unittest import mock
 
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from memoria.accounts.roles import CAPABILITIES, Capability, Role
 from memoria.audit.models import AuditEntry
+from memoria.vault.models import SealedTOTPDevice
 from memoria.vault.reauth import recent_auth_required
 from memoria.vault.twofactor import requires_two_factor, role_requires_two_factor
-from tests.web.base import PASSWORD, MemoriaTestCase, totp_code
+from tests.web.base import PASSWORD, MemoriaTestCase, totp_code, totp_device
 
 
 def sign_in_with_password(client, user) -> str:
@@ -22,7 +25,7 @@ def sign_in_with_password(client, user) -> str:
     return response["Location"]
 
 
-def code_for(device: TOTPDevice) -> str:
+def code_for(device: SealedTOTPDevice) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     return f"{totp.token():06d}"
 
@@ -59,7 +62,7 @@ class EnrolmentTests(MemoriaTestCase):
     def test_it_enrols_and_shows_recovery_codes_once(self):
         sign_in_with_password(self.client, self.documenter)
         self.client.get("/accounts/two-factor/setup/?next=/")
-        device = TOTPDevice.objects.get(user=self.documenter, confirmed=False)
+        device = SealedTOTPDevice.objects.get(user=self.documenter, confirmed=False)
         response = self.client.post(
             "/accounts/two-factor/setup/", {"token": code_for(device), "next": "/"}
         )
@@ -77,7 +80,9 @@ class EnrolmentTests(MemoriaTestCase):
         self.client.get("/accounts/two-factor/setup/")
         response = self.client.post("/accounts/two-factor/setup/", {"token": "000000"})
         self.assertContains(response, "no es válido")
-        self.assertFalse(TOTPDevice.objects.filter(user=self.documenter, confirmed=True).exists())
+        self.assertFalse(
+            SealedTOTPDevice.objects.filter(user=self.documenter, confirmed=True).exists()
+        )
 
     def test_it_does_not_let_an_unverified_session_replace_the_device(self):
         totp_code(self.reader)  # the reader already has an authenticator
@@ -140,9 +145,25 @@ class VerificationTests(MemoriaTestCase):
 
     def test_it_records_failed_passwords(self):
         self.client.post("/accounts/login/", {"username": self.reader.email, "password": "mala"})
+        self.client.post(
+            "/accounts/login/", {"username": self.reader.email.upper(), "password": "otra"}
+        )
+        first, second = AuditEntry.objects.filter(action="login.failed").order_by("seq")
+        self.assertEqual(first.details["account_id"], self.reader.pk)
+        self.assertEqual(first.details["name_digest"], second.details["name_digest"])
+        self.assertNotIn(self.reader.email, str(first.details))
+        self.assertEqual(first.ip_address, "127.0.0.1")
+
+    def test_it_never_stores_what_was_typed_as_the_name(self):
+        typed = "MiContraseña-Secreta-2024"  # a password typed in the e-mail box
+        self.client.post("/accounts/login/", {"username": typed, "password": "x"})
         entry = AuditEntry.objects.get(action="login.failed")
-        self.assertEqual(entry.details, {"username": self.reader.email})
-        self.assertEqual(entry.ip_address, "127.0.0.1")
+        self.assertEqual(set(entry.details), {"name_digest"})
+        self.assertEqual(len(entry.details["name_digest"]), 16)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT CAST(details AS TEXT) FROM audit_auditentry")
+            stored = " ".join(row[0] for row in cursor.fetchall())
+        self.assertNotIn("secreta", stored.casefold())
 
     def test_it_records_signing_out(self):
         self.client.force_login(self.reader)
@@ -238,7 +259,7 @@ class DemoTests(MemoriaTestCase):
         network = load_demo_network()
         users = [user for members in network.values() for user, _role in members]
         for user in users:
-            device = TOTPDevice.objects.get(user=user, confirmed=True)
+            device = SealedTOTPDevice.objects.get(user=user, confirmed=True)
             self.assertEqual(device.bin_key, DEMO_TOTP_KEY)
         response = self.client.post(
             "/accounts/login/", {"username": users[0].email, "password": DEMO_PASSWORD}
@@ -263,3 +284,48 @@ class DemoTests(MemoriaTestCase):
 
         with self.assertRaises(ValueError):
             ensure_demo_device(self.reader)
+
+
+class SealedSecretsTests(MemoriaTestCase):
+    """A copy of the database must not let anyone pass the second step."""
+
+    def raw_rows(self, sql: str, params=()) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def test_it_stores_no_authenticator_seed_in_clear(self):
+        sign_in_with_password(self.client, self.documenter)
+        page = self.client.get("/accounts/two-factor/setup/?next=/")
+        device = SealedTOTPDevice.objects.get(user=self.documenter, confirmed=False)
+        seed = device.bin_key
+        shown = re.search(r"[A-Z2-7]{4}(?: [A-Z2-7]{4})+", page.content.decode())[0]
+        self.assertEqual(base64.b32decode(shown.replace(" ", "")), seed)  # shown once, to enrol
+        response = self.client.post(
+            "/accounts/two-factor/setup/", {"token": code_for(device), "next": "/"}
+        )
+        self.assertContains(response, "códigos de recuperación")  # the sealed seed verified
+
+        ((stored,),) = self.raw_rows(
+            "SELECT key FROM otp_totp_totpdevice WHERE user_id = %s", [self.documenter.pk]
+        )
+        self.assertNotIn(seed.hex(), stored.lower())
+        self.assertNotIn(seed, bytes.fromhex(stored))
+
+    def test_it_stores_recovery_codes_only_as_keyed_digests(self):
+        from memoria.vault.twofactor import replace_recovery_codes
+
+        codes = replace_recovery_codes(self.analyst)
+        stored = {row[0] for row in self.raw_rows("SELECT token FROM otp_static_statictoken")}
+        self.assertEqual(len(stored), len(codes))
+        self.assertFalse(stored & set(codes))
+        self.assertFalse(
+            stored & {hashlib.sha256(code.encode()).hexdigest()[:16] for code in codes}
+        )
+
+    def test_it_does_not_open_a_seed_copied_from_another_user(self):
+        mine = totp_device(self.reader)
+        theirs = totp_device(self.analyst)
+        SealedTOTPDevice.objects.filter(pk=theirs.pk).update(key=mine.key)
+        theirs.refresh_from_db()
+        self.assertNotEqual(theirs.bin_key, mine.bin_key)
