@@ -182,7 +182,9 @@ def _derive_person(person: Person, event: Event | None = None) -> None:
     if age is not None and age < 18:
         person.is_child = True
     if person.visibility == Visibility.MEMORIAL and person.consent_recorded_at is None:
-        person.consent_recorded_at = timezone.now()
+        # Never public by name without consent on record (the forms refuse it first);
+        # consent is recorded only when someone says so, never assumed from the visibility.
+        person.visibility = Visibility.PRIVATE
 
 
 def _derive_event(event: Event) -> None:
@@ -377,8 +379,17 @@ def add_act(event: Event, actor: User | None, victim: Person, act_data: dict) ->
 
 @transaction.atomic
 def update_person(person: Person, actor: User | None, data: dict, version: int) -> Person:
+    """Save an edit of a person; ``consent_recorded`` False withdraws a recorded consent.
+
+    Without consent the person cannot stay public by name: a memorial
+    visibility is lowered to private, and the history shows both changes.
+    """
     if data.get("consent_recorded") and person.consent_recorded_at is None:
         data = {**data, "consent_recorded_at": timezone.now()}
+    elif "consent_recorded" in data and not data["consent_recorded"]:
+        data = {**data, "consent_recorded_at": None}
+        if data.get("visibility", person.visibility) == Visibility.MEMORIAL:
+            data["visibility"] = Visibility.PRIVATE
     fields = PERSON_FIELDS + ("consent_recorded_at",)
     person, changes = _update(person, actor, data, fields, version, _derive_person, person=person)
     if changes:
@@ -552,7 +563,12 @@ def remove_record(instance: models.Model, actor: User | None, version: int) -> N
     if current.version != version:
         raise ConflictError(current, [])
     event = getattr(current, "event", None) or current.source.event
-    dependants = list(current.attributions.all()) if model is Act else []
+    # What goes with the record (the database cascades) leaves its trace too.
+    dependants = []
+    if model is Act:
+        dependants = list(current.attributions.all())
+    elif model is Source:
+        dependants = list(current.attachments.defer("content"))
     for record in [*dependants, current]:
         fields = REMOVABLE_FIELDS[type(record)]
         changes = {

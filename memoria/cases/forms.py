@@ -13,7 +13,9 @@ import datetime
 import re
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -70,8 +72,23 @@ def validate_curp(value: str) -> None:
         )
 
 
-def term_choices(organization, vocabulary: str):
-    return Term.objects.for_organization(organization, vocabulary)
+def term_choices(organization, vocabulary: str, keep=(), *, retired: bool = False):
+    """The terms a form offers: those in use, the record's own (``keep``: terms or
+    ids, e.g. the current violation type) even once retired, and with
+    ``retired`` every retired one (for filters, which must still find old records)."""
+    keep_ids = [getattr(term, "pk", term) for term in keep if term is not None]
+    terms = Term.objects.filter(
+        Q(organization__isnull=True) | Q(organization=organization), vocabulary__code=vocabulary
+    )
+    if not retired:
+        terms = terms.filter(Q(is_active=True) | Q(pk__in=keep_ids))
+    return terms.order_by("position", "label_es")
+
+
+def term_label(term: Term) -> str:
+    if term.is_active:
+        return term.label
+    return _("%(label)s (retired)") % {"label": term.label}
 
 
 class TermChoiceField(forms.ModelChoiceField):
@@ -80,12 +97,12 @@ class TermChoiceField(forms.ModelChoiceField):
         super().__init__(*args, **kwargs)
 
     def label_from_instance(self, obj: Term) -> str:
-        return obj.label
+        return term_label(obj)
 
 
 class TermMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Term) -> str:
-        return obj.label
+        return term_label(obj)
 
 
 class GroupedForm(forms.Form):
@@ -222,7 +239,10 @@ class EventForm(VersionedFormMixin, PlaceFormMixin, GroupedForm):
         self.fields.update(partial_date_fields("start"))
         self.fields.update(partial_date_fields("end"))
         self.setup_place_fields()
-        self.fields["tags"].queryset = term_choices(organization, Vocabulary.EVENT_TAG)
+        current_tags = instance.tags.all() if instance is not None else ()
+        self.fields["tags"].queryset = term_choices(
+            organization, Vocabulary.EVENT_TAG, keep=current_tags
+        )
         if instance is not None:
             self.add_version(instance.version)
 
@@ -362,14 +382,19 @@ class PersonFieldsMixin:
         ):
             self.add_error("given_names", _("Give at least a name, a surname or an alias."))
         data["birth_date"], data["birth_precision"] = combine_partial_date(self, "birth")
-        consented = data.get("consent_recorded") or (
-            self.instance is not None and self.instance.consent_recorded_at is not None
-        )
-        if data.get("visibility") == Visibility.MEMORIAL and not consented:
-            self.add_error(
-                "visibility",
-                _("A name is shown in the memorial only with the family's recorded consent."),
-            )
+        # The box shows the consent on record: unticking it withdraws the consent.
+        if data.get("visibility") == Visibility.MEMORIAL and not data.get("consent_recorded"):
+            if self.instance is not None and self.instance.consent_recorded_at is not None:
+                message = _(
+                    "Without consent the name cannot stay public in the memorial. "
+                    "Choose another visibility to withdraw the consent, or tick it again "
+                    "if it still stands."
+                )
+            else:
+                message = _(
+                    "A name is shown in the memorial only with the family's recorded consent."
+                )
+            self.add_error("visibility", message)
 
 
 def person_initial(person: Person) -> dict:
@@ -500,11 +525,20 @@ class ActForm(VersionedFormMixin, GroupedForm):
         super().__init__(*args, **kwargs)
         self.instance = instance
         self.fields["violation_type"] = TermChoiceField(
-            label=_("Violation"), queryset=term_choices(organization, Vocabulary.VIOLATION_TYPE)
+            label=_("Violation"),
+            queryset=term_choices(
+                organization,
+                Vocabulary.VIOLATION_TYPE,
+                keep=[getattr(instance, "violation_type_id", None)],
+            ),
         )
         self.fields["situation"] = TermChoiceField(
             label=_("Situation afterwards"),
-            queryset=term_choices(organization, Vocabulary.VICTIM_SITUATION),
+            queryset=term_choices(
+                organization,
+                Vocabulary.VICTIM_SITUATION,
+                keep=[getattr(instance, "situation_id", None)],
+            ),
             required=False,
         )
         self.fields["description"] = forms.CharField(
@@ -514,11 +548,12 @@ class ActForm(VersionedFormMixin, GroupedForm):
             self.add_version(instance.version)
 
 
-def attribution_fields(organization, required: bool = True) -> dict:
+def attribution_fields(organization, required: bool = True, instance=None) -> dict:
+    kind_id, basis_id = getattr(instance, "kind_id", None), getattr(instance, "basis_id", None)
     return {
         "perpetrator_kind": TermChoiceField(
             label=_("Perpetrator"),
-            queryset=term_choices(organization, Vocabulary.PERPETRATOR_KIND),
+            queryset=term_choices(organization, Vocabulary.PERPETRATOR_KIND, keep=[kind_id]),
             required=required,
         ),
         "group_name": forms.CharField(
@@ -526,7 +561,7 @@ def attribution_fields(organization, required: bool = True) -> dict:
         ),
         "basis": TermChoiceField(
             label=_("How it is known"),
-            queryset=term_choices(organization, Vocabulary.ATTRIBUTION_BASIS),
+            queryset=term_choices(organization, Vocabulary.ATTRIBUTION_BASIS, keep=[basis_id]),
             required=False,
         ),
         "confidence": forms.ChoiceField(
@@ -550,7 +585,7 @@ class AttributionForm(VersionedFormMixin, GroupedForm):
             )
         super().__init__(*args, **kwargs)
         self.instance = instance
-        self.fields.update(attribution_fields(organization))
+        self.fields.update(attribution_fields(organization, instance=instance))
         self.fields["notes"] = forms.CharField(
             label=_("Notes"), widget=forms.Textarea, required=False
         )
@@ -591,7 +626,11 @@ class SourceForm(VersionedFormMixin, GroupedForm):
             {
                 "kind": TermChoiceField(
                     label=_("Kind of source"),
-                    queryset=term_choices(organization, Vocabulary.SOURCE_KIND),
+                    queryset=term_choices(
+                        organization,
+                        Vocabulary.SOURCE_KIND,
+                        keep=[getattr(instance, "kind_id", None)],
+                    ),
                 ),
                 "date": forms.DateField(
                     label=_("Date of the source"),
@@ -625,20 +664,21 @@ class SourceForm(VersionedFormMixin, GroupedForm):
             self.add_version(instance.version)
 
     def clean_attachment(self):
-        upload = self.cleaned_data.get("attachment")
-        if upload is not None and upload.size > 10 * 1024 * 1024:
-            raise ValidationError(_("The file is too large (10 MB at most)."))
-        return upload
+        return checked_attachment(self.cleaned_data.get("attachment"))
+
+
+def checked_attachment(upload):
+    """The upload, unless it is over the platform's limit (settings.MEMORIA_UPLOAD_MAX_BYTES)."""
+    if upload is not None and upload.size > settings.MEMORIA_UPLOAD_MAX_BYTES:
+        raise ValidationError(_("The file is too large (10 MB at most)."))
+    return upload
 
 
 class AttachmentForm(forms.Form):
     attachment = forms.FileField(label=_("File"))
 
     def clean_attachment(self):
-        upload = self.cleaned_data["attachment"]
-        if upload.size > 10 * 1024 * 1024:
-            raise ValidationError(_("The file is too large (10 MB at most)."))
-        return upload
+        return checked_attachment(self.cleaned_data["attachment"])
 
 
 class InterventionForm(VersionedFormMixin, GroupedForm):
@@ -662,7 +702,11 @@ class InterventionForm(VersionedFormMixin, GroupedForm):
             {
                 "kind": TermChoiceField(
                     label=_("Kind of intervention"),
-                    queryset=term_choices(organization, Vocabulary.INTERVENTION_KIND),
+                    queryset=term_choices(
+                        organization,
+                        Vocabulary.INTERVENTION_KIND,
+                        keep=[getattr(instance, "kind_id", None)],
+                    ),
                 ),
                 "victim": forms.ModelChoiceField(
                     label=_("On behalf of"),
@@ -737,11 +781,12 @@ class CaseFilterForm(forms.Form):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
+        # Retired terms too: the cases recorded with them must still be found.
         self.fields["violation_type"].queryset = term_choices(
-            organization, Vocabulary.VIOLATION_TYPE
+            organization, Vocabulary.VIOLATION_TYPE, retired=True
         )
         self.fields["perpetrator_kind"].queryset = term_choices(
-            organization, Vocabulary.PERPETRATOR_KIND
+            organization, Vocabulary.PERPETRATOR_KIND, retired=True
         )
         for name in ("state", "violation_type", "perpetrator_kind"):
             self.fields[name].empty_label = _("Any")

@@ -18,7 +18,12 @@ KINDS = {
     "attachment": (models.Attachment, _("Attachment")),
     "intervention": (models.Intervention, _("Intervention")),
 }
-EXTRA_LABELS = {"consent_recorded_at": _("consent recorded"), "size": _("size in bytes")}
+# Entries that name no model field: what the history page calls them.
+EXTRA_LABELS = {
+    "consent_recorded_at": _("consent recorded"),
+    "size": _("size in bytes"),
+    "import": _("imported from the file"),  # the importer's entry for each event it creates
+}
 
 
 @dataclass

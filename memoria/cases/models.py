@@ -20,7 +20,7 @@ Models and key fields:
   ``title`` *enc*, ``description`` *enc*, ``start_date`` *enc* /
   ``start_precision`` / ``start_month`` (plain first day of the month, 1 January
   when only the year is known), the same for ``end_*``, place (``state``,
-  ``municipality``, ``locality`` *enc*, ``latitude``, ``longitude``),
+  ``municipality``, ``locality`` *enc*, ``latitude`` *enc*, ``longitude`` *enc*),
   ``status`` (open, verifying, verified, closed), ``tags`` (Terms), ``version``.
 * ``Person`` — ``given_names``, ``paternal_surname``, ``maternal_surname``,
   ``aliases``, ``gender_identity``, ``birth_date``, ``age``, ``nationality``,
@@ -236,7 +236,8 @@ class Event(Versioned, Place):
     tags = models.ManyToManyField(Term, verbose_name=_("tags"), blank=True, related_name="+")
 
     class Meta:
-        ordering = ["-start_month", "-number"]
+        # Undated cases last on every database (PostgreSQL puts NULL first in DESC).
+        ordering = [models.F("start_month").desc(nulls_last=True), "-number"]
         verbose_name = _("event")
         verbose_name_plural = _("events")
         constraints = [
@@ -247,6 +248,14 @@ class Event(Versioned, Place):
             models.Index(fields=["organization", "status"], name="event_org_status"),
             models.Index(fields=["organization", "state", "start_month"], name="event_org_state"),
             models.Index(fields=["organization", "municipality"], name="event_org_municipality"),
+            # The case list's default sort: newest first, undated last. Created on
+            # PostgreSQL only (see migration 0007): SQLite refuses NULLS LAST here.
+            models.Index(
+                "organization",
+                models.F("start_month").desc(nulls_last=True),
+                models.F("number").desc(),
+                name="event_org_newest",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,16 +5,26 @@ store keyed hashes (``memoria.vault.blind.blind_tokens``) of the search keys
 ``memoria.names.search_keys`` gives for their name and aliases: normalized
 tokens without accents, nicknames expanded ("Lupe" → "Guadalupe") and Spanish
 phonetic keys (so "Hernandes" meets "Hernández"), with surnames not tied to
-their slot (lists swap and drop them). A query is hashed the same way, word by
-word; people are ranked by how many of the query's words they match, then by
-how many keys. Only the page of results shown is ever decrypted.
+their slot (lists swap and drop them). Typo keys (``memoria.names.typo_keys``:
+each name token with one letter deleted, SymSpell-style) let "Hernadez" or
+"Hernádnez" meet "Hernández" too, and the CURP is a key of its own.
+
+A query is hashed the same way, word by word; people are ranked by how many of
+the query's words they match, then by how many they match exactly or
+phonetically (a match by typo keys alone ranks below), then by how many keys.
+Only the page of results shown is ever decrypted.
+
+Changing the keys a person gets means rebuilding the index of the people
+already recorded: ``memoria reindex`` (``rebuild_search_index``).
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Max, Value, When
 
 from memoria.accounts.models import Organization
@@ -26,12 +36,22 @@ from memoria.names import (
     normalize_text,
     phonetic_word,
     search_keys,
+    typo_keys,
+    typo_query_keys,
 )
 from memoria.vault.blind import blind_tokens
 
 MAX_QUERY_WORDS = 6
 MAX_CANDIDATES = 500
 CURP_PREFIX = "curp:"
+# The shape of a CURP (four letters, birth date, sex, state, consonants, two
+# check characters); the form validates it fully, the search only has to tell
+# a CURP from a name before the name normalization drops its digits.
+CURP_QUERY = re.compile(r"[A-ZÑ]{4}\d{6}[A-ZÑ]{6}[A-Z\d]\d")
+# A query word matching exactly at least this many people is spelled as the
+# records spell it: looking its typo neighbours up too would scan many more
+# index rows only to add matches ranked below all of those.
+COMMON_WORD = MAX_CANDIDATES
 
 
 def pair_keys(given_names: list[str], surnames: list[str]) -> set[str]:
@@ -62,11 +82,16 @@ def person_keys(person: Person) -> set[str]:
     keys |= pair_keys(
         _given(person.given_names), _surnames(person.paternal_surname, person.maternal_surname)
     )
+    keys |= typo_keys(person.given_names, person.paternal_surname, person.maternal_surname)
     for alias in (person.aliases or "").replace(";", ",").split(","):
         keys |= search_keys(alias)
     if person.curp:
-        keys.add(CURP_PREFIX + person.curp.upper())
+        keys.add(curp_key(person.curp))
     return keys
+
+
+def curp_key(curp: str) -> str:
+    return CURP_PREFIX + curp.strip().upper()
 
 
 def index_person(person: Person) -> None:
@@ -80,11 +105,21 @@ def index_person(person: Person) -> None:
 
 
 def word_keys(word: str) -> set[str]:
-    """Every key a query word could match: as a given name or as a surname."""
-    keys = search_keys(given_names=word) | search_keys(paternal_surname=word)
-    if len(word) == 18:
-        keys.add(CURP_PREFIX + word.upper())
-    return keys
+    """Every exact or phonetic key a query word could match: as a given name or a surname."""
+    return search_keys(given_names=word) | search_keys(paternal_surname=word)
+
+
+def split_query(query: str) -> tuple[list[str], list[str]]:
+    """The CURPs in the query (upper case), and its name words (normalized)."""
+    curps, rest = [], []
+    for piece in query.split():
+        candidate = piece.strip(".,;:()[]\"'").upper()
+        if CURP_QUERY.fullmatch(candidate):
+            curps.append(candidate)
+        else:
+            rest.append(piece)
+    words = [w for w in core_tokens(normalize_text(" ".join(rest))) if len(w) > 1]
+    return curps[:MAX_QUERY_WORDS], words[:MAX_QUERY_WORDS]
 
 
 @dataclass(frozen=True)
@@ -92,54 +127,137 @@ class SearchHit:
     person_id: int
     words: int
     keys: int
+    exact_words: int = 0
 
 
-def search_people(organization: Organization, query: str, limit: int = 50) -> list[SearchHit]:
-    """People of ``organization`` whose names match ``query``, best first.
+@dataclass
+class _QueryTerm:
+    """One word (or CURP) of a query: the digests it matches exactly, and by typo."""
 
-    Two words together are far rarer than either alone ("José Hernández" versus
-    every José and every Hernández), so the candidates come first from the pair
-    keys of any two query words; only when no pair matches does the search
-    fall back to every person matching a single word.
-    """
-    words = [w for w in core_tokens(normalize_text(query)) if len(w) > 1][:MAX_QUERY_WORDS]
-    if not words:
-        return []
-    tokens = PersonSearchToken.objects.filter(organization=organization)
+    exact: list[str]
+    typo: list[str]
+
+
+def _hash_all(organization: Organization, key_sets: list[set[str]]) -> list[list[str]]:
+    """The digests of several sets of keys, in one call (one look-up of the index key)."""
+    ordered = [sorted(keys) for keys in key_sets]
+    flat = blind_tokens(organization.pk, [key for keys in ordered for key in keys])
+    digests, start = [], 0
+    for keys in ordered:
+        digests.append(flat[start : start + len(keys)])
+        start += len(keys)
+    return digests
+
+
+def _query_pair_keys(words: list[str]) -> set[str]:
     pairs = set()
     for first, second in itertools.permutations(words, 2):
         pairs |= pair_keys(_given(first), [second])
         pairs |= pair_keys([], [first, second])
-    candidates = None
-    if pairs:
-        pair_rows = (
-            tokens.filter(token__in=blind_tokens(organization.pk, sorted(pairs)))
-            .values("person_id")
-            .annotate(n=Count("token"))
-            .order_by("-n", "-person_id")[:MAX_CANDIDATES]
-        )
-        candidates = [row["person_id"] for row in pair_rows] or None
-    digests_per_word = [blind_tokens(organization.pk, sorted(word_keys(word))) for word in words]
-    all_digests = sorted({d for digests in digests_per_word for d in digests})
-    word_matches = [
-        Max(
-            Case(When(token__in=digests, then=Value(1)), default=Value(0)),
-            output_field=IntegerField(),
-        )
-        for digests in digests_per_word
-    ]
-    words_matched = word_matches[0]
-    for expression in word_matches[1:]:
-        words_matched = words_matched + expression
+    return pairs
+
+
+def _pair_candidates(tokens, pair_digests: list[str]) -> list[int] | None:
+    """People matching two query words together, or None when no pair matches anyone."""
+    if not pair_digests:
+        return None
+    pair_rows = (
+        tokens.filter(token__in=pair_digests)
+        .values("person_id")
+        .annotate(n=Count("token"))
+        .order_by("-n", "-person_id")[:MAX_CANDIDATES]
+    )
+    return [row["person_id"] for row in pair_rows] or None
+
+
+def _is_common(tokens, spelled_digests: list[str]) -> bool:
+    """Whether at least ``COMMON_WORD`` people have the word spelled as it is."""
+    spelled = tokens.filter(token__in=spelled_digests).values("person_id")
+    return spelled[:COMMON_WORD].count() >= COMMON_WORD
+
+
+def _matched(digests: list[str]):
+    """1 for a person with any of ``digests``, else 0 (per person, in a GROUP BY)."""
+    return Max(
+        Case(When(token__in=digests, then=Value(1)), default=Value(0)),
+        output_field=IntegerField(),
+    )
+
+
+def _total(expressions: list):
+    total = expressions[0]
+    for expression in expressions[1:]:
+        total = total + expression
+    return total
+
+
+def search_people(organization: Organization, query: str, limit: int = 50) -> list[SearchHit]:
+    """People of ``organization`` whose names (or CURP) match ``query``, best first.
+
+    Two words together are far rarer than either alone ("José Hernández" versus
+    every José and every Hernández), so the candidates come first from the pair
+    keys of any two query words; only when no pair matches does the search
+    fall back to every person matching a single word, exactly, phonetically
+    or by a typo key.
+    """
+    curps, words = split_query(query)
+    if not curps and not words:
+        return []
+    tokens = PersonSearchToken.objects.filter(organization=organization)
+    key_sets = [_query_pair_keys(words)] + [{curp_key(curp)} for curp in curps]
+    for word in words:
+        key_sets += [word_keys(word), typo_query_keys(word), {f"g:{word}", f"s:{word}"}]
+    pair_digests, *digests = _hash_all(organization, key_sets)
+    candidates = _pair_candidates(tokens, pair_digests)
+    terms = [_QueryTerm(curp_digests, []) for curp_digests in digests[: len(curps)]]
+    word_digests = digests[len(curps) :]
+    for start in range(0, len(word_digests), 3):
+        exact, typo, spelled = word_digests[start : start + 3]
+        if typo and _is_common(tokens, spelled):
+            typo = []  # spelled as the records spell it; its typo neighbours would rank lower
+        terms.append(_QueryTerm(exact, typo))
+    all_digests = sorted({d for term in terms for d in [*term.exact, *term.typo]})
     rows = tokens.filter(token__in=all_digests)
     if candidates is not None:
         rows = rows.filter(person_id__in=candidates)
     rows = (
         rows.values("person_id")
-        .annotate(words=words_matched, keys=Count("token"))
-        .order_by("-words", "-keys", "-person_id")[:limit]
+        .annotate(
+            words=_total([_matched([*term.exact, *term.typo]) for term in terms]),
+            exact_words=_total([_matched(term.exact) for term in terms]),
+            keys=Count("token"),
+        )
+        .order_by("-words", "-exact_words", "-keys", "-person_id")[:limit]
     )
-    return [SearchHit(row["person_id"], row["words"], row["keys"]) for row in rows]
+    return [
+        SearchHit(row["person_id"], row["words"], row["keys"], row["exact_words"]) for row in rows
+    ]
+
+
+def rebuild_search_index(organization: Organization, batch_size: int = 500) -> int:
+    """Rewrite the blind search keys of every person of ``organization``; return how many.
+
+    For people recorded before the keys changed (the typo keys, for one). One
+    transaction per batch, so a large organization is never locked for long
+    and an interrupted run can simply be started again; each batch is locked
+    while it is rewritten, so an edit saved meanwhile is indexed once, by
+    whichever comes last. Names are decrypted in this process only.
+    """
+    from memoria.cases.io.bulk import index_people
+
+    people = Person.objects.filter(organization=organization).only(
+        "organization", "given_names", "paternal_surname", "maternal_surname", "aliases", "curp"
+    )
+    done, last = 0, 0
+    while True:
+        with transaction.atomic():
+            batch = list(people.select_for_update().filter(pk__gt=last).order_by("pk")[:batch_size])
+            if not batch:
+                return done
+            PersonSearchToken.objects.filter(person__in=[person.pk for person in batch]).delete()
+            index_people(organization, batch)
+        done += len(batch)
+        last = batch[-1].pk
 
 
 def people_for_hits(organization: Organization, hits: list[SearchHit]) -> list[Person]:

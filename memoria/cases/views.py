@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import F, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -45,7 +45,24 @@ PAGE_SIZE = 25
 COUNT_CAP = 1000
 
 
+class OpenEndedPage(Page):
+    """A page of a list whose length is not known: it knows only whether more follow."""
+
+    def __init__(self, object_list, number, paginator, has_more: bool) -> None:
+        super().__init__(object_list, number, paginator)
+        self.has_more = has_more
+
+    def has_next(self) -> bool:
+        return self.has_more
+
+
 class CappedPaginator(Paginator):
+    """Counts matches only up to ``COUNT_CAP``, yet lets every page be reached.
+
+    Past the cap the number of pages is unknown: a page then asks the database
+    whether one more row follows it, and offers "next" while one does.
+    """
+
     capped = False
 
     @cached_property
@@ -54,19 +71,53 @@ class CappedPaginator(Paginator):
         self.capped = counted > COUNT_CAP
         return min(counted, COUNT_CAP)
 
+    def validate_number(self, number) -> int:
+        if not self.count or not self.capped:
+            return super().validate_number(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as error:
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from error
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        if not self.capped:
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if number > 1 and not self.object_list[bottom:].exists():
+            raise EmptyPage(self.error_messages["no_results"])
+        has_more = self.object_list[top:].exists()
+        return OpenEndedPage(self.object_list[bottom:top], number, self, has_more)
+
+
+def _undated_last(field: str, descending: bool = False):
+    # SQLite and PostgreSQL disagree on where NULL sorts; say it.
+    expression = F(field)
+    return expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+
 
 SORTS = {
-    "-start": ["-start_month", "-number"],
-    "start": ["start_month", "number"],
+    "-start": [_undated_last("start_month", descending=True), "-number"],
+    "start": [_undated_last("start_month"), "number"],
     "-number": ["-number"],
     "number": ["number"],
-    "state": ["state__name", "-start_month", "-number"],
-    "status": ["status", "-start_month", "-number"],
+    "state": [_undated_last("state__name"), _undated_last("start_month", True), "-number"],
+    "status": ["status", _undated_last("start_month", descending=True), "-number"],
 }
 
 
 def _case_url(event: Event) -> str:
     return reverse("cases:case", args=[event.organization.slug, event.pk])
+
+
+def _audit_form_view(request, organization, action: str, target, form: str) -> None:
+    """An edit form opened (GET) shows decrypted identities: record it as a view."""
+    if request.method == "GET":
+        audit(request.user, organization, action, target, request=request, form=form)
 
 
 def _conflict_context(request, conflict: actions.ConflictError, form_class, **form_kwargs):
@@ -221,6 +272,7 @@ def case_edit(request, membership, event_id):
         audit(request.user, organization, "case.update", event, request=request)
         messages.success(request, _("Case saved."))
         return redirect(_case_url(event))
+    _audit_form_view(request, organization, "case.view", event, "case")
     context["form"] = form
     return render(request, "cases/event_form.html", context)
 
@@ -276,9 +328,11 @@ def act_new(request, membership, event_id, person_id):
     victim = access.get_person(organization, person_id)
     form = ActForm(request.POST or None, organization=organization)
     if request.method == "POST" and form.is_valid():
-        actions.add_act(event, request.user, victim, form.cleaned_data)
+        act = actions.add_act(event, request.user, victim, form.cleaned_data)
+        audit(request.user, organization, "act.create", act, request=request)
         messages.success(request, _("Violation added."))
         return redirect(_case_url(event))
+    _audit_form_view(request, organization, "person.view", victim, "act")
     context = {"organization": organization, "event": event, "victim": victim, "form": form}
     return render(request, "cases/act_form.html", context)
 
@@ -297,8 +351,10 @@ def act_edit(request, membership, event_id, act_id):
         except actions.ConflictError as conflict:
             context.update(_conflict_context(request, conflict, ActForm, **form_kwargs))
             return render(request, "cases/act_form.html", context, status=409)
+        audit(request.user, organization, "act.update", act, request=request)
         messages.success(request, _("Violation saved."))
         return redirect(_case_url(event))
+    _audit_form_view(request, organization, "person.view", act.victim, "act")
     context["form"] = form
     return render(request, "cases/act_form.html", context)
 
@@ -310,9 +366,11 @@ def attribution_new(request, membership, event_id, act_id):
     act = access.get_act(event, act_id)
     form = AttributionForm(request.POST or None, organization=organization)
     if request.method == "POST" and form.is_valid():
-        actions.add_attribution(act, request.user, form.cleaned_data)
+        attribution = actions.add_attribution(act, request.user, form.cleaned_data)
+        audit(request.user, organization, "perpetrator.create", attribution, request=request)
         messages.success(request, _("Perpetrator recorded."))
         return redirect(_case_url(event))
+    _audit_form_view(request, organization, "person.view", act.victim, "perpetrator")
     context = {"organization": organization, "event": event, "act": act, "form": form}
     return render(request, "cases/attribution_form.html", context)
 
@@ -333,8 +391,10 @@ def attribution_edit(request, membership, event_id, attribution_id):
         except actions.ConflictError as conflict:
             context.update(_conflict_context(request, conflict, AttributionForm, **form_kwargs))
             return render(request, "cases/attribution_form.html", context, status=409)
+        audit(request.user, organization, "perpetrator.update", attribution, request=request)
         messages.success(request, _("Perpetrator saved."))
         return redirect(_case_url(event))
+    _audit_form_view(request, organization, "person.view", attribution.act.victim, "perpetrator")
     context["form"] = form
     return render(request, "cases/attribution_form.html", context)
 
@@ -353,6 +413,7 @@ def relative_new(request, membership, event_id):
         audit(request.user, organization, "person.create", relative.person, request=request)
         messages.success(request, _("Relative added to the case."))
         return redirect(_case_url(event))
+    _audit_form_view(request, organization, "case.view", event, "relative")
     context = {"organization": organization, "event": event, "form": form}
     return render(request, "cases/relative_form.html", context)
 
@@ -395,6 +456,7 @@ def person_edit(request, membership, person_id):
         audit(request.user, organization, "person.update", person, request=request)
         messages.success(request, _("Person saved."))
         return redirect("cases:person", organization.slug, person.pk)
+    _audit_form_view(request, organization, "person.view", person, "person")
     context["form"] = form
     return render(request, "cases/person_form.html", context)
 
@@ -411,11 +473,15 @@ def source_new(request, membership, event_id):
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        actions.add_source(event, request.user, data, data.get("attachment"))
+        source = actions.add_source(event, request.user, data, data.get("attachment"))
+        audit(request.user, organization, "source.create", source, request=request)
+        for attachment in source.attachments.defer("content"):
+            audit(request.user, organization, "attachment.create", attachment, request=request)
         messages.success(request, _("Source added."))
         if request.POST.get("next") == "another":
             return redirect("cases:source_new", organization.slug, event.pk)
         return redirect(_case_url(event))
+    _audit_form_view(request, organization, "case.view", event, "source")
     context = {"organization": organization, "event": event, "form": form, "step": 3}
     return render(request, "cases/source_form.html", context)
 
@@ -436,8 +502,10 @@ def source_edit(request, membership, event_id, source_id):
         except actions.ConflictError as conflict:
             context.update(_conflict_context(request, conflict, SourceForm, **form_kwargs))
             return render(request, "cases/source_form.html", context, status=409)
+        audit(request.user, organization, "source.update", source, request=request)
         messages.success(request, _("Source saved."))
         return redirect(_case_url(event))
+    _audit_form_view(request, organization, "case.view", event, "source")
     context["form"] = form
     context["attachment_form"] = AttachmentForm()
     return render(request, "cases/source_form.html", context)
@@ -451,7 +519,8 @@ def attachment_new(request, membership, event_id, source_id):
     source = access.get_source(event, source_id)
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
-        actions.add_attachment(source, request.user, form.cleaned_data["attachment"])
+        attachment = actions.add_attachment(source, request.user, form.cleaned_data["attachment"])
+        audit(request.user, organization, "attachment.create", attachment, request=request)
         messages.success(request, _("File attached."))
     else:
         messages.error(request, _("Choose a file of 10 MB at most."))
@@ -479,9 +548,11 @@ def intervention_new(request, membership, event_id):
     event = access.get_event(organization, event_id)
     form = InterventionForm(request.POST or None, organization=organization, event=event)
     if request.method == "POST" and form.is_valid():
-        actions.add_intervention(event, request.user, form.cleaned_data)
+        intervention = actions.add_intervention(event, request.user, form.cleaned_data)
+        audit(request.user, organization, "intervention.create", intervention, request=request)
         messages.success(request, _("Intervention recorded."))
         return redirect(_case_url(event))
+    _audit_form_view(request, organization, "case.view", event, "intervention")
     context = {"organization": organization, "event": event, "form": form}
     return render(request, "cases/intervention_form.html", context)
 
@@ -502,8 +573,10 @@ def intervention_edit(request, membership, event_id, intervention_id):
         except actions.ConflictError as conflict:
             context.update(_conflict_context(request, conflict, InterventionForm, **form_kwargs))
             return render(request, "cases/intervention_form.html", context, status=409)
+        audit(request.user, organization, "intervention.update", intervention, request=request)
         messages.success(request, _("Intervention saved."))
         return redirect(_case_url(event))
+    _audit_form_view(request, organization, "case.view", event, "intervention")
     context["form"] = form
     return render(request, "cases/intervention_form.html", context)
 
@@ -584,7 +657,16 @@ def term_new(request, membership, vocabulary_code):
     vocabulary = _get_vocabulary(vocabulary_code)
     form = TermForm(request.POST or None, vocabulary=vocabulary, organization=organization)
     if request.method == "POST" and form.is_valid():
-        actions.add_term(organization, vocabulary, form.cleaned_data)
+        term = actions.add_term(organization, vocabulary, form.cleaned_data)
+        audit(
+            request.user,
+            organization,
+            "vocabulary.create",
+            term,
+            request=request,
+            vocabulary=vocabulary.code,
+            code=term.code,
+        )
         messages.success(request, _("Term added."))
         return redirect("cases:vocabularies", organization.slug)
     context = {"organization": organization, "vocabulary": vocabulary, "form": form}
@@ -606,6 +688,15 @@ def term_edit(request, membership, term_id):
     )
     if request.method == "POST" and form.is_valid():
         actions.update_term(term, form.cleaned_data)
+        audit(
+            request.user,
+            organization,
+            "vocabulary.update",
+            term,
+            request=request,
+            vocabulary=term.vocabulary.code,
+            code=term.code,
+        )
         messages.success(request, _("Term saved."))
         return redirect("cases:vocabularies", organization.slug)
     context = {"organization": organization, "vocabulary": term.vocabulary, "form": form}

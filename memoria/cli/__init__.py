@@ -23,6 +23,7 @@ COMMANDS = (
     "manage",
     "import_",
     "export",
+    "reindex",
     "link",
     "estimate",
     "audit",

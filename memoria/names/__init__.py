@@ -25,7 +25,12 @@ from memoria.names.parse import (
     split_full_name,
 )
 from memoria.names.phonetic import phonetic_key, phonetic_word
-from memoria.names.search import search_keys
+from memoria.names.search import (
+    deletion_neighbourhood,
+    search_keys,
+    typo_keys,
+    typo_query_keys,
+)
 
 __all__ = [
     "NICKNAMES",
@@ -33,6 +38,7 @@ __all__ = [
     "canonical_given_name",
     "canonical_given_tokens",
     "core_tokens",
+    "deletion_neighbourhood",
     "first_given_name",
     "is_initial",
     "normalize_text",
@@ -43,4 +49,6 @@ __all__ = [
     "split_full_name",
     "strip_accents",
     "tokens",
+    "typo_keys",
+    "typo_query_keys",
 ]

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import io
+from contextlib import redirect_stdout
+from unittest import mock
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from memoria.audit.models import AuditEntry
@@ -18,6 +22,7 @@ from memoria.cases.models import (
     IndirectVictim,
     Intervention,
     Person,
+    PersonSearchToken,
     Source,
     Term,
     Vocabulary,
@@ -247,6 +252,48 @@ class CreateCaseTests(CaseFixtures):
         self.assertEqual(person.visibility, "memorial")
         self.assertIsNotNone(person.consent_recorded_at)
 
+    def test_it_withdraws_consent_and_takes_the_name_out_of_the_memorial(self):
+        event = self.make_case()
+        person = self.add_victim(
+            event, given_names="Ana", paternal_surname="Ríos", visibility="memorial",
+            consent_recorded=True,
+        ).victim  # fmt: skip
+        self.assertIsNotNone(person.consent_recorded_at)
+        self.client.force_login(self.documenter)
+        url = f"/o/{self.org.slug}/people/{person.pk}/edit/"
+        data = {"given_names": "Ana", "paternal_surname": "Ríos", "sex": "unknown",
+                "visibility": "memorial", "version": person.version}  # fmt: skip
+        # Consent unticked, still public by name: refused, with the reason.
+        response = self.client.post(url, data)
+        self.assertContains(response, "Sin consentimiento el nombre no puede seguir público")
+        person.refresh_from_db()
+        self.assertEqual(person.visibility, "memorial")
+        # Unticked with another visibility: the consent is withdrawn.
+        response = self.client.post(url, {**data, "visibility": "private"})
+        self.assertRedirects(response, f"/o/{self.org.slug}/people/{person.pk}/")
+        person.refresh_from_db()
+        self.assertIsNone(person.consent_recorded_at)
+        self.assertEqual(person.visibility, "private")
+        self.assertContains(
+            self.client.get(f"/o/{self.org.slug}/people/{person.pk}/"),
+            "Consentimiento</dt><dd>Sin registrar.",
+        )
+        change = Change.objects.filter(kind="person", action="changed").get()
+        self.assertIsNone(change.changes["consent_recorded_at"][1])
+
+    def test_it_lowers_a_memorial_visibility_when_consent_is_withdrawn_in_the_action(self):
+        event = self.make_case()
+        person = self.add_victim(
+            event, given_names="Ana", visibility="memorial", consent_recorded=True
+        ).victim
+        actions.update_person(
+            person, self.coordinator, {"consent_recorded": False}, version=person.version
+        )
+        person.refresh_from_db()
+        self.assertEqual((person.visibility, person.consent_recorded_at), ("private", None))
+        change = Change.objects.filter(kind="person", action="changed").get()
+        self.assertEqual(change.changes["visibility"], ["memorial", "private"])
+
     def test_it_records_relatives_interventions_and_attachments(self):
         event = self.make_case()
         act = self.add_victim(event, given_names="Juan", paternal_surname="Pérez")
@@ -374,6 +421,117 @@ class AccessTests(CaseFixtures):
             self.assertNotIn("Zubiría", str(entry.details))
 
 
+class AuditTests(CaseFixtures):
+    def actions_by(self, user) -> list[tuple[str, str]]:
+        entries = AuditEntry.objects.filter(actor_id=user.pk, target_type__startswith="cases.")
+        entries = entries.order_by("seq")
+        return list(entries.values_list("action", "target_type"))
+
+    def test_it_audits_every_change_of_a_case_part(self):
+        event = self.make_case()
+        act = self.add_victim(event, given_names="Ana", paternal_surname="Zubiría")
+        self.client.force_login(self.documenter)
+        base = f"/o/{self.org.slug}/cases/{event.pk}"
+        torture = term("violation_type", "torture").pk
+        army = term("perpetrator_kind", "army").pk
+        self.client.post(f"{base}/people/{act.victim.pk}/acts/new/", {"violation_type": torture})
+        self.client.post(f"{base}/acts/{act.pk}/", {"violation_type": torture, "version": 1})
+        self.client.post(
+            f"{base}/acts/{act.pk}/perpetrators/new/",
+            {"perpetrator_kind": army, "confidence": "low"},
+        )
+        attribution = Attribution.objects.filter(act=act).latest("pk")
+        self.client.post(
+            f"{base}/perpetrators/{attribution.pk}/",
+            {"perpetrator_kind": army, "confidence": "high", "version": 1},
+        )
+        press = term("source_kind", "press").pk
+        self.client.post(
+            f"{base}/sources/new/",
+            {"kind": press, "reliability": "high", "next": "done",
+             "attachment": SimpleUploadedFile("nota.txt", b"nota")},
+        )  # fmt: skip
+        source = Source.objects.get(event=event)
+        self.client.post(
+            f"{base}/sources/{source.pk}/", {"kind": press, "reliability": "low", "version": 1}
+        )
+        self.client.post(
+            f"{base}/sources/{source.pk}/attachments/new/",
+            {"attachment": SimpleUploadedFile("acta.txt", b"acta")},
+        )
+        complaint = term("intervention_kind", "complaint_prosecutor").pk
+        self.client.post(f"{base}/interventions/new/", {"kind": complaint})
+        intervention = Intervention.objects.get(event=event)
+        self.client.post(
+            f"{base}/interventions/{intervention.pk}/",
+            {"kind": complaint, "authority": "Fiscalía", "version": 1},
+        )
+        self.assertEqual(
+            self.actions_by(self.documenter),
+            [
+                ("act.create", "cases.act"),
+                ("act.update", "cases.act"),
+                ("perpetrator.create", "cases.attribution"),
+                ("perpetrator.update", "cases.attribution"),
+                ("source.create", "cases.source"),
+                ("attachment.create", "cases.attachment"),
+                ("source.update", "cases.source"),
+                ("attachment.create", "cases.attachment"),
+                ("intervention.create", "cases.intervention"),
+                ("intervention.update", "cases.intervention"),
+            ],
+        )
+        for entry in AuditEntry.objects.all():
+            self.assertNotIn("Zubiría", str(entry.details))
+
+    def test_it_audits_changes_to_the_vocabularies(self):
+        self.client.force_login(self.coordinator)
+        self.client.post(
+            f"/o/{self.org.slug}/vocabularies/violation_type/new/",
+            {"code": "despojo", "label_es": "Despojo", "label_en": "Dispossession",
+             "position": 200, "is_active": "on"},
+        )  # fmt: skip
+        own = Term.objects.get(code="despojo")
+        self.client.post(
+            f"/o/{self.org.slug}/vocabularies/terms/{own.pk}/",
+            {"label_es": "Despojo de tierras", "label_en": "Land dispossession", "position": 1},
+        )
+        self.assertEqual(
+            self.actions_by(self.coordinator),
+            [("vocabulary.create", "cases.term"), ("vocabulary.update", "cases.term")],
+        )
+
+    def test_it_audits_edit_forms_that_show_identities(self):
+        event = self.make_case()
+        act = self.add_victim(
+            event, given_names="Ana", paternal_surname="Zubiría", perpetrator="army"
+        )
+        attribution = Attribution.objects.get(act=act)
+        source = actions.add_source(
+            event, self.documenter, {"kind": term("source_kind", "press"), "reliability": "high"}
+        )
+        intervention = actions.add_intervention(
+            event, self.documenter, {"kind": term("intervention_kind", "amparo")}
+        )
+        self.client.force_login(self.documenter)
+        base = f"/o/{self.org.slug}/cases/{event.pk}"
+        victim = ("person.view", "cases.person", str(act.victim.pk))
+        case = ("case.view", "cases.event", str(event.pk))
+        for path, expected in (
+            (f"/o/{self.org.slug}/people/{act.victim.pk}/edit/", victim),
+            (f"{base}/edit/", case),
+            (f"{base}/acts/{act.pk}/", victim),
+            (f"{base}/perpetrators/{attribution.pk}/", victim),
+            (f"{base}/sources/{source.pk}/", case),
+            (f"{base}/interventions/{intervention.pk}/", case),
+        ):
+            with self.subTest(path=path):
+                response = self.client.get(path)
+                self.assertEqual(response.status_code, 200)
+                entry = AuditEntry.objects.filter(actor_id=self.documenter.pk).latest("seq")
+                self.assertEqual((entry.action, entry.target_type, entry.target_id), expected)
+
+
 class CaseListTests(CaseFixtures):
     @classmethod
     def setUpTestData(cls):
@@ -457,6 +615,26 @@ class CaseListTests(CaseFixtures):
             views.COUNT_CAP = original
         self.assertContains(response, "Más de 3 casos coinciden")
 
+    def test_it_lists_undated_cases_last_whichever_the_order(self):
+        self.make_case(title="Sin fecha", start_date=None, start_precision="unknown")
+        self.assertEqual(self.titles()[-1], "Sin fecha")
+        self.assertEqual(self.titles(sort="start")[-1], "Sin fecha")
+
+    def test_it_reaches_every_page_past_the_counting_cap(self):
+        from memoria.cases import views
+
+        for year in range(2001, 2006):
+            self.make_case(title=f"Caso de {year}", start_date=datetime.date(year, 1, 1))
+        with mock.patch.object(views, "COUNT_CAP", 3), mock.patch.object(views, "PAGE_SIZE", 2):
+            third = self.client.get(f"/o/{self.org.slug}/cases/", {"page": 3})
+            last = self.client.get(f"/o/{self.org.slug}/cases/", {"page": 4})
+        self.assertContains(third, "Más de 3 casos coinciden")
+        self.assertContains(third, "Página 3")
+        self.assertContains(third, 'rel="next"')
+        self.assertEqual([e.title for e in last.context["events"]], ["Caso de 2001"])
+        self.assertContains(last, "Página 4")
+        self.assertNotContains(last, 'rel="next"')
+
     def test_it_shows_the_violations_on_the_list(self):
         response = self.client.get(f"/o/{self.org.slug}/cases/")
         self.assertContains(response, "Desaparición forzada (por agentes del Estado)")
@@ -505,6 +683,53 @@ class PersonSearchTests(CaseFixtures):
         self.assertEqual(len(found), 3)
         # No two words match together: single words still find people.
         self.assertIn(self.lupe.pk, self.found("Ruiz Xalapa"))
+
+    def test_it_finds_a_person_by_their_curp(self):
+        first17 = "HERG900101MCHRZD0"
+        curp = first17 + str(curp_check_digit(first17))
+        self.client.force_login(self.documenter)
+        data = self.person_form_data(self.lupe, curp=curp)
+        self.client.post(f"/o/{self.org.slug}/people/{self.lupe.pk}/edit/", data)
+        self.client.force_login(self.reader)
+        self.assertEqual(self.found(curp), [self.lupe.pk])
+        self.assertEqual(self.found(f" {curp.lower()} "), [self.lupe.pk])
+        self.assertEqual(self.found(f"Hernández {curp}")[0], self.lupe.pk)
+
+    def test_it_finds_a_name_with_a_dropped_or_swapped_letter(self):
+        for query, person in (
+            ("Hernadez", self.lupe),
+            ("Hernádnez", self.lupe),
+            ("Guadalpue", self.lupe),
+            ("Gonzlez", self.other),
+        ):
+            with self.subTest(query=query):
+                self.assertEqual(self.found(query), [person.pk])
+
+    def test_it_ranks_exact_and_phonetic_matches_above_typo_matches(self):
+        event = self.make_case()
+        fernandez = self.add_victim(event, given_names="Ana", paternal_surname="Fernández").victim
+        hernandes = self.add_victim(event, given_names="Eva", paternal_surname="Hernandes").victim
+        found = self.found("Hernández")
+        self.assertEqual(set(found[:2]), {self.lupe.pk, hernandes.pk})
+        self.assertEqual(found[2:], [fernandez.pk])
+
+    def test_it_rebuilds_the_index_of_people_recorded_before_the_typo_keys(self):
+        import argparse
+
+        from memoria.cli import reindex
+
+        PersonSearchToken.objects.filter(organization=self.org).delete()
+        self.assertEqual(self.found("Hernadez"), [])
+        parser = argparse.ArgumentParser(prog="memoria")
+        reindex.register(parser.add_subparsers())
+        args = parser.parse_args(["reindex", "--organization", self.org.slug, "--batch-size", "1"])
+        with redirect_stdout(io.StringIO()) as out:
+            self.assertEqual(args.handler(args), 0)
+        self.assertIn("2 people", out.getvalue())
+        self.assertEqual(self.found("Hernadez"), [self.lupe.pk])
+        self.assertEqual(self.found("José González")[0], self.other.pk)
+        entry = AuditEntry.objects.get(action="cases.reindex")
+        self.assertEqual(entry.details, {"people": 2, "via": "cli"})
 
     def test_it_finds_by_alias(self):
         self.assertEqual(self.found("chato")[0], self.other.pk)
@@ -744,6 +969,50 @@ class VocabularyTests(CaseFixtures):
         )
         self.assertContains(response, "ya tiene un término con este código")
 
+    def test_it_keeps_editing_records_that_use_a_retired_term(self):
+        event = self.make_case(
+            victim={"given_names": "Ana", "violation": "torture", "perpetrator": "army"}
+        )
+        act = Act.objects.get(event=event)
+        attribution = Attribution.objects.get(act=act)
+        urgent = term("event_tag", "urgent")
+        event.tags.add(urgent)
+        Term.objects.filter(organization=None, code__in=["torture", "army", "urgent"]).update(
+            is_active=False
+        )
+        self.client.force_login(self.documenter)
+        base = f"/o/{self.org.slug}/cases/{event.pk}"
+
+        self.assertContains(self.client.get(f"{base}/acts/{act.pk}/"), "Tortura (en desuso)")
+        response = self.client.post(
+            f"{base}/acts/{act.pk}/",
+            {"violation_type": act.violation_type_id, "description": "Golpes.", "version": 1},
+        )
+        self.assertRedirects(response, f"{base}/")
+        act.refresh_from_db()
+        self.assertEqual((act.violation_type.code, act.description), ("torture", "Golpes."))
+
+        page = self.client.get(f"{base}/perpetrators/{attribution.pk}/")
+        self.assertContains(page, "Ejército (en desuso)")
+        response = self.client.post(
+            f"{base}/perpetrators/{attribution.pk}/",
+            {"perpetrator_kind": attribution.kind_id, "confidence": "high", "version": 1},
+        )
+        self.assertRedirects(response, f"{base}/")
+
+        page = self.client.get(f"{base}/edit/")
+        self.assertContains(page, "Urgente (en desuso)")
+        self.assertEqual(page.context["form"].initial["tags"], [urgent])
+        response = self.client.post(
+            f"{base}/edit/", event_data(title="Otro título", tags=[urgent.pk], version=1)
+        )
+        self.assertRedirects(response, f"{base}/")
+        self.assertEqual(list(event.tags.all()), [urgent])
+
+        # A retired term is not offered for new records.
+        page = self.client.get(f"{base}/people/{act.victim.pk}/acts/new/")
+        self.assertNotContains(page, "Tortura")
+
     def test_it_keeps_shared_terms_out_of_reach(self):
         self.client.force_login(self.coordinator)
         shared = term("violation_type", "torture")
@@ -789,6 +1058,22 @@ class RemovalTests(CaseFixtures):
             f"/o/{self.org.slug}/cases/{event.pk}/act/{act.pk}/remove/", {"version": 1}
         )
         self.assertTrue(Act.objects.filter(pk=act.pk).exists())
+
+    def test_it_keeps_in_the_history_the_files_removed_with_their_source(self):
+        event = self.make_case()
+        source = actions.add_source(
+            event,
+            self.documenter,
+            {"kind": term("source_kind", "press"), "reliability": "unknown"},
+            SimpleUploadedFile("nota.pdf", b"%PDF-1.4"),
+        )
+        self.client.force_login(self.documenter)
+        url = f"/o/{self.org.slug}/cases/{event.pk}/source/{source.pk}/remove/"
+        self.client.post(url, {"version": source.version})
+        self.assertFalse(Attachment.objects.exists())
+        removed = Change.objects.filter(action="deleted")
+        self.assertEqual(set(removed.values_list("kind", flat=True)), {"source", "attachment"})
+        self.assertEqual(removed.get(kind="attachment").changes["filename"], ["nota.pdf", None])
 
     def test_it_answers_404_for_unknown_kinds_and_other_cases(self):
         event, other = self.make_case(), self.make_case()

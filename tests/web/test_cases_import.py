@@ -13,7 +13,7 @@ from memoria.cases.io.importer import import_table
 from memoria.cases.io.mapping import guess_mapping
 from memoria.cases.io.readers import read_table
 from memoria.cases.io.validation import parse_partial_date
-from memoria.cases.models import Act, Attribution, Change, Event, Person, Source
+from memoria.cases.models import Act, Attribution, Change, Event, Person, Source, Term
 from memoria.cases.search import search_people
 from memoria.cli.common import CommandError
 from tests.web.base import MemoriaTestCase
@@ -111,6 +111,39 @@ class ImportTableTests(MemoriaTestCase):
                 7: {"violation_type"},
             },
         )
+
+    def test_it_reports_a_row_relying_on_a_retired_default_term(self):
+        Term.objects.filter(
+            organization=None, vocabulary__code="perpetrator_kind", code="unknown"
+        ).update(is_active=False)
+        Term.objects.filter(organization=None, vocabulary__code="source_kind", code="other").update(
+            is_active=False
+        )
+        header = "Título,Fecha,Municipio,Nombre,Apellido paterno,Violación,Grupo,Fuente"
+        rows = [
+            "Amenaza,2019,08037,Ana,Ruiz,threat,Los del Norte,",
+            "Amenaza,2019,08037,Eva,Luna,threat,,Diario del Norte",
+            "Amenaza,2019,08037,Luis,Soto,threat,,",
+        ]
+        report = self.run_import(csv_bytes(*rows, header=header))
+        self.assertFalse(report.committed)
+        self.assertEqual(Event.objects.count(), 0)
+        bad = {row: [(e.column, e.message) for e in errors] for row, errors in report.bad_rows}
+        self.assertEqual(list(bad), [2, 3])
+        self.assertEqual(bad[2][0][0], "perpetrator_kind")
+        self.assertIn("“unknown”", bad[2][0][1])
+        self.assertEqual(bad[3][0][0], "source_kind")
+        self.assertIn("“other”", bad[3][0][1])
+
+    def test_it_names_the_file_in_the_history_of_an_imported_case(self):
+        self.run_import(csv_bytes(GOOD_ROWS[2]), filename="ejecuciones.csv")
+        event = Event.objects.get(organization=self.org)
+        self.client.force_login(self.coordinator)
+        self.client.reauthenticate()
+        page = self.client.get(f"/o/{self.org.slug}/cases/{event.pk}/history/")
+        self.assertContains(page, "Importado del archivo")
+        self.assertContains(page, "ejecuciones.csv")
+        self.assertNotContains(page, ">Import<")
 
     def test_it_reads_semicolons_and_windows_1252_as_excel_writes_them(self):
         content = csv_bytes(

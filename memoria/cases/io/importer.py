@@ -26,6 +26,7 @@ from memoria.cases.io.bulk import (
 from memoria.cases.io.mapping import apply_mapping, check_mapping
 from memoria.cases.io.readers import Table
 from memoria.cases.io.validation import (
+    DEFAULT_TERMS,
     Lookups,
     ParsedRow,
     PlaceIndex,
@@ -307,7 +308,9 @@ class _RowWriter:
                     m.Attribution(
                         act=act,
                         event=act.event,
-                        kind=self.terms["perpetrator_kind"][row.perpetrator_kind or "unknown"],
+                        kind=self.terms["perpetrator_kind"][
+                            row.perpetrator_kind or DEFAULT_TERMS["perpetrator_kind"]
+                        ],
                         group_name=row.perpetrator_group,
                         **self.stamp(),
                     )
@@ -315,7 +318,9 @@ class _RowWriter:
             if row.source_kind or row.source_reference:
                 key = (act.event.pk, row.source_kind, fold(row.source_reference))
                 if key not in sources:
-                    kind = self.terms["source_kind"].get(row.source_kind or "other")
+                    kind = self.terms["source_kind"][
+                        row.source_kind or DEFAULT_TERMS["source_kind"]
+                    ]
                     source = m.Source(
                         event=act.event,
                         kind=kind,

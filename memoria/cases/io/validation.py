@@ -316,7 +316,33 @@ def check_row(row: int, values: dict[str, str], lookups: Lookups) -> tuple[Parse
     parsed.source_date = check.date("source_date")
     if parsed.source_reference and not parsed.source_kind and "source_kind" in values:
         check.error("source_kind", _("Say what kind of source the reference is."))
+    _check_defaults(check, parsed)
     return parsed, check.errors
+
+
+# What a row without a perpetrator kind or a source kind gets, when it names a
+# perpetrator group or a source reference.
+DEFAULT_TERMS = {"perpetrator_kind": "unknown", "source_kind": "other"}
+
+
+def _check_defaults(check: RowChecker, parsed: ParsedRow) -> None:
+    """A row relying on a default term needs that term in use (it may have been retired)."""
+    needs = {
+        "perpetrator_kind": parsed.perpetrator_group and not parsed.perpetrator_kind,
+        "source_kind": parsed.source_reference and not parsed.source_kind,
+    }
+    for key, needed in needs.items():
+        if not needed or any(error.column == key for error in check.errors):
+            continue  # nothing to default, or the row already says what is wrong there
+        if DEFAULT_TERMS[key] not in check.lookups.vocabularies[key].codes:
+            check.error(
+                key,
+                _(
+                    "%(field)s is empty and its default, “%(code)s”, is no longer in use "
+                    "in your vocabularies. Give it in this row."
+                )
+                % {"field": COLUMNS_BY_KEY[key].label, "code": DEFAULT_TERMS[key]},
+            )
 
 
 def _check_place(check: RowChecker, parsed: ParsedRow) -> None:

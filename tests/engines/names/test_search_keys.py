@@ -1,4 +1,4 @@
-from memoria.names import search_keys
+from memoria.names import search_keys, typo_keys, typo_query_keys
 
 
 def test_it_gives_a_nickname_and_the_civil_name_shared_keys():
@@ -27,3 +27,16 @@ def test_it_is_pure_and_stable():
 
 def test_it_returns_an_empty_set_for_no_name():
     assert search_keys() == set()
+
+
+def test_it_meets_a_name_with_one_letter_dropped_added_wrong_or_swapped():
+    indexed = typo_keys("Guadalupe", "Hernández", "Ruiz")
+    for typo in ("hernadez", "hernanndez", "hernandex", "hernadnez", "guadalpue"):
+        assert indexed & typo_query_keys(typo), typo
+    assert not indexed & typo_query_keys("fernandes")  # two letters away
+
+
+def test_it_bounds_the_typo_keys_of_a_name():
+    assert typo_keys("Ana", "Ruiz") == set()  # too short to tell a typo from another name
+    assert len(typo_keys("", "Hernández")) == len("hernandez") + 1
+    assert typo_keys("", "Wolfeschlegelsteinhausenberger") == set()
