@@ -79,6 +79,20 @@ def summarize(rows: list[tuple[float, float, float]], truth: int) -> dict:
     }
 
 
+def format_row(method: str, stats: dict) -> str:
+    """One line of the results table; "n/a" where every run of the method failed."""
+
+    def cell(key: str, spec: str) -> str:
+        value = stats.get(key)
+        return f"{'n/a':>8}" if value is None else f"{value:{spec}}"
+
+    return (
+        f"  {method:38} {cell('coverage', '>8.2f')} {cell('relative_bias', '>+8.1%')} "
+        f"{cell('median_abs_rel_error', '>8.1%')} {cell('mean_rel_width', '>8.2f')} "
+        f"{stats['failed']:>8}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sims", type=int, default=40, help="populations per scenario")
@@ -106,9 +120,7 @@ def main() -> None:
         columns = ("coverage", "bias", "MdAPE", "width", "failed")
         print(f"  {'method':38} " + " ".join(f"{c:>8}" for c in columns))
         for method, stats in summary[scenario.name].items():
-            print(f"  {method:38} {stats['coverage']:>8.2f} {stats['relative_bias']:>+8.1%} "
-                  f"{stats['median_abs_rel_error']:>8.1%} {stats['mean_rel_width']:>8.2f} "
-                  f"{stats['failed']:>8}", flush=True)  # fmt: skip
+            print(format_row(method, stats), flush=True)
     print(f"\n{time.perf_counter() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps({"settings": vars(args) | {"json": str(args.json)},

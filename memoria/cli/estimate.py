@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     import warnings
 
     from memoria import mse
-    from memoria.mse.estimate import strip_arrays
+    from memoria.mse.estimate import engine_warnings, strip_arrays
 
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
     try:
@@ -170,13 +170,18 @@ def run(args: argparse.Namespace) -> int:
             report = mse.estimate_population(tables, options, progress, keep_draws=True)
     except (mse.CaptureTableError, mse.ModelNotEstimable, ValueError) as error:
         raise CommandError(str(error)) from error
-    report["warnings"] = [str(w.message) for w in caught] + report["warnings"]
+    # Only Memoria's own warnings go into the report; a library's warnings
+    # (pandas, statsmodels) are shown on stderr as Python shows warnings.
+    report["warnings"] = engine_warnings(caught) + report["warnings"]
     report["seed"] = seed
     if args.plot:
         _plot(report, args.plot)
     clean = strip_arrays(report)
     if args.json:
         print(json.dumps(_finite(clean), ensure_ascii=False))
+        # stdout may go straight into a file or another program: say it here too.
+        for message in report["warnings"]:
+            print(f"memoria estimate: WARNING: {message}", file=sys.stderr)
     else:
         _print_table(clean)
     return 0
@@ -276,7 +281,7 @@ def _print_table(report: dict) -> None:
                 table.add_row(prefix + method, *_row(method, part[method]))
     console.print(table)
     for message in report["warnings"]:
-        console.print(f"[bold red]warning:[/] {message}", highlight=False)
+        console.print(f"[bold red]WARNING:[/] {message}", highlight=False)
     console.print(f"seed: {report['seed']}")
 
 

@@ -120,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from memoria.linkage import DEFAULT_REVIEW_BAND, DEFAULT_THRESHOLD, InputError, link_records
+    from memoria.linkage.backends import BackendUnavailable
 
     console = Console(stderr=True)
     threshold = args.threshold or DEFAULT_THRESHOLD
@@ -137,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
             )
     except InputError as error:
         raise CommandError(str(error)) from error
-    except ImportError as error:  # pyspark missing for --backend spark
+    except (BackendUnavailable, ImportError) as error:  # no Java or no pyspark for Spark
         raise CommandError(f"{args.backend} backend unavailable: {error}") from error
     _write(result, args)
     _report(result.summary, args, console)

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
+from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
+
+
+class BackendUnavailable(RuntimeError):
+    """The engine cannot start on this machine (Spark without Java, pyspark
+    not installed); the message says what to install or set."""
 
 
 class Backend(Protocol):
@@ -106,25 +113,60 @@ class SparkBackend:
         """The session may be shared with the caller, so it is left running."""
 
 
+_JAVA_HINT = (
+    "Spark needs Java: install it (Debian: apt-get install openjdk-17-jre-headless) "
+    "or set JAVA_HOME"
+)
+
+
+def _missing_java() -> str | None:
+    """Why Spark's launcher would find no Java, or None. It uses
+    ``$JAVA_HOME/bin/java`` when JAVA_HOME is set, else ``java`` on the PATH."""
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        if not Path(home, "bin", "java").is_file():
+            return f"JAVA_HOME is {home}, which has no bin/java"
+        return None
+    if shutil.which("java") is None:
+        return "no java on the PATH and JAVA_HOME is not set"
+    return None
+
+
 def local_spark_session(partitions: int = 8) -> Any:
-    """A small local Spark session (all cores, few shuffle partitions)."""
-    from pyspark.sql import SparkSession
+    """A small local Spark session (all cores, few shuffle partitions).
+
+    Raises :class:`BackendUnavailable` when pyspark is missing or Spark
+    cannot start (most often: no Java).
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as error:
+        raise BackendUnavailable(
+            "the Spark backend needs pyspark: pip install 'memoria[spark]'"
+        ) from error
     from splink.internals.spark.jar_location import similarity_jar_location
 
+    missing = _missing_java()
+    if missing:
+        raise BackendUnavailable(f"Spark cannot start: {missing}. {_JAVA_HINT}")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    return (
-        SparkSession.builder.master("local[*]")
-        .appName("memoria-link")
-        # Splink's string-similarity UDFs (jaro_winkler...); our model needs
-        # none, but analysts adding comparisons will.
-        .config("spark.jars", similarity_jar_location())
-        .config("spark.driver.memory", os.environ.get("MEMORIA_SPARK_DRIVER_MEMORY", "2g"))
-        .config("spark.sql.shuffle.partitions", str(partitions))
-        .config("spark.default.parallelism", str(partitions))
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
+    try:
+        return (
+            SparkSession.builder.master("local[*]")
+            .appName("memoria-link")
+            # Splink's string-similarity UDFs (jaro_winkler...); our model needs
+            # none, but analysts adding comparisons will.
+            .config("spark.jars", similarity_jar_location())
+            .config("spark.driver.memory", os.environ.get("MEMORIA_SPARK_DRIVER_MEMORY", "2g"))
+            .config("spark.sql.shuffle.partitions", str(partitions))
+            .config("spark.default.parallelism", str(partitions))
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .getOrCreate()
+        )
+    except Exception as error:  # pyspark and py4j raise several kinds at start-up
+        detail = " ".join(str(error).split()) or type(error).__name__
+        raise BackendUnavailable(f"Spark could not start ({detail}). {_JAVA_HINT}") from error
 
 
 def make_backend(name: str, **options: Any) -> Backend:

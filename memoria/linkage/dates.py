@@ -66,14 +66,23 @@ class PartialDate:
             return f"{self.year:04d}-{self.month:02d}"
         return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
 
-    def day_number(self) -> int:
-        """Days since 1970-01-01, taking the middle of an unknown month or year.
+    def day_number(self) -> int | None:
+        """Days since 1970-01-01, or ``None`` when the day is unknown.
 
-        The middle keeps the error of a partial date within half its span.
+        A partial date is a period, not a day: giving "2014-09" the number of
+        a day in the middle of September would make it "within 3 days" of
+        2014-09-13..18 and none of the rest of the month. Comparisons use
+        :meth:`month_number` and :attr:`year` for partial dates instead.
         """
-        month = self.month or 7
-        day = self.day or (15 if self.month else 1)
-        return (dt.date(self.year, month, day) - EPOCH).days
+        if self.month is None or self.day is None:
+            return None
+        return (dt.date(self.year, self.month, self.day) - EPOCH).days
+
+    def month_number(self) -> int | None:
+        """Months since January 1970 (0), or ``None`` when the month is unknown."""
+        if self.month is None:
+            return None
+        return (self.year - EPOCH.year) * 12 + self.month - 1
 
 
 def _checked(year: int, month: int | None, day: int | None) -> PartialDate:

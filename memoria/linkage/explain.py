@@ -17,7 +17,9 @@ import pandas as pd
 
 Labels = dict[str, dict[int, str]]
 
-_SHOWN_COLUMNS = ("given", "pat", "mat", "sex", "birth_year", "event_day", "municipality")
+# The event date as the list wrote it (possibly partial, "2014-09"), not the
+# day number the model compares.
+_SHOWN_COLUMNS = ("given", "pat", "mat", "sex", "birth_year", "event_date", "municipality")
 
 
 def level_labels(linker: Any) -> Labels:

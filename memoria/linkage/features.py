@@ -35,7 +35,9 @@ FEATURE_COLUMNS = (
     "birth_day",
     "birth_year",
     "birth_from_age",
+    "event_date",
     "event_day",
+    "event_month",
     "event_year",
     "state",
     "municipality",
@@ -64,15 +66,15 @@ def _surname_features(surname: str) -> tuple[str | None, str | None]:
 
 
 @lru_cache(maxsize=100_000)
-def _date_features(iso: str) -> tuple[int, int | None]:
-    """(year, day number if the date is complete)."""
+def _date_features(iso: str) -> tuple[int, int | None, int | None]:
+    """(year, month number if the month is known, day number if the date is complete).
+
+    Each is given only to the precision the list gives: "2014-09" has a year
+    and a month but no day, so it can agree with 2014-09-15 on the month and
+    never on the day (see ``model.event_comparison``).
+    """
     date = parse_date(iso)
-    return date.year, date.day_number() if date.day else None
-
-
-@lru_cache(maxsize=100_000)
-def _event_day(iso: str) -> int:
-    return parse_date(iso).day_number()
+    return date.year, date.month_number(), date.day_number()
 
 
 def _names(records: pd.DataFrame) -> pd.DataFrame:
@@ -103,24 +105,27 @@ def _names(records: pd.DataFrame) -> pd.DataFrame:
 
 def _dates(records: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=records.index)
-    birth = [_date_features(d) if d else (None, None) for d in records["birth_date"]]
-    event_days = [_event_day(d) if d else None for d in records["event_date"]]
-    event_years = [int(d[:4]) if d else None for d in records["event_date"]]
+    birth = [_date_features(d) if d else (None, None, None) for d in records["birth_date"]]
+    event = [_date_features(d) if d else (None, None, None) for d in records["event_date"]]
+    event_years = [e[0] for e in event]
     # Birth date or age, never both as independent evidence: a missing birth
     # year is estimated from age at the event (off by one about half the time),
     # and the comparison allows for that.
     birth_year, from_age = [], []
-    for (year, _), age, event_year in zip(birth, records["age"], event_years, strict=True):
+    for (year, _, _), age, event_year in zip(birth, records["age"], event_years, strict=True):
         if year is None and age is not None and event_year is not None:
             year = event_year - int(age)
             from_age.append(True)
         else:
             from_age.append(False)
         birth_year.append(year)
-    out["birth_day"] = pd.array([b[1] for b in birth], dtype="Int64")
+    out["birth_day"] = pd.array([b[2] for b in birth], dtype="Int64")
     out["birth_year"] = pd.array(birth_year, dtype="Int64")
     out["birth_from_age"] = from_age
-    out["event_day"] = pd.array(event_days, dtype="Int64")
+    # The date as the list gave it (possibly partial), for reviewers.
+    out["event_date"] = records["event_date"]
+    out["event_day"] = pd.array([e[2] for e in event], dtype="Int64")
+    out["event_month"] = pd.array([e[1] for e in event], dtype="Int64")
     out["event_year"] = pd.array(event_years, dtype="Int64")
     return out
 

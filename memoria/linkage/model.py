@@ -129,15 +129,45 @@ def birth_comparison() -> cl.CustomComparison:
 
 
 def event_comparison() -> cl.CustomComparison:
-    """Event date windows: press and collectives shift dates by days or weeks."""
+    """Event date windows: press and collectives shift dates by days or weeks.
+
+    Dates are compared at the precision both lists give. Day windows need two
+    full dates; a date known only to the month ("2014-09") agrees with any
+    date in that month, and one known only to the year with any date in that
+    year, each at its own level (and a month-only date with a date in the
+    next or previous month at another), so that a vague date never counts as
+    evidence as strong as two dates a few days apart.
+    """
+    days = "event_day_l IS NOT NULL AND event_day_r IS NOT NULL"
     diff = "abs(event_day_l - event_day_r)"
+    partial = "(event_day_l IS NULL OR event_day_r IS NULL)"
+    year_only = "(event_month_l IS NULL OR event_month_r IS NULL)"
     return cl.CustomComparison(
         output_column_name="event_date",
         comparison_levels=[
-            _null("event_day_l IS NULL OR event_day_r IS NULL"),
-            _level(f"{diff} <= 3", "event within 3 days"),
-            _level(f"{diff} <= 45", "event within 45 days"),
-            _level(f"{diff} <= 400", "event within about a year"),
+            _null("event_year_l IS NULL OR event_year_r IS NULL"),
+            _level(f"{days} AND {diff} <= 3", "event within 3 days"),
+            _level(f"{days} AND {diff} <= 45", "event within 45 days"),
+            _level(
+                f"{partial} AND event_month_l = event_month_r",
+                "same month (a date gives only the month)",
+            ),
+            # Lists that shift dates by days or weeks also cross month ends:
+            # "2014-09" for 2014-10-02 is the partial-date version of "within 45 days".
+            _level(
+                f"{partial} AND abs(event_month_l - event_month_r) <= 1",
+                "adjacent months (a date gives only the month)",
+            ),
+            _level(
+                f"{year_only} AND event_year_l = event_year_r",
+                "same year (a date gives only the year)",
+            ),
+            _level(
+                f"({days} AND {diff} <= 400)"
+                f" OR ({partial} AND abs(event_month_l - event_month_r) <= 12)"
+                f" OR ({year_only} AND abs(event_year_l - event_year_r) <= 1)",
+                "event within about a year",
+            ),
             cll.ElseLevel().configure(label_for_charts="events far apart"),
         ],
     )
@@ -192,10 +222,19 @@ PREDICTION_BLOCKING_RULES = (
     " AND l.mat_ph IS NULL",
     "l.mat_ph = r.pat_ph AND l.given_first_ph = r.given_first_ph AND l.event_year = r.event_year"
     " AND r.mat_ph IS NULL",
-    # given name unrecognizable (unknown nickname, typo): surname + same day
+    # given name unrecognizable (unknown nickname, typo): surname + same day.
+    # event_day is only set for full dates: "2014-09" is not the same day as
+    # every date of September.
     "l.pat_ph = r.pat_ph AND l.event_day = r.event_day",
     # both surnames garbled
     "l.given_first_ph = r.given_first_ph AND l.event_day = r.event_day",
+    # The same two cases when a date gives only the month: the month is thirty
+    # times less selective than the day, and the state brings the blocks back
+    # to the size of the same-day blocks.
+    "l.pat_ph = r.pat_ph AND l.event_month = r.event_month AND l.state = r.state"
+    " AND (l.event_day IS NULL OR r.event_day IS NULL)",
+    "l.given_first_ph = r.given_first_ph AND l.event_month = r.event_month AND l.state = r.state"
+    " AND (l.event_day IS NULL OR r.event_day IS NULL)",
     "l.given_first_ph = r.given_first_ph AND l.birth_day = r.birth_day",
     "l.given_first_ph = r.given_first_ph AND l.birth_year = r.birth_year AND l.state = r.state",
     "l.curp = r.curp",
@@ -211,8 +250,8 @@ TRAINING_BLOCKING_RULES = (
     "l.birth_day = r.birth_day",
     # Same first name and both surnames: trains birth, event, place and sex.
     "l.given_first = r.given_first AND l.pat_ph = r.pat_ph AND l.mat_ph = r.mat_ph",
-    # Same event day and birth year: trains names, place and sex on lists
-    # without full birth dates too. The first session sees only records with a
+    # Same event day (full dates only) and birth year: trains names, place
+    # and sex on lists without full birth dates too. The first session sees only records with a
     # full birth date, so it under-rates the name differences typical of the
     # lists that give ages (nicknames, a missing maternal surname). Siblings
     # taken together differ in birth year.
@@ -257,7 +296,7 @@ def build_settings(with_curp: bool = True) -> SettingsCreator:
         blocking_rules_to_generate_predictions=rules,
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
-        additional_columns_to_retain=["source", "record_id"],
+        additional_columns_to_retain=["source", "record_id", "event_date"],
         max_iterations=25,
         em_convergence=0.0001,
     )

@@ -191,10 +191,104 @@ def vetoed(pairs: pd.DataFrame) -> pd.Series:
     So a pair whose given names are both known and plainly differ (lowest
     level), or whose birth years are more than two years apart, is held back
     for human review instead of being linked.
+
+    Siblings never share a CURP: a pair with the same (valid, checked at
+    import) CURP on both records is not vetoed, whatever its names and dates.
     """
     given_differ = pairs["gamma_given_name"] == 0
     birth_differ = pairs["gamma_birth"] == 0
-    return given_differ | birth_differ
+    veto = given_differ | birth_differ
+    if "curp_l" in pairs and "curp_r" in pairs:
+        same_curp = pairs["curp_l"].notna() & (pairs["curp_l"] == pairs["curp_r"])
+        veto &= ~same_curp.fillna(False).astype(bool)
+    return veto
+
+
+def refuse_links_across_vetoes(pairs: pd.DataFrame, cannot_link: pd.Series) -> pd.Series:
+    """The ``linked`` flags of ``pairs`` after refusing links that would put
+    two records of a vetoed pair in one cluster.
+
+    Clusters are connected components: if A–B and B–C are linked while A–C is
+    vetoed (two brothers, and a third record that matches both), the three
+    end up together and the veto is bypassed. So, inside every component that
+    holds a vetoed pair, links are added again strongest first (union-find),
+    and a link that would join two groups between which a pair is vetoed is
+    refused: it is set to False and goes to review as a held-back pair.
+
+    ``pairs`` has unique_id_l, unique_id_r, match_probability and a boolean
+    ``linked``; ``cannot_link`` flags the vetoed pairs (same index).
+    """
+    linked = pairs["linked"].to_numpy(dtype=bool).copy()
+    cannot = cannot_link.to_numpy(dtype=bool) & ~linked
+    if not cannot.any():
+        return pd.Series(linked, index=pairs.index)
+    codes, ids = pd.factorize(
+        np.concatenate([pairs["unique_id_l"].to_numpy(), pairs["unique_id_r"].to_numpy()])
+    )
+    left, right = codes[: len(pairs)], codes[len(pairs) :]
+    labels = _components(len(ids), left[linked], right[linked])
+    conflict = cannot & (labels[left] == labels[right])
+    if not conflict.any():
+        return pd.Series(linked, index=pairs.index)
+    troubled = set(labels[left[conflict]].tolist())
+    forbidden: dict[int, set[int]] = {}
+    for a, b in zip(left[conflict].tolist(), right[conflict].tolist(), strict=True):
+        forbidden.setdefault(a, set()).add(b)
+        forbidden.setdefault(b, set()).add(a)
+    redo = np.flatnonzero(linked & np.isin(labels[left], list(troubled)))
+    # Strongest first; ties in a fixed order so that runs are reproducible.
+    probability = pairs["match_probability"].to_numpy()[redo]
+    redo = redo[np.lexsort((right[redo], left[redo], -probability))]
+    groups = _VetoAwareGroups(forbidden)
+    for row in redo.tolist():
+        if not groups.join(int(left[row]), int(right[row])):
+            linked[row] = False
+    return pd.Series(linked, index=pairs.index)
+
+
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+class _VetoAwareGroups:
+    """Union-find whose groups never contain both records of a forbidden pair."""
+
+    def __init__(self, forbidden: dict[int, set[int]]) -> None:
+        self.parent: dict[int, int] = {}
+        self.members: dict[int, list[int]] = {}
+        # Per group root: the records that no member of the group may join.
+        self.forbidden = {node: set(others) for node, others in forbidden.items()}
+
+    def root(self, node: int) -> int:
+        parent = self.parent.setdefault(node, node)
+        if parent == node:
+            return node
+        top = self.root(parent)
+        self.parent[node] = top
+        return top
+
+    def join(self, a: int, b: int) -> bool:
+        """Merge the groups of ``a`` and ``b``; False if a forbidden pair would meet."""
+        ra, rb = self.root(a), self.root(b)
+        if ra == rb:
+            return True
+        members_a = self.members.setdefault(ra, [ra])
+        members_b = self.members.setdefault(rb, [rb])
+        if len(members_a) < len(members_b):
+            ra, rb, members_a, members_b = rb, ra, members_b, members_a
+        banned = self.forbidden.get(ra)
+        if banned and any(m in banned for m in members_b):
+            return False
+        self.parent[rb] = ra
+        members_a.extend(members_b)
+        del self.members[rb]
+        if rb in self.forbidden:
+            self.forbidden.setdefault(ra, set()).update(self.forbidden.pop(rb))
+        return True
 
 
 def connected_clusters(records: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -272,7 +366,9 @@ def link_records(
     ``sources`` maps a source name to a DataFrame or CSV path in the standard
     schema (see :mod:`memoria.linkage.schema`), or is a list of CSV paths
     named by their stems. Records whose pairwise match probability reaches
-    ``threshold`` are joined into clusters (connected components); pairs with
+    ``threshold`` are joined into clusters (connected components of the
+    linked pairs, except that the two records of a held-back pair are never
+    put in one cluster; see :func:`refuse_links_across_vetoes`); pairs with
     probability in ``review_band`` are returned for human review.
     ``backend`` is ``"duckdb"``, ``"spark"`` or a backend object (see
     :mod:`memoria.linkage.backends`); ``count_candidates`` adds the exact
@@ -334,8 +430,7 @@ def _link(
     scored = scored[scored["match_probability"] >= lowest].reset_index(drop=True)
     linker._settings_obj._probability_two_random_records_match = prior
     say("clustering")
-    scored["linked"] = (scored["match_probability"] >= options.threshold) & ~vetoed(scored)
-    clusters = connected_clusters(features[["unique_id", "source", "record_id"]], scored)
+    clusters, refused = _cluster(features, scored, options.threshold)
     pairs = _pairs_frame(scored, clusters)
     low, high = options.band
     in_band = pairs["match_probability"].between(low, high, inclusive="left")
@@ -349,6 +444,9 @@ def _link(
         "scored_pairs_kept": len(pairs),
         "linked_pairs": int(pairs["linked"].sum()),
         "held_back_pairs": int(held_back.sum()),
+        # Links above the threshold refused because they would have put a
+        # held-back pair in one cluster (included in held_back_pairs).
+        "links_refused_by_vetoes": refused,
         "review_pairs": len(review),
         "clusters": int(clusters["cluster_id"].nunique()),
         "prior_match_probability": prior,
@@ -361,6 +459,24 @@ def _link(
     histories = capture_histories(clusters, names)
     trained = linker.misc.save_model_to_json()
     return LinkageResult(clusters, pairs, review, histories, summary, trained)
+
+
+def _cluster(
+    features: pd.DataFrame, scored: pd.DataFrame, threshold: float
+) -> tuple[pd.DataFrame, int]:
+    """Set ``scored["linked"]`` and cluster the records.
+
+    Returns the clusters and how many links above the threshold were refused
+    because they would have put a held-back pair in one cluster.
+    """
+    above = scored["match_probability"] >= threshold
+    # Held-back pairs (vetoed, though they score above the threshold) must not
+    # end up in one cluster through third records either.
+    held_back = vetoed(scored) & above
+    scored["linked"] = above & ~held_back
+    scored["linked"] = refuse_links_across_vetoes(scored, held_back)
+    refused = int(above.sum() - held_back.sum() - scored["linked"].sum())
+    return connected_clusters(features[["unique_id", "source", "record_id"]], scored), refused
 
 
 def _pairs_frame(predictions: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:

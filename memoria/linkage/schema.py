@@ -199,9 +199,13 @@ def _read_column(
     errors: dict[str, str] = {}
     for text in distinct:
         try:
-            results[text] = reader(text) or None
+            value = reader(text)
         except ValueError as error:
             errors[text] = str(error)
+            continue
+        # Readers return "" for a known way of writing "unknown" (sex "se
+        # desconoce"); falsy values such as age 0 (an infant) are data.
+        results[text] = None if value == "" else value
     values = raw.map(results).astype(object)
     values = values.where(values.notna(), None)
     bad_rows = raw.isin(list(errors)).to_numpy().nonzero()[0]

@@ -51,7 +51,9 @@ def estimate_population(
 
     ``tables`` maps stratum labels to tables (the single key ``None`` when the
     data are not stratified). ``progress(task, done, total)`` is called on long
-    runs. Warnings raised along the way are collected into ``report["warnings"]``.
+    runs. The engine's own warnings (:class:`MseWarning`) raised along the way
+    are collected into ``report["warnings"]``; other libraries' warnings are
+    re-issued to the caller, not mixed into the report.
     With ``keep_draws`` the LCMCR draws and bootstrap replicates stay in the
     report as arrays under ``_draws`` and ``_replicates`` (for plotting).
     """
@@ -67,8 +69,8 @@ def estimate_population(
             )  # fmt: skip
             for index, (label, table) in enumerate(tables.items())
         }
-    report = parts[None] if list(parts) == [None] else _combine(parts, options)
-    report["warnings"] = [str(w.message) for w in caught if issubclass(w.category, MseWarning)]
+    report = parts[None] if list(parts) == [None] else _combine(parts, options, tables)
+    report["warnings"] = engine_warnings(caught)
     report["warnings"] += _collect_warnings(report)
     return report if keep_draws else strip_arrays(report)
 
@@ -191,12 +193,14 @@ def lcmcr_report(result: LcmcrResult, level: float = 0.95) -> dict:
         "diagnostics": _diagnostics(draws),
         "settings": result.settings_dict(),
         "cap_hits": result.cap_hits,
+        "cap_hits_burn_in": result.cap_hits_burn_in,
     }
     report["warnings"] = convergence_warnings(draws) if draws.shape[1] >= 4 else []
     if result.cap_hits:
         report["warnings"].append(
-            f"the cap on the unobserved count was reached {result.cap_hits} times: the "
-            "posterior is truncated by --max-unobserved-ratio, not by the data"
+            f"the cap on the unobserved count was reached in {result.cap_hits} of "
+            f"{draws.size} kept draws (after burn-in): the posterior is truncated by "
+            "--max-unobserved-ratio, not by the data"
         )
     return report
 
@@ -213,12 +217,17 @@ def _diagnostics(draws: np.ndarray) -> dict:
     }
 
 
-def _combine(parts: dict, options: EstimateOptions) -> dict:
+def _combine(parts: dict, options: EstimateOptions, tables: dict[str | None, CaptureTable]) -> dict:
     """Add up independent strata: estimates sum; intervals from summed draws or variances."""
-    first = next(iter(parts.values()))
+    lists = _lists_of_all_strata(tables)
+    totals = dict.fromkeys(lists, 0)
+    for part in parts.values():
+        for name, total in part["list_totals"].items():
+            totals[name] += total
     report: dict = {
         "observed": sum(p["observed"] for p in parts.values()),
-        "lists": first["lists"],
+        "lists": lists,
+        "list_totals": totals,
         "strata": parts,
     }
     if "loglinear" in options.methods:
@@ -229,9 +238,21 @@ def _combine(parts: dict, options: EstimateOptions) -> dict:
         combined = lcmcr_report(summed, options.level)
         combined.pop("settings")
         combined["cap_hits"] = sum(p["lcmcr"]["cap_hits"] for p in parts.values())
+        combined["cap_hits_burn_in"] = sum(p["lcmcr"]["cap_hits_burn_in"] for p in parts.values())
         combined["_draws"] = draws
         report["lcmcr"] = combined
     return report
+
+
+def _lists_of_all_strata(tables: dict[str | None, CaptureTable]) -> list[str]:
+    """Lists with individuals in at least one stratum, in the input's column order.
+
+    Each stratum drops its own empty lists, so no single stratum names them all.
+    """
+    present = {name for table in tables.values() for name in table.lists}
+    order = [name for table in tables.values() for name in table.input_lists]
+    order += [name for table in tables.values() for name in table.lists]
+    return [name for name in dict.fromkeys(order) if name in present]
 
 
 def _combine_loglinear(reports: list[dict], options: EstimateOptions) -> dict:
@@ -265,6 +286,28 @@ def strip_arrays(report: dict) -> dict:
         for key, value in report.items()
         if not str(key).startswith("_")
     }
+
+
+def engine_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    """The messages of the engine's warnings among ``caught``.
+
+    Any other warning (pandas, statsmodels, numpy) is issued again, outside the
+    block that recorded it, so that it reaches stderr or the caller's own
+    filters instead of the report.
+    """
+    messages = []
+    for caught_warning in caught:
+        if issubclass(caught_warning.category, MseWarning):
+            messages.append(str(caught_warning.message))
+        else:
+            warnings.warn_explicit(
+                caught_warning.message,
+                caught_warning.category,
+                caught_warning.filename,
+                caught_warning.lineno,
+                source=caught_warning.source,
+            )
+    return messages
 
 
 def _collect_warnings(report: dict) -> list[str]:

@@ -14,7 +14,9 @@ numba; chains run in separate processes.
 The R sampler is also said to cap the unobserved count at 20 times the
 observed count. Here no cap is applied unless ``max_unobserved_ratio`` is set;
 when it is, draws beyond it are redrawn (a truncated prior), and the number of
-draws that hit the cap is reported so a binding cap cannot go unnoticed.
+kept draws (after burn-in and thinning) that hit the cap is reported so a
+binding cap cannot go unnoticed; hits during warm-up and burn-in are counted
+apart, since those iterations are not part of the posterior.
 """
 
 from __future__ import annotations
@@ -65,13 +67,20 @@ class LcmcrSettings:
 
 @dataclass(frozen=True)
 class LcmcrResult:
-    """Posterior draws of N (one row per chain) and the settings that produced them."""
+    """Posterior draws of N (one row per chain) and the settings that produced them.
+
+    ``cap_hits``: kept draws (after burn-in and thinning) at which the cap on
+    the unobserved count bound; ``cap_hits_burn_in``: warm-up and burn-in
+    iterations at which it bound (discarded, so they do not truncate the
+    posterior, but they show the chains starting against the cap).
+    """
 
     draws: np.ndarray
     observed: int
     settings: LcmcrSettings
     seed: int
     cap_hits: int
+    cap_hits_burn_in: int = 0
 
     @property
     def pooled(self) -> np.ndarray:
@@ -119,7 +128,9 @@ def sample_lcmcr(
     else:
         results = _run_parallel(data, settings, chain_seeds, processes, progress)
     draws = np.vstack([r[0] for r in results]).astype(np.int64) + table.observed
-    return LcmcrResult(draws, table.observed, settings, seed, int(sum(r[1] for r in results)))
+    kept_hits = int(sum(r[1] for r in results))
+    burn_in_hits = int(sum(r[2] for r in results))
+    return LcmcrResult(draws, table.observed, settings, seed, kept_hits, burn_in_hits)
 
 
 def _cell_data(table: CaptureTable) -> tuple:
@@ -160,8 +171,14 @@ class _Reporter:
             self.sink.put((self.index, done))
 
 
-def _run_chain(data: tuple, settings: LcmcrSettings, seed: int, report) -> tuple[np.ndarray, int]:
-    """Run one chain from the R package's starting point; return kept n0 draws and cap hits."""
+def _run_chain(
+    data: tuple, settings: LcmcrSettings, seed: int, report
+) -> tuple[np.ndarray, int, int]:
+    """Run one chain from the R package's starting point.
+
+    Returns the kept n0 draws, how many of them hit the cap, and how many
+    warm-up and burn-in iterations hit it.
+    """
     start, ones, shared, freq, marginal = data
     n = int(freq.sum())
     k = settings.classes
@@ -175,7 +192,7 @@ def _run_chain(data: tuple, settings: LcmcrSettings, seed: int, report) -> tuple
         lam, np.log(nu), np.zeros(k, np.int64), np.array([0.3 / k]), np.zeros(1, np.int64)
     )
     max_n0 = -1 if settings.max_unobserved_ratio is None else int(settings.max_unobserved_ratio * n)
-    hits = 0
+    kept_hits, burn_in_hits = 0, 0
     scratch = np.zeros(0, np.int64)
     done = 0
     for phase, total in (
@@ -187,16 +204,19 @@ def _run_chain(data: tuple, settings: LcmcrSettings, seed: int, report) -> tuple
         offset = 0
         for block_start in range(0, total, BLOCK):
             steps = min(BLOCK, total - block_start)
-            hits += _gibbs(
+            sweeps_hit, draws_hit = _gibbs(
                 start, ones, shared, freq, n, *state.arrays(), settings.a_alpha, settings.b_alpha,
                 max_n0, phase != "warm", steps, settings.thin if phase == "keep" else 0,
                 kept, offset, block_start,
             )  # fmt: skip
             if phase == "keep":
                 offset = (block_start + steps) // settings.thin
+                kept_hits += draws_hit
+            else:
+                burn_in_hits += sweeps_hit
             done += steps
             report(done)
-    return kept, hits
+    return kept, kept_hits, burn_in_hits
 
 
 @dataclass
@@ -346,7 +366,9 @@ def _gibbs(
     start, ones, shared, freq, n, lam, log_nu, count0, alpha, n0, a_alpha, b_alpha,
     max_n0, update_alpha, n_iter, thin, kept, offset, first_iter,
 ):  # fmt: skip
-    """Run ``n_iter`` Gibbs sweeps in place; store n0 every ``thin`` sweeps; return cap hits.
+    """Run ``n_iter`` Gibbs sweeps in place; store n0 every ``thin`` sweeps.
+
+    Returns how many sweeps hit the cap on n0, and how many stored draws did.
 
     Sweep order follows the R package: class counts of observed cells, lambda,
     stick-breaking weights, n0 and its classes, alpha.
@@ -368,6 +390,7 @@ def _gibbs(
         for k in range(k_max):
             log_off[j, k] = math.log1p(-lam[j, k])
     hits = 0
+    stored_hits = 0
     for it in range(n_iter):
         # Class weight of a history = nu_k · Π(1 − λ) · Π over its lists of λ/(1 − λ).
         # Products of precomputed factors avoid an exp per cell and class, the
@@ -451,7 +474,8 @@ def _gibbs(
         # n0 | rest ~ NegBin(n, 1 - prob_zero): p(N) ∝ 1/N integrated out.
         success = max(1.0 - prob_zero, 1e-12)
         draw = np.random.negative_binomial(n, success)
-        if max_n0 >= 0 and draw > max_n0:
+        hit = max_n0 >= 0 and draw > max_n0
+        if hit:
             hits += 1
             tries = 0
             while draw > max_n0 and tries < 100:
@@ -465,4 +489,6 @@ def _gibbs(
         if thin > 0 and (first_iter + it + 1) % thin == 0:
             kept[offset] = n0[0]
             offset += 1
-    return hits
+            if hit:
+                stored_hits += 1
+    return hits, stored_hits

@@ -39,11 +39,15 @@ class CaptureTable:
 
     ``histories`` holds one row per distinct observed history (0/1 per list) and
     ``counts`` how many individuals share it; every count is positive.
+    ``input_lists`` names every list column of the input in its order, including
+    lists dropped for having no individuals: strata of one input drop different
+    lists, and their totals are labelled by this common order.
     """
 
     lists: tuple[str, ...]
     histories: np.ndarray
     counts: np.ndarray
+    input_lists: tuple[str, ...] = ()
     _full: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -87,7 +91,9 @@ class CaptureTable:
         """The same lists with new counts over :meth:`full_cells` (for resampling)."""
         patterns, _ = self.full_cells()
         keep = counts > 0
-        return CaptureTable(self.lists, patterns[keep], np.asarray(counts[keep], dtype=np.int64))
+        return CaptureTable(
+            self.lists, patterns[keep], np.asarray(counts[keep], dtype=np.int64), self.input_lists
+        )
 
 
 def all_histories(n_lists: int) -> np.ndarray:
@@ -222,6 +228,7 @@ def _aggregate(lists: list[str], histories: np.ndarray, counts: np.ndarray) -> C
             f"list(s) with no individuals dropped: {', '.join(empty)}", MseWarning, stacklevel=3
         )
     keep_lists = totals > 0
+    input_lists = tuple(lists)
     if keep_lists.sum() < 3:
         raise CaptureTableError(
             f"at least 3 non-empty lists are needed, found {int(keep_lists.sum())}; with two "
@@ -234,4 +241,4 @@ def _aggregate(lists: list[str], histories: np.ndarray, counts: np.ndarray) -> C
     unique_codes, inverse = np.unique(codes, return_inverse=True)
     summed = np.bincount(inverse, weights=counts[keep_rows]).astype(np.int64)
     unique_histories = ((unique_codes[:, None] >> np.arange(len(lists))) & 1).astype(np.int8)
-    return CaptureTable(tuple(lists), unique_histories, summed)
+    return CaptureTable(tuple(lists), unique_histories, summed, input_lists)

@@ -6,13 +6,15 @@ Ximena / Jimena, Yolanda / Llolanda). The key here folds the confusions that
 Spanish spelling actually produces:
 
 * accents and ñ are dropped (``Núñez`` = ``Nunez``);
-* ``h`` is silent, except in ``ch``;
+* ``h`` is silent, except in ``ch`` (so ``sh`` is ``s``: Shóchitl / Xóchitl);
+* an initial ``ps`` is ``s`` (psicólogo / sicólogo);
 * ``b`` / ``v`` / ``w`` sound alike -> ``B``;
 * ``c`` before e/i, ``s``, ``z`` and ``x`` in ``xo``/``xó`` words sound alike
   -> ``S`` (seseo: Mexican Spanish has no θ);
 * ``c`` before a/o/u, ``k``, ``qu`` -> ``K``;
 * ``g`` before e/i, ``j`` and ``x`` -> ``J`` (Ximena / Jimena, México);
-* ``gu`` before e/i -> ``G`` (Guillermo / Gillermo);
+* ``gu`` before e/i -> ``G``, the u silent (Guillermo = GIYERMO, Miguel =
+  MIGEL; a plain ``g`` there is ``J``: Gerardo = JERARDO);
 * ``ll`` and ``y`` -> ``Y``; a final ``y`` is the vowel ``I`` (Eloy / Eloi);
 * ``n`` before ``b``/``v``/``p`` -> ``M`` (Enviar / Embiar);
 * double letters collapse (``rr``, ``ss``, ``cc`` after rewriting).
@@ -33,8 +35,10 @@ from memoria.names.normalize import core_tokens, normalize_text
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), replacement)
     for pattern, replacement in (
+        (r"^ps", "s"),  # psicologo -> sicologo
         (r"ch", "C"),  # before the silent-h rule
-        (r"sh", "C"),  # Xochitl spelled Shochitl; loanwords
+        # sh is s with a silent h: Shochitl, Xochitl and Sochitl (x before o
+        # below) all give SOCITL.
         (r"h", ""),
         (r"qu(?=[ei])", "K"),
         (r"q", "K"),
@@ -53,7 +57,6 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"[vw]", "B"),
         (r"b", "B"),
         (r"n(?=[Bp])", "M"),
-        (r"ps", "S"),  # psicologo -> sicologo
     )
 )
 _DOUBLES = re.compile(r"(.)\1+")

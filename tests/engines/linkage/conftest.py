@@ -72,6 +72,21 @@ CASES_A = [
         "12",
         "12001",
     ),
+    # Two more brothers taken together, both José: the press record below
+    # ("José Cuautle Tzompa, 28") matches each of them.
+    ("jl.1", "José Luis", "Cuautle", "Tzompa", "M", "1986-03-03", "", "2016-04-04", "21", "21114"),
+    (
+        "ja.1",
+        "José Antonio",
+        "Cuautle",
+        "Tzompa",
+        "M",
+        "1990-08-08",
+        "",
+        "2016-04-04",
+        "21",
+        "21114",
+    ),
 ]
 CASES_B = [
     ("swap.2", "Rosa Maria", "Zamudio", "Quintanilla", "mujer", "", "30", "2015-06-03", "19", ""),
@@ -103,6 +118,7 @@ CASES_B = [
         "12",
         "12001",
     ),
+    ("jl-or-ja.1", "José", "Cuautle", "Tzompa", "hombre", "", "28", "2016-04-04", "21", "21114"),
 ]
 FIELDS = (
     "record_id",

@@ -87,3 +87,32 @@ def test_it_refuses_two_inputs_with_the_same_stem(lists_dir, tmp_path):
 def test_it_rejects_a_threshold_outside_zero_and_one(lists_dir, tmp_path):
     with pytest.raises(SystemExit):
         run_link([*inputs(lists_dir), "--out", str(tmp_path / "c.csv"), "--threshold", "1.2"])
+
+
+def test_it_fails_in_one_line_when_spark_finds_no_java(lists_dir, tmp_path, monkeypatch):
+    pytest.importorskip("pyspark")
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-java"))
+    with pytest.raises(CommandError) as caught:
+        run_link([*inputs(lists_dir), "--out", str(tmp_path / "c.csv"), "--backend", "spark"])
+    message = str(caught.value)
+    assert message.startswith("spark backend unavailable: Spark cannot start: JAVA_HOME is ")
+    assert "apt-get install openjdk-17-jre-headless" in message
+    assert "\n" not in message
+
+
+def test_it_fails_in_one_line_when_spark_cannot_start(lists_dir, tmp_path, monkeypatch):
+    pytest.importorskip("pyspark")
+    from pyspark.sql import SparkSession
+
+    from memoria.linkage import backends
+
+    def refuse(self):
+        raise RuntimeError("[JAVA_GATEWAY_EXITED] Java gateway process exited\nbefore its port")
+
+    monkeypatch.setattr(backends, "_missing_java", lambda: None)
+    monkeypatch.setattr(SparkSession.Builder, "getOrCreate", refuse)
+    with pytest.raises(CommandError) as caught:
+        run_link([*inputs(lists_dir), "--out", str(tmp_path / "c.csv"), "--backend", "spark"])
+    message = str(caught.value)
+    assert message.startswith("spark backend unavailable: Spark could not start ([JAVA_GATEWAY")
+    assert "\n" not in message

@@ -36,6 +36,12 @@ def test_it_estimates_birth_year_from_age_at_the_event():
     assert pd.isna(out.loc[1, "birth_day"])  # a partial birth date is not a day
 
 
+def test_it_estimates_an_infants_birth_year_from_age_zero():
+    out = features(full_name=["Luz Pérez"], age=["0"], event_date=["2014-09-26"])
+    assert out.loc[0, "birth_year"] == 2014
+    assert bool(out.loc[0, "birth_from_age"]) is True
+
+
 def test_it_drops_particles_from_surname_keys():
     out = features(full_name=["María de la Luz de la Cruz Pérez"])
     assert out.loc[0, "pat"] == "cruz"
@@ -45,3 +51,12 @@ def test_it_drops_particles_from_surname_keys():
 def test_it_makes_unique_ids_from_source_and_record():
     out = features(full_name=["Ana López"], record_id=["A-1"])
     assert out.loc[0, "unique_id"] == "s:A-1"
+
+
+def test_it_keeps_a_partial_event_date_to_its_precision():
+    out = features(full_name=["Ana López"] * 3, event_date=["2014-09-15", "2014-09", "2014"])
+    assert list(out["event_date"]) == ["2014-09-15", "2014-09", "2014"]
+    assert out["event_day"].isna().tolist() == [False, True, True]
+    assert out["event_month"].isna().tolist() == [False, False, True]
+    assert out.loc[0, "event_month"] == out.loc[1, "event_month"]
+    assert list(out["event_year"]) == [2014, 2014, 2014]

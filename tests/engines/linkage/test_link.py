@@ -60,6 +60,9 @@ def test_it_explains_pairs_in_the_review_band(linked):
     in_band = review["match_probability"].between(low, high, inclusive="left")
     held_back = review["match_probability"] >= linked.summary["threshold"]
     assert (in_band | held_back).all()
+    # Dates as the lists wrote them (possibly partial), not day numbers.
+    assert {"event_date_l", "event_date_r"} <= set(review.columns)
+    assert "event_day_l" not in review.columns
     first = review.iloc[0]
     evidence = json.loads(first["evidence"])
     assert {e["comparison"] for e in evidence} >= {"surnames", "given_name", "birth"}
@@ -72,6 +75,22 @@ def test_it_holds_back_siblings_for_review_instead_of_linking(linked):
     ids = {"casos_a:brother1.1", "casos_b:brother2.1"}
     brothers = pairs[pairs["unique_id_l"].isin(ids) & pairs["unique_id_r"].isin(ids)]
     assert not brothers["linked"].any()
+
+
+def test_it_does_not_merge_held_back_brothers_through_a_third_record(linked):
+    # The press record matches both brothers; linking it to both would put
+    # the brothers, whose pair is held back, in one cluster.
+    brother_a = cluster_of(linked, "casos_a", "jl.1")
+    brother_b = cluster_of(linked, "casos_a", "ja.1")
+    press = cluster_of(linked, "casos_b", "jl-or-ja.1")
+    assert brother_a != brother_b
+    assert press in (brother_a, brother_b)
+    # The link that was refused goes to review with the held-back pair.
+    review = linked.review
+    ids = {"jl.1", "ja.1", "jl-or-ja.1"}
+    trio = review[review["record_id_l"].isin(ids) & review["record_id_r"].isin(ids)]
+    assert len(trio) == 2
+    assert (trio["cluster_id_l"] != trio["cluster_id_r"]).all()
 
 
 def test_it_reports_a_summary(linked):
@@ -95,3 +114,8 @@ def test_it_builds_capture_histories_in_source_order():
 def test_it_rejects_a_bad_threshold():
     with pytest.raises(ValueError, match="threshold"):
         link_records({"a": pd.DataFrame({"record_id": ["1"], "full_name": ["Ana"]})}, threshold=1.5)
+
+
+def test_it_counts_the_links_refused_to_keep_held_back_pairs_apart(linked):
+    assert linked.summary["links_refused_by_vetoes"] >= 1
+    assert linked.summary["held_back_pairs"] >= linked.summary["links_refused_by_vetoes"]

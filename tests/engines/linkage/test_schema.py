@@ -120,6 +120,20 @@ def test_it_refuses_two_digit_years():
         parse_date("26/09/14")
 
 
-def test_it_places_partial_dates_mid_period():
-    assert parse_date("2014-09").day_number() == parse_date("2014-09-15").day_number()
-    assert parse_date("2014").day_number() == parse_date("2014-07-01").day_number()
+def test_it_gives_partial_dates_no_day_number():
+    assert parse_date("2014-09-15").day_number() == 16328
+    assert parse_date("2014-09").day_number() is None
+    assert parse_date("2014").day_number() is None
+    assert parse_date("2014-09").month_number() == parse_date("2014-09-30").month_number() == 536
+    assert parse_date("2014").month_number() is None
+
+
+def test_it_keeps_the_age_of_an_infant():
+    records = read_source(
+        frame(
+            record_id=["1", "2", "3"],
+            full_name=["Ana López", "Eva Ruiz", "Luz Paz"],
+            age=["0", "0 años", ""],
+        )  # fmt: skip
+    )
+    assert list(records["age"]) == [0, 0, None]

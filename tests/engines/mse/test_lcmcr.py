@@ -19,6 +19,7 @@ import pytest
 from scipy.special import betaln, gammaln
 
 from memoria.mse import EstimateOptions, LcmcrSettings, estimate_population, sample_lcmcr
+from memoria.mse.estimate import lcmcr_report
 
 from .conftest import load
 
@@ -109,6 +110,30 @@ def test_the_cap_truncates_the_unobserved_count_and_is_reported():
     )
     assert result.draws.max() <= 2 * table.observed
     assert result.cap_hits > 0
+
+
+def test_cap_hits_count_kept_draws_and_burn_in_apart():
+    # HIV's posterior (about 11,000) is far above a cap at 1.5 × observed: the
+    # cap binds often while the chain settles, rarely once it has.
+    # 500 warm-up and 1,000 burn-in iterations, then 10 kept draws.
+    table = load("rcapture_HIV")
+    result = sample_lcmcr(
+        table,
+        LcmcrSettings(
+            classes=5, chains=1, burn_in=1000, iterations=20, thin=2, seed=3,
+            max_unobserved_ratio=0.5,
+        ),
+    )  # fmt: skip
+    assert result.draws.size == 10
+    assert 0 < result.cap_hits <= 10
+    assert result.cap_hits_burn_in > 10
+    report = lcmcr_report(result)
+    assert report["cap_hits"] == result.cap_hits
+    assert report["cap_hits_burn_in"] == result.cap_hits_burn_in
+    assert any(
+        f"reached in {result.cap_hits} of 10 kept draws (after burn-in)" in message
+        for message in report["warnings"]
+    )
 
 
 def test_progress_reaches_the_total():

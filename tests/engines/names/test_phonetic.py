@@ -20,6 +20,12 @@ from memoria.names import phonetic_key, phonetic_word
         ("Barragán", "Baragan"),  # rr/r
         ("Chávez", "Chaves"),
         ("Xóchitl", "Sochitl"),  # Nahuatl x
+        ("Xóchitl", "Shóchitl"),  # sh: s and a silent h
+        ("Xochimilco", "Sochimilco"),
+        ("Psicólogo", "Sicólogo"),  # initial ps
+        ("México", "Méjico"),  # x/j
+        ("Enviar", "Embiar"),  # n before b/v
+        ("Guillermo", "Guiyermo"),  # silent u of gu, ll/y
         ("Rodríguez", "Rodriguez"),
         ("Cuauhtémoc", "Cuautemoc"),
     ],
@@ -40,6 +46,18 @@ def test_it_gives_spanish_sound_alikes_the_same_key(a, b):
 )
 def test_it_keeps_different_surnames_apart(a, b):
     assert phonetic_key(a) != phonetic_key(b)
+
+
+def test_it_keeps_gu_before_e_and_i_hard():
+    # The u of "gu" is silent and the g stays hard; a plain g there is J.
+    assert phonetic_word("Guillermo") == "GIYERMO"
+    assert phonetic_word("Miguel") == "MIGEL"
+    assert phonetic_word("Gerardo") == "JERARDO"
+    assert phonetic_word("Guerra") != phonetic_word("Gerra")
+
+
+def test_it_keeps_ps_inside_a_word():
+    assert phonetic_word("Capsula") == "KAPSULA"
 
 
 def test_it_distinguishes_ch_from_k():
