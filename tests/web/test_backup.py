@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -108,6 +109,24 @@ class BackupRoundTripTests(MemoriaTestCase):
         self.assertGreaterEqual(report.values_decrypted, 8)
         self.assertEqual(ProtectedNote.objects.get(pk=self.note.pk).body, TESTIMONY)
         self.assertEqual(verify_chain()[1], [])
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL snapshot")
+    def test_it_counts_rows_in_the_snapshot_not_after_it(self):
+        from memoria.vault import backup
+
+        snapshot = backup.postgres_snapshot
+
+        def snapshot_then_write(conn):
+            dumps = snapshot(conn)
+            # The server keeps working while the archive is written.
+            audit(self.coordinator, self.org, "case.list")
+            return dumps
+
+        with mock.patch.object(backup, "postgres_snapshot", snapshot_then_write):
+            manifest = create_backup(self.archive_path, self.master_source())
+        archive = read_backup(self.archive_path, self.master_source())
+        restore_postgres(archive, replace=True)
+        self.assertEqual(verify_database(manifest).problems, [])
 
     def test_it_verifies_the_restored_records(self):
         manifest = create_backup(self.archive_path, self.master_source())
