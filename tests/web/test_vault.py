@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import datetime
 
 from django.core.exceptions import FieldError
@@ -101,6 +102,9 @@ class EncryptedFieldTests(MemoriaTestCase):
         record = OrganizationKey.objects.get(organization=self.org)
         _org, data_key = keys.data_key_by_id(record.key_id)
         self.assertNotIn(data_key.hex(), record.wrapped_key)
+        wrapped = base64.b64decode(record.wrapped_key.split(":", 1)[1])
+        self.assertNotIn(data_key, wrapped)
+        self.assertNotIn(base64.b64encode(data_key).decode(), record.wrapped_key)
         self.assertEqual(record.master_key_id, keys.master_key_id(keys.load_master_key()))
 
     def test_it_reads_after_the_key_cache_is_dropped(self):
@@ -247,6 +251,8 @@ class BlindIndexTests(MemoriaTestCase):
 
         digest = blind_tokens(self.org.pk, ["guadalupe"])[0]
         self.assertNotEqual(digest, hashlib.sha256(b"guadalupe").hexdigest()[:16])
+        # The same name gives another organization another key: the hash depends on a key.
+        self.assertNotEqual(blind_tokens(self.other_org.pk, ["guadalupe"])[0], digest)
 
 
 class ChildRowTests(MemoriaTestCase):
