@@ -743,7 +743,7 @@ class CaseFilterForm(forms.Form):
         ("start", _("Oldest first")),
         ("-number", _("Newest record first")),
         ("number", _("Oldest record first")),
-        ("state", _("By state")),
+        ("state", _("By state (INEGI order)")),
         ("status", _("By status")),
     ]
 

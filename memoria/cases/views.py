@@ -105,7 +105,9 @@ SORTS = {
     "start": [_undated_last("start_month"), "number"],
     "-number": ["-number"],
     "number": ["number"],
-    "state": [_undated_last("state__name"), _undated_last("start_month", True), "-number"],
+    # INEGI order (the order of every official table), from the event_org_state index;
+    # sorting by name needed a join and a sort of every match (0.7 s at 400,000 cases).
+    "state": [_undated_last("state_id"), _undated_last("start_month", True), "-number"],
     "status": ["status", _undated_last("start_month", descending=True), "-number"],
 }
 

@@ -620,6 +620,14 @@ class CaseListTests(CaseFixtures):
         self.assertEqual(self.titles()[-1], "Sin fecha")
         self.assertEqual(self.titles(sort="start")[-1], "Sin fecha")
 
+    def test_it_sorts_by_state_in_inegi_order(self):
+        self.make_case(title="En Zacatecas", state=State.objects.get(code="32"), municipality=None)
+        self.make_case(title="En Coahuila", state=State.objects.get(code="05"), municipality=None)
+        self.make_case(title="En Chiapas", state=State.objects.get(code="07"), municipality=None)
+        self.make_case(title="Sin estado", state=None, municipality=None)
+        titles = [title for title in self.titles(sort="state") if title.startswith(("En", "Sin"))]
+        self.assertEqual(titles, ["En Coahuila", "En Chiapas", "En Zacatecas", "Sin estado"])
+
     def test_it_reaches_every_page_past_the_counting_cap(self):
         from memoria.cases import views
 
