@@ -118,6 +118,10 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"  # the sign-in form's field (it holds the e-mail)
+# What was typed as the name is never stored: axes keeps a keyed digest of it, and
+# its own log of successful sign-ins is off (the audit log records them).
+AXES_USERNAME_CALLABLE = "memoria.audit.log.lockout_name"
+AXES_DISABLE_ACCESS_LOG = True
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "vault/locked_out.html"
 AXES_VERBOSE = False

@@ -172,6 +172,18 @@ def sign_in_name_digest(name: str) -> str:
     return hmac.new(key, normalized, hashlib.sha256).hexdigest()[:SIGN_IN_NAME_DIGEST_CHARS]
 
 
+def lockout_name(request, credentials=None) -> str | None:
+    """The name django-axes counts failures for and stores: its keyed digest.
+
+    Lockout still works per account (the digest of one name is always the
+    same, whatever its capitals), but ``axes_accessattempt`` never holds what
+    was typed (AXES_USERNAME_CALLABLE).
+    """
+    source = credentials if credentials else getattr(request, "POST", {})
+    name = source.get("username") if source else None
+    return sign_in_name_digest(name) if name else None
+
+
 def _target(target) -> tuple[str, str]:
     if target is None:
         return "", ""
