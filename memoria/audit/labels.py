@@ -51,6 +51,7 @@ ACTION_LABELS = {
     "source.update": _("Changed a source"),
     "attachment.create": _("Attached a file"),
     "attachment.download": _("Downloaded an attached file"),
+    "relative.update": _("Changed whose relative someone is"),
     "intervention.create": _("Recorded an intervention"),
     "intervention.update": _("Changed an intervention"),
     "vocabulary.create": _("Added a term to a vocabulary"),

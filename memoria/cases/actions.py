@@ -80,6 +80,7 @@ ATTRIBUTION_FIELDS = ("kind", "group_name", "basis", "confidence", "notes")
 SOURCE_FIELDS = ("kind", "date", "reliability", "reference", "summary")
 INTERVENTION_FIELDS = ("kind", "victim", "authority", "folio", "date", "notes")
 RELATIVE_PERSON_FIELDS = ("given_names", "paternal_surname", "maternal_surname", "sex")
+RELATIVE_FIELDS = ("direct_victim", "relationship")
 
 
 @dataclass
@@ -446,6 +447,23 @@ def add_indirect_victim(
         "direct_victim": [None, direct_victim.pk],
     }
     _record(actor, relative, Change.Action.CREATED, changes, event=event, person=person)
+    return relative
+
+
+@transaction.atomic
+def update_indirect_victim(
+    relative: IndirectVictim, actor: User | None, data: dict, version: int
+) -> IndirectVictim:
+    """Change whose relative someone is, or how (the person is edited on their own page)."""
+    relative, _changes = _update(
+        relative,
+        actor,
+        data,
+        RELATIVE_FIELDS,
+        version,
+        event=relative.event,
+        person=relative.person,
+    )
     return relative
 
 

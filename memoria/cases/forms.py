@@ -508,6 +508,31 @@ class RelativeForm(GroupedForm):
         return data
 
 
+class RelativeEditForm(VersionedFormMixin, GroupedForm):
+    """Whose relative an indirect victim is, and how; their name is edited on their page."""
+
+    def __init__(self, *args, organization, victims, instance, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {"direct_victim": instance.direct_victim_id, "relationship": instance.relationship_id},
+        )
+        super().__init__(*args, **kwargs)
+        self.fields.update(
+            {
+                "direct_victim": forms.ModelChoiceField(
+                    label=_("Relative of"), queryset=victims, empty_label=None
+                ),
+                "relationship": TermChoiceField(
+                    label=_("Relationship"),
+                    queryset=term_choices(
+                        organization, Vocabulary.RELATIONSHIP, keep=[instance.relationship_id]
+                    ),
+                ),
+            }
+        )
+        self.add_version(instance.version)
+
+
 # -- acts and perpetrators -------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path(case + "history/", views.case_history, name="history"),
     path(case + "victims/new/", views.victim_new, name="victim_new"),
     path(case + "relatives/new/", views.relative_new, name="relative_new"),
+    path(case + "relatives/<int:relative_id>/", views.relative_edit, name="relative_edit"),
     path(case + "people/<int:person_id>/acts/new/", views.act_new, name="act_new"),
     path(case + "acts/<int:act_id>/", views.act_edit, name="act_edit"),
     path(

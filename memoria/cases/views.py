@@ -29,6 +29,7 @@ from memoria.cases.forms import (
     InterventionForm,
     PersonForm,
     PersonSearchForm,
+    RelativeEditForm,
     RelativeForm,
     SourceForm,
     TermForm,
@@ -418,6 +419,31 @@ def relative_new(request, membership, event_id):
     _audit_form_view(request, organization, "case.view", event, "relative")
     context = {"organization": organization, "event": event, "form": form}
     return render(request, "cases/relative_form.html", context)
+
+
+@organization_view(Capability.EDIT_RECORDS)
+def relative_edit(request, membership, event_id, relative_id):
+    organization = membership.organization
+    event = access.get_event(organization, event_id)
+    relative = access.get_indirect_victim(event, relative_id)
+    victims = Person.objects.filter(organization=organization, acts__event=event).distinct()
+    form_kwargs = {"organization": organization, "victims": victims, "instance": relative}
+    form = RelativeEditForm(request.POST or None, **form_kwargs)
+    context = {"organization": organization, "event": event, "relative": relative}
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.update_indirect_victim(
+                relative, request.user, form.cleaned_data, form.cleaned_data["version"]
+            )
+        except actions.ConflictError as conflict:
+            context.update(_conflict_context(request, conflict, RelativeEditForm, **form_kwargs))
+            return render(request, "cases/relative_edit.html", context, status=409)
+        audit(request.user, organization, "relative.update", relative, request=request)
+        messages.success(request, _("Relative saved."))
+        return redirect(_case_url(event))
+    _audit_form_view(request, organization, "person.view", relative.person, "relative")
+    context["form"] = form
+    return render(request, "cases/relative_edit.html", context)
 
 
 # -- people ----------------------------------------------------------------------------------

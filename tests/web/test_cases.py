@@ -294,6 +294,73 @@ class CreateCaseTests(CaseFixtures):
         change = Change.objects.filter(kind="person", action="changed").get()
         self.assertEqual(change.changes["visibility"], ["memorial", "private"])
 
+    def make_relative(self, event, victim) -> IndirectVictim:
+        return actions.add_indirect_victim(
+            event,
+            self.documenter,
+            victim,
+            term("relationship", "mother"),
+            {"given_names": "Rosa", "paternal_surname": "López", "sex": "female"},
+        )
+
+    def test_it_edits_whose_relative_someone_is_and_how(self):
+        event = self.make_case()
+        juan = self.add_victim(event, given_names="Juan", paternal_surname="Pérez").victim
+        pedro = self.add_victim(event, given_names="Pedro", paternal_surname="Pérez").victim
+        relative = self.make_relative(event, juan)
+        self.client.force_login(self.documenter)
+        url = f"/o/{self.org.slug}/cases/{event.pk}/relatives/{relative.pk}/"
+        page = self.client.get(url)
+        self.assertContains(page, "Rosa López")
+        self.assertContains(page, "Parentesco")
+        response = self.client.post(
+            url,
+            {
+                "direct_victim": pedro.pk,
+                "relationship": term("relationship", "sister").pk,
+                "version": relative.version,
+            },
+        )
+        self.assertRedirects(response, f"/o/{self.org.slug}/cases/{event.pk}/")
+        relative.refresh_from_db()
+        self.assertEqual(relative.direct_victim, pedro)
+        self.assertEqual(relative.relationship.code, "sister")
+        change = Change.objects.filter(kind="indirectvictim", action="changed").get()
+        self.assertEqual(set(change.changes), {"direct_victim", "relationship"})
+        self.assertTrue(AuditEntry.objects.filter(action="relative.update").exists())
+        case_page = self.client.get(f"/o/{self.org.slug}/cases/{event.pk}/")
+        self.assertContains(case_page, url)
+
+    def test_it_shows_the_conflict_when_a_relative_changed_meanwhile(self):
+        event = self.make_case()
+        juan = self.add_victim(event, given_names="Juan", paternal_surname="Pérez").victim
+        relative = self.make_relative(event, juan)
+        stale = relative.version
+        actions.update_indirect_victim(
+            relative, self.coordinator, {"relationship": term("relationship", "sister")}, stale
+        )
+        self.client.force_login(self.documenter)
+        response = self.client.post(
+            f"/o/{self.org.slug}/cases/{event.pk}/relatives/{relative.pk}/",
+            {
+                "direct_victim": juan.pk,
+                "relationship": term("relationship", "daughter").pk,
+                "version": stale,
+            },
+        )
+        self.assertEqual(response.status_code, 409)
+        relative.refresh_from_db()
+        self.assertEqual(relative.relationship.code, "sister")
+
+    def test_it_lets_readers_see_but_not_edit_a_relative(self):
+        event = self.make_case()
+        juan = self.add_victim(event, given_names="Juan", paternal_surname="Pérez").victim
+        relative = self.make_relative(event, juan)
+        self.client.force_login(self.reader)
+        url = f"/o/{self.org.slug}/cases/{event.pk}/relatives/{relative.pk}/"
+        self.assertEqual(self.client.get(url).status_code, 403)
+        self.assertNotContains(self.client.get(f"/o/{self.org.slug}/cases/{event.pk}/"), url)
+
     def test_it_records_relatives_interventions_and_attachments(self):
         event = self.make_case()
         act = self.add_victim(event, given_names="Juan", paternal_surname="Pérez")

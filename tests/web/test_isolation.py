@@ -121,6 +121,7 @@ class CrossOrganizationTests(CaseFixtures):
             "intervention_id": intervention.pk,
             "term_id": their_term.pk,
             "record_id": relative.pk,
+            "relative_id": relative.pk,
             "member_id": self.outsider.memberships.get().pk,
             "invitation_id": 1,
         }
@@ -169,7 +170,7 @@ class CrossOrganizationTests(CaseFixtures):
             self.assertNotIn(secret, body, f"{secret!r} of organization B shown at {where}")
 
     def test_it_has_a_case_of_the_other_organization_to_hide(self):
-        self.assertEqual(len(self.theirs), 11)
+        self.assertEqual(len(self.theirs), 12)
         self.assertTrue(Attachment.objects.filter(source__organization=self.other_org).exists())
 
     def test_it_never_shows_or_changes_the_other_organizations_records(self):
