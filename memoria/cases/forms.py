@@ -20,6 +20,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from memoria.cases import access
 from memoria.cases.models import (
     PROFILE_FLAGS,
     Confidence,
@@ -838,6 +839,28 @@ class PersonSearchForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
+
+
+class CaseNumberForm(GroupedForm):
+    """Which of the organization's cases a person is also a victim in."""
+
+    number = forms.IntegerField(
+        label=_("Case number"),
+        min_value=1,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.event = None
+
+    def clean_number(self):
+        number = self.cleaned_data["number"]
+        self.event = access.events_of(self.organization).filter(number=number).first()
+        if self.event is None:
+            raise ValidationError(_("There is no case #%(number)s.") % {"number": number})
+        return number
 
 
 # -- vocabularies -------------------------------------------------------------------------

@@ -48,6 +48,11 @@ urlpatterns = [
     path("o/<slug:slug>/people/", views.person_search, name="people"),
     path("o/<slug:slug>/people/<int:person_id>/", views.person_detail, name="person"),
     path("o/<slug:slug>/people/<int:person_id>/edit/", views.person_edit, name="person_edit"),
+    path(
+        "o/<slug:slug>/people/<int:person_id>/to-case/",
+        views.person_to_case,
+        name="person_to_case",
+    ),
     path("o/<slug:slug>/vocabularies/", views.vocabularies, name="vocabularies"),
     path(
         "o/<slug:slug>/vocabularies/<slug:vocabulary_code>/new/",

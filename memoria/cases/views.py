@@ -25,6 +25,7 @@ from memoria.cases.forms import (
     AttachmentForm,
     AttributionForm,
     CaseFilterForm,
+    CaseNumberForm,
     EventForm,
     InterventionForm,
     PersonForm,
@@ -447,6 +448,18 @@ def relative_edit(request, membership, event_id, relative_id):
 
 
 # -- people ----------------------------------------------------------------------------------
+
+
+@organization_view(Capability.EDIT_RECORDS)
+def person_to_case(request, membership, person_id):
+    """Record that a person already registered is a victim in another case too."""
+    organization = membership.organization
+    person = access.get_person(organization, person_id)
+    form = CaseNumberForm(request.GET or None, organization=organization)
+    if form.is_valid():
+        return redirect("cases:act_new", organization.slug, form.event.pk, person.pk)
+    context = {"organization": organization, "person": person, "form": form}
+    return render(request, "cases/person_to_case.html", context)
 
 
 @organization_view(Capability.READ_RECORDS)

@@ -352,6 +352,34 @@ class CreateCaseTests(CaseFixtures):
         relative.refresh_from_db()
         self.assertEqual(relative.relationship.code, "sister")
 
+    def test_it_adds_a_registered_person_to_another_case(self):
+        first = self.make_case(title="Primer hecho")
+        juan = self.add_victim(first, given_names="Juan", paternal_surname="Pérez").victim
+        second = self.make_case(title="Segundo hecho")
+        theirs = self.make_case(self.other_org)
+        self.client.force_login(self.documenter)
+        person_page = self.client.get(f"/o/{self.org.slug}/people/{juan.pk}/")
+        url = f"/o/{self.org.slug}/people/{juan.pk}/to-case/"
+        self.assertContains(person_page, url)
+        for number in (999, theirs.number + 100):
+            with self.subTest(number=number):
+                response = self.client.get(url, {"number": number})
+                self.assertContains(response, f"No hay un caso #{number}.")
+        response = self.client.get(url, {"number": second.number})
+        act_url = f"/o/{self.org.slug}/cases/{second.pk}/people/{juan.pk}/acts/new/"
+        self.assertRedirects(response, act_url)
+        self.client.post(
+            act_url,
+            {
+                "violation_type": term("violation_type", "torture").pk,
+                "situation": "",
+                "description": "",
+            },
+        )
+        self.assertEqual(Person.objects.filter(organization=self.org).count(), 1)
+        titles = sorted(act.event.title for act in juan.acts.select_related("event"))
+        self.assertEqual(titles, ["Primer hecho", "Segundo hecho"])
+
     def test_it_lets_readers_see_but_not_edit_a_relative(self):
         event = self.make_case()
         juan = self.add_victim(event, given_names="Juan", paternal_surname="Pérez").victim
