@@ -70,11 +70,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"Archive intact: made {archive.manifest.created_at} from {archive.manifest.vendor}.")
 
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key_file = data_dir / "keys" / "master.key"
-    write_master_key_file(key_file, master)
     os.environ["MEMORIA_DATA_DIR"] = str(data_dir)
-    os.environ["MEMORIA_MASTER_KEY_FILE"] = str(key_file)
-    os.environ.pop("MEMORIA_MASTER_KEY", None)
+    if args.master_key_file:
+        # The embedded layout: the key beside the database, in the data directory.
+        key_file = data_dir / "keys" / "master.key"
+        write_master_key_file(key_file, master)
+        os.environ["MEMORIA_MASTER_KEY_FILE"] = str(key_file)
+        os.environ.pop("MEMORIA_MASTER_KEY", None)
+    # Otherwise the key comes from MEMORIA_MASTER_KEY[_FILE], kept away from the data on
+    # purpose (production): no copy of it is written next to the restored database.
     if archive.manifest.vendor == "sqlite":
         os.environ.pop("DATABASE_URL", None)
         try:
@@ -120,8 +124,8 @@ def _restore_rest(archive, data_dir: Path) -> int:
         f"{report.values_decrypted} encrypted values decrypted, "
         f"audit log of {report.audit_entries} entries intact."
     )
-    if archive.manifest.vendor == "postgresql":
-        print(f"Serve it with: MEMORIA_DATA_DIR={data_dir} DATABASE_URL=<that URL> memoria serve")
-    else:
-        print(f"Serve it with: MEMORIA_DATA_DIR={data_dir} memoria serve")
+    database = " DATABASE_URL=<that URL>" if archive.manifest.vendor == "postgresql" else ""
+    print(f"Serve it with: MEMORIA_DATA_DIR={data_dir}{database} memoria serve")
+    if not (data_dir / "keys" / "master.key").exists():
+        print("and the same MEMORIA_MASTER_KEY or MEMORIA_MASTER_KEY_FILE as this restore.")
     return 0

@@ -250,6 +250,20 @@ write_protected_records(org, user)
     assert result.returncode != 0
     assert "not empty" in result.stderr
 
+    # A key kept outside the data directory (production) is not copied into it.
+    elsewhere = tmp_path / "otro-destino"
+    result = memoria(
+        "restore",
+        str(archive),
+        "--data-dir",
+        str(elsewhere),
+        env={**restore_env, "MEMORIA_MASTER_KEY_FILE": str(key_file)},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Restored and verified" in result.stdout
+    assert not (elsewhere / "keys").exists()
+    assert "MEMORIA_MASTER_KEY_FILE" in result.stdout
+
 
 def test_the_audit_chain_survives_master_rotation_backup_and_restore(tmp_path: Path):
     """Backups made before and after `keys rotate --master` restore with an intact audit log."""
