@@ -16,9 +16,10 @@ not to be statistics about Mexico.
 * Years: ``YEAR_WEIGHTS`` rises from 2006 with the militarized security
   policy, peaks around 2011 and again in 2018–2020, and thins in the last
   years, whose cases are documented late.
-* Surnames: ``SURNAME_WEIGHTS`` is a frequency table we wrote ourselves from
-  general knowledge of Mexican surname frequencies (it is not copied from any
-  registry): its ~140 surnames carry 61% of draws, led by Hernández, García,
+* Surnames: ``memoria.names.frequencies.COMMON_SURNAMES`` is a frequency
+  table we wrote ourselves from general knowledge of Mexican surname
+  frequencies (it is not copied from any registry): its ~140 surnames carry
+  61% of draws, led by Hernández, García,
   Martínez, López and González; the remaining 39% are spread over Faker's
   ``es_MX`` surnames, nearly evenly. Given names come from Faker's ``es_MX`` lists, with the
   usual compound names (José Luis, María Guadalupe).
@@ -47,6 +48,7 @@ from memoria.cases.io.bulk import (
     refresh_statistics_after_commit,
 )
 from memoria.geo import fold
+from memoria.names.frequencies import COMMON_SURNAMES
 
 # fmt: off
 # Rough share of events by state (INEGI code), written by us; see module doc.
@@ -61,39 +63,6 @@ YEAR_WEIGHTS: dict[int, float] = {
     2006: 1.0, 2007: 2.0, 2008: 3.5, 2009: 4.5, 2010: 6.5, 2011: 8.0, 2012: 7.5, 2013: 6.5,
     2014: 6.5, 2015: 6.5, 2016: 7.0, 2017: 8.0, 2018: 9.0, 2019: 9.5, 2020: 9.0, 2021: 9.0,
     2022: 8.5, 2023: 8.0, 2024: 7.0, 2025: 5.0,
-}
-# Relative frequency of the most common surnames, written by us from general
-# knowledge (not copied from any list); scaled so that together they carry 61%.
-SURNAME_WEIGHTS: dict[str, float] = {
-    "Hernández": 5.8, "García": 4.4, "Martínez": 3.9, "López": 3.6, "González": 3.4,
-    "Pérez": 2.5, "Rodríguez": 2.4, "Sánchez": 2.3, "Ramírez": 2.1, "Cruz": 1.7,
-    "Flores": 1.6, "Gómez": 1.5, "Morales": 1.2, "Vázquez": 1.2, "Reyes": 1.1,
-    "Jiménez": 1.05, "Torres": 1.0, "Díaz": 0.95, "Gutiérrez": 0.9, "Ruiz": 0.85,
-    "Mendoza": 0.82, "Aguilar": 0.8, "Ortiz": 0.75, "Moreno": 0.72, "Castillo": 0.7,
-    "Romero": 0.66, "Álvarez": 0.62, "Méndez": 0.6, "Chávez": 0.6, "Rivera": 0.56,
-    "Juárez": 0.55, "Ramos": 0.52, "Domínguez": 0.5, "Herrera": 0.5, "Medina": 0.5,
-    "Castro": 0.46, "Vargas": 0.45, "Guzmán": 0.45, "Velázquez": 0.44, "Muñoz": 0.42,
-    "Rojas": 0.41, "Contreras": 0.4, "Salazar": 0.4, "Luna": 0.39, "Ortega": 0.38,
-    "Santiago": 0.38, "Guerrero": 0.37, "Estrada": 0.36, "Bautista": 0.36, "Cortés": 0.35,
-    "Soto": 0.34, "Alvarado": 0.34, "Espinoza": 0.33, "Lara": 0.33, "Ávila": 0.32,
-    "Ríos": 0.32, "Cervantes": 0.31, "Silva": 0.31, "Delgado": 0.3, "Vega": 0.3,
-    "Márquez": 0.3, "Sandoval": 0.29, "Fernández": 0.29, "León": 0.29, "Carrillo": 0.28,
-    "Mejía": 0.28, "Solís": 0.28, "Núñez": 0.27, "Rosas": 0.27, "Valdez": 0.27,
-    "Ibarra": 0.26, "Campos": 0.26, "Santos": 0.26, "Camacho": 0.25, "Navarro": 0.25,
-    "Peña": 0.25, "Maldonado": 0.25, "Rosales": 0.24, "Acosta": 0.24, "Miranda": 0.24,
-    "Trejo": 0.23, "Cabrera": 0.23, "Valencia": 0.23, "Nava": 0.23, "Castañeda": 0.22,
-    "Pacheco": 0.22, "Robles": 0.22, "Molina": 0.22, "Rangel": 0.21, "Fuentes": 0.21,
-    "Huerta": 0.21, "Meza": 0.21, "Aguirre": 0.2, "Cárdenas": 0.2, "Orozco": 0.2,
-    "Padilla": 0.2, "Espinosa": 0.2, "Ayala": 0.19, "Salas": 0.19, "Valenzuela": 0.19,
-    "Zúñiga": 0.19, "Ochoa": 0.18, "Salinas": 0.18, "Osorio": 0.18, "Escobar": 0.18,
-    "Zamora": 0.17, "Beltrán": 0.17, "Cuevas": 0.17, "Calderón": 0.17, "Villegas": 0.16,
-    "Galván": 0.16, "Rubio": 0.16, "Montes": 0.16, "Velasco": 0.16, "Villanueva": 0.15,
-    "Hidalgo": 0.15, "Figueroa": 0.15, "Trujillo": 0.15, "Pineda": 0.15, "Barrera": 0.14,
-    "Arellano": 0.14, "Tapia": 0.14, "Duarte": 0.14, "Serrano": 0.14, "Gallegos": 0.14,
-    "Ponce": 0.13, "Bravo": 0.13, "Franco": 0.13, "Andrade": 0.13, "Córdova": 0.13,
-    "Benítez": 0.13, "Lozano": 0.12, "Montoya": 0.12, "Escamilla": 0.12, "Quintero": 0.12,
-    "De la Cruz": 0.12, "Del Ángel": 0.11, "Zavala": 0.11, "Barrios": 0.11, "Sosa": 0.11,
-    "Esquivel": 0.11,
 }
 COMMON_SURNAME_SHARE = 0.61
 COMPOUND_MALE = ("Luis", "Carlos", "Manuel", "Antonio", "de Jesús", "Francisco", "Alberto",
@@ -178,15 +147,15 @@ class NameMaker:
     def __init__(self) -> None:
         from faker.providers.person.es_MX import Provider
 
-        common = {fold(name) for name in SURNAME_WEIGHTS}
+        common = {fold(name) for name in COMMON_SURNAMES}
         tail = sorted({n for n in Provider.last_names if fold(n) not in common})
-        common_total = sum(SURNAME_WEIGHTS.values())
+        common_total = sum(COMMON_SURNAMES.values())
         # A nearly flat tail: no tail surname outweighs the rarest common ones by much,
         # so the 140 most frequent surnames carry about 61% of draws, as in real lists.
         jitter = random.Random(7)  # fixed: the table itself never changes
         tail_weights = [0.6 + 0.4 * jitter.random() for _ in tail]
         scale = (1 - COMMON_SURNAME_SHARE) / sum(tail_weights)
-        weights = {n: w / common_total * COMMON_SURNAME_SHARE for n, w in SURNAME_WEIGHTS.items()}
+        weights = {n: w / common_total * COMMON_SURNAME_SHARE for n, w in COMMON_SURNAMES.items()}
         weights.update({n: w * scale for n, w in zip(tail, tail_weights, strict=True)})
         self.surnames = WeightedTable(weights)
         male = dict.fromkeys(Provider.first_names_male, 0.4) | COMMON_MALE
