@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 
 class CommandError(Exception):
     """A failure the user can act on: printed as one clear line, no traceback."""
@@ -9,6 +11,17 @@ class CommandError(Exception):
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def probability(text: str) -> float:
+    """An argparse type: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1 (exclusive)")
+    return value
 
 
 def setup_django() -> None:

@@ -17,7 +17,7 @@ import math
 import sys
 from pathlib import Path
 
-from memoria.cli.common import CommandError
+from memoria.cli.common import CommandError, probability
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--threshold",
-        type=_probability,
+        type=probability,
         default=0.02,
         metavar="P",
         help="stepwise: add a term while its p-value is below P (default 0.02)",
@@ -136,16 +136,6 @@ def _integer(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError("must be between 0 and 1 (exclusive)")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from memoria.cli.common import CommandError
+from memoria.cli.common import CommandError, probability
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--threshold",
-        type=_probability,
+        type=probability,
         default=None,
         metavar="P",
         help="match probability needed to link two records (default 0.9)",
@@ -80,16 +80,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--json", action="store_true", help="print the summary as one JSON object on stdout"
     )
     parser.set_defaults(handler=run)
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError("must be between 0 and 1 (exclusive)")
-    return value
 
 
 def _band(text: str) -> tuple[float, float]:

@@ -17,26 +17,8 @@ from memoria.cases.io.mapping import guess_mapping
 from memoria.cases.io.readers import read_table
 from memoria.cases.io.schema import export_columns
 from memoria.cases.models import Act, Event, Person
-from memoria.cli.common import CommandError
 from tests.web.base import MemoriaTestCase
-
-
-def run_command(argv: list[str]) -> int:
-    """Run ``memoria import`` / ``memoria export`` in this process (and this test database),
-    as ``memoria.cli.main`` does, building only the parser under test."""
-    import argparse
-    import importlib
-
-    parser = argparse.ArgumentParser(prog="memoria")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    module = {"import": "import_", "export": "export"}[argv[0]]
-    importlib.import_module(f"memoria.cli.{module}").register(subparsers)
-    args = parser.parse_args(argv)
-    try:
-        return args.handler(args) or 0
-    except CommandError as error:
-        return error.exit_code
-
+from tests.web.test_cases_import import run_command
 
 IDENTITY_KEYS = {"given_names", "paternal_surname", "maternal_surname", "curp", "birth_date"}
 

@@ -159,15 +159,22 @@ def _act_row(act, identities: bool, relatives: dict) -> dict:
         row.update(
             event_title=event.title,
             event_description=event.description,
-            given_names=person.given_names,
-            paternal_surname=person.paternal_surname,
-            maternal_surname=person.maternal_surname,
-            aliases=person.aliases,
-            birth_date=_partial(person.birth_date, person.birth_precision),
-            curp=person.curp,
+            **_identity(person),
             source_reference=source.reference if source else "",
         )
     return row
+
+
+def _identity(person) -> dict:
+    """What identifies a person: exported only with identities, by a coordinator."""
+    return {
+        "given_names": person.given_names,
+        "paternal_surname": person.paternal_surname,
+        "maternal_surname": person.maternal_surname,
+        "aliases": person.aliases,
+        "birth_date": _partial(person.birth_date, person.birth_precision),
+        "curp": person.curp,
+    }
 
 
 def _yes_no(value: bool) -> str:
@@ -294,14 +301,7 @@ def _person_data(person, identities: bool) -> dict:
         "visibility": person.visibility,
     }
     if identities:
-        data.update(
-            given_names=person.given_names,
-            paternal_surname=person.paternal_surname,
-            maternal_surname=person.maternal_surname,
-            aliases=person.aliases,
-            birth_date=_partial(person.birth_date, person.birth_precision),
-            curp=person.curp,
-        )
+        data.update(_identity(person))
     return data
 
 
