@@ -699,15 +699,12 @@ class CaseListTests(CaseFixtures):
         self.assertEqual(len(second.context["events"]), 6)
 
     def test_it_stops_counting_at_the_cap(self):
-        from memoria.cases import views
+        from memoria.cases import listing
 
         for _i in range(4):
             self.make_case()
-        original, views.COUNT_CAP = views.COUNT_CAP, 3
-        try:
+        with mock.patch.object(listing, "COUNT_CAP", 3):
             response = self.client.get(f"/o/{self.org.slug}/cases/")
-        finally:
-            views.COUNT_CAP = original
         self.assertContains(response, "Más de 3 casos coinciden")
 
     def test_it_lists_undated_cases_last_whichever_the_order(self):
@@ -724,11 +721,11 @@ class CaseListTests(CaseFixtures):
         self.assertEqual(titles, ["En Coahuila", "En Chiapas", "En Zacatecas", "Sin estado"])
 
     def test_it_reaches_every_page_past_the_counting_cap(self):
-        from memoria.cases import views
+        from memoria.cases import listing
 
         for year in range(2001, 2006):
             self.make_case(title=f"Caso de {year}", start_date=datetime.date(year, 1, 1))
-        with mock.patch.object(views, "COUNT_CAP", 3), mock.patch.object(views, "PAGE_SIZE", 2):
+        with mock.patch.object(listing, "COUNT_CAP", 3), mock.patch.object(listing, "PAGE_SIZE", 2):
             third = self.client.get(f"/o/{self.org.slug}/cases/", {"page": 3})
             last = self.client.get(f"/o/{self.org.slug}/cases/", {"page": 4})
         self.assertContains(third, "Más de 3 casos coinciden")
