@@ -60,6 +60,10 @@ ACTION_LABELS = {
     "cases.reindex": _("Rebuilt the search index of people"),
     "cases.export": _("Exported cases without identities"),
     "cases.export_identities": _("Exported cases with identities"),
+    # Sharing between organizations
+    "share.granted": _("Shared a record with another organization"),
+    "share.revoked": _("Stopped sharing a record with another organization"),
+    "share.viewed": _("Another organization read a shared record"),
 }
 
 

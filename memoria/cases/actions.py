@@ -5,6 +5,11 @@ the optimistic-concurrency check (an edit carries the version it started
 from; a stale one raises ``ConflictError`` and writes nothing), the history
 row (``Change``: who, when, and field by field what changed, encrypted), and
 the person search index. Views call these with a form's ``cleaned_data``.
+
+Each public action also writes its audit entry inside its own transaction
+(``request`` gives the entry the client's address): a change and its entry
+commit together or not at all. Copies of a record shared with other
+organizations are refreshed in the same transaction too.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from memoria.accounts.models import Organization, User
+from memoria.audit.log import audit
 from memoria.cases.history import display_value
 from memoria.cases.models import (
     Act,
@@ -36,6 +42,7 @@ from memoria.cases.models import (
     Visibility,
 )
 from memoria.cases.search import index_person
+from memoria.sharing.actions import refresh_shares
 
 EVENT_FIELDS = (
     "title",
@@ -292,6 +299,7 @@ def _update(
     for field in m2m:
         getattr(current, field).set(data[field])
     _record(actor, current, Change.Action.CHANGED, changes, event=event, person=person)
+    refresh_shares(current)
     return current, changes
 
 
@@ -299,7 +307,9 @@ def _update(
 
 
 @transaction.atomic
-def register_case(organization: Organization, actor: User | None, data: dict) -> Event:
+def register_case(
+    organization: Organization, actor: User | None, data: dict, *, request=None
+) -> Event:
     """Create an event (a case) with the next number of the organization."""
     # Lock the organization row so two documenters never draw the same number.
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
@@ -313,14 +323,18 @@ def register_case(organization: Organization, actor: User | None, data: dict) ->
     if data.get("tags"):
         changes["tags"] = [None, plain(data["tags"])]
     _record(actor, event, Change.Action.CREATED, changes, event=event)
+    audit(actor, organization, "case.create", event, request=request)
     return event
 
 
 @transaction.atomic
-def update_event(event: Event, actor: User | None, data: dict, version: int) -> Event:
+def update_event(
+    event: Event, actor: User | None, data: dict, version: int, *, request=None
+) -> Event:
     event, _changes = _update(
         event, actor, data, EVENT_FIELDS, version, _derive_event, m2m=("tags",), event=event
     )
+    audit(actor, event.organization, "case.update", event, request=request)
     return event
 
 
@@ -354,6 +368,8 @@ def add_victim(
     person_data: dict,
     act_data: dict,
     attribution_data: dict | None = None,
+    *,
+    request=None,
 ) -> Act:
     """Record a direct victim of ``event``: the person, the act and who is held responsible."""
     person = _new_person(event.organization, actor, person_data, PERSON_FIELDS, event)
@@ -364,22 +380,28 @@ def add_victim(
         person=person,
     )  # fmt: skip
     if attribution_data and attribution_data.get("kind"):
-        add_attribution(act, actor, attribution_data)
+        _new_attribution(act, actor, attribution_data)
+    audit(actor, event.organization, "person.create", person, request=request)
     return act
 
 
 @transaction.atomic
-def add_act(event: Event, actor: User | None, victim: Person, act_data: dict) -> Act:
+def add_act(
+    event: Event, actor: User | None, victim: Person, act_data: dict, *, request=None
+) -> Act:
     """Record one more violation suffered by a person already in the case."""
     act = _create(Act, event.organization, actor, act_data, ACT_FIELDS, event=event, victim=victim)
     act.save()
     changes = _created_changes(act, ACT_FIELDS)
     _record(actor, act, Change.Action.CREATED, changes, event=event, person=victim)
+    audit(actor, event.organization, "act.create", act, request=request)
     return act
 
 
 @transaction.atomic
-def update_person(person: Person, actor: User | None, data: dict, version: int) -> Person:
+def update_person(
+    person: Person, actor: User | None, data: dict, version: int, *, request=None
+) -> Person:
     """Save an edit of a person; ``consent_recorded`` False withdraws a recorded consent.
 
     Without consent the person cannot stay public by name: a memorial
@@ -395,19 +417,28 @@ def update_person(person: Person, actor: User | None, data: dict, version: int) 
     person, changes = _update(person, actor, data, fields, version, _derive_person, person=person)
     if changes:
         index_person(person)
+    audit(actor, person.organization, "person.update", person, request=request)
     return person
 
 
 @transaction.atomic
-def update_act(act: Act, actor: User | None, data: dict, version: int) -> Act:
+def update_act(act: Act, actor: User | None, data: dict, version: int, *, request=None) -> Act:
     act, _changes = _update(
         act, actor, data, ACT_FIELDS, version, event=act.event, person=act.victim
     )
+    audit(actor, act.organization, "act.update", act, request=request)
     return act
 
 
 @transaction.atomic
-def add_attribution(act: Act, actor: User | None, data: dict) -> Attribution:
+def add_attribution(act: Act, actor: User | None, data: dict, *, request=None) -> Attribution:
+    """Hold a perpetrator responsible for ``act``."""
+    attribution = _new_attribution(act, actor, data)
+    audit(actor, act.organization, "perpetrator.create", attribution, request=request)
+    return attribution
+
+
+def _new_attribution(act: Act, actor: User | None, data: dict) -> Attribution:
     attribution = _create(
         Attribution, act.organization, actor, data, ATTRIBUTION_FIELDS, act=act, event=act.event
     )
@@ -419,17 +450,24 @@ def add_attribution(act: Act, actor: User | None, data: dict) -> Attribution:
 
 @transaction.atomic
 def update_attribution(
-    attribution: Attribution, actor: User | None, data: dict, version: int
+    attribution: Attribution, actor: User | None, data: dict, version: int, *, request=None
 ) -> Attribution:
     attribution, _changes = _update(
         attribution, actor, data, ATTRIBUTION_FIELDS, version, event=attribution.event
     )
+    audit(actor, attribution.organization, "perpetrator.update", attribution, request=request)
     return attribution
 
 
 @transaction.atomic
 def add_indirect_victim(
-    event: Event, actor: User | None, direct_victim: Person, relationship: Term, person_data: dict
+    event: Event,
+    actor: User | None,
+    direct_victim: Person,
+    relationship: Term,
+    person_data: dict,
+    *,
+    request=None,
 ) -> IndirectVictim:
     """Record a relative or dependant of a direct victim (a victim too, under the victims' law)."""
     fields = RELATIVE_PERSON_FIELDS + ("is_searching_relative",)
@@ -447,12 +485,13 @@ def add_indirect_victim(
         "direct_victim": [None, direct_victim.pk],
     }
     _record(actor, relative, Change.Action.CREATED, changes, event=event, person=person)
+    audit(actor, event.organization, "person.create", person, request=request)
     return relative
 
 
 @transaction.atomic
 def update_indirect_victim(
-    relative: IndirectVictim, actor: User | None, data: dict, version: int
+    relative: IndirectVictim, actor: User | None, data: dict, version: int, *, request=None
 ) -> IndirectVictim:
     """Change whose relative someone is, or how (the person is edited on their own page)."""
     relative, _changes = _update(
@@ -464,6 +503,7 @@ def update_indirect_victim(
         event=relative.event,
         person=relative.person,
     )
+    audit(actor, relative.organization, "relative.update", relative, request=request)
     return relative
 
 
@@ -471,7 +511,9 @@ def update_indirect_victim(
 
 
 @transaction.atomic
-def add_source(event: Event, actor: User | None, data: dict, upload=None) -> Source:
+def add_source(
+    event: Event, actor: User | None, data: dict, upload=None, *, request=None
+) -> Source:
     source = _create(Source, event.organization, actor, data, SOURCE_FIELDS, event=event)
     source.save()
     source.acts.set(data.get("acts") or [])
@@ -479,21 +521,25 @@ def add_source(event: Event, actor: User | None, data: dict, upload=None) -> Sou
     if data.get("acts"):
         changes["acts"] = [None, sorted(act.pk for act in data["acts"])]
     _record(actor, source, Change.Action.CREATED, changes, event=event)
+    audit(actor, event.organization, "source.create", source, request=request)
     if upload is not None:
-        add_attachment(source, actor, upload)
+        add_attachment(source, actor, upload, request=request)
     return source
 
 
 @transaction.atomic
-def update_source(source: Source, actor: User | None, data: dict, version: int) -> Source:
+def update_source(
+    source: Source, actor: User | None, data: dict, version: int, *, request=None
+) -> Source:
     source, _changes = _update(
         source, actor, data, SOURCE_FIELDS, version, m2m=("acts",), event=source.event
     )
+    audit(actor, source.organization, "source.update", source, request=request)
     return source
 
 
 @transaction.atomic
-def add_attachment(source: Source, actor: User | None, upload) -> Attachment:
+def add_attachment(source: Source, actor: User | None, upload, *, request=None) -> Attachment:
     """Store an uploaded file encrypted in the database (never on the server's disk)."""
     content = upload.read()
     attachment = Attachment.objects.create(
@@ -507,27 +553,30 @@ def add_attachment(source: Source, actor: User | None, upload) -> Attachment:
     )
     changes = {"filename": [None, attachment.filename], "size": [None, attachment.size]}
     _record(actor, attachment, Change.Action.CREATED, changes, event=source.event)
+    audit(actor, source.organization, "attachment.create", attachment, request=request)
     return attachment
 
 
 @transaction.atomic
-def add_intervention(event: Event, actor: User | None, data: dict) -> Intervention:
+def add_intervention(event: Event, actor: User | None, data: dict, *, request=None) -> Intervention:
     intervention = _create(
         Intervention, event.organization, actor, data, INTERVENTION_FIELDS, event=event
     )
     intervention.save()
     changes = _created_changes(intervention, INTERVENTION_FIELDS)
     _record(actor, intervention, Change.Action.CREATED, changes, event=event)
+    audit(actor, event.organization, "intervention.create", intervention, request=request)
     return intervention
 
 
 @transaction.atomic
 def update_intervention(
-    intervention: Intervention, actor: User | None, data: dict, version: int
+    intervention: Intervention, actor: User | None, data: dict, version: int, *, request=None
 ) -> Intervention:
     intervention, _changes = _update(
         intervention, actor, data, INTERVENTION_FIELDS, version, event=intervention.event
     )
+    audit(actor, intervention.organization, "intervention.update", intervention, request=request)
     return intervention
 
 
@@ -535,8 +584,11 @@ def update_intervention(
 
 
 @transaction.atomic
-def add_term(organization: Organization, vocabulary, data: dict) -> Term:
-    return Term.objects.create(
+def add_term(
+    organization: Organization, vocabulary, data: dict, *, actor: User | None = None, request=None
+) -> Term:
+    """Add an organization's own term to a shared vocabulary."""
+    term = Term.objects.create(
         vocabulary=vocabulary,
         organization=organization,
         code=data["code"],
@@ -546,14 +598,19 @@ def add_term(organization: Organization, vocabulary, data: dict) -> Term:
         is_active=data.get("is_active", True),
         state_actor=data.get("state_actor", False),
     )
+    codes = {"vocabulary": term.vocabulary.code, "code": term.code}
+    audit(actor, organization, "vocabulary.create", term, request=request, **codes)
+    return term
 
 
 @transaction.atomic
-def update_term(term: Term, data: dict) -> Term:
+def update_term(term: Term, data: dict, *, actor: User | None = None, request=None) -> Term:
     for field in ("label_es", "label_en", "position", "is_active", "state_actor"):
         if field in data:
             setattr(term, field, data[field])
     term.save()
+    codes = {"vocabulary": term.vocabulary.code, "code": term.code}
+    audit(actor, term.organization, "vocabulary.update", term, request=request, **codes)
     return term
 
 
@@ -570,7 +627,9 @@ REMOVABLE_FIELDS = {
 
 
 @transaction.atomic
-def remove_record(instance: models.Model, actor: User | None, version: int) -> None:
+def remove_record(
+    instance: models.Model, actor: User | None, version: int, *, kind: str = "", request=None
+) -> None:
     """Remove a part of a case recorded by mistake; the history keeps what it said.
 
     The people themselves are never removed here: a victim wrongly linked to
@@ -595,4 +654,5 @@ def remove_record(instance: models.Model, actor: User | None, version: int) -> N
             if (value := plain(getattr(record, field))) not in (None, False)
         }
         _record(actor, record, Change.Action.DELETED, changes, event=event)
+    audit(actor, current.organization, "case.remove", current, request=request, kind=kind)
     current.delete()

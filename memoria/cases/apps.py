@@ -6,3 +6,8 @@ class CasesConfig(AppConfig):
     name = "memoria.cases"
     label = "cases"
     verbose_name = _("Case documentation")
+
+    def ready(self) -> None:
+        from memoria.cases.sharing import register
+
+        register()

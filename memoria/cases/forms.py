@@ -472,35 +472,77 @@ class VictimForm(PersonFieldsMixin, GroupedForm):
         return data
 
 
-class RelativeForm(GroupedForm):
+class PartForm(VersionedFormMixin, GroupedForm):
+    """The form of one part of a case (an act, a perpetrator, a source…), new or edited.
+
+    Every part form takes the same arguments (the organization, the case, and
+    the record when editing), fills its initial values from ``initial_fields``
+    and, when editing, carries the version the edit started from. A new kind
+    of record (a missing-person file, a grave, a risk assessment) subclasses
+    it and declares ``part_fields``.
+    """
+
+    initial_fields: dict[str, str] = {}  # form field -> the record's attribute
+
+    def __init__(self, *args, organization, event=None, instance=None, **kwargs):
+        if instance is not None:
+            kwargs.setdefault("initial", self.initial_from(instance))
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.event = event
+        self.instance = instance
+        self.fields.update(self.part_fields(organization, event, instance))
+        if instance is not None:
+            self.add_version(instance.version)
+
+    def initial_from(self, instance) -> dict:
+        return {name: getattr(instance, attr) for name, attr in self.initial_fields.items()}
+
+    def part_fields(self, organization, event, instance) -> dict:
+        raise NotImplementedError
+
+
+def kept(instance, attribute: str) -> list:
+    """The current term of an edited record, kept in the choices even if retired."""
+    return [getattr(instance, attribute, None)]
+
+
+def victims_of(organization, event):
+    return Person.objects.filter(organization=organization, acts__event=event).distinct()
+
+
+def relationship_fields(organization, event, instance=None) -> dict:
+    return {
+        "direct_victim": forms.ModelChoiceField(
+            label=_("Relative of"), queryset=victims_of(organization, event), empty_label=None
+        ),
+        "relationship": TermChoiceField(
+            label=_("Relationship"),
+            queryset=term_choices(
+                organization, Vocabulary.RELATIONSHIP, keep=kept(instance, "relationship_id")
+            ),
+        ),
+    }
+
+
+class RelativeForm(PartForm):
     """A relative or dependant of a direct victim: an indirect victim."""
 
-    def __init__(self, *args, organization, victims, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields.update(
-            {
-                "direct_victim": forms.ModelChoiceField(
-                    label=_("Relative of"), queryset=victims, empty_label=None
-                ),
-                "relationship": TermChoiceField(
-                    label=_("Relationship"),
-                    queryset=term_choices(organization, Vocabulary.RELATIONSHIP),
-                ),
-                "given_names": forms.CharField(
-                    label=_("Given names"), max_length=200, required=False
-                ),
-                "paternal_surname": forms.CharField(
-                    label=_("Paternal surname"), max_length=120, required=False
-                ),
-                "maternal_surname": forms.CharField(
-                    label=_("Maternal surname"), max_length=120, required=False
-                ),
-                "sex": forms.ChoiceField(label=_("Sex"), choices=Sex.choices, initial=Sex.UNKNOWN),
-                "is_searching_relative": forms.BooleanField(
-                    label=_("Takes part in the search"), required=False
-                ),
-            }
-        )
+    def part_fields(self, organization, event, instance) -> dict:
+        return {
+            **relationship_fields(organization, event),
+            "given_names": forms.CharField(label=_("Given names"), max_length=200, required=False),
+            "paternal_surname": forms.CharField(
+                label=_("Paternal surname"), max_length=120, required=False
+            ),
+            "maternal_surname": forms.CharField(
+                label=_("Maternal surname"), max_length=120, required=False
+            ),
+            "sex": forms.ChoiceField(label=_("Sex"), choices=Sex.choices, initial=Sex.UNKNOWN),
+            "is_searching_relative": forms.BooleanField(
+                label=_("Takes part in the search"), required=False
+            ),
+        }
 
     def clean(self):
         data = super().clean()
@@ -509,77 +551,55 @@ class RelativeForm(GroupedForm):
         return data
 
 
-class RelativeEditForm(VersionedFormMixin, GroupedForm):
+class RelativeEditForm(PartForm):
     """Whose relative an indirect victim is, and how; their name is edited on their page."""
 
-    def __init__(self, *args, organization, victims, instance, **kwargs):
-        kwargs.setdefault(
-            "initial",
-            {"direct_victim": instance.direct_victim_id, "relationship": instance.relationship_id},
-        )
-        super().__init__(*args, **kwargs)
-        self.fields.update(
-            {
-                "direct_victim": forms.ModelChoiceField(
-                    label=_("Relative of"), queryset=victims, empty_label=None
-                ),
-                "relationship": TermChoiceField(
-                    label=_("Relationship"),
-                    queryset=term_choices(
-                        organization, Vocabulary.RELATIONSHIP, keep=[instance.relationship_id]
-                    ),
-                ),
-            }
-        )
-        self.add_version(instance.version)
+    initial_fields = {"direct_victim": "direct_victim_id", "relationship": "relationship_id"}
+
+    def part_fields(self, organization, event, instance) -> dict:
+        return relationship_fields(organization, event, instance)
 
 
 # -- acts and perpetrators -------------------------------------------------------------
 
 
-class ActForm(VersionedFormMixin, GroupedForm):
-    def __init__(self, *args, organization, instance=None, **kwargs):
-        if instance is not None:
-            kwargs.setdefault(
-                "initial",
-                {
-                    "violation_type": instance.violation_type_id,
-                    "situation": instance.situation_id,
-                    "description": instance.description,
-                },
-            )
-        super().__init__(*args, **kwargs)
-        self.instance = instance
-        self.fields["violation_type"] = TermChoiceField(
-            label=_("Violation"),
-            queryset=term_choices(
-                organization,
-                Vocabulary.VIOLATION_TYPE,
-                keep=[getattr(instance, "violation_type_id", None)],
+class ActForm(PartForm):
+    initial_fields = {
+        "violation_type": "violation_type_id",
+        "situation": "situation_id",
+        "description": "description",
+    }
+
+    def part_fields(self, organization, event, instance) -> dict:
+        return {
+            "violation_type": TermChoiceField(
+                label=_("Violation"),
+                queryset=term_choices(
+                    organization,
+                    Vocabulary.VIOLATION_TYPE,
+                    keep=kept(instance, "violation_type_id"),
+                ),
             ),
-        )
-        self.fields["situation"] = TermChoiceField(
-            label=_("Situation afterwards"),
-            queryset=term_choices(
-                organization,
-                Vocabulary.VICTIM_SITUATION,
-                keep=[getattr(instance, "situation_id", None)],
+            "situation": TermChoiceField(
+                label=_("Situation afterwards"),
+                queryset=term_choices(
+                    organization, Vocabulary.VICTIM_SITUATION, keep=kept(instance, "situation_id")
+                ),
+                required=False,
             ),
-            required=False,
-        )
-        self.fields["description"] = forms.CharField(
-            label=_("What happened to this person"), widget=forms.Textarea, required=False
-        )
-        if instance is not None:
-            self.add_version(instance.version)
+            "description": forms.CharField(
+                label=_("What happened to this person"), widget=forms.Textarea, required=False
+            ),
+        }
 
 
 def attribution_fields(organization, required: bool = True, instance=None) -> dict:
-    kind_id, basis_id = getattr(instance, "kind_id", None), getattr(instance, "basis_id", None)
     return {
         "perpetrator_kind": TermChoiceField(
             label=_("Perpetrator"),
-            queryset=term_choices(organization, Vocabulary.PERPETRATOR_KIND, keep=[kind_id]),
+            queryset=term_choices(
+                organization, Vocabulary.PERPETRATOR_KIND, keep=kept(instance, "kind_id")
+            ),
             required=required,
         ),
         "group_name": forms.CharField(
@@ -587,7 +607,9 @@ def attribution_fields(organization, required: bool = True, instance=None) -> di
         ),
         "basis": TermChoiceField(
             label=_("How it is known"),
-            queryset=term_choices(organization, Vocabulary.ATTRIBUTION_BASIS, keep=[basis_id]),
+            queryset=term_choices(
+                organization, Vocabulary.ATTRIBUTION_BASIS, keep=kept(instance, "basis_id")
+            ),
             required=False,
         ),
         "confidence": forms.ChoiceField(
@@ -596,27 +618,20 @@ def attribution_fields(organization, required: bool = True, instance=None) -> di
     }
 
 
-class AttributionForm(VersionedFormMixin, GroupedForm):
-    def __init__(self, *args, organization, instance=None, **kwargs):
-        if instance is not None:
-            kwargs.setdefault(
-                "initial",
-                {
-                    "perpetrator_kind": instance.kind_id,
-                    "group_name": instance.group_name,
-                    "basis": instance.basis_id,
-                    "confidence": instance.confidence,
-                    "notes": instance.notes,
-                },
-            )
-        super().__init__(*args, **kwargs)
-        self.instance = instance
-        self.fields.update(attribution_fields(organization, instance=instance))
-        self.fields["notes"] = forms.CharField(
-            label=_("Notes"), widget=forms.Textarea, required=False
-        )
-        if instance is not None:
-            self.add_version(instance.version)
+class AttributionForm(PartForm):
+    initial_fields = {
+        "perpetrator_kind": "kind_id",
+        "group_name": "group_name",
+        "basis": "basis_id",
+        "confidence": "confidence",
+        "notes": "notes",
+    }
+
+    def part_fields(self, organization, event, instance) -> dict:
+        return {
+            **attribution_fields(organization, instance=instance),
+            "notes": forms.CharField(label=_("Notes"), widget=forms.Textarea, required=False),
+        }
 
     def clean(self):
         data = super().clean()
@@ -632,62 +647,56 @@ class ActChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.victim.full_name or obj.victim.aliases} — {obj.violation_type.label}"
 
 
-class SourceForm(VersionedFormMixin, GroupedForm):
-    def __init__(self, *args, organization, event, instance=None, **kwargs):
-        if instance is not None:
-            kwargs.setdefault(
-                "initial",
-                {
-                    "kind": instance.kind_id,
-                    "date": instance.date,
-                    "reliability": instance.reliability,
-                    "reference": instance.reference,
-                    "summary": instance.summary,
-                    "acts": list(instance.acts.all()),
-                },
-            )
-        super().__init__(*args, **kwargs)
-        self.instance = instance
-        self.fields.update(
-            {
-                "kind": TermChoiceField(
-                    label=_("Kind of source"),
-                    queryset=term_choices(
-                        organization,
-                        Vocabulary.SOURCE_KIND,
-                        keep=[getattr(instance, "kind_id", None)],
-                    ),
+def date_field(label) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class SourceForm(PartForm):
+    initial_fields = {
+        "kind": "kind_id",
+        "date": "date",
+        "reliability": "reliability",
+        "reference": "reference",
+        "summary": "summary",
+    }
+
+    def initial_from(self, instance) -> dict:
+        return {**super().initial_from(instance), "acts": list(instance.acts.all())}
+
+    def part_fields(self, organization, event, instance) -> dict:
+        fields = {
+            "kind": TermChoiceField(
+                label=_("Kind of source"),
+                queryset=term_choices(
+                    organization, Vocabulary.SOURCE_KIND, keep=kept(instance, "kind_id")
                 ),
-                "date": forms.DateField(
-                    label=_("Date of the source"),
-                    required=False,
-                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                ),
-                "reliability": forms.ChoiceField(
-                    label=_("Reliability"),
-                    choices=Reliability.choices,
-                    initial=Reliability.UNKNOWN,
-                ),
-                "reference": forms.CharField(
-                    label=_("Reference or URL"), max_length=500, required=False
-                ),
-                "summary": forms.CharField(
-                    label=_("Content or testimony"), widget=forms.Textarea, required=False
-                ),
-                "acts": ActChoiceField(
-                    label=_("Acts it supports"),
-                    queryset=event.acts.select_related("victim", "violation_type"),
-                    required=False,
-                    widget=forms.CheckboxSelectMultiple,
-                ),
-            }
-        )
+            ),
+            "date": date_field(_("Date of the source")),
+            "reliability": forms.ChoiceField(
+                label=_("Reliability"), choices=Reliability.choices, initial=Reliability.UNKNOWN
+            ),
+            "reference": forms.CharField(
+                label=_("Reference or URL"), max_length=500, required=False
+            ),
+            "summary": forms.CharField(
+                label=_("Content or testimony"), widget=forms.Textarea, required=False
+            ),
+            "acts": ActChoiceField(
+                label=_("Acts it supports"),
+                queryset=event.acts.select_related("victim", "violation_type"),
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+            ),
+        }
         if instance is None:
-            self.fields["attachment"] = forms.FileField(
+            fields["attachment"] = forms.FileField(
                 label=_("Attach a file (optional)"), required=False
             )
-        else:
-            self.add_version(instance.version)
+        return fields
 
     def clean_attachment(self):
         return checked_attachment(self.cleaned_data.get("attachment"))
@@ -707,57 +716,41 @@ class AttachmentForm(forms.Form):
         return checked_attachment(self.cleaned_data["attachment"])
 
 
-class InterventionForm(VersionedFormMixin, GroupedForm):
-    def __init__(self, *args, organization, event, instance=None, **kwargs):
-        if instance is not None:
-            kwargs.setdefault(
-                "initial",
-                {
-                    "kind": instance.kind_id,
-                    "victim": instance.victim_id,
-                    "authority": instance.authority,
-                    "folio": instance.folio,
-                    "date": instance.date,
-                    "notes": instance.notes,
-                },
-            )
-        super().__init__(*args, **kwargs)
-        self.instance = instance
-        victims = Person.objects.filter(organization=organization, acts__event=event).distinct()
-        self.fields.update(
-            {
-                "kind": TermChoiceField(
-                    label=_("Kind of intervention"),
-                    queryset=term_choices(
-                        organization,
-                        Vocabulary.INTERVENTION_KIND,
-                        keep=[getattr(instance, "kind_id", None)],
-                    ),
+class InterventionForm(PartForm):
+    initial_fields = {
+        "kind": "kind_id",
+        "victim": "victim_id",
+        "authority": "authority",
+        "folio": "folio",
+        "date": "date",
+        "notes": "notes",
+    }
+
+    def part_fields(self, organization, event, instance) -> dict:
+        return {
+            "kind": TermChoiceField(
+                label=_("Kind of intervention"),
+                queryset=term_choices(
+                    organization, Vocabulary.INTERVENTION_KIND, keep=kept(instance, "kind_id")
                 ),
-                "victim": forms.ModelChoiceField(
-                    label=_("On behalf of"),
-                    queryset=victims,
-                    required=False,
-                    empty_label=_("— the whole case —"),
-                ),
-                "authority": forms.CharField(
-                    label=_("Authority or institution"), max_length=200, required=False
-                ),
-                "folio": forms.CharField(
-                    label=_("Folio or file number"), max_length=120, required=False
-                ),
-                "date": forms.DateField(
-                    label=_("Date"),
-                    required=False,
-                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                ),
-                "notes": forms.CharField(
-                    label=_("Notes and outcome"), widget=forms.Textarea, required=False
-                ),
-            }
-        )
-        if instance is not None:
-            self.add_version(instance.version)
+            ),
+            "victim": forms.ModelChoiceField(
+                label=_("On behalf of"),
+                queryset=victims_of(organization, event),
+                required=False,
+                empty_label=_("— the whole case —"),
+            ),
+            "authority": forms.CharField(
+                label=_("Authority or institution"), max_length=200, required=False
+            ),
+            "folio": forms.CharField(
+                label=_("Folio or file number"), max_length=120, required=False
+            ),
+            "date": date_field(_("Date")),
+            "notes": forms.CharField(
+                label=_("Notes and outcome"), widget=forms.Textarea, required=False
+            ),
+        }
 
 
 # -- lists ---------------------------------------------------------------------------

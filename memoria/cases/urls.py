@@ -6,6 +6,12 @@ app_name = "cases"
 
 case = "o/<slug:slug>/cases/<int:event_id>/"
 
+
+def part(route: str, view, kind: str, name: str):
+    """A route of ``view`` for one kind of part; its one id names the record (or its parent)."""
+    return path(case + route, view, {"kind": kind}, name=name)
+
+
 urlpatterns = [
     path("o/<slug:slug>/cases/", views.case_list, name="list"),
     path("o/<slug:slug>/cases/new/", views.case_new, name="new"),
@@ -15,19 +21,18 @@ urlpatterns = [
     path(case + "history/", views.case_history, name="history"),
     path(case + "victims/new/", views.victim_new, name="victim_new"),
     path(case + "relatives/new/", views.relative_new, name="relative_new"),
-    path(case + "relatives/<int:relative_id>/", views.relative_edit, name="relative_edit"),
-    path(case + "people/<int:person_id>/acts/new/", views.act_new, name="act_new"),
-    path(case + "acts/<int:act_id>/", views.act_edit, name="act_edit"),
-    path(
-        case + "acts/<int:act_id>/perpetrators/new/", views.attribution_new, name="attribution_new"
-    ),
-    path(
-        case + "perpetrators/<int:attribution_id>/",
-        views.attribution_edit,
-        name="attribution_edit",
-    ),
     path(case + "sources/new/", views.source_new, name="source_new"),
-    path(case + "sources/<int:source_id>/", views.source_edit, name="source_edit"),
+    # The other parts of a case: one view to add and one to edit each kind (views.PARTS).
+    part("people/<int:person_id>/acts/new/", views.part_new, "act", "act_new"),
+    part("acts/<int:act_id>/", views.part_edit, "act", "act_edit"),
+    part("acts/<int:act_id>/perpetrators/new/", views.part_new, "perpetrator", "attribution_new"),
+    part("perpetrators/<int:attribution_id>/", views.part_edit, "perpetrator", "attribution_edit"),
+    part("relatives/<int:relative_id>/", views.part_edit, "relative", "relative_edit"),
+    part("sources/<int:source_id>/", views.part_edit, "source", "source_edit"),
+    part("interventions/new/", views.part_new, "intervention", "intervention_new"),
+    part(
+        "interventions/<int:intervention_id>/", views.part_edit, "intervention", "intervention_edit"
+    ),
     path(
         case + "sources/<int:source_id>/attachments/new/",
         views.attachment_new,
@@ -37,12 +42,6 @@ urlpatterns = [
         case + "attachments/<int:attachment_id>/",
         views.attachment_download,
         name="attachment",
-    ),
-    path(case + "interventions/new/", views.intervention_new, name="intervention_new"),
-    path(
-        case + "interventions/<int:intervention_id>/",
-        views.intervention_edit,
-        name="intervention_edit",
     ),
     path(case + "<slug:kind>/<int:record_id>/remove/", views.remove, name="remove"),
     path("o/<slug:slug>/people/", views.person_search, name="people"),

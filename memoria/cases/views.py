@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -12,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from memoria.accounts.access import organization_view
@@ -27,6 +30,7 @@ from memoria.cases.forms import (
     CaseNumberForm,
     EventForm,
     InterventionForm,
+    PartForm,
     PersonForm,
     PersonSearchForm,
     RelativeEditForm,
@@ -38,6 +42,8 @@ from memoria.cases.forms import (
 from memoria.cases.history import history_entries
 from memoria.cases.models import Act, Attribution, Change, Event, Person, Term, Vocabulary
 from memoria.cases.search import people_for_hits, search_people
+from memoria.sharing.access import SharedView
+from memoria.sharing.actions import record_shared_view
 from memoria.vault.reauth import recent_auth_required
 
 
@@ -45,19 +51,41 @@ def _case_url(event: Event) -> str:
     return reverse("cases:case", args=[event.organization.slug, event.pk])
 
 
-def _audit_form_view(request, organization, action: str, target, form: str) -> None:
+def _audit_form_view(request, viewer, action: str, target, form: str) -> None:
     """An edit form opened (GET) shows decrypted identities: record it as a view."""
     if request.method == "GET":
-        audit(request.user, organization, action, target, request=request, form=form)
+        audit(request.user, viewer.organization, action, target, request=request, form=form)
 
 
-def _conflict_context(request, conflict: actions.ConflictError, form_class, **form_kwargs):
+def _conflict_form(request, conflict: actions.ConflictError, form_class, **form_kwargs):
     """Re-show the user's values with the saved ones; a new save then starts from the current."""
     data = request.POST.copy()
     data["version"] = conflict.current.version
     form = form_class(data, request.FILES or None, **form_kwargs)
     form.is_valid()
-    return {"form": form, "conflict": conflict}
+    return form
+
+
+def _versioned_edit(request, viewer, *, record, form_class, form_kwargs, save, shows, template,
+                    context, saved_message, done_url):  # fmt: skip
+    """The one edit mechanism: show the form, save through an action, or explain a conflict.
+
+    ``save(data, version)`` is the record's action (it writes, keeps the
+    history and audits in one transaction); ``shows`` is the (action, record)
+    an opened form is audited as, since it shows identities.
+    """
+    form = form_class(request.POST or None, **form_kwargs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data, form.cleaned_data["version"])
+        except actions.ConflictError as conflict:
+            form = _conflict_form(request, conflict, form_class, **form_kwargs)
+            context = {**context, "form": form, "conflict": conflict}
+            return render(request, template, context, status=409)
+        messages.success(request, saved_message)
+        return redirect(done_url)
+    _audit_form_view(request, viewer, *shows)
+    return render(request, template, {**context, "form": form})
 
 
 # -- case list and search -------------------------------------------------------------------
@@ -110,8 +138,9 @@ def case_new(request, membership):
     organization = membership.organization
     form = EventForm(request.POST or None, organization=organization)
     if request.method == "POST" and form.is_valid():
-        event = actions.register_case(organization, request.user, form.cleaned_data)
-        audit(request.user, organization, "case.create", event, request=request)
+        event = actions.register_case(
+            organization, request.user, form.cleaned_data, request=request
+        )
         messages.success(request, _("Case recorded. Now add the victims."))
         return redirect("cases:victim_new", organization.slug, event.pk)
     context = {"organization": organization, "form": form, "step": 1}
@@ -121,7 +150,11 @@ def case_new(request, membership):
 @organization_view(Capability.READ_RECORDS)
 def case_detail(request, membership, event_id):
     organization = membership.organization
-    event = access.get_event(organization, event_id)
+    event = access.get_event(membership, event_id, shared=True)
+    if isinstance(event, SharedView):
+        record_shared_view(membership, event, request=request)
+        context = {"organization": organization, "shared": event}
+        return render(request, "cases/shared_record.html", context)
     acts = event.acts.select_related("victim", "violation_type", "situation").prefetch_related(
         Prefetch("attributions", queryset=Attribution.objects.select_related("kind", "basis"))
     )
@@ -137,7 +170,7 @@ def case_detail(request, membership, event_id):
         ),
         "interventions": event.interventions.select_related("kind", "victim"),
         "tags": event.tags.all(),
-        "can_edit": membership.can(Capability.EDIT_RECORDS),
+        "can_edit": event.access.write,
         "last_change": Change.objects.filter(organization=organization, event=event)
         .select_related("actor")
         .first(),
@@ -148,32 +181,31 @@ def case_detail(request, membership, event_id):
 
 @organization_view(Capability.EDIT_RECORDS)
 def case_edit(request, membership, event_id):
-    organization = membership.organization
-    event = access.get_event(organization, event_id)
-    form_kwargs = {"organization": organization, "instance": event}
-    form = EventForm(request.POST or None, **form_kwargs)
-    context = {"organization": organization, "event": event}
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.update_event(
-                event, request.user, form.cleaned_data, form.cleaned_data["version"]
-            )
-        except actions.ConflictError as conflict:
-            context.update(_conflict_context(request, conflict, EventForm, **form_kwargs))
-            return render(request, "cases/event_form.html", context, status=409)
-        audit(request.user, organization, "case.update", event, request=request)
-        messages.success(request, _("Case saved."))
-        return redirect(_case_url(event))
-    _audit_form_view(request, organization, "case.view", event, "case")
-    context["form"] = form
-    return render(request, "cases/event_form.html", context)
+    event = access.get_event(membership, event_id, write=True)
+
+    def save(data, version):
+        actions.update_event(event, request.user, data, version, request=request)
+
+    return _versioned_edit(
+        request,
+        membership,
+        record=event,
+        form_class=EventForm,
+        form_kwargs={"organization": membership.organization, "instance": event},
+        save=save,
+        shows=("case.view", event, "case"),
+        template="cases/event_form.html",
+        context={"organization": membership.organization, "event": event},
+        saved_message=_("Case saved."),
+        done_url=_case_url(event),
+    )
 
 
 @organization_view(Capability.VIEW_HISTORY)
 @recent_auth_required
 def case_history(request, membership, event_id):
     organization = membership.organization
-    event = access.get_event(organization, event_id)
+    event = access.get_event(membership, event_id)
     changes = Change.objects.filter(organization=organization, event=event)
     victims = Person.objects.filter(organization=organization).filter(
         Q(acts__event=event) | Q(relative_of__event=event)
@@ -193,18 +225,17 @@ def case_history(request, membership, event_id):
     return render(request, "cases/history.html", context)
 
 
-# -- victims and acts ----------------------------------------------------------------------
+# -- the wizard's steps ---------------------------------------------------------------------
 
 
 @organization_view(Capability.EDIT_RECORDS)
 def victim_new(request, membership, event_id):
     organization = membership.organization
-    event = access.get_event(organization, event_id)
+    event = access.get_event(membership, event_id, write=True)
     form = VictimForm(request.POST or None, organization=organization)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        act = actions.add_victim(event, request.user, data, data, data)
-        audit(request.user, organization, "person.create", act.victim, request=request)
+        actions.add_victim(event, request.user, data, data, data, request=request)
         messages.success(request, _("Victim added to the case."))
         if request.POST.get("next") == "another":
             return redirect("cases:victim_new", organization.slug, event.pk)
@@ -214,125 +245,239 @@ def victim_new(request, membership, event_id):
 
 
 @organization_view(Capability.EDIT_RECORDS)
-def act_new(request, membership, event_id, person_id):
+def source_new(request, membership, event_id):
     organization = membership.organization
-    event = access.get_event(organization, event_id)
-    victim = access.get_person(organization, person_id)
-    form = ActForm(request.POST or None, organization=organization)
+    event = access.get_event(membership, event_id, write=True)
+    form = SourceForm(
+        request.POST or None, request.FILES or None, organization=organization, event=event
+    )
     if request.method == "POST" and form.is_valid():
-        act = actions.add_act(event, request.user, victim, form.cleaned_data)
-        audit(request.user, organization, "act.create", act, request=request)
-        messages.success(request, _("Violation added."))
+        data = form.cleaned_data
+        actions.add_source(event, request.user, data, data.get("attachment"), request=request)
+        messages.success(request, _("Source added."))
+        if request.POST.get("next") == "another":
+            return redirect("cases:source_new", organization.slug, event.pk)
         return redirect(_case_url(event))
-    _audit_form_view(request, organization, "person.view", victim, "act")
-    context = {"organization": organization, "event": event, "victim": victim, "form": form}
-    return render(request, "cases/act_form.html", context)
+    _audit_form_view(request, membership, "case.view", event, "source")
+    context = {"organization": organization, "event": event, "form": form, "step": 3}
+    return render(request, "cases/source_form.html", context)
+
+
+# -- the other parts of a case: one table, one view to add and one to edit ---------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """How a page adds and edits one kind of part of a case.
+
+    ``parent`` fetches what a new part hangs from (the victim of a new act,
+    the act of a new attribution); ``shows`` names the record whose
+    identities the form displays, for the audit of an opened form.
+    """
+
+    form: type[PartForm]
+    template: str
+    fetch: Callable  # (event, record id) -> the record, for the viewer (cases.access)
+    add: Callable | None  # (event, parent, actor, data, request) -> the new record
+    update: Callable  # actions.update_x(record, actor, data, version, request=...)
+    added: str
+    saved: str
+    shows: Callable  # (event, record or parent) -> (audit action, record)
+    context: Callable = lambda record: {}  # noqa: E731 - extra template context
+    parent: Callable | None = None  # (event, parent id) -> the parent record
+
+
+def _shows_case(event, _record):
+    return "case.view", event
+
+
+def _shows_victim(_event, act):
+    return "person.view", act.victim
+
+
+PARTS = {
+    "act": Part(
+        form=ActForm,
+        template="cases/act_form.html",
+        fetch=access.get_act,
+        parent=access.get_victim_of,
+        add=lambda event, victim, actor, data, request: actions.add_act(
+            event, actor, victim, data, request=request
+        ),
+        update=actions.update_act,
+        added=gettext_lazy("Violation added."),
+        saved=gettext_lazy("Violation saved."),
+        shows=lambda event, record: ("person.view", getattr(record, "victim", record)),
+        context=lambda record: (
+            {"victim": record.victim, "act": record}
+            if isinstance(record, Act)
+            else {"victim": record}
+        ),
+    ),
+    "perpetrator": Part(
+        form=AttributionForm,
+        template="cases/attribution_form.html",
+        fetch=access.get_attribution,
+        parent=access.get_act,
+        add=lambda event, act, actor, data, request: actions.add_attribution(
+            act, actor, data, request=request
+        ),
+        update=actions.update_attribution,
+        added=gettext_lazy("Perpetrator recorded."),
+        saved=gettext_lazy("Perpetrator saved."),
+        shows=lambda event, record: _shows_victim(event, getattr(record, "act", record)),
+        context=lambda record: {"act": getattr(record, "act", record)},
+    ),
+    "relative": Part(
+        form=RelativeEditForm,
+        template="cases/relative_edit.html",
+        fetch=access.get_indirect_victim,
+        add=None,  # a new relative is a person too: RelativeForm, below
+        update=actions.update_indirect_victim,
+        added="",
+        saved=gettext_lazy("Relative saved."),
+        shows=lambda event, record: ("person.view", record.person),
+        context=lambda record: {"relative": record},
+    ),
+    "source": Part(
+        form=SourceForm,
+        template="cases/source_form.html",
+        fetch=access.get_source,
+        add=None,  # a wizard step with its own page: source_new
+        update=actions.update_source,
+        added="",
+        saved=gettext_lazy("Source saved."),
+        shows=_shows_case,
+        context=lambda record: {"source": record, "attachment_form": AttachmentForm()},
+    ),
+    "intervention": Part(
+        form=InterventionForm,
+        template="cases/intervention_form.html",
+        fetch=access.get_intervention,
+        add=lambda event, _parent, actor, data, request: actions.add_intervention(
+            event, actor, data, request=request
+        ),
+        update=actions.update_intervention,
+        added=gettext_lazy("Intervention recorded."),
+        saved=gettext_lazy("Intervention saved."),
+        shows=_shows_case,
+    ),
+}
+
+
+def _only_id(ids: dict) -> int:
+    (value,) = ids.values()
+    return value
+
+
+def _part(kind: str) -> Part:
+    if kind not in PARTS:
+        raise Http404("No such kind of record")
+    return PARTS[kind]
 
 
 @organization_view(Capability.EDIT_RECORDS)
-def act_edit(request, membership, event_id, act_id):
+def part_new(request, membership, event_id, kind, **parent):
+    """Add an act, a perpetrator or an intervention to a case.
+
+    The route's one other id, if any, names the parent (``person_id``, ``act_id``).
+    """
+    part = _part(kind)
+    parent_id = _only_id(parent) if parent else None
+    if part.add is None:
+        raise Http404("Added on its own page")
     organization = membership.organization
-    event = access.get_event(organization, event_id)
-    act = access.get_act(event, act_id)
-    form_kwargs = {"organization": organization, "instance": act}
-    form = ActForm(request.POST or None, **form_kwargs)
-    context = {"organization": organization, "event": event, "victim": act.victim, "act": act}
+    event = access.get_event(membership, event_id, write=True)
+    parent = part.parent(event, parent_id) if part.parent else None
+    form = part.form(request.POST or None, organization=organization, event=event)
     if request.method == "POST" and form.is_valid():
-        try:
-            actions.update_act(act, request.user, form.cleaned_data, form.cleaned_data["version"])
-        except actions.ConflictError as conflict:
-            context.update(_conflict_context(request, conflict, ActForm, **form_kwargs))
-            return render(request, "cases/act_form.html", context, status=409)
-        audit(request.user, organization, "act.update", act, request=request)
-        messages.success(request, _("Violation saved."))
+        part.add(event, parent, request.user, form.cleaned_data, request)
+        messages.success(request, part.added)
         return redirect(_case_url(event))
-    _audit_form_view(request, organization, "person.view", act.victim, "act")
-    context["form"] = form
-    return render(request, "cases/act_form.html", context)
+    _audit_form_view(request, membership, *part.shows(event, parent), kind)
+    context = {"organization": organization, "event": event, "form": form}
+    if parent is not None:
+        context.update(part.context(parent))
+    return render(request, part.template, context)
 
 
 @organization_view(Capability.EDIT_RECORDS)
-def attribution_new(request, membership, event_id, act_id):
-    organization = membership.organization
-    event = access.get_event(organization, event_id)
-    act = access.get_act(event, act_id)
-    form = AttributionForm(request.POST or None, organization=organization)
-    if request.method == "POST" and form.is_valid():
-        attribution = actions.add_attribution(act, request.user, form.cleaned_data)
-        audit(request.user, organization, "perpetrator.create", attribution, request=request)
-        messages.success(request, _("Perpetrator recorded."))
-        return redirect(_case_url(event))
-    _audit_form_view(request, organization, "person.view", act.victim, "perpetrator")
-    context = {"organization": organization, "event": event, "act": act, "form": form}
-    return render(request, "cases/attribution_form.html", context)
+def part_edit(request, membership, event_id, kind, **record):
+    """Edit an act, a perpetrator, a relative, a source or an intervention of a case.
 
-
-@organization_view(Capability.EDIT_RECORDS)
-def attribution_edit(request, membership, event_id, attribution_id):
+    The route's one other id names the record (``act_id``, ``source_id``…).
+    """
+    part = _part(kind)
+    record_id = _only_id(record)
     organization = membership.organization
-    event = access.get_event(organization, event_id)
-    attribution = access.get_attribution(event, attribution_id)
-    form_kwargs = {"organization": organization, "instance": attribution}
-    form = AttributionForm(request.POST or None, **form_kwargs)
-    context = {"organization": organization, "event": event, "act": attribution.act}
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.update_attribution(
-                attribution, request.user, form.cleaned_data, form.cleaned_data["version"]
-            )
-        except actions.ConflictError as conflict:
-            context.update(_conflict_context(request, conflict, AttributionForm, **form_kwargs))
-            return render(request, "cases/attribution_form.html", context, status=409)
-        audit(request.user, organization, "perpetrator.update", attribution, request=request)
-        messages.success(request, _("Perpetrator saved."))
-        return redirect(_case_url(event))
-    _audit_form_view(request, organization, "person.view", attribution.act.victim, "perpetrator")
-    context["form"] = form
-    return render(request, "cases/attribution_form.html", context)
+    event = access.get_event(membership, event_id, write=True)
+    record = part.fetch(event, record_id)
+
+    def save(data, version):
+        part.update(record, request.user, data, version, request=request)
+
+    return _versioned_edit(
+        request,
+        membership,
+        record=record,
+        form_class=part.form,
+        form_kwargs={"organization": organization, "event": event, "instance": record},
+        save=save,
+        shows=(*part.shows(event, record), kind),
+        template=part.template,
+        context={"organization": organization, "event": event, **part.context(record)},
+        saved_message=part.saved,
+        done_url=_case_url(event),
+    )
 
 
 @organization_view(Capability.EDIT_RECORDS)
 def relative_new(request, membership, event_id):
+    """A relative is a person too: the form registers them and their relationship."""
     organization = membership.organization
-    event = access.get_event(organization, event_id)
-    victims = Person.objects.filter(organization=organization, acts__event=event).distinct()
-    form = RelativeForm(request.POST or None, organization=organization, victims=victims)
+    event = access.get_event(membership, event_id, write=True)
+    form = RelativeForm(request.POST or None, organization=organization, event=event)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        relative = actions.add_indirect_victim(
-            event, request.user, data["direct_victim"], data["relationship"], data
+        actions.add_indirect_victim(
+            event, request.user, data["direct_victim"], data["relationship"], data, request=request
         )
-        audit(request.user, organization, "person.create", relative.person, request=request)
         messages.success(request, _("Relative added to the case."))
         return redirect(_case_url(event))
-    _audit_form_view(request, organization, "case.view", event, "relative")
+    _audit_form_view(request, membership, "case.view", event, "relative")
     context = {"organization": organization, "event": event, "form": form}
     return render(request, "cases/relative_form.html", context)
 
 
 @organization_view(Capability.EDIT_RECORDS)
-def relative_edit(request, membership, event_id, relative_id):
+@require_POST
+def attachment_new(request, membership, event_id, source_id):
+    event = access.get_event(membership, event_id, write=True)
+    source = access.get_source(event, source_id)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        actions.add_attachment(
+            source, request.user, form.cleaned_data["attachment"], request=request
+        )
+        messages.success(request, _("File attached."))
+    else:
+        messages.error(request, _("Choose a file of 10 MB at most."))
+    return redirect(_case_url(event))
+
+
+@organization_view(Capability.READ_RECORDS)
+def attachment_download(request, membership, event_id, attachment_id):
     organization = membership.organization
-    event = access.get_event(organization, event_id)
-    relative = access.get_indirect_victim(event, relative_id)
-    victims = Person.objects.filter(organization=organization, acts__event=event).distinct()
-    form_kwargs = {"organization": organization, "victims": victims, "instance": relative}
-    form = RelativeEditForm(request.POST or None, **form_kwargs)
-    context = {"organization": organization, "event": event, "relative": relative}
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.update_indirect_victim(
-                relative, request.user, form.cleaned_data, form.cleaned_data["version"]
-            )
-        except actions.ConflictError as conflict:
-            context.update(_conflict_context(request, conflict, RelativeEditForm, **form_kwargs))
-            return render(request, "cases/relative_edit.html", context, status=409)
-        audit(request.user, organization, "relative.update", relative, request=request)
-        messages.success(request, _("Relative saved."))
-        return redirect(_case_url(event))
-    _audit_form_view(request, organization, "person.view", relative.person, "relative")
-    context["form"] = form
-    return render(request, "cases/relative_edit.html", context)
+    event = access.get_event(membership, event_id)
+    attachment = access.get_attachment(event, attachment_id)
+    audit(request.user, organization, "attachment.download", attachment, request=request)
+    # Always a download, never rendered here: an uploaded HTML file must not run on this origin.
+    response = HttpResponse(
+        base64.b64decode(attachment.content), content_type="application/octet-stream"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, attachment.filename)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # -- people ----------------------------------------------------------------------------------
@@ -342,7 +487,7 @@ def relative_edit(request, membership, event_id, relative_id):
 def person_to_case(request, membership, person_id):
     """Record that a person already registered is a victim in another case too."""
     organization = membership.organization
-    person = access.get_person(organization, person_id)
+    person = access.get_person(membership, person_id, write=True)
     form = CaseNumberForm(request.GET or None, organization=organization)
     if form.is_valid():
         return redirect("cases:act_new", organization.slug, form.event.pk, person.pk)
@@ -353,7 +498,11 @@ def person_to_case(request, membership, person_id):
 @organization_view(Capability.READ_RECORDS)
 def person_detail(request, membership, person_id):
     organization = membership.organization
-    person = access.get_person(organization, person_id)
+    person = access.get_person(membership, person_id, shared=True)
+    if isinstance(person, SharedView):
+        record_shared_view(membership, person, request=request)
+        context = {"organization": organization, "shared": person}
+        return render(request, "cases/shared_record.html", context)
     acts = person.acts.select_related("event", "violation_type", "situation")
     relatives = person.relatives.select_related("person", "relationship", "event")
     relative_of = person.relative_of.select_related("direct_victim", "relationship", "event")
@@ -371,143 +520,24 @@ def person_detail(request, membership, person_id):
 @organization_view(Capability.EDIT_RECORDS)
 def person_edit(request, membership, person_id):
     organization = membership.organization
-    person = access.get_person(organization, person_id)
-    form = PersonForm(request.POST or None, instance=person)
-    context = {"organization": organization, "person": person}
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.update_person(
-                person, request.user, form.cleaned_data, form.cleaned_data["version"]
-            )
-        except actions.ConflictError as conflict:
-            context.update(_conflict_context(request, conflict, PersonForm, instance=person))
-            return render(request, "cases/person_form.html", context, status=409)
-        audit(request.user, organization, "person.update", person, request=request)
-        messages.success(request, _("Person saved."))
-        return redirect("cases:person", organization.slug, person.pk)
-    _audit_form_view(request, organization, "person.view", person, "person")
-    context["form"] = form
-    return render(request, "cases/person_form.html", context)
+    person = access.get_person(membership, person_id, write=True)
 
+    def save(data, version):
+        actions.update_person(person, request.user, data, version, request=request)
 
-# -- sources and interventions ------------------------------------------------------------
-
-
-@organization_view(Capability.EDIT_RECORDS)
-def source_new(request, membership, event_id):
-    organization = membership.organization
-    event = access.get_event(organization, event_id)
-    form = SourceForm(
-        request.POST or None, request.FILES or None, organization=organization, event=event
+    return _versioned_edit(
+        request,
+        membership,
+        record=person,
+        form_class=PersonForm,
+        form_kwargs={"instance": person},
+        save=save,
+        shows=("person.view", person, "person"),
+        template="cases/person_form.html",
+        context={"organization": organization, "person": person},
+        saved_message=_("Person saved."),
+        done_url=reverse("cases:person", args=[organization.slug, person.pk]),
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        source = actions.add_source(event, request.user, data, data.get("attachment"))
-        audit(request.user, organization, "source.create", source, request=request)
-        for attachment in source.attachments.defer("content"):
-            audit(request.user, organization, "attachment.create", attachment, request=request)
-        messages.success(request, _("Source added."))
-        if request.POST.get("next") == "another":
-            return redirect("cases:source_new", organization.slug, event.pk)
-        return redirect(_case_url(event))
-    _audit_form_view(request, organization, "case.view", event, "source")
-    context = {"organization": organization, "event": event, "form": form, "step": 3}
-    return render(request, "cases/source_form.html", context)
-
-
-@organization_view(Capability.EDIT_RECORDS)
-def source_edit(request, membership, event_id, source_id):
-    organization = membership.organization
-    event = access.get_event(organization, event_id)
-    source = access.get_source(event, source_id)
-    form_kwargs = {"organization": organization, "event": event, "instance": source}
-    form = SourceForm(request.POST or None, **form_kwargs)
-    context = {"organization": organization, "event": event, "source": source}
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.update_source(
-                source, request.user, form.cleaned_data, form.cleaned_data["version"]
-            )
-        except actions.ConflictError as conflict:
-            context.update(_conflict_context(request, conflict, SourceForm, **form_kwargs))
-            return render(request, "cases/source_form.html", context, status=409)
-        audit(request.user, organization, "source.update", source, request=request)
-        messages.success(request, _("Source saved."))
-        return redirect(_case_url(event))
-    _audit_form_view(request, organization, "case.view", event, "source")
-    context["form"] = form
-    context["attachment_form"] = AttachmentForm()
-    return render(request, "cases/source_form.html", context)
-
-
-@organization_view(Capability.EDIT_RECORDS)
-@require_POST
-def attachment_new(request, membership, event_id, source_id):
-    organization = membership.organization
-    event = access.get_event(organization, event_id)
-    source = access.get_source(event, source_id)
-    form = AttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
-        attachment = actions.add_attachment(source, request.user, form.cleaned_data["attachment"])
-        audit(request.user, organization, "attachment.create", attachment, request=request)
-        messages.success(request, _("File attached."))
-    else:
-        messages.error(request, _("Choose a file of 10 MB at most."))
-    return redirect(_case_url(event))
-
-
-@organization_view(Capability.READ_RECORDS)
-def attachment_download(request, membership, event_id, attachment_id):
-    organization = membership.organization
-    event = access.get_event(organization, event_id)
-    attachment = access.get_attachment(event, attachment_id)
-    audit(request.user, organization, "attachment.download", attachment, request=request)
-    # Always a download, never rendered here: an uploaded HTML file must not run on this origin.
-    response = HttpResponse(
-        base64.b64decode(attachment.content), content_type="application/octet-stream"
-    )
-    response["Content-Disposition"] = content_disposition_header(True, attachment.filename)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-@organization_view(Capability.EDIT_RECORDS)
-def intervention_new(request, membership, event_id):
-    organization = membership.organization
-    event = access.get_event(organization, event_id)
-    form = InterventionForm(request.POST or None, organization=organization, event=event)
-    if request.method == "POST" and form.is_valid():
-        intervention = actions.add_intervention(event, request.user, form.cleaned_data)
-        audit(request.user, organization, "intervention.create", intervention, request=request)
-        messages.success(request, _("Intervention recorded."))
-        return redirect(_case_url(event))
-    _audit_form_view(request, organization, "case.view", event, "intervention")
-    context = {"organization": organization, "event": event, "form": form}
-    return render(request, "cases/intervention_form.html", context)
-
-
-@organization_view(Capability.EDIT_RECORDS)
-def intervention_edit(request, membership, event_id, intervention_id):
-    organization = membership.organization
-    event = access.get_event(organization, event_id)
-    intervention = access.get_intervention(event, intervention_id)
-    form_kwargs = {"organization": organization, "event": event, "instance": intervention}
-    form = InterventionForm(request.POST or None, **form_kwargs)
-    context = {"organization": organization, "event": event}
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.update_intervention(
-                intervention, request.user, form.cleaned_data, form.cleaned_data["version"]
-            )
-        except actions.ConflictError as conflict:
-            context.update(_conflict_context(request, conflict, InterventionForm, **form_kwargs))
-            return render(request, "cases/intervention_form.html", context, status=409)
-        audit(request.user, organization, "intervention.update", intervention, request=request)
-        messages.success(request, _("Intervention saved."))
-        return redirect(_case_url(event))
-    _audit_form_view(request, organization, "case.view", event, "intervention")
-    context["form"] = form
-    return render(request, "cases/intervention_form.html", context)
 
 
 # -- removals --------------------------------------------------------------------------------
@@ -526,19 +556,19 @@ REMOVABLE = {
 def remove(request, membership, event_id, kind, record_id):
     """Confirm, then remove a part of a case recorded by mistake (kept in the history)."""
     organization = membership.organization
-    event = access.get_event(organization, event_id)
+    event = access.get_event(membership, event_id, write=True)
     if kind not in REMOVABLE:
         raise Http404("No such kind of record")
     record = REMOVABLE[kind](event, record_id)
     if request.method == "POST":
         try:
-            actions.remove_record(record, request.user, int(request.POST.get("version", 0)))
+            version = int(request.POST.get("version", 0))
+            actions.remove_record(record, request.user, version, kind=kind, request=request)
         except (actions.ConflictError, ValueError):
             messages.error(
                 request, _("Someone changed it meanwhile; look again before removing it.")
             )
             return redirect(_case_url(event))
-        audit(request.user, organization, "case.remove", record, request=request, kind=kind)
         messages.success(request, _("Removed. The history keeps what it said."))
         return redirect(_case_url(event))
     context = {"organization": organization, "event": event, "record": record, "kind": kind}
@@ -586,15 +616,8 @@ def term_new(request, membership, vocabulary_code):
     vocabulary = _get_vocabulary(vocabulary_code)
     form = TermForm(request.POST or None, vocabulary=vocabulary, organization=organization)
     if request.method == "POST" and form.is_valid():
-        term = actions.add_term(organization, vocabulary, form.cleaned_data)
-        audit(
-            request.user,
-            organization,
-            "vocabulary.create",
-            term,
-            request=request,
-            vocabulary=vocabulary.code,
-            code=term.code,
+        actions.add_term(
+            organization, vocabulary, form.cleaned_data, actor=request.user, request=request
         )
         messages.success(request, _("Term added."))
         return redirect("cases:vocabularies", organization.slug)
@@ -605,7 +628,7 @@ def term_new(request, membership, vocabulary_code):
 @organization_view(Capability.MANAGE_ORGANIZATION)
 def term_edit(request, membership, term_id):
     organization = membership.organization
-    term = access.get_own_term(organization, term_id)
+    term = access.get_own_term(membership, term_id)
     initial = {f: getattr(term, f) for f in ("label_es", "label_en", "position", "is_active")}
     initial["state_actor"] = term.state_actor
     form = TermForm(
@@ -616,16 +639,7 @@ def term_edit(request, membership, term_id):
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():
-        actions.update_term(term, form.cleaned_data)
-        audit(
-            request.user,
-            organization,
-            "vocabulary.update",
-            term,
-            request=request,
-            vocabulary=term.vocabulary.code,
-            code=term.code,
-        )
+        actions.update_term(term, form.cleaned_data, actor=request.user, request=request)
         messages.success(request, _("Term saved."))
         return redirect("cases:vocabularies", organization.slug)
     context = {"organization": organization, "vocabulary": term.vocabulary, "form": form}

@@ -1,0 +1,1 @@
+"""Records one organization shares with another: grants and the copies they carry."""
