@@ -631,7 +631,7 @@ _CURP_STATES = {
 
 def make_curp(person, birth: dt.date, rng: random.Random) -> str:
     """A CURP of the right shape and check digit for a fictional person."""
-    from memoria.cases.io.validation import curp_check_digit
+    from memoria.names.curp import curp_check_digit
 
     def letters(text: str) -> str:
         return "".join(ch for ch in fold(text).upper() if ch.isalpha()) or "X"

@@ -10,7 +10,6 @@ precision follows from which ones are filled. Long forms declare
 from __future__ import annotations
 
 import datetime
-import re
 
 from django import forms
 from django.conf import settings
@@ -33,6 +32,7 @@ from memoria.cases.models import (
     Visibility,
     Vocabulary,
 )
+from memoria.names.curp import is_valid_curp
 from memoria.places.forms import PlaceFormMixin
 from memoria.places.models import Municipality, State
 
@@ -52,22 +52,9 @@ MONTHS = [
     (12, _("December")),
 ]
 
-CURP_PATTERN = re.compile(
-    r"^[A-Z][AEIOUX][A-Z]{2}\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])[HMX]"
-    r"(AS|BC|BS|CC|CL|CM|CS|CH|DF|DG|GT|GR|HG|JC|MC|MN|MS|NT|NL|OC|PL|QT|QR|SP|SL|SR|TC|TS|TL"
-    r"|VZ|YN|ZS|NE)[B-DF-HJ-NP-TV-Z]{3}[A-Z\d]\d$"
-)
-CURP_ALPHABET = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ"
-
-
-def curp_check_digit(first17: str) -> int:
-    """RENAPO's verification digit of the first 17 characters of a CURP."""
-    total = sum(CURP_ALPHABET.index(char) * (18 - i) for i, char in enumerate(first17))
-    return (10 - total % 10) % 10
-
 
 def validate_curp(value: str) -> None:
-    if not CURP_PATTERN.match(value) or int(value[17]) != curp_check_digit(value[:17]):
+    if not is_valid_curp(value):
         raise ValidationError(
             _("This is not a valid CURP: 18 characters, like GOMJ800101HDFRRN09."), code="curp"
         )

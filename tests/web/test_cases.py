@@ -12,7 +12,6 @@ from django.test import override_settings
 
 from memoria.audit.models import AuditEntry
 from memoria.cases import actions
-from memoria.cases.forms import curp_check_digit
 from memoria.cases.models import (
     Act,
     Attachment,
@@ -27,6 +26,7 @@ from memoria.cases.models import (
     Term,
     Vocabulary,
 )
+from memoria.names.curp import curp_check_digit
 from memoria.places.models import Municipality, State
 from tests.web.base import MemoriaTestCase
 

@@ -16,9 +16,9 @@ from types import SimpleNamespace
 from django.apps import apps
 from django.db import connection
 
-from memoria.cases.forms import curp_check_digit
 from memoria.cases.io.bulk import bulk_create_sealed
 from memoria.cases.models import Event, Person
+from memoria.names.curp import curp_check_digit
 from memoria.vault.cipher import is_ciphertext
 from tests.web.test_cases import CaseFixtures, event_data, term, victim_data
 
