@@ -27,6 +27,25 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+class PrivatePagesMiddleware:
+    """Tell browsers and proxies to keep no copy of any page shown to a signed-in person.
+
+    Case, person and search pages show identities; a copy kept in a shared
+    phone's cache or a proxy must not outlive the session. Static files
+    (served before sign-in is known) stay cacheable.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store, private"
+        return response
+
+
 class LanguageMiddleware:
     """Spanish unless the person chose another language.
 
