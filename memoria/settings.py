@@ -13,7 +13,8 @@ CONFIG = load_config()
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = CONFIG.data_dir
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+DATA_DIR.chmod(0o700)  # the database, its WAL, keys and uploads: for Memoria's user only
 
 DEBUG = CONFIG.debug
 PRODUCTION = CONFIG.production

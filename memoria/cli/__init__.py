@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from memoria import __version__
@@ -48,7 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Files Memoria makes (the SQLite database and its WAL, exports, backups) are its user's
+# alone: group and others get no access, whatever the shell's umask.
+PRIVATE_UMASK = 0o077
+
+
 def main(argv: list[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
