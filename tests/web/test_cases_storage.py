@@ -20,7 +20,7 @@ from memoria.cases.io.bulk import bulk_create_sealed
 from memoria.cases.models import Event, Person
 from memoria.names.curp import curp_check_digit
 from memoria.vault.cipher import is_ciphertext
-from tests.web.test_cases import CaseFixtures, event_data, term, victim_data
+from tests.web.cases_fixtures import CaseFixtures, event_data, term, victim_data
 
 CURP_STEM = "XOTZ850612MGRCLT0"
 SECRETS = {

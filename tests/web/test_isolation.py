@@ -31,8 +31,8 @@ from memoria.cases.models import (
     Vocabulary,
 )
 from memoria.places.models import Municipality, State
+from tests.web.cases_fixtures import CaseFixtures, term
 from tests.web.test_access import organization_routes
-from tests.web.test_cases import CaseFixtures, term
 
 SECRETS = (
     "Tlacuache",

