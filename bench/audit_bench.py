@@ -4,9 +4,12 @@ Serves the platform with ``memoria serve`` (gunicorn, several workers) on
 127.0.0.1 and a free port, signs in ``--readers`` members of one organization
 (role reader, two-step sign-in done), and has each of them open case pages
 (``/o/<slug>/cases/<id>/``: every view writes an audit entry) from its own
-thread until ``--requests`` timed requests are done. Prints p50, p95, max and
-throughput as a Markdown table row for docs/benchmarks.md, then stops the
-server and checks the audit log (one entry per request, chain intact).
+thread until ``--requests`` timed requests are done. Prints p50, p95, max,
+throughput and how many server connections were waiting for a row lock
+(sampled every 50 ms from ``pg_stat_activity``: the chain head is the only
+row these requests lock) as a Markdown table row for docs/benchmarks.md,
+then stops the server and checks the audit log (one entry per request,
+chain intact).
 
 Run it from the tree to measure (``--source``, default: this repository), so
 one script measures the code before and after a change in the same conditions:
@@ -195,6 +198,25 @@ def run_readers(port: int, sessions: list[str], cases: list[int], each: int) -> 
     return timed, errors, time.perf_counter() - started
 
 
+def lock_sampler(stop: threading.Event, database: str, samples: list[int]) -> threading.Thread:
+    """Every 50 ms, count the server's connections waiting for a row lock (the chain head)."""
+    import psycopg
+
+    def loop() -> None:
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
+            while not stop.wait(0.05):
+                row = connection.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = %s AND wait_event_type = 'Lock'",
+                    (database,),
+                ).fetchone()
+                samples.append(row[0])
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return thread
+
+
 def sealer(stop: threading.Event, every: float) -> threading.Thread | None:
     """Seal pending entries every ``every`` seconds, as the worker does (if the code has it)."""
     from memoria.audit import log
@@ -225,18 +247,22 @@ def main() -> int:
     port = free_port()
     server = start_server(args, env, port)
     stop = threading.Event()
-    seal_thread = None
+    seal_thread = sampler = None
+    waiting: list[int] = []
     try:
         load_before = os.getloadavg()
         _, errors, _ = run_readers(port, sessions, cases, args.warmup)
         before = AuditEntry.objects.filter(action="case.view").count()
         seal_thread = sealer(stop, args.seal_every)
+        sampler = lock_sampler(stop, args.database, waiting)
         each = max(1, args.requests // args.readers)
         timed, run_errors, wall = run_readers(port, sessions, cases, each)
         errors += run_errors
         load_after = os.getloadavg()
     finally:
         stop.set()
+        if sampler is not None:
+            sampler.join()
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
         if seal_thread is not None:
@@ -259,10 +285,15 @@ def main() -> int:
         f"{len(problems)} problem(s); errors: {len(errors)} {errors[:3]}",
         file=sys.stderr,
     )
-    print("| run | readers | requests | p50 ms | p95 ms | max ms | requests/s |")
+    blocked = sum(1 for n in waiting if n) / max(1, len(waiting))
+    print(
+        "| run | readers | requests | p50 ms | p95 ms | max ms | requests/s "
+        "| lock waiters (mean) | samples with a waiter |"
+    )
     print(
         f"| {args.label or args.source} | {args.readers} | {len(ms)} | "
-        f"{statistics.median(ms):.0f} | {p95:.0f} | {ms[-1]:.0f} | {len(ms) / wall:.1f} |"
+        f"{statistics.median(ms):.0f} | {p95:.0f} | {ms[-1]:.0f} | {len(ms) / wall:.1f} "
+        f"| {statistics.fmean(waiting or [0]):.2f} | {blocked:.0%} |"
     )
     return 1 if errors or problems or written != len(ms) else 0
 
