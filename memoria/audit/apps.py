@@ -1,5 +1,9 @@
+import importlib.util
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+SEAL_EVERY_SECONDS = 5
 
 
 class AuditConfig(AppConfig):
@@ -9,3 +13,19 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from memoria.audit import signals  # noqa: F401  (connects the login receivers)
+
+        schedule_sealing()
+
+
+def schedule_sealing() -> None:
+    """Have the background worker chain pending audit entries every few seconds.
+
+    Skipped where the worker (memoria.jobs) is not installed; the audit page,
+    ``memoria audit verify`` and backups still seal before they read.
+    """
+    if importlib.util.find_spec("memoria.jobs") is None:
+        return
+    from memoria.audit.log import seal_pending
+    from memoria.jobs.registry import register_periodic
+
+    register_periodic("audit.seal", seal_pending, every_seconds=SEAL_EVERY_SECONDS)

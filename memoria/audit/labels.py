@@ -1,74 +1,85 @@
-"""Readable names for audit actions and record kinds; unknown ones show their code.
+"""The registry of audit actions and record kinds, and their readable names.
 
-Every action code passed to ``audit()`` in ``memoria/`` needs a label here
-(tests/web/test_audit_labels.py fails otherwise). Codes are
-``<thing>.<what happened>``: the cases app uses the verb (``case.create``),
-accounts the past participle (``member.invited``).
+Codes are ``<thing>.<what happened>``: the cases app uses the verb
+(``case.create``), accounts the past participle (``member.invited``).
 """
 
 from __future__ import annotations
 
 from django.apps import apps
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-ACTION_LABELS = {
+
+class AuditAction(models.TextChoices):
+    """Every action the audit log records: ``NAME = "code", _("label")``.
+
+    The code is what the database stores (never change one: old entries keep
+    it); the label is what the audit page shows. ``audit()`` refuses a code
+    that is not here. To record a new kind of action, add one line in the
+    section of its app and translate the label (bin/messages).
+    """
+
     # Signing in and out
-    "login": _("Signed in with password"),
-    "login.failed": _("Failed sign-in"),
-    "login.two_factor": _("Confirmed sign-in with a code"),
-    "login.two_factor_failed": _("Wrong sign-in code"),
-    "login.recovery_code": _("Signed in with a recovery code"),
-    "logout": _("Signed out"),
-    "two_factor.enrolled": _("Set up two-step sign-in"),
-    "reauth": _("Confirmed identity again"),
-    "reauth.failed": _("Failed to confirm identity"),
+    LOGIN = "login", _("Signed in with password")
+    LOGIN_FAILED = "login.failed", _("Failed sign-in")
+    LOGIN_TWO_FACTOR = "login.two_factor", _("Confirmed sign-in with a code")
+    LOGIN_TWO_FACTOR_FAILED = "login.two_factor_failed", _("Wrong sign-in code")
+    LOGIN_RECOVERY_CODE = "login.recovery_code", _("Signed in with a recovery code")
+    LOGOUT = "logout", _("Signed out")
+    TWO_FACTOR_ENROLLED = "two_factor.enrolled", _("Set up two-step sign-in")
+    REAUTH = "reauth", _("Confirmed identity again")
+    REAUTH_FAILED = "reauth.failed", _("Failed to confirm identity")
     # Members and the organization
-    "member.invited": _("Invited a person"),
-    "member.invitation_revoked": _("Withdrew an invitation"),
-    "member.joined": _("Joined the organization"),
-    "member.role_changed": _("Changed a role"),
-    "member.removed": _("Removed a member"),
-    "organization.updated": _("Changed the organization's details"),
+    MEMBER_INVITED = "member.invited", _("Invited a person")
+    MEMBER_INVITATION_REVOKED = "member.invitation_revoked", _("Withdrew an invitation")
+    MEMBER_JOINED = "member.joined", _("Joined the organization")
+    MEMBER_ROLE_CHANGED = "member.role_changed", _("Changed a role")
+    MEMBER_REMOVED = "member.removed", _("Removed a member")
+    ORGANIZATION_UPDATED = "organization.updated", _("Changed the organization's details")
     # Keys
-    "keys.rotated": _("Rotated the encryption key"),
-    "keys.master_rotated": _("Rotated the master key"),
+    KEYS_ROTATED = "keys.rotated", _("Rotated the encryption key")
+    KEYS_MASTER_ROTATED = "keys.master_rotated", _("Rotated the master key")
     # Cases
-    "case.list": _("Viewed the list of cases"),
-    "case.create": _("Registered a case"),
-    "case.view": _("Viewed a case"),
-    "case.update": _("Changed a case"),
-    "case.history": _("Viewed a case's history of changes"),
-    "case.remove": _("Removed part of a case"),
-    "person.search": _("Searched for a person"),
-    "person.create": _("Registered a person"),
-    "person.view": _("Viewed a person's record"),
-    "person.update": _("Changed a person's record"),
-    "act.create": _("Recorded an act against a victim"),
-    "act.update": _("Changed an act against a victim"),
-    "perpetrator.create": _("Attributed responsibility to a perpetrator"),
-    "perpetrator.update": _("Changed an attribution of responsibility"),
-    "source.create": _("Recorded a source"),
-    "source.update": _("Changed a source"),
-    "attachment.create": _("Attached a file"),
-    "attachment.download": _("Downloaded an attached file"),
-    "relative.update": _("Changed whose relative someone is"),
-    "intervention.create": _("Recorded an intervention"),
-    "intervention.update": _("Changed an intervention"),
-    "vocabulary.create": _("Added a term to a vocabulary"),
-    "vocabulary.update": _("Changed a term of a vocabulary"),
-    "cases.import": _("Imported cases from a file"),
-    "cases.reindex": _("Rebuilt the search index of people"),
-    "cases.export": _("Exported cases without identities"),
-    "cases.export_identities": _("Exported cases with identities"),
+    CASE_LIST = "case.list", _("Viewed the list of cases")
+    CASE_CREATE = "case.create", _("Registered a case")
+    CASE_VIEW = "case.view", _("Viewed a case")
+    CASE_UPDATE = "case.update", _("Changed a case")
+    CASE_HISTORY = "case.history", _("Viewed a case's history of changes")
+    CASE_REMOVE = "case.remove", _("Removed part of a case")
+    PERSON_SEARCH = "person.search", _("Searched for a person")
+    PERSON_CREATE = "person.create", _("Registered a person")
+    PERSON_VIEW = "person.view", _("Viewed a person's record")
+    PERSON_UPDATE = "person.update", _("Changed a person's record")
+    ACT_CREATE = "act.create", _("Recorded an act against a victim")
+    ACT_UPDATE = "act.update", _("Changed an act against a victim")
+    PERPETRATOR_CREATE = "perpetrator.create", _("Attributed responsibility to a perpetrator")
+    PERPETRATOR_UPDATE = "perpetrator.update", _("Changed an attribution of responsibility")
+    SOURCE_CREATE = "source.create", _("Recorded a source")
+    SOURCE_UPDATE = "source.update", _("Changed a source")
+    ATTACHMENT_CREATE = "attachment.create", _("Attached a file")
+    ATTACHMENT_DOWNLOAD = "attachment.download", _("Downloaded an attached file")
+    RELATIVE_UPDATE = "relative.update", _("Changed whose relative someone is")
+    INTERVENTION_CREATE = "intervention.create", _("Recorded an intervention")
+    INTERVENTION_UPDATE = "intervention.update", _("Changed an intervention")
+    VOCABULARY_CREATE = "vocabulary.create", _("Added a term to a vocabulary")
+    VOCABULARY_UPDATE = "vocabulary.update", _("Changed a term of a vocabulary")
+    CASES_IMPORT = "cases.import", _("Imported cases from a file")
+    CASES_REINDEX = "cases.reindex", _("Rebuilt the search index of people")
+    CASES_EXPORT = "cases.export", _("Exported cases without identities")
+    CASES_EXPORT_IDENTITIES = "cases.export_identities", _("Exported cases with identities")
     # Sharing between organizations
-    "share.granted": _("Shared a record with another organization"),
-    "share.revoked": _("Stopped sharing a record with another organization"),
-    "share.viewed": _("Another organization read a shared record"),
-}
+    SHARE_GRANTED = "share.granted", _("Shared a record with another organization")
+    SHARE_REVOKED = "share.revoked", _("Stopped sharing a record with another organization")
+    SHARE_VIEWED = "share.viewed", _("Another organization read a shared record")
 
 
 def action_label(action: str) -> str:
-    return str(ACTION_LABELS.get(action, action))
+    """The action's label in the reader's language; its code if it is no longer registered."""
+    try:
+        return str(AuditAction(action).label)
+    except ValueError:
+        return action
 
 
 def target_label(target_type: str) -> str:

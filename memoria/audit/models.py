@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -10,8 +11,15 @@ GENESIS_HASH = "0" * 64
 
 
 class AuditEntry(models.Model):
-    """One event. ``entry_hash`` is an HMAC-SHA256, under the audit key, of the
-    content and the previous entry's hash (see ``memoria.audit.log``).
+    """One event, written *pending* and later *sealed* into the chain.
+
+    A pending entry has no ``seq`` and no ``prev_hash``; its ``entry_hash`` is
+    an HMAC-SHA256, under the audit key, of its own content. Sealing gives it
+    the next ``seq``, the previous entry's hash, and replaces ``entry_hash``
+    with an HMAC of the content, ``seq`` and ``prev_hash`` (see
+    ``memoria.audit.log``). ``nonce`` makes every entry's content unique, so a
+    copied entry is refused by the database and found by verification; entries
+    written before pending entries existed have none.
 
     Foreign keys have no database constraint and are never nulled: deleting a
     user or an organization must not rewrite history (which would break the
@@ -19,7 +27,7 @@ class AuditEntry(models.Model):
     and counts.
     """
 
-    seq = models.PositiveBigIntegerField(unique=True)
+    seq = models.PositiveBigIntegerField(unique=True, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
         "accounts.User",
@@ -43,21 +51,29 @@ class AuditEntry(models.Model):
     target_id = models.CharField(max_length=64, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
+    nonce = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
     entry_hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["seq"]
-        indexes = [models.Index(fields=["organization", "-seq"], name="audit_org_seq")]
+        indexes = [
+            models.Index(fields=["organization", "-seq"], name="audit_org_seq"),
+            # What sealing reads: the few entries not chained yet.
+            models.Index(fields=["id"], condition=Q(seq__isnull=True), name="audit_pending"),
+        ]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action}"
+        return f"#{self.seq} {self.action}" if self.seq else f"pending {self.action}"
 
 
 class AuditChainHead(models.Model):
-    """The single row every append locks: it serializes writers so the chain never forks.
+    """The single row sealing locks: it serializes sealers so the chain never forks.
+
+    Writing an entry does not lock it (entries are written pending), so
+    audited reads run side by side.
 
     It also holds the audit key, wrapped by a key derived from the master key
     (``memoria.vault.keys.wrap_secret``): without the master key it is useless,

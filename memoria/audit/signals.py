@@ -6,12 +6,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit, sign_in_name_digest
 
 
 @receiver(user_logged_in, dispatch_uid="memoria.audit.login")
 def record_login(sender, request, user, **kwargs):
-    audit(user, None, "login", request=request)
+    audit(user, None, AuditAction.LOGIN, request=request)
 
 
 @receiver(user_login_failed, dispatch_uid="memoria.audit.login_failed")
@@ -26,7 +27,7 @@ def record_login_failure(sender, credentials, request=None, **kwargs):
         account_id = _account_id(attempted)
         if account_id is not None:
             details["account_id"] = account_id
-    audit(None, None, "login.failed", request=request, **details)
+    audit(None, None, AuditAction.LOGIN_FAILED, request=request, **details)
 
 
 def _account_id(name: str) -> int | None:
@@ -38,4 +39,4 @@ def _account_id(name: str) -> int | None:
 @receiver(user_logged_out, dispatch_uid="memoria.audit.logout")
 def record_logout(sender, request, user, **kwargs):
     if user is not None:
-        audit(user, None, "logout", request=request)
+        audit(user, None, AuditAction.LOGOUT, request=request)

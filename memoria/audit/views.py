@@ -6,6 +6,7 @@ from django.shortcuts import render
 from memoria.accounts.access import organization_view
 from memoria.accounts.roles import Capability
 from memoria.audit.labels import action_label, target_label
+from memoria.audit.log import seal_pending
 from memoria.audit.models import AuditEntry
 
 PAGE_SIZE = 50
@@ -15,6 +16,7 @@ PAGE_SIZE = 50
 def audit_log(request, membership):
     """The organization's audit entries, newest first."""
     organization = membership.organization
+    seal_pending()  # so the newest entries are listed, in their place in the chain
     entries = AuditEntry.objects.filter(organization=organization).order_by("-seq")
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     for entry in page:

@@ -8,18 +8,23 @@ import io
 import secrets
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test import RequestFactory, override_settings
 
+from memoria.audit.labels import AuditAction
 from memoria.audit.log import (
     audit,
     canonical_content,
+    current_keys,
     head_digest,
+    seal_pending,
     verify_chain,
 )
 from memoria.audit.models import GENESIS_HASH, AuditChainHead, AuditEntry
@@ -57,6 +62,14 @@ def rehash_from(seq: int, digest: Callable[[bytes], str]) -> None:
     raw("UPDATE audit_auditchainhead SET last_hash = %s", [previous])
 
 
+def sealed(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Chain the pending entries and read them back with their place in the chain."""
+    seal_pending()
+    for entry in entries:
+        entry.refresh_from_db()
+    return entries
+
+
 def plain_sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
@@ -69,7 +82,9 @@ class AuditLogTests(MemoriaTestCase):
     def write(self, count: int = 5) -> list[AuditEntry]:
         AuditEntry.objects.all().delete()
         raw("UPDATE audit_auditchainhead SET seq = 0, last_hash = %s", ["0" * 64])
-        return [audit(self.coordinator, self.org, "record.viewed", ip_note=i) for i in range(count)]
+        return sealed(
+            [audit(self.coordinator, self.org, "person.view", ip_note=i) for i in range(count)]
+        )
 
     def assert_problem_at(self, seq: int | None, words: str) -> None:
         _count, problems = verify_chain()
@@ -81,7 +96,9 @@ class AuditLogTests(MemoriaTestCase):
 
     def test_it_records_who_what_where(self):
         note = ProtectedNote.objects.create(organization=self.org, title="x")
-        entry = audit(self.coordinator, self.org, "note.viewed", target=note, fields=["title"])
+        entry = audit(
+            self.coordinator, self.org, AuditAction.CASE_VIEW, target=note, fields=["title"]
+        )
         entry.refresh_from_db()
         self.assertEqual(entry.actor, self.coordinator)
         self.assertEqual(entry.actor_email, self.coordinator.email)
@@ -169,18 +186,18 @@ class AuditLogTests(MemoriaTestCase):
         raw("UPDATE audit_auditchainhead SET wrapped_key = ''")
         self.assert_problem_at(None, "audit key is missing")
         with self.assertRaises(keys.VaultError):
-            audit(self.coordinator, self.org, "record.viewed")
+            audit(self.coordinator, self.org, "person.view")
 
     def test_it_hashes_an_ipv6_address_as_the_database_stores_it(self):
         request = RequestFactory().get("/", REMOTE_ADDR="2001:0DB8:0000:0000:0000:0000:0000:0001")
-        entry = audit(self.coordinator, self.org, "record.viewed", request=request)
+        entry = audit(self.coordinator, self.org, "person.view", request=request)
         entry.refresh_from_db()
         self.assertEqual(entry.ip_address, "2001:db8::1")
         self.assertEqual(verify_chain()[1], [])
 
     def test_it_leaves_out_an_address_that_is_not_one(self):
         request = RequestFactory().get("/", REMOTE_ADDR="unix:/run/memoria.sock")
-        entry = audit(self.coordinator, self.org, "record.viewed", request=request)
+        entry = audit(self.coordinator, self.org, "person.view", request=request)
         self.assertIsNone(entry.ip_address)
         self.assertEqual(verify_chain()[1], [])
 
@@ -194,7 +211,7 @@ class AuditLogTests(MemoriaTestCase):
 
 class AuditKeyLifeTests(MemoriaTestCase):
     def test_the_chain_survives_a_master_key_rotation(self):
-        entries = [audit(self.coordinator, self.org, "member.removed") for _ in range(3)]
+        entries = sealed([audit(self.coordinator, self.org, "member.removed") for _ in range(3)])
         noted = head_digest()
         directory = Path(tempfile.mkdtemp(prefix="memoria-master-"))
         self.addCleanup(shutil.rmtree, directory, ignore_errors=True)
@@ -245,7 +262,9 @@ class AuditKeyLifeTests(MemoriaTestCase):
 
 def make_unkeyed(entries: list[AuditEntry]) -> None:
     """Turn the chain back into what migration 0001 wrote: plain SHA-256, no audit key."""
+    seal_pending()
     raw("UPDATE audit_auditchainhead SET wrapped_key = ''")
+    raw("UPDATE audit_auditentry SET nonce = NULL")  # 0001 wrote none
     for entry in entries:
         entry.refresh_from_db()
     previous = GENESIS_HASH
@@ -320,7 +339,7 @@ class AuditCommandTests(MemoriaTestCase):
     def test_it_names_the_tampered_entry(self):
         AuditEntry.objects.all().delete()
         raw("UPDATE audit_auditchainhead SET seq = 0, last_hash = %s", ["0" * 64])
-        entries = [audit(self.coordinator, self.org, "member.removed") for _ in range(3)]
+        entries = sealed([audit(self.coordinator, self.org, "member.removed") for _ in range(3)])
         raw("UPDATE audit_auditentry SET ip_address = '10.0.0.9' WHERE id = %s", [entries[1].pk])
         status, output = self.run_verify()
         self.assertEqual(status, 1)
@@ -329,7 +348,7 @@ class AuditCommandTests(MemoriaTestCase):
     def test_it_detects_a_cut_tail_with_the_noted_head(self):
         AuditEntry.objects.all().delete()
         raw("UPDATE audit_auditchainhead SET seq = 0, last_hash = %s", ["0" * 64])
-        entries = [audit(self.coordinator, self.org, "member.removed") for _ in range(3)]
+        entries = sealed([audit(self.coordinator, self.org, "member.removed") for _ in range(3)])
         noted = head_digest()
         raw("DELETE FROM audit_auditentry WHERE id = %s", [entries[2].pk])
         raw("UPDATE audit_auditchainhead SET seq = 2, last_hash = %s", [entries[1].entry_hash])
@@ -337,3 +356,115 @@ class AuditCommandTests(MemoriaTestCase):
         status, output = self.run_verify("--expect-head", noted)
         self.assertEqual(status, 1)
         self.assertIn("the log was cut", output)
+
+
+class PendingEntryTests(MemoriaTestCase):
+    def test_it_detects_an_entry_edited_before_it_was_chained(self):
+        entries = [audit(self.coordinator, self.org, "member.removed") for _ in range(3)]
+        raw("UPDATE audit_auditentry SET action = 'logout' WHERE id = %s", [entries[1].pk])
+        status, output = run_cli("audit", "verify")
+        self.assertEqual(status, 1)
+        self.assertIn(
+            f"TAMPERED pending entry (id {entries[1].pk}): its content was edited", output
+        )
+        # The chain never vouches for the edited entry; the others are chained.
+        self.assertIsNone(AuditEntry.objects.get(pk=entries[1].pk).seq)
+        others = AuditEntry.objects.filter(pk__in=[entries[0].pk, entries[2].pk])
+        self.assertNotIn(None, others.values_list("seq", flat=True))
+
+    def test_it_refuses_a_copied_entry(self):
+        entry = audit(self.coordinator, self.org, "member.removed")
+        entry.refresh_from_db()
+        entry.pk = None
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            entry.save(force_insert=True)
+
+    def test_the_audit_page_lists_the_newest_entries_in_the_chain(self):
+        audit(self.coordinator, self.org, "member.removed", role="reader")
+        self.client.force_login(self.coordinator)
+        response = self.client.get(f"/o/{self.org.slug}/audit/")
+        self.assertContains(response, "Quitó a una persona integrante")
+        self.assertFalse(AuditEntry.objects.filter(seq=None).exists())
+
+    def test_the_seal_command_chains_pending_entries(self):
+        seal_pending()
+        for _ in range(2):
+            audit(self.coordinator, self.org, "member.removed")
+        status, output = run_cli("audit", "seal")
+        self.assertEqual(status, 0)
+        self.assertIn("Sealed 2 audit entries.", output)
+        self.assertFalse(AuditEntry.objects.filter(seq=None).exists())
+        self.assertEqual(verify_chain()[1], [])
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="concurrent transactions need PostgreSQL"
+)
+
+
+def in_thread(work: Callable[[], None]) -> threading.Thread:
+    """Run ``work`` on its own database connection."""
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_audited_reads_do_not_wait_for_the_chain_head():
+    current_keys()  # the audit key exists, as on any installation past its first entry
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_head() -> None:  # what a sealer in another process does
+        with transaction.atomic():
+            AuditChainHead.objects.select_for_update().get()
+            locked.set()
+            release.wait(10)
+
+    holder = in_thread(hold_the_head)
+    try:
+        assert locked.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '1s'")  # waiting for the head would fail
+        entry = audit(None, None, AuditAction.LOGIN_FAILED)
+    finally:
+        release.set()
+        holder.join()
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+    assert entry.seq is None
+    assert seal_pending() == 1
+    assert verify_chain() == (1, [])
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_that_commits_after_a_later_one_was_chained_is_chained_next():
+    current_keys()
+    inserted, commit = threading.Event(), threading.Event()
+    slow = []
+
+    def slow_transaction() -> None:
+        with transaction.atomic():
+            slow.append(audit(None, None, AuditAction.LOGIN_FAILED))
+            inserted.set()
+            commit.wait(10)
+
+    writer = in_thread(slow_transaction)
+    assert inserted.wait(10)
+    quick = audit(None, None, AuditAction.LOGOUT)
+    assert quick.pk > slow[0].pk
+    assert seal_pending() == 1  # the slow entry is not committed yet
+    commit.set()
+    writer.join()
+    assert seal_pending() == 1
+    chain = list(AuditEntry.objects.order_by("seq").values_list("pk", "seq"))
+    assert chain == [(quick.pk, 1), (slow[0].pk, 2)]
+    assert verify_chain() == (2, [])

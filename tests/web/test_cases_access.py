@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from memoria.audit.log import seal_pending
 from memoria.audit.models import AuditEntry
 from memoria.cases import actions
 from memoria.cases.models import (
@@ -63,6 +64,7 @@ class AccessTests(CaseFixtures):
 
 class AuditTests(CaseFixtures):
     def actions_by(self, user) -> list[tuple[str, str]]:
+        seal_pending()  # entries are chained (given their seq) after they are written
         entries = AuditEntry.objects.filter(actor_id=user.pk, target_type__startswith="cases.")
         entries = entries.order_by("seq")
         return list(entries.values_list("action", "target_type"))
@@ -171,5 +173,6 @@ class AuditTests(CaseFixtures):
             with self.subTest(path=path):
                 response = self.client.get(path)
                 self.assertEqual(response.status_code, 200)
+                seal_pending()
                 entry = AuditEntry.objects.filter(actor_id=self.documenter.pk).latest("seq")
                 self.assertEqual((entry.action, entry.target_type, entry.target_id), expected)

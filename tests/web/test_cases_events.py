@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from memoria.names.curp import curp_check_digit
 from memoria.cases.models import (
     Act,
     Attribution,
@@ -12,6 +11,7 @@ from memoria.cases.models import (
     Person,
     Source,
 )
+from memoria.names.curp import curp_check_digit
 from tests.web.cases_fixtures import CaseFixtures, event_data, term, victim_data
 
 

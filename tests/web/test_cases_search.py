@@ -6,11 +6,11 @@ import io
 from contextlib import redirect_stdout
 
 from memoria.audit.models import AuditEntry
-from memoria.names.curp import curp_check_digit
 from memoria.cases.models import (
     Person,
     PersonSearchToken,
 )
+from memoria.names.curp import curp_check_digit
 from tests.web.cases_fixtures import CaseFixtures
 
 

@@ -12,6 +12,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 
 from memoria.accounts.roles import CAPABILITIES, Capability, Role
+from memoria.audit.log import seal_pending
 from memoria.audit.models import AuditEntry
 from memoria.vault.models import SealedTOTPDevice
 from memoria.vault.reauth import recent_auth_required
@@ -148,6 +149,7 @@ class VerificationTests(MemoriaTestCase):
         self.client.post(
             "/accounts/login/", {"username": self.reader.email.upper(), "password": "otra"}
         )
+        seal_pending()  # entries are chained (given their seq) after they are written
         first, second = AuditEntry.objects.filter(action="login.failed").order_by("seq")
         self.assertEqual(first.details["account_id"], self.reader.pk)
         self.assertEqual(first.details["name_digest"], second.details["name_digest"])

@@ -54,7 +54,7 @@ def write_protected_records(organization, actor) -> ProtectedNote:
     note.title = NAME + " (actualizado)"
     note.save()
     blind_tokens(organization.pk, ["xochiquetzal", "ameyalli", "tonatiuh"])
-    audit(actor, organization, "note.created", target=note, fields=["title", "body"])
+    audit(actor, organization, "case.create", target=note, fields=["title", "body"])
     return note
 
 
