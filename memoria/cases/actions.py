@@ -24,6 +24,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from memoria.accounts.models import Organization, User
+from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
 from memoria.cases.history import display_value
 from memoria.cases.models import (
@@ -323,7 +324,7 @@ def register_case(
     if data.get("tags"):
         changes["tags"] = [None, plain(data["tags"])]
     _record(actor, event, Change.Action.CREATED, changes, event=event)
-    audit(actor, organization, "case.create", event, request=request)
+    audit(actor, organization, AuditAction.CASE_CREATE, event, request=request)
     return event
 
 
@@ -334,7 +335,7 @@ def update_event(
     event, _changes = _update(
         event, actor, data, EVENT_FIELDS, version, _derive_event, m2m=("tags",), event=event
     )
-    audit(actor, event.organization, "case.update", event, request=request)
+    audit(actor, event.organization, AuditAction.CASE_UPDATE, event, request=request)
     return event
 
 
@@ -381,7 +382,7 @@ def add_victim(
     )  # fmt: skip
     if attribution_data and attribution_data.get("kind"):
         _new_attribution(act, actor, attribution_data)
-    audit(actor, event.organization, "person.create", person, request=request)
+    audit(actor, event.organization, AuditAction.PERSON_CREATE, person, request=request)
     return act
 
 
@@ -394,7 +395,7 @@ def add_act(
     act.save()
     changes = _created_changes(act, ACT_FIELDS)
     _record(actor, act, Change.Action.CREATED, changes, event=event, person=victim)
-    audit(actor, event.organization, "act.create", act, request=request)
+    audit(actor, event.organization, AuditAction.ACT_CREATE, act, request=request)
     return act
 
 
@@ -417,7 +418,7 @@ def update_person(
     person, changes = _update(person, actor, data, fields, version, _derive_person, person=person)
     if changes:
         index_person(person)
-    audit(actor, person.organization, "person.update", person, request=request)
+    audit(actor, person.organization, AuditAction.PERSON_UPDATE, person, request=request)
     return person
 
 
@@ -426,7 +427,7 @@ def update_act(act: Act, actor: User | None, data: dict, version: int, *, reques
     act, _changes = _update(
         act, actor, data, ACT_FIELDS, version, event=act.event, person=act.victim
     )
-    audit(actor, act.organization, "act.update", act, request=request)
+    audit(actor, act.organization, AuditAction.ACT_UPDATE, act, request=request)
     return act
 
 
@@ -434,7 +435,7 @@ def update_act(act: Act, actor: User | None, data: dict, version: int, *, reques
 def add_attribution(act: Act, actor: User | None, data: dict, *, request=None) -> Attribution:
     """Hold a perpetrator responsible for ``act``."""
     attribution = _new_attribution(act, actor, data)
-    audit(actor, act.organization, "perpetrator.create", attribution, request=request)
+    audit(actor, act.organization, AuditAction.PERPETRATOR_CREATE, attribution, request=request)
     return attribution
 
 
@@ -455,7 +456,13 @@ def update_attribution(
     attribution, _changes = _update(
         attribution, actor, data, ATTRIBUTION_FIELDS, version, event=attribution.event
     )
-    audit(actor, attribution.organization, "perpetrator.update", attribution, request=request)
+    audit(
+        actor,
+        attribution.organization,
+        AuditAction.PERPETRATOR_UPDATE,
+        attribution,
+        request=request,
+    )
     return attribution
 
 
@@ -485,7 +492,7 @@ def add_indirect_victim(
         "direct_victim": [None, direct_victim.pk],
     }
     _record(actor, relative, Change.Action.CREATED, changes, event=event, person=person)
-    audit(actor, event.organization, "person.create", person, request=request)
+    audit(actor, event.organization, AuditAction.PERSON_CREATE, person, request=request)
     return relative
 
 
@@ -503,7 +510,7 @@ def update_indirect_victim(
         event=relative.event,
         person=relative.person,
     )
-    audit(actor, relative.organization, "relative.update", relative, request=request)
+    audit(actor, relative.organization, AuditAction.RELATIVE_UPDATE, relative, request=request)
     return relative
 
 
@@ -521,7 +528,7 @@ def add_source(
     if data.get("acts"):
         changes["acts"] = [None, sorted(act.pk for act in data["acts"])]
     _record(actor, source, Change.Action.CREATED, changes, event=event)
-    audit(actor, event.organization, "source.create", source, request=request)
+    audit(actor, event.organization, AuditAction.SOURCE_CREATE, source, request=request)
     if upload is not None:
         add_attachment(source, actor, upload, request=request)
     return source
@@ -534,7 +541,7 @@ def update_source(
     source, _changes = _update(
         source, actor, data, SOURCE_FIELDS, version, m2m=("acts",), event=source.event
     )
-    audit(actor, source.organization, "source.update", source, request=request)
+    audit(actor, source.organization, AuditAction.SOURCE_UPDATE, source, request=request)
     return source
 
 
@@ -553,7 +560,7 @@ def add_attachment(source: Source, actor: User | None, upload, *, request=None) 
     )
     changes = {"filename": [None, attachment.filename], "size": [None, attachment.size]}
     _record(actor, attachment, Change.Action.CREATED, changes, event=source.event)
-    audit(actor, source.organization, "attachment.create", attachment, request=request)
+    audit(actor, source.organization, AuditAction.ATTACHMENT_CREATE, attachment, request=request)
     return attachment
 
 
@@ -565,7 +572,7 @@ def add_intervention(event: Event, actor: User | None, data: dict, *, request=No
     intervention.save()
     changes = _created_changes(intervention, INTERVENTION_FIELDS)
     _record(actor, intervention, Change.Action.CREATED, changes, event=event)
-    audit(actor, event.organization, "intervention.create", intervention, request=request)
+    audit(actor, event.organization, AuditAction.INTERVENTION_CREATE, intervention, request=request)
     return intervention
 
 
@@ -576,7 +583,13 @@ def update_intervention(
     intervention, _changes = _update(
         intervention, actor, data, INTERVENTION_FIELDS, version, event=intervention.event
     )
-    audit(actor, intervention.organization, "intervention.update", intervention, request=request)
+    audit(
+        actor,
+        intervention.organization,
+        AuditAction.INTERVENTION_UPDATE,
+        intervention,
+        request=request,
+    )
     return intervention
 
 
@@ -599,7 +612,7 @@ def add_term(
         state_actor=data.get("state_actor", False),
     )
     codes = {"vocabulary": term.vocabulary.code, "code": term.code}
-    audit(actor, organization, "vocabulary.create", term, request=request, **codes)
+    audit(actor, organization, AuditAction.VOCABULARY_CREATE, term, request=request, **codes)
     return term
 
 
@@ -610,7 +623,7 @@ def update_term(term: Term, data: dict, *, actor: User | None = None, request=No
             setattr(term, field, data[field])
     term.save()
     codes = {"vocabulary": term.vocabulary.code, "code": term.code}
-    audit(actor, term.organization, "vocabulary.update", term, request=request, **codes)
+    audit(actor, term.organization, AuditAction.VOCABULARY_UPDATE, term, request=request, **codes)
     return term
 
 
@@ -654,5 +667,5 @@ def remove_record(
             if (value := plain(getattr(record, field))) not in (None, False)
         }
         _record(actor, record, Change.Action.DELETED, changes, event=event)
-    audit(actor, current.organization, "case.remove", current, request=request, kind=kind)
+    audit(actor, current.organization, AuditAction.CASE_REMOVE, current, request=request, kind=kind)
     current.delete()

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from memoria.accounts.access import organization_view
 from memoria.accounts.roles import Capability
 from memoria.accounts.views import _member_counts
+from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
 from memoria.cases import access, actions, listing, statistics
 from memoria.cases.forms import (
@@ -113,7 +114,7 @@ def case_list(request, membership):
         "events": rows,
         "query": query.urlencode(),
     }
-    audit(request.user, organization, "case.list", request=request, page=page.number)
+    audit(request.user, organization, AuditAction.CASE_LIST, request=request, page=page.number)
     return render(request, "cases/case_list.html", context)
 
 
@@ -125,7 +126,13 @@ def person_search(request, membership):
     if form.is_valid():
         hits = search_people(organization, form.cleaned_data["q"])
         people = people_for_hits(organization, hits)
-        audit(request.user, organization, "person.search", request=request, results=len(people))
+        audit(
+            request.user,
+            organization,
+            AuditAction.PERSON_SEARCH,
+            request=request,
+            results=len(people),
+        )
     context = {"organization": organization, "form": form, "people": people}
     return render(request, "cases/person_search.html", context)
 
@@ -175,7 +182,7 @@ def case_detail(request, membership, event_id):
         .select_related("actor")
         .first(),
     }
-    audit(request.user, organization, "case.view", event, request=request)
+    audit(request.user, organization, AuditAction.CASE_VIEW, event, request=request)
     return render(request, "cases/case_detail.html", context)
 
 
@@ -193,7 +200,7 @@ def case_edit(request, membership, event_id):
         form_class=EventForm,
         form_kwargs={"organization": membership.organization, "instance": event},
         save=save,
-        shows=("case.view", event, "case"),
+        shows=(AuditAction.CASE_VIEW, event, "case"),
         template="cases/event_form.html",
         context={"organization": membership.organization, "event": event},
         saved_message=_("Case saved."),
@@ -215,7 +222,7 @@ def case_history(request, membership, event_id):
     )
     entries = (changes | person_changes).select_related("actor").order_by("-at", "-id")
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    audit(request.user, organization, "case.history", event, request=request)
+    audit(request.user, organization, AuditAction.CASE_HISTORY, event, request=request)
     context = {
         "organization": organization,
         "event": event,
@@ -258,7 +265,7 @@ def source_new(request, membership, event_id):
         if request.POST.get("next") == "another":
             return redirect("cases:source_new", organization.slug, event.pk)
         return redirect(_case_url(event))
-    _audit_form_view(request, membership, "case.view", event, "source")
+    _audit_form_view(request, membership, AuditAction.CASE_VIEW, event, "source")
     context = {"organization": organization, "event": event, "form": form, "step": 3}
     return render(request, "cases/source_form.html", context)
 
@@ -288,11 +295,11 @@ class Part:
 
 
 def _shows_case(event, _record):
-    return "case.view", event
+    return AuditAction.CASE_VIEW, event
 
 
 def _shows_victim(_event, act):
-    return "person.view", act.victim
+    return AuditAction.PERSON_VIEW, act.victim
 
 
 PARTS = {
@@ -307,7 +314,7 @@ PARTS = {
         update=actions.update_act,
         added=gettext_lazy("Violation added."),
         saved=gettext_lazy("Violation saved."),
-        shows=lambda event, record: ("person.view", getattr(record, "victim", record)),
+        shows=lambda event, record: (AuditAction.PERSON_VIEW, getattr(record, "victim", record)),
         context=lambda record: (
             {"victim": record.victim, "act": record}
             if isinstance(record, Act)
@@ -336,7 +343,7 @@ PARTS = {
         update=actions.update_indirect_victim,
         added="",
         saved=gettext_lazy("Relative saved."),
-        shows=lambda event, record: ("person.view", record.person),
+        shows=lambda event, record: (AuditAction.PERSON_VIEW, record.person),
         context=lambda record: {"relative": record},
     ),
     "source": Part(
@@ -444,7 +451,7 @@ def relative_new(request, membership, event_id):
         )
         messages.success(request, _("Relative added to the case."))
         return redirect(_case_url(event))
-    _audit_form_view(request, membership, "case.view", event, "relative")
+    _audit_form_view(request, membership, AuditAction.CASE_VIEW, event, "relative")
     context = {"organization": organization, "event": event, "form": form}
     return render(request, "cases/relative_form.html", context)
 
@@ -470,7 +477,7 @@ def attachment_download(request, membership, event_id, attachment_id):
     organization = membership.organization
     event = access.get_event(membership, event_id)
     attachment = access.get_attachment(event, attachment_id)
-    audit(request.user, organization, "attachment.download", attachment, request=request)
+    audit(request.user, organization, AuditAction.ATTACHMENT_DOWNLOAD, attachment, request=request)
     # Always a download, never rendered here: an uploaded HTML file must not run on this origin.
     response = HttpResponse(
         base64.b64decode(attachment.content), content_type="application/octet-stream"
@@ -506,7 +513,7 @@ def person_detail(request, membership, person_id):
     acts = person.acts.select_related("event", "violation_type", "situation")
     relatives = person.relatives.select_related("person", "relationship", "event")
     relative_of = person.relative_of.select_related("direct_victim", "relationship", "event")
-    audit(request.user, organization, "person.view", person, request=request)
+    audit(request.user, organization, AuditAction.PERSON_VIEW, person, request=request)
     context = {
         "organization": organization,
         "person": person,
@@ -532,7 +539,7 @@ def person_edit(request, membership, person_id):
         form_class=PersonForm,
         form_kwargs={"instance": person},
         save=save,
-        shows=("person.view", person, "person"),
+        shows=(AuditAction.PERSON_VIEW, person, "person"),
         template="cases/person_form.html",
         context={"organization": organization, "person": person},
         saved_message=_("Person saved."),

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from memoria.accounts.models import Organization, User
 from memoria.accounts.viewer import Viewer
+from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
 from memoria.sharing.access import SharedView
 from memoria.sharing.models import SharedRecord
@@ -54,7 +55,7 @@ def share_record(
     audit(
         actor,
         instance.organization,
-        "share.granted",
+        AuditAction.SHARE_GRANTED,
         instance,
         request=request,
         recipient=recipient.pk,
@@ -76,7 +77,7 @@ def revoke_share(
         audit(
             actor,
             instance.organization,
-            "share.revoked",
+            AuditAction.SHARE_REVOKED,
             instance,
             request=request,
             recipient=recipient.pk,
@@ -104,7 +105,7 @@ def record_shared_view(viewer: Viewer, shared: SharedView, *, request=None) -> N
     audit(
         viewer.user,
         shared.owner,
-        "share.viewed",
+        AuditAction.SHARE_VIEWED,
         shared.shared,
         request=request,
         recipient=viewer.organization_id,
