@@ -12,3 +12,6 @@ os.environ.setdefault("MEMORIA_DATA_DIR", tempfile.mkdtemp(prefix="memoria-test-
 from memoria.settings import *  # noqa: E402, F403
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# A model with every encrypted field type, for the vault's tests (not in production).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.vaultapp"]  # noqa: F405

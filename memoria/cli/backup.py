@@ -2,7 +2,7 @@
 
 ``memoria restore`` (memoria/cli/restore.py) reads it back into a fresh data
 directory and verifies it. The archive format is described in
-``memoria.vault.backup``; key handling in docs/security.md.
+``memoria.operations.backup``; key handling in docs/security.md.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     setup_django()
     from django.utils import timezone
 
-    from memoria.vault.backup import BackupError, KeySource, create_backup
+    from memoria.operations.backup import BackupError, KeySource, create_backup
     from memoria.vault.keys import VaultError, load_master_key
 
     try:

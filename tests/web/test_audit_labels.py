@@ -9,7 +9,7 @@ from django.utils import translation
 
 from memoria.audit.labels import ACTION_LABELS
 from memoria.audit.log import audit
-from memoria.vault.models import ProtectedNote
+from tests.vaultapp.models import ProtectedNote
 from tests.web.base import MemoriaTestCase
 
 SOURCE = Path(__file__).parents[2] / "memoria"
@@ -115,4 +115,4 @@ class ActionLabelTests(MemoriaTestCase):
         self.assertContains(response, "Consultó un caso")
         self.assertContains(response, "Exportó casos con identidades")
         self.assertNotContains(response, "cases.export_identities")
-        self.assertNotContains(response, "vault.protectednote")
+        self.assertNotContains(response, "vaultapp.protectednote")

@@ -18,9 +18,9 @@ import pytest
 from django.db import connection
 
 from memoria.audit.log import audit
-from memoria.vault.backup import sqlite_snapshot
+from memoria.operations.backup import sqlite_snapshot
 from memoria.vault.blind import blind_tokens
-from memoria.vault.models import ProtectedNote
+from tests.vaultapp.models import ProtectedNote
 from tests.web.base import MemoriaTestCase
 
 NAME = "Xochiquetzal Ameyalli Tonatiuh"
@@ -79,7 +79,7 @@ class RawDatabaseTests(MemoriaTestCase):
         write_protected_records(self.org, self.coordinator)
         image = sqlite_snapshot(connection)
         self.assertGreater(len(image), 100_000)
-        self.assertIn(b"vault_protectednote", image)
+        self.assertIn(b"vaultapp_protectednote", image)
         self.assertIn(b"Alicia Coordinadora", image)  # the scan does see clear text
         self.assertEqual(found_in(image), [])
 
@@ -98,7 +98,7 @@ class RawDatabaseTests(MemoriaTestCase):
                     hits = found_in(text.encode())
                     if hits:
                         leaks.setdefault(table, set()).update(hits)
-        self.assertIn("vault_protectednote", tables)
+        self.assertIn("vaultapp_protectednote", tables)
         self.assertGreater(rows, 100)
         self.assertTrue(seen_clear_text)  # the scan does see clear text
         self.assertEqual(leaks, {})
@@ -109,7 +109,7 @@ def test_it_keeps_plaintext_out_of_a_real_sqlite_file_and_its_wal(tmp_path: Path
     env = {
         **os.environ,
         "MEMORIA_DATA_DIR": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "memoria.settings",
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
     }
     env.pop("DATABASE_URL", None)
     script = """
@@ -122,7 +122,7 @@ from tests.web.test_vault_rawdb import write_protected_records
 org = Organization.objects.create(name="Centro", slug="centro", kind="other")
 user = User.objects.create_user("c@centro.example", "x" * 20, full_name="Coordinación")
 note = write_protected_records(org, user)
-from memoria.vault.models import ProtectedNote
+from tests.vaultapp.models import ProtectedNote
 assert ProtectedNote.objects.get(pk=note.pk).body.startswith("El comandante")
 """
     subprocess.run(
