@@ -34,7 +34,7 @@ def migrate(*targets: tuple[str, str]) -> None:
 def raw(sql: str, params=()) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        return cursor.fetchall() if cursor.description else []
 
 
 class MigrationTests(TransactionTestCase):
