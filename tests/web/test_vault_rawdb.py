@@ -43,6 +43,9 @@ SECRETS = [
 ]
 
 
+SCAN = f"%PDF-1.7 acta: {TESTIMONY}".encode()  # a file, stored as encrypted bytes
+
+
 def write_protected_records(organization, actor) -> ProtectedNote:
     note = ProtectedNote.objects.create(
         organization=organization,
@@ -50,6 +53,7 @@ def write_protected_records(organization, actor) -> ProtectedNote:
         body=TESTIMONY,
         noted_on=datetime.date(1987, 3, 14),
         data={"alias": ALIAS, "curp": CURP, "phone": PHONE, "lat": 28.63531, "lon": -106.08889},
+        scan=SCAN,
     )
     note.title = NAME + " (actualizado)"
     note.save()
@@ -73,6 +77,7 @@ class RawDatabaseTests(MemoriaTestCase):
         fresh = ProtectedNote.objects.get(pk=note.pk)
         self.assertEqual(fresh.body, TESTIMONY)
         self.assertEqual(fresh.data["curp"], CURP)
+        self.assertEqual(fresh.scan, SCAN)
 
     @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite file image")
     def test_it_keeps_plaintext_out_of_the_sqlite_file(self):
