@@ -22,3 +22,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # are created with passwords. Production keeps Argon2 first
 # (tests/web/test_accounts.py checks memoria.settings and a real sign-in with it).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# A model with every encrypted field type, for the vault's tests (not in production).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.vaultapp"]  # noqa: F405

@@ -1,4 +1,9 @@
-"""Write paths for organizations and memberships, each in one transaction."""
+"""Write paths for organizations, memberships, sign-in devices and data keys.
+
+Each action is one transaction, and writes its audit entry inside it: the
+change and its entry commit together or not at all. Views call an action and
+never audit a write themselves.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,16 @@ from memoria.accounts.models import (
     Invitation,
     Membership,
     Organization,
+    SealedStaticDevice,
+    SealedTOTPDevice,
     User,
     hash_token,
 )
 from memoria.accounts.roles import Role
+from memoria.accounts.twofactor import devices_accepting, replace_recovery_codes
 from memoria.audit.log import audit
+from memoria.vault.models import OrganizationKey
+from memoria.vault.rotation import rotate_organization
 
 
 class LastCoordinatorError(Exception):
@@ -134,3 +144,85 @@ def remove_member(membership: Membership, actor: User | None = None, request=Non
         role=membership.role,
     )
     membership.delete()
+
+
+@transaction.atomic
+def update_organization(
+    organization: Organization, changes: dict, actor: User | None = None, request=None
+) -> Organization:
+    """Change an organization's details (``changes``: field name → new value)."""
+    many_to_many = {field.name for field in Organization._meta.many_to_many}
+    for name, value in changes.items():
+        if name not in many_to_many:
+            setattr(organization, name, value)
+    organization.save()
+    for name in many_to_many & set(changes):
+        getattr(organization, name).set(changes[name])
+    audit(actor, organization, "organization.updated", request=request, fields=sorted(changes))
+    return organization
+
+
+# --- data keys --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def rotate_data_key(organization: Organization, actor: User | None = None, request=None):
+    """Give the organization a new active data key (re-encryption follows, in batches)."""
+    record: OrganizationKey = rotate_organization(organization)
+    audit(actor, organization, "keys.rotated", request=request, key_id=record.key_id)
+    return record
+
+
+# --- two-factor sign-in -----------------------------------------------------------------
+
+
+@transaction.atomic
+def enrol_two_factor(user: User, device: SealedTOTPDevice, request=None) -> list[str]:
+    """Confirm ``device`` as the user's only authenticator; return fresh recovery codes."""
+    SealedTOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = replace_recovery_codes(user)
+    audit(user, None, "two_factor.enrolled", request=request)
+    return codes
+
+
+def _accepting_device(user: User, token: str):
+    for device in devices_accepting(user, token):
+        if device.verify_token(token):
+            return device
+    return None
+
+
+@transaction.atomic
+def verify_second_factor(user: User, token: str, request=None):
+    """The device that accepts ``token`` at sign-in (a TOTP code or a recovery code), or None.
+
+    A used recovery code is spent, and the attempt audited, in one transaction.
+    """
+    device = _accepting_device(user, token)
+    if device is None:
+        audit(user, None, "login.two_factor_failed", request=request)
+    elif isinstance(device, SealedStaticDevice):
+        left = device.token_set.count()
+        audit(user, None, "login.recovery_code", request=request, codes_left=left)
+    else:
+        audit(user, None, "login.two_factor", request=request)
+    return device
+
+
+@transaction.atomic
+def confirm_identity(user: User, password_ok: bool, token: str | None, request=None) -> str:
+    """Re-authentication before an export or a key operation.
+
+    Returns ``""`` when the password is right and (if ``token`` is given) the
+    code is valid, else the name of the field that failed. A recovery code is
+    spent only if the password was right. Audited as ``reauth`` / ``reauth.failed``.
+    """
+    failed = ""
+    if not password_ok:
+        failed = "password"
+    elif token is not None and _accepting_device(user, token) is None:
+        failed = "token"
+    audit(user, None, "reauth.failed" if failed else "reauth", request=request)
+    return failed

@@ -1,8 +1,9 @@
-"""Organizations, the people who use Memoria, and their memberships."""
+"""Organizations, the people who use Memoria, their memberships and sign-in devices."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
@@ -11,8 +12,14 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from memoria.accounts.roles import Capability, Role, role_can
+from memoria.vault import seeds
+from memoria.vault.keys import VaultError
+
+logger = logging.getLogger("memoria.accounts")
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -176,3 +183,83 @@ class Invitation(models.Model):
             and self.revoked_at is None
             and self.expires_at > timezone.now()
         )
+
+
+# --- two-factor devices -------------------------------------------------------------------
+#
+# django-otp keeps an authenticator's seed and the recovery codes in clear. With
+# a copy of the database and a phished password, that is enough to pass the
+# second step. These proxies keep the seed sealed (AES-256-GCM, bound to the
+# user, under a key derived per user from the platform's two-factor key, which
+# the master key wraps) and only a keyed digest of each recovery code. A proxy
+# changes no table: the rows stay in django-otp's tables.
+
+TOTP_SEED_BYTES = 20  # what django-otp generates
+
+
+def two_factor_key() -> bytes:
+    """The platform key that seals two-factor secrets (kept with the audit log's key)."""
+    from memoria.audit.log import current_keys
+
+    return current_keys().two_factor
+
+
+class SealedTOTPDevice(TOTPDevice):
+    """An authenticator whose seed is stored sealed; use it instead of ``TOTPDevice``."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+
+    @property
+    def bin_key(self) -> bytes:
+        if seeds.is_sealed_seed(self.key):
+            return seeds.open_seed(self.key, two_factor_key(), self.user_id)
+        if len(self.key) != 2 * TOTP_SEED_BYTES:
+            raise VaultError("an authenticator seed is neither sealed nor a plain seed")
+        return super().bin_key  # a seed stored in clear (django-otp); sealed at its next save
+
+    def verify_token(self, token) -> bool:
+        """A seed that fails to open (altered, or copied from another user) accepts no code."""
+        try:
+            self.bin_key  # noqa: B018  (opens the seed, or fails)
+        except VaultError:
+            logger.warning("authenticator %s: its seed fails to open; no code accepted", self.pk)
+            return False
+        return super().verify_token(token)
+
+    def save(self, *args, **kwargs):
+        if not seeds.is_sealed_seed(self.key):
+            seed = bytes.fromhex(self.key)
+            if len(seed) != TOTP_SEED_BYTES:
+                raise ValueError(f"an authenticator seed has {TOTP_SEED_BYTES} bytes")
+            self.key = seeds.seal_seed(seed, two_factor_key(), self.user_id)
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "key"}
+        super().save(*args, **kwargs)
+
+
+class SealedStaticDevice(StaticDevice):
+    """Single-use recovery codes, stored only as keyed digests."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("recovery codes")
+        verbose_name_plural = _("recovery codes")
+
+    def _digest(self, code: str) -> str:
+        return seeds.recovery_code_digest(code, two_factor_key(), self.user_id)
+
+    def replace_codes(self, count: int) -> list[str]:
+        """Issue ``count`` fresh codes (shown once); the old ones stop working."""
+        self.token_set.all().delete()
+        codes = [StaticToken.random_token() for _ in range(count)]
+        StaticToken.objects.bulk_create(
+            StaticToken(device=self, token=self._digest(code)) for code in codes
+        )
+        return codes
+
+    def verify_token(self, token) -> bool:
+        return super().verify_token(self._digest(str(token)))

@@ -1,14 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from memoria.accounts import views
-from memoria.vault.views import TwoFactorLoginView
+from memoria.accounts import twofactor_views, views
+from memoria.accounts.twofactor_views import TwoFactorLoginView
 
 app_name = "accounts"
 
 urlpatterns = [
-    # The password step of sign-in; two-step sign-in continues in memoria.vault.
+    # The password step of sign-in, then the second step (memoria.accounts.twofactor).
     path("accounts/login/", TwoFactorLoginView.as_view(), name="login"),
+    path("accounts/two-factor/", twofactor_views.two_factor, name="two_factor"),
+    path("accounts/two-factor/setup/", twofactor_views.two_factor_setup, name="two_factor_setup"),
+    path("accounts/confirm/", twofactor_views.reauth, name="reauth"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",

@@ -18,7 +18,6 @@ from memoria.accounts.forms import (
 )
 from memoria.accounts.models import Invitation, Membership, User, hash_token
 from memoria.accounts.roles import Capability, Role
-from memoria.audit.log import audit
 
 
 @organization_view(Capability.READ_RECORDS)
@@ -109,14 +108,8 @@ def organization_settings(request, membership):
     organization = membership.organization
     form = OrganizationForm(request.POST or None, instance=organization)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        audit(
-            request.user,
-            organization,
-            "organization.updated",
-            request=request,
-            fields=sorted(form.changed_data),
-        )
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        actions.update_organization(organization, changes, actor=request.user, request=request)
         messages.success(request, _("Organization details saved."))
         return redirect("accounts:dashboard", organization.slug)
     context = {"organization": organization, "form": form}

@@ -13,6 +13,10 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from memoria.audit import signals  # noqa: F401  (connects the login receivers)
+        from memoria.audit.log import rewrap_key
+        from memoria.vault.rotation import register_rewrap_hook
+
+        register_rewrap_hook(rewrap_key)  # the audit key follows the master key
 
         schedule_sealing()
 

@@ -14,7 +14,6 @@ organizations are refreshed in the same transaction too.
 
 from __future__ import annotations
 
-import base64
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -556,7 +555,7 @@ def add_attachment(source: Source, actor: User | None, upload, *, request=None) 
         filename=upload.name[:255],
         content_type=(getattr(upload, "content_type", "") or "application/octet-stream")[:120],
         size=len(content),
-        content=base64.b64encode(content).decode("ascii"),
+        content=content,
     )
     changes = {"filename": [None, attachment.filename], "size": [None, attachment.size]}
     _record(actor, attachment, Change.Action.CREATED, changes, event=source.event)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from memoria.accounts.access import organization_view
+from memoria.accounts.reauth import recent_auth_required
 from memoria.accounts.roles import Capability
 from memoria.audit.log import audit
 from memoria.cases.io import exporter
@@ -30,7 +31,6 @@ from memoria.cases.io.mapping import guess_mapping
 from memoria.cases.io.readers import Table
 from memoria.cases.io.schema import COLUMNS_BY_KEY
 from memoria.vault.cipher import decrypt_text, encrypt_text
-from memoria.vault.reauth import recent_auth_required
 
 SESSION_KEY = "memoria_cases_import"
 SEAL_CONTEXT = "cases.import.upload"

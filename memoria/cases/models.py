@@ -73,6 +73,7 @@ from django.utils.translation import gettext_lazy as _
 from memoria.accounts.models import Organization
 from memoria.places.models import Place
 from memoria.vault.fields import (
+    EncryptedBinaryField,
     EncryptedCharField,
     EncryptedDateField,
     EncryptedJSONField,
@@ -513,7 +514,7 @@ class Attachment(Versioned):
     filename = EncryptedCharField(_("file name"), max_length=255)
     content_type = models.CharField(max_length=120, default="application/octet-stream")
     size = models.PositiveIntegerField(default=0)
-    content = EncryptedTextField(blank=True)
+    content = EncryptedBinaryField(blank=True)
 
     class Meta:
         ordering = ["source", "id"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from memoria.accounts.access import organization_view
+from memoria.accounts.reauth import recent_auth_required
 from memoria.accounts.roles import Capability
 from memoria.accounts.views import _member_counts
 from memoria.audit.labels import AuditAction
@@ -45,7 +45,6 @@ from memoria.cases.models import Act, Attribution, Change, Event, Person, Term, 
 from memoria.cases.search import people_for_hits, search_people
 from memoria.sharing.access import SharedView
 from memoria.sharing.actions import record_shared_view
-from memoria.vault.reauth import recent_auth_required
 
 
 def _case_url(event: Event) -> str:
@@ -479,9 +478,7 @@ def attachment_download(request, membership, event_id, attachment_id):
     attachment = access.get_attachment(event, attachment_id)
     audit(request.user, organization, AuditAction.ATTACHMENT_DOWNLOAD, attachment, request=request)
     # Always a download, never rendered here: an uploaded HTML file must not run on this origin.
-    response = HttpResponse(
-        base64.b64decode(attachment.content), content_type="application/octet-stream"
-    )
+    response = HttpResponse(attachment.content, content_type="application/octet-stream")
     response["Content-Disposition"] = content_disposition_header(True, attachment.filename)
     response["Cache-Control"] = "no-store"
     return response

@@ -2,7 +2,7 @@
 
 ``memoria restore`` (memoria/cli/restore.py) reads it back into a fresh data
 directory and verifies it. The archive format is described in
-``memoria.vault.backup``; key handling in docs/security.md.
+``memoria.operations.backup``; key handling in docs/security.md.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     setup_django()
     from django.utils import timezone
 
-    from memoria.vault.backup import BackupError, KeySource, create_backup
+    from memoria.audit.log import seal_pending
+    from memoria.operations.backup import BackupError, KeySource, create_backup
     from memoria.vault.keys import VaultError, load_master_key
 
     try:
@@ -64,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             source = KeySource(master=load_master_key())
         output = args.output or f"memoria-backup-{timezone.now():%Y%m%d-%H%M%S}.mbk"
+        seal_pending()  # the archive's audit log is chained up to this moment
         manifest = create_backup(output, source)
     except (BackupError, VaultError, OSError) as error:
         raise CommandError(str(error)) from error

@@ -63,7 +63,7 @@ def load_and_report(cases: int = DEMO_CASES) -> None:
         print(f"  {organization.name}")
         for user, role in users:
             print(f"    {role:<12} {user.email}")
-    from memoria.vault.demo import DEMO_TOTP_SECRET
+    from memoria.accounts.demo import DEMO_TOTP_SECRET
 
     print(
         "Two-step sign-in: add the secret",
@@ -76,7 +76,7 @@ def print_totp_code() -> int:
     from memoria.cli.common import setup_django
 
     setup_django()
-    from memoria.vault.demo import demo_totp_code
+    from memoria.accounts.demo import demo_totp_code
 
     print(demo_totp_code())
     return 0

@@ -129,12 +129,10 @@ def run_rotate(args: argparse.Namespace) -> int:
     _setup()
     if args.master:
         return _rotate_master(args)
-    from memoria.audit.log import audit
-    from memoria.vault.rotation import rotate_organization
+    from memoria.accounts.actions import rotate_data_key
 
     for organization in _organizations(args.organization):
-        record = rotate_organization(organization)
-        audit(None, organization, "keys.rotated", key_id=record.key_id)
+        record = rotate_data_key(organization)
         print(f"{organization.slug}: new data key {record.key_id}")
     _reencrypt(args.batch_size)
     return 0

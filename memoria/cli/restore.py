@@ -55,7 +55,7 @@ def _master_key(args) -> bytes:
 def run(args: argparse.Namespace) -> int:
     from memoria.cli.backup import ask_passphrase
     from memoria.cli.common import CommandError, setup_django
-    from memoria.vault.backup import BackupError, KeySource, read_backup, restore_sqlite_file
+    from memoria.operations.backup import BackupError, KeySource, read_backup, restore_sqlite_file
     from memoria.vault.keys import write_master_key_file
 
     data_dir = Path(args.data_dir).expanduser().resolve()
@@ -98,7 +98,7 @@ def _restore_rest(archive, data_dir: Path) -> int:
     from django.core.management import call_command
 
     from memoria.cli.common import CommandError
-    from memoria.vault.backup import (
+    from memoria.operations.backup import (
         BackupError,
         restore_postgres,
         restore_uploads,

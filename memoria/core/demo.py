@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from memoria.accounts.demo import ensure_demo_device
 from memoria.accounts.models import Membership, Organization, User
 from memoria.accounts.roles import Role
 from memoria.places.models import State
-from memoria.vault.demo import ensure_demo_device
 
 # Printed by ``memoria demo``; the demo is refused in production.
 DEMO_PASSWORD = "memoria-demo-2026"  # noqa: S105

@@ -85,14 +85,18 @@ def encrypt_text_with(key_id: str, data_key: bytes, plaintext: str, context: str
     return Sealed(f"{TEXT_PREFIX}{key_id}:{base64.b64encode(nonce + sealed).decode()}")
 
 
-def check_key_organization(token: str, organization_id: int, using: str | None = None) -> None:
+def check_key_organization(
+    token: str | bytes, organization_id: int, using: str | None = None
+) -> None:
     """Refuse a ciphertext encrypted under another organization's data key.
 
     Every ciphertext names its data key, and the server holds every
     organization's keys: without this check a value copied from another
     organization's row would decrypt, and be shown to this one.
     """
-    key_id = key_id_of(token)
+    key_id = stored_key_id(token)
+    if key_id is None:
+        raise VaultError("not a Memoria ciphertext")
     _check_owner(key_id, data_key_by_id(key_id, using=using)[0], organization_id)
 
 
@@ -126,20 +130,65 @@ def decrypt_text(
     return _unpad(padded).decode()
 
 
-def encrypt_bytes(organization_id: int, data: bytes, context: str) -> bytes:
+class SealedBytes(bytes):
+    """A file ciphertext the vault has just made (``encrypt_bytes``); see ``Sealed``."""
+
+    __slots__ = ()
+
+
+FILE_KEY_ID_BYTES = 32
+FILE_HEADER_BYTES = len(FILE_MAGIC) + FILE_KEY_ID_BYTES
+
+
+def is_file_ciphertext(value) -> bool:
+    """Whether ``value`` has the shape of a file ciphertext (shape only, as ``is_ciphertext``)."""
+    return isinstance(value, bytes | bytearray | memoryview) and bytes(value[:4]) == FILE_MAGIC
+
+
+def key_id_of_bytes(blob: bytes) -> str:
+    """The data-key id named in a file ciphertext's header."""
+    if not is_file_ciphertext(blob):
+        raise VaultError("not a Memoria encrypted file")
+    return bytes(blob[len(FILE_MAGIC) : FILE_HEADER_BYTES]).decode().strip()
+
+
+def stored_key_id(value) -> str | None:
+    """The data-key id of a stored ciphertext (text or file), None for anything else."""
+    if is_ciphertext(value):
+        return key_id_of(value)
+    if is_file_ciphertext(value):
+        return key_id_of_bytes(value)
+    return None
+
+
+def encrypt_bytes(organization_id: int, data: bytes, context: str) -> SealedBytes:
     """Encrypt a file's bytes (e.g. an attachment): ``MVB1 | key id | nonce | sealed``."""
     key_id, data_key = active_key(organization_id)
+    return encrypt_bytes_with(key_id, data_key, data, context)
+
+
+def encrypt_bytes_with(key_id: str, data_key: bytes, data: bytes, context: str) -> SealedBytes:
+    """``encrypt_bytes`` under a key already looked up (for re-encryption in batches)."""
     nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = AESGCM(data_key).encrypt(nonce, data, _aad(context, key_id))
-    return FILE_MAGIC + key_id.encode().ljust(32, b" ") + nonce + sealed
+    sealed = AESGCM(data_key).encrypt(nonce, bytes(data), _aad(context, key_id))
+    return SealedBytes(FILE_MAGIC + key_id.encode().ljust(FILE_KEY_ID_BYTES, b" ") + nonce + sealed)
 
 
-def decrypt_bytes(blob: bytes, context: str, using: str | None = None) -> bytes:
-    if not blob.startswith(FILE_MAGIC):
-        raise VaultError("not a Memoria encrypted file")
-    key_id = blob[4:36].decode().strip()
-    _organization_id, data_key = data_key_by_id(key_id, using=using)
-    nonce, sealed = blob[36 : 36 + NONCE_BYTES], blob[36 + NONCE_BYTES :]
+def decrypt_bytes(
+    blob: bytes, context: str, using: str | None = None, organization_id: int | None = None
+) -> bytes:
+    """Decrypt what ``encrypt_bytes`` made for the same ``context``.
+
+    With ``organization_id``, a file encrypted under another organization's
+    key is refused, as in ``decrypt_text``.
+    """
+    key_id = key_id_of_bytes(blob)
+    blob = bytes(blob)
+    owner, data_key = data_key_by_id(key_id, using=using)
+    if organization_id is not None:
+        _check_owner(key_id, owner, organization_id)
+    start = FILE_HEADER_BYTES
+    nonce, sealed = blob[start : start + NONCE_BYTES], blob[start + NONCE_BYTES :]
     try:
         return AESGCM(data_key).decrypt(nonce, sealed, _aad(context, key_id))
     except InvalidTag:

@@ -8,9 +8,12 @@ Usage, on any model with an ``organization`` foreign key, or with a property
     birth_date = EncryptedDateField(_("birth date"), null=True, blank=True)
     latitude = EncryptedDecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True)
     contact = EncryptedJSONField(_("contact"), null=True, blank=True)
+    content = EncryptedBinaryField(blank=True)  # a file's bytes
 
 Values are encrypted in ``pre_save`` (``save()``, ``create()``, ``bulk_create()``);
-the column holds text ``mv1:<key id>:<base64>``. Python code sees plaintext.
+the column holds text ``mv1:<key id>:<base64>`` (``EncryptedBinaryField``: the
+bytes ``MVB1 | key id | nonce | ciphertext+tag``, with no text encoding). Python
+code sees plaintext.
 Empty values (``None``, and ``""`` for the text fields) are stored as they are,
 unencrypted: that a field is blank is not secret.
 
@@ -41,6 +44,7 @@ cannot load ciphertext back (in a fixture it cannot be told from typed text):
 
 from __future__ import annotations
 
+import base64
 import datetime
 import decimal
 import json
@@ -56,10 +60,15 @@ from django.utils.functional import cached_property
 
 from memoria.vault.cipher import (
     Sealed,
+    SealedBytes,
     check_key_organization,
+    decrypt_bytes,
     decrypt_text,
+    encrypt_bytes,
     encrypt_text,
     is_ciphertext,
+    is_file_ciphertext,
+    key_id_of_bytes,
 )
 
 ALLOWED_LOOKUPS = frozenset({"isnull", "exact", "in"})
@@ -95,6 +104,12 @@ class Stored(str):
     __slots__ = ()
 
 
+class StoredBytes(bytes):
+    """A file ciphertext as read from an encrypted binary column (see ``Stored``)."""
+
+    __slots__ = ()
+
+
 class EncryptedAttribute(DeferredAttribute):
     """Decrypts a field's value when it is first read, once the row's organization is known."""
 
@@ -104,7 +119,7 @@ class EncryptedAttribute(DeferredAttribute):
         if self.field.attname not in instance.__dict__:
             self._load_deferred(instance)
         value = instance.__dict__[self.field.attname]
-        if isinstance(value, Stored):
+        if isinstance(value, Stored | StoredBytes):
             value = self.field.open(instance, value)
             instance.__dict__[self.field.attname] = value
         return value
@@ -338,3 +353,82 @@ class EncryptedJSONField(EncryptedMixin, models.TextField):
         defaults = {"form_class": forms.JSONField}
         defaults.update(kwargs)
         return models.Field.formfield(self, **defaults)
+
+
+class EncryptedBinaryField(EncryptedMixin, models.BinaryField):
+    """Bytes (a file) stored encrypted as bytes: ``MVB1 | key id | nonce | ciphertext+tag``.
+
+    The same rules as the text fields: the key named in the header must be the
+    row's organization's, the value is decrypted on first read, ``None`` and
+    ``b""`` are stored as they are, and nothing else can be compared or updated
+    in the database. Only ``SealedBytes`` from the vault are stored as they are.
+    """
+
+    empty_values_stored_plain = (None, b"")
+
+    def get_internal_type(self) -> str:
+        return "BinaryField"
+
+    def _is_empty(self, value) -> bool:
+        return value is None or (isinstance(value, bytes | bytearray | memoryview) and not value)
+
+    def pre_save(self, model_instance, add):
+        raw = model_instance.__dict__.get(self.attname)
+        if isinstance(raw, SealedBytes):  # sealed by the vault for this row
+            check_key_organization(raw, organization_id_of(model_instance))
+            return raw
+        value = getattr(model_instance, self.attname)
+        if self._is_empty(value):
+            return value
+        return encrypt_bytes(
+            organization_id_of(model_instance), self.python_value(value), self.vault_context
+        )
+
+    def get_prep_value(self, value):
+        if self._is_empty(value) or isinstance(value, SealedBytes):
+            return value
+        raise ValueError(
+            f"{self.vault_context} is encrypted: it is written by save() and cannot be "
+            "compared, filtered or updated in the database"
+        )
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        value = self.get_prep_value(value)
+        return None if value is None else connection.Database.Binary(bytes(value))
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        value = bytes(value)  # PostgreSQL gives a memoryview
+        if is_file_ciphertext(value):
+            return StoredBytes(value)
+        return value  # empty, or written before the field was encrypted
+
+    def open(self, instance, value: StoredBytes) -> bytes:
+        key_id_of_bytes(value)  # a malformed header fails here, before any key is looked up
+        return decrypt_bytes(
+            value,
+            self.vault_context,
+            using=instance._state.db,
+            organization_id=organization_id_of(instance),
+        )
+
+    def to_python(self, value):
+        if self._is_empty(value) or isinstance(value, SealedBytes | StoredBytes):
+            return value
+        return self.python_value(value)
+
+    def python_value(self, value) -> bytes:
+        if isinstance(value, str):
+            return models.BinaryField().to_python(value)  # base64, as Django serializes bytes
+        return bytes(value)
+
+    def value_to_string(self, obj) -> str | None:
+        """Serialization writes the ciphertext, base64-encoded as Django does for bytes."""
+        value = self.value_from_object(obj)
+        if self._is_empty(value):
+            return None if value is None else ""
+        sealed = encrypt_bytes(
+            organization_id_of(obj), self.python_value(value), self.vault_context
+        )
+        return base64.b64encode(sealed).decode("ascii")

@@ -291,14 +291,15 @@ def active_key(organization_id: int) -> tuple[str, bytes]:
     Always asks the database which key is active (one indexed query), so a
     rotation in another process is seen at once.
     """
-    from memoria.accounts.models import Organization
     from memoria.vault.models import OrganizationKey
 
     record = OrganizationKey.objects.active().filter(organization_id=organization_id).first()
     if record is None:
         with transaction.atomic():
             # Lock the organization so two first writers do not create two keys.
-            Organization.objects.select_for_update().filter(pk=organization_id).first()
+            # (Reached through the foreign key: the vault imports no other app.)
+            organizations = OrganizationKey._meta.get_field("organization").related_model
+            organizations.objects.select_for_update().filter(pk=organization_id).first()
             record = (
                 OrganizationKey.objects.active().filter(organization_id=organization_id).first()
             )

@@ -18,7 +18,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from memoria.vault import keys
-from memoria.vault.cipher import decrypt_text, encrypt_text_with, is_ciphertext, key_id_of
+from memoria.vault.cipher import (
+    decrypt_bytes,
+    decrypt_text,
+    encrypt_bytes_with,
+    encrypt_text_with,
+    stored_key_id,
+)
 from memoria.vault.fields import EncryptedMixin
 from memoria.vault.models import OrganizationKey
 
@@ -80,7 +86,8 @@ def _raw_batches(column: EncryptedColumn, batch_size: int) -> Iterator[list[tupl
             rows = cursor.fetchall()
         if not rows:
             return
-        yield rows
+        # PostgreSQL returns binary columns as memoryview: hand out bytes.
+        yield [(pk, bytes(v) if isinstance(v, memoryview) else v) for pk, v in rows]
         last = rows[-1][0]
 
 
@@ -102,21 +109,18 @@ def reencrypt(batch_size: int = 500, progress: Callable[[str, int], None] | None
         for rows in _raw_batches(column, batch_size):
             changes = []
             for row_pk, value in rows:
-                if not is_ciphertext(value):
+                key_id = stored_key_id(value)
+                if key_id is None:
                     continue
-                organization_id, _old = keys.data_key_by_id(key_id_of(value))
+                organization_id, _old = keys.data_key_by_id(key_id)
                 new_key_id = active.get(organization_id)
                 if new_key_id is None:
                     new_key_id, _key = keys.active_key(organization_id)
                     active[organization_id] = new_key_id
-                if key_id_of(value) == new_key_id:
+                if key_id == new_key_id:
                     continue
                 _org, new_key = keys.data_key_by_id(new_key_id)
-                plaintext = decrypt_text(value, column.field.vault_context)
-                fresh = encrypt_text_with(
-                    new_key_id, new_key, plaintext, column.field.vault_context
-                )
-                changes.append((fresh, row_pk, value))
+                changes.append((reseal(column, value, new_key_id, new_key), row_pk, value))
             if changes:
                 with transaction.atomic(), connection.cursor() as cursor:
                     cursor.executemany(update, changes)
@@ -126,33 +130,65 @@ def reencrypt(batch_size: int = 500, progress: Callable[[str, int], None] | None
     return rewritten
 
 
+def open_stored(column: EncryptedColumn, value, using: str | None = None):
+    """Decrypt a raw stored value of ``column`` (text or file ciphertext)."""
+    if isinstance(value, str):
+        return decrypt_text(value, column.field.vault_context, using=using)
+    return decrypt_bytes(value, column.field.vault_context, using=using)
+
+
+def reseal(column: EncryptedColumn, value, key_id: str, data_key: bytes):
+    """A raw stored value of ``column`` encrypted again under ``key_id``."""
+    plaintext = open_stored(column, value)
+    context = column.field.vault_context
+    if isinstance(value, str):
+        return encrypt_text_with(key_id, data_key, plaintext, context)
+    return bytes(encrypt_bytes_with(key_id, data_key, plaintext, context))
+
+
 def usage_by_key() -> Counter:
     """How many stored values each data key encrypts (plaintext legacy values under '')."""
     counts: Counter = Counter()
     for column in encrypted_columns():
         for rows in _raw_batches(column, 2000):
             for _pk, value in rows:
-                if is_ciphertext(value):
-                    counts[key_id_of(value)] += 1
-                elif value not in (None, ""):
+                key_id = stored_key_id(value)
+                if key_id is not None:
+                    counts[key_id] += 1
+                elif value not in (None, "", b""):
                     counts[""] += 1
     return counts
+
+
+RewrapHook = Callable[[bytes, bytes], object]
+_rewrap_hooks: list[RewrapHook] = []
+
+
+def register_rewrap_hook(hook: RewrapHook) -> None:
+    """Have ``hook(old_master, new_master)`` run inside every master-key rotation.
+
+    For secrets other apps keep wrapped under the master key (the audit log's
+    key): the app registers its re-wrapping function in ``AppConfig.ready()``,
+    so the vault, the lowest layer, imports none of them. Hooks run in the
+    rotation's transaction: if one fails, nothing is re-wrapped.
+    """
+    if hook not in _rewrap_hooks:
+        _rewrap_hooks.append(hook)
 
 
 def rewrap_all(new_master: bytes) -> int:
     """Re-wrap every data key (active and retired) under ``new_master``, in one transaction.
 
-    The audit log's key is re-wrapped too, unchanged, so the audit chain's
-    hashes (and head hashes noted elsewhere) stay valid. Returns the number of
-    data keys.
+    The registered hooks re-wrap other secrets in the same transaction (the
+    audit log's key, unchanged, so the audit chain's hashes and head hashes
+    noted elsewhere stay valid). Returns the number of data keys.
     """
-    from memoria.audit.log import rewrap_key
-
     old_master = keys.load_master_key()
     new_id = keys.master_key_id(new_master)
     count = 0
     with transaction.atomic():
-        rewrap_key(old_master, new_master)
+        for hook in _rewrap_hooks:
+            hook(old_master, new_master)
         for record in OrganizationKey.objects.select_for_update().order_by("pk"):
             data_key = keys.unwrap_data_key(
                 record.wrapped_key, record.organization_id, record.key_id, old_master

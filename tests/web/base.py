@@ -10,10 +10,9 @@ from django.test import Client, TestCase
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
-from memoria.accounts.models import Membership, Organization, User
+from memoria.accounts.models import Membership, Organization, SealedTOTPDevice, User
 from memoria.accounts.roles import Role
 from memoria.places.models import State
-from memoria.vault.models import SealedTOTPDevice
 
 PASSWORD = "una contraseña larga de prueba"  # noqa: S105
 
@@ -38,7 +37,7 @@ def totp_code(user: User) -> str:
 class TwoFactorClient(Client):
     """A test client whose ``force_login`` also completes two-step sign-in.
 
-    Every member must confirm a TOTP code (memoria.vault.twofactor), so a
+    Every member must confirm a TOTP code (memoria.accounts.twofactor), so a
     persona signed in by a test is signed in as after password and code.
     ``force_login(user, otp=False)`` stops after the password, as a real
     sign-in does before the code page; ``reauthenticate()`` counts as having
@@ -53,7 +52,7 @@ class TwoFactorClient(Client):
             session.save()
 
     def reauthenticate(self) -> None:
-        from memoria.vault.reauth import REAUTH_SESSION_KEY
+        from memoria.accounts.reauth import REAUTH_SESSION_KEY
 
         session = self.session
         session[REAUTH_SESSION_KEY] = timezone.now().timestamp()

@@ -31,9 +31,9 @@ LOGIN_ONLY = {
     "accounts:password_change_done",
     "places:state_municipalities",
     "places:search",
-    "vault:two_factor",
-    "vault:two_factor_setup",
-    "vault:reauth",
+    "accounts:two_factor",
+    "accounts:two_factor_setup",
+    "accounts:reauth",
 }
 
 

@@ -29,7 +29,7 @@ from memoria.audit.log import (
 )
 from memoria.audit.models import GENESIS_HASH, AuditChainHead, AuditEntry
 from memoria.vault import keys
-from memoria.vault.models import ProtectedNote
+from tests.vaultapp.models import ProtectedNote
 from tests.web.base import MemoriaTestCase
 
 
@@ -104,7 +104,7 @@ class AuditLogTests(MemoriaTestCase):
         self.assertEqual(entry.actor_email, self.coordinator.email)
         self.assertEqual(entry.organization, self.org)
         self.assertEqual(
-            (entry.target_type, entry.target_id), ("vault.protectednote", str(note.pk))
+            (entry.target_type, entry.target_id), ("vaultapp.protectednote", str(note.pk))
         )
         self.assertEqual(entry.details, {"fields": ["title"]})
 

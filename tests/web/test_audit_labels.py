@@ -7,7 +7,7 @@ from django.utils import translation
 from memoria.audit.labels import AuditAction, action_label
 from memoria.audit.log import audit
 from memoria.audit.models import AuditEntry
-from memoria.vault.models import ProtectedNote
+from tests.vaultapp.models import ProtectedNote
 from tests.web.base import MemoriaTestCase
 
 
@@ -51,4 +51,4 @@ class ActionRegistryTests(MemoriaTestCase):
         self.assertContains(response, "Consultó un caso")
         self.assertContains(response, "Exportó casos con identidades")
         self.assertNotContains(response, "cases.export_identities")
-        self.assertNotContains(response, "vault.protectednote")
+        self.assertNotContains(response, "vaultapp.protectednote")

@@ -13,8 +13,7 @@ import pytest
 from django.db import connection
 
 from memoria.audit.log import audit, verify_chain
-from memoria.vault import keys
-from memoria.vault.backup import (
+from memoria.operations.backup import (
     BackupError,
     KeySource,
     create_backup,
@@ -24,7 +23,8 @@ from memoria.vault.backup import (
     sqlite_snapshot,
     verify_database,
 )
-from memoria.vault.models import ProtectedNote
+from memoria.vault import keys
+from tests.vaultapp.models import ProtectedNote
 from tests.web.base import MemoriaTestCase
 from tests.web.test_vault_rawdb import TESTIMONY, found_in, write_protected_records
 
@@ -72,7 +72,7 @@ class BackupRoundTripTests(MemoriaTestCase):
         manifest = create_backup(self.archive_path, self.master_source())
         data = self.archive_path.read_bytes()
         self.assertEqual(found_in(data), [])
-        self.assertNotIn(b"vault_protectednote", data)  # even the schema is unreadable
+        self.assertNotIn(b"vaultapp_protectednote", data)  # even the schema is unreadable
         self.assertEqual(manifest.organization_keys, 2)
         self.assertEqual(oct(self.archive_path.stat().st_mode & 0o777), "0o600")
 
@@ -88,7 +88,7 @@ class BackupRoundTripTests(MemoriaTestCase):
         for table in before:
             with self.subTest(table=table):
                 self.assertEqual(after[table], before[table])
-        self.assertGreater(len(after["vault_protectednote"]), 1)
+        self.assertGreater(len(after["vaultapp_protectednote"]), 1)
         self.assertEqual(found_in(restored.read_bytes()), [])
 
     @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL restore")
@@ -97,7 +97,7 @@ class BackupRoundTripTests(MemoriaTestCase):
         create_backup(self.archive_path, self.master_source())
         archive = read_backup(self.archive_path, self.master_source())
         with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM vault_protectednote")
+            cursor.execute("DELETE FROM vaultapp_protectednote")
         restore_postgres(archive, replace=True)
         after = postgres_rows()
         self.assertEqual(after.keys(), before.keys())
@@ -112,7 +112,7 @@ class BackupRoundTripTests(MemoriaTestCase):
 
     @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL snapshot")
     def test_it_counts_rows_in_the_snapshot_not_after_it(self):
-        from memoria.vault import backup
+        from memoria.operations import backup
 
         snapshot = backup.postgres_snapshot
 
@@ -197,7 +197,7 @@ def test_the_commands_back_up_and_restore_a_live_sqlite_data_directory(tmp_path:
     env.pop("MEMORIA_MASTER_KEY", None)
     script = """
 import django, os
-os.environ["DJANGO_SETTINGS_MODULE"] = "memoria.settings"
+os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"  # with the test-only ProtectedNote
 django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
@@ -273,7 +273,7 @@ def test_the_audit_chain_survives_master_rotation_backup_and_restore(tmp_path: P
         env.pop(name, None)
     script = """
 import django, os
-os.environ["DJANGO_SETTINGS_MODULE"] = "memoria.settings"
+os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"  # with the test-only ProtectedNote
 django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)

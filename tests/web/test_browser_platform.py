@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from memoria.accounts.demo import demo_totp_code
 from memoria.core.demo import DEMO_PASSWORD, load_demo_network
-from memoria.vault.demo import demo_totp_code
 from tests.web.conftest import accessibility_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -11,12 +11,14 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 
+from memoria.accounts.models import SealedTOTPDevice, two_factor_key
+from memoria.accounts.reauth import recent_auth_required
 from memoria.accounts.roles import CAPABILITIES, Capability, Role
+from memoria.accounts.twofactor import requires_two_factor, role_requires_two_factor
 from memoria.audit.log import seal_pending
 from memoria.audit.models import AuditEntry
-from memoria.vault.models import SealedTOTPDevice
-from memoria.vault.reauth import recent_auth_required
-from memoria.vault.twofactor import requires_two_factor, role_requires_two_factor
+from memoria.vault import seeds
+from memoria.vault.keys import VaultError
 from tests.web.base import PASSWORD, MemoriaTestCase, totp_code, totp_device
 
 
@@ -131,7 +133,7 @@ class VerificationTests(MemoriaTestCase):
         self.assertEqual(self.client.get(f"/o/{self.org.slug}/").status_code, 302)
 
     def test_it_accepts_a_recovery_code_only_once(self):
-        from memoria.vault.twofactor import replace_recovery_codes
+        from memoria.accounts.twofactor import replace_recovery_codes
 
         totp_code(self.analyst)
         codes = replace_recovery_codes(self.analyst)
@@ -226,7 +228,8 @@ class ReauthTests(MemoriaTestCase):
         response = self.request_export()
         self.assertEqual(response.status_code, 302)
         self.assertEqual(
-            response["Location"], reverse("vault:reauth") + "?next=%2Fo%2Fcentro-norte%2Fexport%2F"
+            response["Location"],
+            reverse("accounts:reauth") + "?next=%2Fo%2Fcentro-norte%2Fexport%2F",
         )
 
     def test_it_lets_the_export_run_right_after_confirming(self):
@@ -258,8 +261,8 @@ class ReauthTests(MemoriaTestCase):
 
 class DemoTests(MemoriaTestCase):
     def test_it_gives_demo_users_the_published_authenticator(self):
+        from memoria.accounts.demo import DEMO_TOTP_KEY, demo_totp_code
         from memoria.core.demo import DEMO_PASSWORD, load_demo_network
-        from memoria.vault.demo import DEMO_TOTP_KEY, demo_totp_code
 
         network = load_demo_network()
         users = [user for members in network.values() for user, _role in members]
@@ -285,7 +288,7 @@ class DemoTests(MemoriaTestCase):
         self.assertRegex(out.getvalue(), r"^\d{6}\n$")
 
     def test_it_never_gives_the_demo_secret_to_a_real_member(self):
-        from memoria.vault.demo import ensure_demo_device
+        from memoria.accounts.demo import ensure_demo_device
 
         with self.assertRaises(ValueError):
             ensure_demo_device(self.reader)
@@ -315,10 +318,11 @@ class SealedSecretsTests(MemoriaTestCase):
             "SELECT key FROM otp_totp_totpdevice WHERE user_id = %s", [self.documenter.pk]
         )
         self.assertNotIn(seed.hex(), stored.lower())
-        self.assertNotIn(seed, bytes.fromhex(stored))
+        self.assertTrue(stored.startswith("g1:"))
+        self.assertNotIn(seed, base64.b64decode(stored[3:]))
 
     def test_it_stores_recovery_codes_only_as_keyed_digests(self):
-        from memoria.vault.twofactor import replace_recovery_codes
+        from memoria.accounts.twofactor import replace_recovery_codes
 
         codes = replace_recovery_codes(self.analyst)
         stored = {row[0] for row in self.raw_rows("SELECT token FROM otp_static_statictoken")}
@@ -333,4 +337,32 @@ class SealedSecretsTests(MemoriaTestCase):
         theirs = totp_device(self.analyst)
         SealedTOTPDevice.objects.filter(pk=theirs.pk).update(key=mine.key)
         theirs.refresh_from_db()
-        self.assertNotEqual(theirs.bin_key, mine.bin_key)
+        # Sealed with the user id as associated data: the copy does not open at all.
+        with self.assertRaises(VaultError):
+            theirs.bin_key  # noqa: B018
+        self.assertFalse(theirs.verify_token(code_for(mine)))
+
+    def test_it_refuses_a_tampered_seed(self):
+        device = totp_device(self.reader)
+        code = code_for(device)
+        prefix, body = device.key[:3], bytearray(base64.b64decode(device.key[3:]))
+        body[20] ^= 0x01  # one bit of the sealed seed
+        tampered = prefix + base64.b64encode(bytes(body)).decode()
+        SealedTOTPDevice.objects.filter(pk=device.pk).update(key=tampered)
+        device.refresh_from_db()
+        with self.assertRaises(VaultError):
+            device.bin_key  # noqa: B018
+        self.assertFalse(device.verify_token(code))
+        sign_in_with_password(self.client, self.reader)
+        response = self.client.post(reverse("accounts:two_factor"), {"token": code, "next": "/"})
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "no es válido")
+
+    def test_it_stores_seeds_sealed_with_gcm_bound_to_the_user(self):
+        device = totp_device(self.reader)
+        self.assertTrue(device.key.startswith("g1:"))
+        self.assertLessEqual(len(device.key), 80)  # django-otp's column
+        key = two_factor_key()
+        self.assertEqual(seeds.open_seed(device.key, key, self.reader.pk), device.bin_key)
+        with self.assertRaises(VaultError):
+            seeds.open_seed(device.key, key, self.analyst.pk)

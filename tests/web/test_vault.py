@@ -17,13 +17,14 @@ from memoria.vault.cipher import (
     key_id_of,
 )
 from memoria.vault.fields import Stored
-from memoria.vault.models import OrganizationKey, ProtectedNote
+from memoria.vault.models import OrganizationKey
+from tests.vaultapp.models import ProtectedNote
 from tests.web.base import MemoriaTestCase
 
 
 def raw_column(note: ProtectedNote, column: str) -> str | None:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM vault_protectednote WHERE id = %s", [note.pk])  # noqa: S608
+        cursor.execute(f"SELECT {column} FROM vaultapp_protectednote WHERE id = %s", [note.pk])  # noqa: S608
         return cursor.fetchone()[0]
 
 
@@ -73,7 +74,9 @@ class EncryptedFieldTests(MemoriaTestCase):
     def test_it_refuses_a_value_moved_to_another_column(self):
         note = self.make_note()
         with connection.cursor() as cursor:
-            cursor.execute("UPDATE vault_protectednote SET body = title WHERE id = %s", [note.pk])
+            cursor.execute(
+                "UPDATE vaultapp_protectednote SET body = title WHERE id = %s", [note.pk]
+            )
         fresh = ProtectedNote.objects.get(pk=note.pk)
         with self.assertRaises(keys.VaultError):
             fresh.body  # noqa: B018 - decrypted when read
@@ -156,7 +159,7 @@ class CiphertextProvenanceTests(MemoriaTestCase):
 
         note = self.make_note(title="mv1:abc")
         rotate_organization(self.org)
-        self.assertEqual(reencrypt()["vault_protectednote.title"], 1)
+        self.assertEqual(reencrypt()["vaultapp_protectednote.title"], 1)
         self.assertEqual(ProtectedNote.objects.get(pk=note.pk).title, "mv1:abc")
 
     def test_it_does_not_decrypt_another_organizations_ciphertext_given_as_text(self):
@@ -173,7 +176,7 @@ class CiphertextProvenanceTests(MemoriaTestCase):
         ours = self.make_note()
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE vault_protectednote SET title = %s WHERE id = %s",
+                "UPDATE vaultapp_protectednote SET title = %s WHERE id = %s",
                 [raw_column(theirs, "title"), ours.pk],
             )
         fresh = ProtectedNote.objects.get(pk=ours.pk)
@@ -185,7 +188,7 @@ class CiphertextProvenanceTests(MemoriaTestCase):
         self.assertEqual(ProtectedNote.objects.get(pk=theirs.pk).title, "Nombre del otro colectivo")
 
     def test_it_stores_a_sealed_value_only_for_its_own_organization(self):
-        context = "vault.protectednote.title"
+        context = "vaultapp.protectednote.title"
         own = ProtectedNote(
             organization=self.org, title=encrypt_text(self.org.pk, "Propio", context)
         )
@@ -207,7 +210,7 @@ class CiphertextProvenanceTests(MemoriaTestCase):
         self.assertIsInstance(stored, Stored)  # values_list() gives what the column holds
         with self.assertRaises(ValueError), transaction.atomic():
             ProtectedNote.objects.filter(pk=note.pk).update(title=stored)
-        sealed = encrypt_text(self.org.pk, "Otro título", "vault.protectednote.title")
+        sealed = encrypt_text(self.org.pk, "Otro título", "vaultapp.protectednote.title")
         self.assertIsInstance(sealed, Sealed)
         ProtectedNote.objects.filter(pk=note.pk).update(title=sealed)
         self.assertEqual(ProtectedNote.objects.get(pk=note.pk).title, "Otro título")

@@ -14,7 +14,8 @@ from django.test import override_settings
 
 from memoria.vault import keys
 from memoria.vault.cipher import key_id_of
-from memoria.vault.models import OrganizationKey, ProtectedNote
+from memoria.vault.models import OrganizationKey
+from tests.vaultapp.models import ProtectedNote
 from tests.web.base import MemoriaTestCase
 
 
@@ -29,7 +30,7 @@ def run(*args: str) -> tuple[int, str]:
 
 def stored_key_ids() -> set[str]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT title, body FROM vault_protectednote")
+        cursor.execute("SELECT title, body FROM vaultapp_protectednote")
         return {key_id_of(value) for row in cursor.fetchall() for value in row if value}
 
 
@@ -65,7 +66,7 @@ class RotationTests(MemoriaTestCase):
         self.assertEqual(ProtectedNote.objects.get(pk=self.notes[0].pk).title, "Persona 0")
         fresh = ProtectedNote.objects.create(organization=self.org, title="Nueva")
         with connection.cursor() as cursor:
-            cursor.execute("SELECT title FROM vault_protectednote WHERE id = %s", [fresh.pk])
+            cursor.execute("SELECT title FROM vaultapp_protectednote WHERE id = %s", [fresh.pk])
             stored = cursor.fetchone()[0]
         active = OrganizationKey.objects.active().get(organization=self.org)
         self.assertEqual(key_id_of(stored), active.key_id)

@@ -18,9 +18,9 @@ import pytest
 from django.db import connection
 
 from memoria.audit.log import audit
-from memoria.vault.backup import sqlite_snapshot
+from memoria.operations.backup import sqlite_snapshot
 from memoria.vault.blind import blind_tokens
-from memoria.vault.models import ProtectedNote
+from tests.vaultapp.models import ProtectedNote
 from tests.web.base import MemoriaTestCase
 
 NAME = "Xochiquetzal Ameyalli Tonatiuh"
@@ -43,6 +43,9 @@ SECRETS = [
 ]
 
 
+SCAN = f"%PDF-1.7 acta: {TESTIMONY}".encode()  # a file, stored as encrypted bytes
+
+
 def write_protected_records(organization, actor) -> ProtectedNote:
     note = ProtectedNote.objects.create(
         organization=organization,
@@ -50,6 +53,7 @@ def write_protected_records(organization, actor) -> ProtectedNote:
         body=TESTIMONY,
         noted_on=datetime.date(1987, 3, 14),
         data={"alias": ALIAS, "curp": CURP, "phone": PHONE, "lat": 28.63531, "lon": -106.08889},
+        scan=SCAN,
     )
     note.title = NAME + " (actualizado)"
     note.save()
@@ -73,13 +77,14 @@ class RawDatabaseTests(MemoriaTestCase):
         fresh = ProtectedNote.objects.get(pk=note.pk)
         self.assertEqual(fresh.body, TESTIMONY)
         self.assertEqual(fresh.data["curp"], CURP)
+        self.assertEqual(fresh.scan, SCAN)
 
     @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite file image")
     def test_it_keeps_plaintext_out_of_the_sqlite_file(self):
         write_protected_records(self.org, self.coordinator)
         image = sqlite_snapshot(connection)
         self.assertGreater(len(image), 100_000)
-        self.assertIn(b"vault_protectednote", image)
+        self.assertIn(b"vaultapp_protectednote", image)
         self.assertIn(b"Alicia Coordinadora", image)  # the scan does see clear text
         self.assertEqual(found_in(image), [])
 
@@ -98,7 +103,7 @@ class RawDatabaseTests(MemoriaTestCase):
                     hits = found_in(text.encode())
                     if hits:
                         leaks.setdefault(table, set()).update(hits)
-        self.assertIn("vault_protectednote", tables)
+        self.assertIn("vaultapp_protectednote", tables)
         self.assertGreater(rows, 100)
         self.assertTrue(seen_clear_text)  # the scan does see clear text
         self.assertEqual(leaks, {})
@@ -109,7 +114,7 @@ def test_it_keeps_plaintext_out_of_a_real_sqlite_file_and_its_wal(tmp_path: Path
     env = {
         **os.environ,
         "MEMORIA_DATA_DIR": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "memoria.settings",
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
     }
     env.pop("DATABASE_URL", None)
     script = """
@@ -122,7 +127,7 @@ from tests.web.test_vault_rawdb import write_protected_records
 org = Organization.objects.create(name="Centro", slug="centro", kind="other")
 user = User.objects.create_user("c@centro.example", "x" * 20, full_name="Coordinación")
 note = write_protected_records(org, user)
-from memoria.vault.models import ProtectedNote
+from tests.vaultapp.models import ProtectedNote
 assert ProtectedNote.objects.get(pk=note.pk).body.startswith("El comandante")
 """
     subprocess.run(

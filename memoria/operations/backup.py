@@ -536,10 +536,10 @@ def verify_database(expected: Manifest, using: str = "default") -> Verification:
     from django.db import connections
 
     from memoria.audit.log import verify_chain
-    from memoria.vault.cipher import decrypt_text, is_ciphertext
+    from memoria.vault.cipher import stored_key_id
     from memoria.vault.keys import VaultError, data_key_by_id
     from memoria.vault.models import OrganizationKey
-    from memoria.vault.rotation import _raw_batches, encrypted_columns
+    from memoria.vault.rotation import _raw_batches, encrypted_columns, open_stored
 
     connection = connections[using]
     result = Verification()
@@ -557,9 +557,9 @@ def verify_database(expected: Manifest, using: str = "default") -> Verification:
     for column in encrypted_columns():
         for rows in _raw_batches(column, 2000):
             for pk, value in rows:
-                if is_ciphertext(value):
+                if stored_key_id(value) is not None:
                     try:
-                        decrypt_text(value, column.field.vault_context, using=using)
+                        open_stored(column, value, using=using)
                         result.values_decrypted += 1
                     except VaultError as error:
                         result.problems.append(f"{column.label} row {pk}: {error}")

@@ -38,7 +38,7 @@ def has_recent_auth(request) -> bool:
 
 
 def reauth_url(next_path: str) -> str:
-    return f"{reverse('vault:reauth')}?{urlencode({'next': next_path})}"
+    return f"{reverse('accounts:reauth')}?{urlencode({'next': next_path})}"
 
 
 def recent_auth_required(view):

@@ -15,8 +15,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp import user_has_device
 
+from memoria.accounts.models import SealedStaticDevice, SealedTOTPDevice
 from memoria.accounts.roles import CAPABILITIES, Capability
-from memoria.vault.models import SealedStaticDevice, SealedTOTPDevice
 
 IDENTITY_CAPABILITIES = frozenset(
     {
@@ -33,8 +33,8 @@ RECOVERY_DEVICE_NAME = "recovery codes"
 # Pages an authenticated user may reach before confirming a code.
 EXEMPT_URL_NAMES = frozenset(
     {
-        "vault:two_factor",
-        "vault:two_factor_setup",
+        "accounts:two_factor",
+        "accounts:two_factor_setup",
         "accounts:logout",
         "accounts:login",
         "core:healthz",
@@ -78,8 +78,19 @@ def replace_recovery_codes(user) -> list[str]:
     return device.replace_codes(RECOVERY_CODE_COUNT)
 
 
+def devices_accepting(user, token: str):
+    """The user's confirmed devices of the kind ``token`` is for, locked for the check.
+
+    Six to eight digits are an authenticator's code; anything else a recovery
+    code. Call inside a transaction: verifying writes (django-otp's replay and
+    throttling counters, a used recovery code).
+    """
+    kind = SealedTOTPDevice if token.isdigit() and len(token) <= 8 else SealedStaticDevice
+    return kind.objects.devices_for_user(user, confirmed=True).select_for_update()
+
+
 def two_factor_url(next_path: str) -> str:
-    return f"{reverse('vault:two_factor')}?{urlencode({'next': next_path})}"
+    return f"{reverse('accounts:two_factor')}?{urlencode({'next': next_path})}"
 
 
 class TwoFactorMiddleware:

@@ -11,22 +11,20 @@ from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 
-from memoria.audit.log import audit
-from memoria.vault.forms import CodeForm, EnrolForm, ReauthForm
-from memoria.vault.models import SealedStaticDevice, SealedTOTPDevice
-from memoria.vault.reauth import has_recent_auth, mark_recent_auth, reauth_url
-from memoria.vault.twofactor import (
+from memoria.accounts import actions
+from memoria.accounts.forms import CodeForm, EnrolForm, ReauthForm
+from memoria.accounts.models import SealedStaticDevice, SealedTOTPDevice
+from memoria.accounts.reauth import has_recent_auth, mark_recent_auth, reauth_url
+from memoria.accounts.twofactor import (
     TOTP_DEVICE_NAME,
     has_any_device,
     has_confirmed_totp,
     is_verified,
-    replace_recovery_codes,
     requires_two_factor,
     two_factor_url,
 )
@@ -41,31 +39,16 @@ def _next_url(request) -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
-def verify_code(user, token: str):
-    """The device that accepts ``token`` (TOTP digits or a recovery code), or None."""
-    kind = SealedTOTPDevice if token.isdigit() and len(token) <= 8 else SealedStaticDevice
-    with transaction.atomic():
-        candidates = kind.objects.devices_for_user(user, confirmed=True).select_for_update()
-        for device in candidates:
-            if device.verify_token(token):
-                return device
-    return None
-
-
 def _confirm_second_factor(request, device) -> None:
     otp_login(request, device)
     request.session.cycle_key()
     mark_recent_auth(request)
     if isinstance(device, SealedStaticDevice):
-        left = device.token_set.count()
-        audit(request.user, None, "login.recovery_code", request=request, codes_left=left)
         messages.warning(
             request,
             _("You signed in with a recovery code. Recovery codes left: %(count)s.")
-            % {"count": left},
+            % {"count": device.token_set.count()},
         )
-    else:
-        audit(request.user, None, "login.two_factor", request=request)
 
 
 class TwoFactorLoginView(auth_views.LoginView):
@@ -87,16 +70,19 @@ def two_factor(request):
     if is_verified(request.user):
         return redirect(next_url)
     if not has_confirmed_totp(request.user):
-        return redirect(f"{resolve_url('vault:two_factor_setup')}?{urlencode({'next': next_url})}")
+        return redirect(
+            f"{resolve_url('accounts:two_factor_setup')}?{urlencode({'next': next_url})}"
+        )
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = verify_code(request.user, form.cleaned_data["token"])
+        device = actions.verify_second_factor(
+            request.user, form.cleaned_data["token"], request=request
+        )
         if device is not None:
             _confirm_second_factor(request, device)
             return redirect(next_url)
-        audit(request.user, None, "login.two_factor_failed", request=request)
         form.add_error("token", _("That code is not valid. Wait for a new one and try again."))
-    return render(request, "vault/two_factor.html", {"form": form, "next": next_url})
+    return render(request, "accounts/two_factor.html", {"form": form, "next": next_url})
 
 
 def _grouped(secret: str) -> str:
@@ -120,9 +106,12 @@ def two_factor_setup(request):
     form = EnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
-            codes = _enrol(request, device)
+            codes = actions.enrol_two_factor(request.user, device, request=request)
+            otp_login(request, device)
+            request.session.cycle_key()
+            mark_recent_auth(request)
             context = {"codes": codes, "next": next_url}
-            return render(request, "vault/recovery_codes.html", context)
+            return render(request, "accounts/recovery_codes.html", context)
         form.add_error("token", _("That code is not valid. Check the clock of your phone."))
     secret = base64.b32encode(device.bin_key).decode()
     context = {
@@ -131,20 +120,7 @@ def two_factor_setup(request):
         "qr": segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2),
         "secret": _grouped(secret),
     }
-    return render(request, "vault/two_factor_setup.html", context)
-
-
-@transaction.atomic
-def _enrol(request, device) -> list[str]:
-    SealedTOTPDevice.objects.filter(user=request.user).exclude(pk=device.pk).delete()
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    codes = replace_recovery_codes(request.user)
-    otp_login(request, device)
-    request.session.cycle_key()
-    mark_recent_auth(request)
-    audit(request.user, None, "two_factor.enrolled", request=request)
-    return codes
+    return render(request, "accounts/two_factor_setup.html", context)
 
 
 @login_required
@@ -157,14 +133,18 @@ def reauth(request):
         user = authenticate(
             request, username=request.user.email, password=form.cleaned_data["password"]
         )
-        if user is None or user.pk != request.user.pk:
+        failed = actions.confirm_identity(
+            request.user,
+            password_ok=user is not None and user.pk == request.user.pk,
+            token=form.cleaned_data["token"] if needs_code else None,
+            request=request,
+        )
+        if failed == "password":
             form.add_error("password", _("The password is not correct."))
-        elif needs_code and verify_code(request.user, form.cleaned_data["token"]) is None:
+        elif failed == "token":
             form.add_error("token", _("That code is not valid. Wait for a new one and try again."))
         else:
             mark_recent_auth(request)
-            audit(request.user, None, "reauth", request=request)
             return redirect(next_url)
-        audit(request.user, None, "reauth.failed", request=request)
     context = {"form": form, "next": next_url, "needs_code": needs_code}
-    return render(request, "vault/reauth.html", context)
+    return render(request, "accounts/reauth.html", context)

@@ -12,7 +12,7 @@ import base64
 
 from django_otp.oath import TOTP
 
-from memoria.vault.models import SealedTOTPDevice
+from memoria.accounts.models import SealedTOTPDevice
 
 DEMO_TOTP_KEY = b"memoria-demo-totp-26"  # 20 bytes, public on purpose
 DEMO_TOTP_SECRET = base64.b32encode(DEMO_TOTP_KEY).decode()  # for authenticator apps

@@ -1,0 +1,121 @@
+"""Existing installations keep their authenticators and attachments across the migrations.
+
+accounts 0003 re-seals AES-CTR authenticator seeds with AES-GCM; cases 0008
+turns attachments stored as encrypted base64 text into encrypted bytes. Each
+test goes back to the earlier schema with real data, then forward again.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import re
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test import TransactionTestCase
+from django_otp.oath import TOTP
+
+from memoria.accounts.models import Organization, SealedTOTPDevice, User, two_factor_key
+from memoria.cases import actions as case_actions
+from memoria.cases.models import Attachment, Term
+from memoria.places.models import Municipality, State
+from memoria.vault import seeds
+from memoria.vault.cipher import decrypt_text, is_ciphertext
+
+
+def migrate(*targets: tuple[str, str]) -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(list(targets) or executor.loader.graph.leaf_nodes())
+
+
+def raw(sql: str, params=()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+class MigrationTests(TransactionTestCase):
+    serialized_rollback = True  # keep the places and vocabularies the migrations load
+
+    def tearDown(self):
+        migrate()  # whatever happened, leave the schema complete
+        super().tearDown()
+
+    def make_user(self) -> User:
+        organization = Organization.objects.create(name="Centro", slug="centro", kind="other")
+        user = User.objects.create_user("c@centro.example", "x" * 20, full_name="Coordinación")
+        user.memberships.create(organization=organization, role="coordinator")
+        return user
+
+    def test_it_reseals_authenticator_seeds_with_gcm(self):
+        user = self.make_user()
+        device = SealedTOTPDevice.objects.create(user=user, name="app", confirmed=True)
+        seed = device.bin_key
+        plain = SealedTOTPDevice.objects.create(user=user, name="old", confirmed=True)
+        plain_seed = plain.bin_key
+
+        migrate(("accounts", "0002_sealed_two_factor_devices"))
+        ((stored,),) = raw("SELECT key FROM otp_totp_totpdevice WHERE id = %s", [device.pk])
+        self.assertTrue(re.fullmatch(r"[0-9a-f]{72}", stored))  # the earlier AES-CTR form
+        self.assertEqual(seeds.open_legacy_ctr_seed(stored, two_factor_key(), user.pk), seed)
+        raw("UPDATE otp_totp_totpdevice SET key = %s WHERE id = %s", [plain_seed.hex(), plain.pk])
+
+        migrate()
+        for pk, expected in ((device.pk, seed), (plain.pk, plain_seed)):
+            ((stored,),) = raw("SELECT key FROM otp_totp_totpdevice WHERE id = %s", [pk])
+            self.assertTrue(stored.startswith("g1:"))
+            self.assertNotIn(expected.hex(), stored)
+            resealed = SealedTOTPDevice.objects.get(pk=pk)
+            self.assertEqual(resealed.bin_key, expected)
+            self.assertTrue(resealed.verify_token(f"{TOTP(expected).token():06d}"))
+
+    def test_it_converts_attachments_to_encrypted_bytes_and_back(self):
+        user = self.make_user()
+        organization = user.memberships.get().organization
+        event = case_actions.register_case(
+            organization,
+            user,
+            {
+                "title": "Caso",
+                "description": "",
+                "start_date": datetime.date(2019, 3, 14),
+                "start_precision": "day",
+                "end_date": None,
+                "end_precision": "unknown",
+                "state": State.objects.get(code="08"),
+                "municipality": Municipality.objects.get(cvegeo="08017"),
+                "status": "open",
+            },
+        )
+        content = b"%PDF-1.7 acta de la fiscal\xeda \x00\xff" * 1000
+        source = case_actions.add_source(
+            event,
+            user,
+            {
+                "kind": Term.objects.get(
+                    vocabulary__code="source_kind", code="official_document", organization=None
+                ),
+                "reliability": "high",
+            },
+            upload=SimpleUploadedFile("acta.pdf", content, "application/pdf"),
+        )
+        attachment = Attachment.objects.get(source=source)
+        ((new_size,),) = raw("SELECT LENGTH(content) FROM cases_attachment")
+
+        migrate(("cases", "0007_event_newest_first_index"))
+        ((stored,),) = raw("SELECT content FROM cases_attachment WHERE id = %s", [attachment.pk])
+        self.assertTrue(is_ciphertext(stored))  # the earlier form: encrypted base64 text
+        plaintext = decrypt_text(stored, "cases.attachment.content")
+        self.assertEqual(base64.b64decode(plaintext), content)
+        old_size = len(stored)
+
+        migrate()
+        self.assertEqual(Attachment.objects.get(pk=attachment.pk).content, content)
+        ((stored,),) = raw("SELECT content FROM cases_attachment WHERE id = %s", [attachment.pk])
+        self.assertNotIn(b"acta de la fiscal", bytes(stored))
+        self.assertEqual(len(bytes(stored)), len(content) + 64)
+        self.assertEqual(new_size, len(content) + 64)
+        self.assertLess(new_size, 0.6 * old_size)  # 1.78 times the file before
