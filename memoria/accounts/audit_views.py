@@ -1,3 +1,5 @@
+"""The organization's audit log page (an organization page, so it lives with accounts)."""
+
 from __future__ import annotations
 
 from django.core.paginator import Paginator

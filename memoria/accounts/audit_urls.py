@@ -1,6 +1,6 @@
 from django.urls import path
 
-from memoria.audit import views
+from memoria.accounts import audit_views as views
 
 app_name = "audit"
 
