@@ -9,7 +9,9 @@ throughput and how many server connections were waiting for a row lock
 (sampled every 50 ms from ``pg_stat_activity``: the chain head is the only
 row these requests lock) as a Markdown table row for docs/benchmarks.md,
 then stops the server and checks the audit log (one entry per request,
-chain intact).
+chain intact). Then, with the server stopped, it times ``audit()`` alone from
+as many threads (``--direct-calls`` each), to separate the audit write from
+page rendering.
 
 Run it from the tree to measure (``--source``, default: this repository), so
 one script measures the code before and after a change in the same conditions:
@@ -59,6 +61,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=5, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--seal-every", type=float, default=5.0, help="seconds between sealings")
+    parser.add_argument(
+        "--direct-calls",
+        type=int,
+        default=100,
+        help="then also time audit() itself: this many calls from each reader's thread (0: skip)",
+    )
     parser.add_argument("--seed", type=int, default=9)
     return parser.parse_args()
 
@@ -237,6 +245,53 @@ def sealer(stop: threading.Event, every: float) -> threading.Thread | None:
     return thread
 
 
+def time_audit_calls(args: argparse.Namespace, cases: list[int]) -> tuple:
+    """``--readers`` threads each call ``audit()`` on its own connection, in autocommit.
+
+    The web server is stopped by then: this isolates the audit write (and, in
+    the code before, its wait for the chain head) from page rendering.
+    """
+    from django.db import connection
+
+    from memoria.accounts.models import Organization, User
+    from memoria.audit.log import audit
+    from memoria.cases.models import Event
+
+    organization = Organization.objects.get(slug=SLUG)
+    events = list(Event.objects.filter(pk__in=cases))
+    timed: list[float] = []
+
+    def calls(number: int) -> None:
+        user = User.objects.get(email=f"lector{number}@memoria.example")
+        rng = random.Random(number)
+        try:
+            for _ in range(args.direct_calls):
+                started = time.perf_counter()
+                audit(user, organization, "case.view", rng.choice(events))
+                timed.append(time.perf_counter() - started)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=calls, args=(n,)) for n in range(args.readers)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return timed, time.perf_counter() - started
+
+
+def row(label: str, readers: int, timed: list[float], wall: float, waiting: list[int]) -> str:
+    ms = sorted(t * 1000 for t in timed)
+    p95 = ms[max(0, round(0.95 * len(ms)) - 1)]
+    blocked = sum(1 for n in waiting if n) / max(1, len(waiting))
+    return (
+        f"| {label} | {readers} | {len(ms)} | {statistics.median(ms):.0f} | {p95:.0f} | "
+        f"{ms[-1]:.0f} | {len(ms) / wall:.1f} | {statistics.fmean(waiting or [0]):.2f} | "
+        f"{blocked:.0%} |"
+    )
+
+
 def main() -> int:
     args = parse_args()
     env = configure(args)
@@ -270,9 +325,22 @@ def main() -> int:
     if hasattr(log, "seal_pending"):
         log.seal_pending()
     written = AuditEntry.objects.filter(action="case.view").count() - before
+    direct_row = ""
+    if args.direct_calls:
+        stop = threading.Event()
+        direct_waiting: list[int] = []
+        sampler = lock_sampler(stop, args.database, direct_waiting)
+        seal_thread = sealer(stop, args.seal_every)
+        direct, direct_wall = time_audit_calls(args, cases)
+        stop.set()
+        sampler.join()
+        if seal_thread is not None:
+            seal_thread.join()
+        if hasattr(log, "seal_pending"):
+            log.seal_pending()
+        label = f"{args.label or args.source}: audit() alone"
+        direct_row = row(label, args.readers, direct, direct_wall, direct_waiting)
     count, problems = log.verify_chain()
-    ms = sorted(t * 1000 for t in timed)
-    p95 = ms[max(0, round(0.95 * len(ms)) - 1)]
     print(
         f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; load average {load_before[0]:.2f} before, "
@@ -281,21 +349,18 @@ def main() -> int:
         file=sys.stderr,
     )
     print(
-        f"# audit entries written {written} for {len(ms)} requests; chain: {count} entries, "
+        f"# audit entries written {written} for {len(timed)} requests; chain: {count} entries, "
         f"{len(problems)} problem(s); errors: {len(errors)} {errors[:3]}",
         file=sys.stderr,
     )
-    blocked = sum(1 for n in waiting if n) / max(1, len(waiting))
     print(
         "| run | readers | requests | p50 ms | p95 ms | max ms | requests/s "
         "| lock waiters (mean) | samples with a waiter |"
     )
-    print(
-        f"| {args.label or args.source} | {args.readers} | {len(ms)} | "
-        f"{statistics.median(ms):.0f} | {p95:.0f} | {ms[-1]:.0f} | {len(ms) / wall:.1f} "
-        f"| {statistics.fmean(waiting or [0]):.2f} | {blocked:.0%} |"
-    )
-    return 1 if errors or problems or written != len(ms) else 0
+    print(row(args.label or str(args.source), args.readers, timed, wall, waiting))
+    if direct_row:
+        print(direct_row)
+    return 1 if errors or problems or written != len(timed) else 0
 
 
 if __name__ == "__main__":
