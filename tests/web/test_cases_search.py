@@ -29,7 +29,7 @@ class PersonSearchTests(CaseFixtures):
         self.client.force_login(self.reader)
 
     def found(self, query: str) -> list[int]:
-        response = self.client.get(f"/o/{self.org.slug}/people/", {"q": query})
+        response = self.client.post(f"/o/{self.org.slug}/people/", {"q": query})
         self.assertEqual(response.status_code, 200)
         return [person.pk for person in response.context["people"]]
 

@@ -196,11 +196,13 @@ class CrossOrganizationTests(CaseFixtures):
         self.client.force_login(self.coordinator)
         for query in ("Zacarías Tlacuache", "zacarias tlacuache quetzalli", "Xochiquetzal"):
             with self.subTest(query=query):
-                response = self.client.get(f"/o/{self.org.slug}/people/", {"q": query})
+                response = self.client.post(f"/o/{self.org.slug}/people/", {"q": query})
                 # The query itself is echoed in the search box; the results hold nobody.
                 self.assertContains(response, "Nadie coincide con ese nombre.")
                 self.assertNotContains(response, f"/people/{self.theirs['person_id']}/")
         # The same search finds them for their own organization.
         self.client.force_login(self.outsider)
-        response = self.client.get(f"/o/{self.other_org.slug}/people/", {"q": "zacarias tlacuache"})
+        response = self.client.post(
+            f"/o/{self.other_org.slug}/people/", {"q": "zacarias tlacuache"}
+        )
         self.assertContains(response, "Tlacuache")

@@ -29,12 +29,14 @@ class PrivatePagesTests(MemoriaTestCase):
             f"/o/{self.org.slug}/cases/",
             f"/o/{self.org.slug}/cases/{event.pk}/",
             f"/o/{self.org.slug}/people/{act.victim.pk}/",
-            f"/o/{self.org.slug}/people/?q=Zubiría",
         ):
             with self.subTest(path=path):
                 response = self.client.get(path)
                 self.assertEqual(response.status_code, 200)
                 self.assertIn("no-store", response["Cache-Control"])
+        results = self.client.post(f"/o/{self.org.slug}/people/", {"q": "Zubiría"})
+        self.assertContains(results, "Zubiría")
+        self.assertIn("no-store", results["Cache-Control"])
 
     def test_it_lets_static_files_be_cached(self):
         self.client.force_login(self.reader)
