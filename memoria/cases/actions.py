@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from memoria.accounts.models import Organization, User
 from memoria.cases.history import display_value
+from memoria.cases.listing import refresh_event_facets, refresh_facets_of_person
 from memoria.cases.models import (
     Act,
     AgeBand,
@@ -321,6 +322,7 @@ def update_event(event: Event, actor: User | None, data: dict, version: int) -> 
     event, _changes = _update(
         event, actor, data, EVENT_FIELDS, version, _derive_event, m2m=("tags",), event=event
     )
+    refresh_event_facets([event.pk])
     return event
 
 
@@ -365,6 +367,7 @@ def add_victim(
     )  # fmt: skip
     if attribution_data and attribution_data.get("kind"):
         add_attribution(act, actor, attribution_data)
+    refresh_event_facets([event.pk])
     return act
 
 
@@ -375,6 +378,7 @@ def add_act(event: Event, actor: User | None, victim: Person, act_data: dict) ->
     act.save()
     changes = _created_changes(act, ACT_FIELDS)
     _record(actor, act, Change.Action.CREATED, changes, event=event, person=victim)
+    refresh_event_facets([event.pk])
     return act
 
 
@@ -395,6 +399,7 @@ def update_person(person: Person, actor: User | None, data: dict, version: int) 
     person, changes = _update(person, actor, data, fields, version, _derive_person, person=person)
     if changes:
         index_person(person)
+        refresh_facets_of_person(person)
     return person
 
 
@@ -403,6 +408,7 @@ def update_act(act: Act, actor: User | None, data: dict, version: int) -> Act:
     act, _changes = _update(
         act, actor, data, ACT_FIELDS, version, event=act.event, person=act.victim
     )
+    refresh_event_facets([act.event_id])
     return act
 
 
@@ -414,6 +420,7 @@ def add_attribution(act: Act, actor: User | None, data: dict) -> Attribution:
     attribution.save()
     changes = _created_changes(attribution, ATTRIBUTION_FIELDS)
     _record(actor, attribution, Change.Action.CREATED, changes, event=act.event)
+    refresh_event_facets([act.event_id])
     return attribution
 
 
@@ -424,6 +431,7 @@ def update_attribution(
     attribution, _changes = _update(
         attribution, actor, data, ATTRIBUTION_FIELDS, version, event=attribution.event
     )
+    refresh_event_facets([attribution.event_id])
     return attribution
 
 
@@ -596,3 +604,4 @@ def remove_record(instance: models.Model, actor: User | None, version: int) -> N
         }
         _record(actor, record, Change.Action.DELETED, changes, event=event)
     current.delete()
+    refresh_event_facets([event.pk])
