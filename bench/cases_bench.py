@@ -439,7 +439,8 @@ def main() -> None:
         ],
     )
     listing = measure(
-        client, [f"{base}/cases/?{q}" for q in list_queries(organization, rng, args.requests)]
+        client,
+        [f"{base}/cases/?{q}" for _kind, q in list_queries(organization, rng, args.requests)],
     )
     print(f"# machine: {machine()}; python {platform.python_version()}")
     print(f"# load average after the run (1, 5, 15 min): {load_average()}")
