@@ -44,7 +44,10 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        counted = self.object_list[: COUNT_CAP + 1].count()
+        # Without the list's order: any COUNT_CAP + 1 matches count the same, and
+        # the database may then start from the most selective index (a rare state
+        # before a common violation) instead of the one that gives the order.
+        counted = self.object_list.order_by()[: COUNT_CAP + 1].count()
         self.capped = counted > COUNT_CAP
         return min(counted, COUNT_CAP)
 
