@@ -115,19 +115,22 @@ def facet_statements(tables: dict[str, str], where: str) -> list[str]:
     people of its acts), as the list's profile filter has always meant.
     """
     kinds = EventFacet.Kind
-    columns = "organization_id, event_id, kind, value, start_month, number"
-    insert = f"INSERT INTO {tables['facet']} ({columns}) SELECT DISTINCT e.organization_id, e.id"
+    columns = "organization_id, event_id, state_code, start_month, number, kind, value"
+    insert = (
+        f"INSERT INTO {tables['facet']} ({columns}) "
+        "SELECT DISTINCT e.organization_id, e.id, COALESCE(e.state_id, ''), e.start_month, e.number"
+    )
     flags = " UNION ALL ".join(f"SELECT {code} AS code" for code in PROFILE_CODES.values())
     has_flag = " OR ".join(
         f"(f.code = {code} AND p.{flag})" for flag, code in PROFILE_CODES.items()
     )
     return [
-        f"{insert}, {kinds.VIOLATION}, a.violation_type_id, e.start_month, e.number "
+        f"{insert}, {kinds.VIOLATION}, a.violation_type_id "
         f"FROM {tables['event']} e JOIN {tables['act']} a ON a.event_id = e.id WHERE {where}",
-        f"{insert}, {kinds.PERPETRATOR}, t.kind_id, e.start_month, e.number "
+        f"{insert}, {kinds.PERPETRATOR}, t.kind_id "
         f"FROM {tables['event']} e JOIN {tables['attribution']} t ON t.event_id = e.id "
         f"WHERE {where}",
-        f"{insert}, {kinds.PROFILE}, f.code, e.start_month, e.number "
+        f"{insert}, {kinds.PROFILE}, f.code "
         f"FROM {tables['event']} e JOIN {tables['act']} a ON a.event_id = e.id "
         f"JOIN {tables['person']} p ON p.id = a.victim_id JOIN ({flags}) f ON {has_flag} "
         f"WHERE {where}",
@@ -193,7 +196,7 @@ def filter_events(organization, form: CaseFilterForm):
     events = access.events_of(organization)
     sort = "-start"
     facets = []
-    month_from = month_to = None
+    month_from = month_to = state = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         if data["date_from"]:
@@ -203,6 +206,7 @@ def filter_events(organization, form: CaseFilterForm):
             month_to = data["date_to"]
             events = events.filter(start_month__lte=month_to)
         if data["state"]:
+            state = data["state"].pk
             events = events.filter(state=data["state"])
         if data["municipality"]:
             events = events.filter(municipality=data["municipality"])
@@ -222,9 +226,11 @@ def filter_events(organization, form: CaseFilterForm):
     events = events.annotate(
         facet=FilteredRelation("facets", condition=Q(facets__kind=kind, facets__value=value))
     )
-    # The same dates on the facet's own columns, so its index range is bounded too;
-    # one filter() call, so that Django joins the facet once.
+    # The same state and dates on the facet's own columns, so its index range is
+    # bounded too; one filter() call, so that Django joins the facet once.
     on_facet = {"facet__organization": organization}
+    if state:
+        on_facet["facet__state_code"] = state
     if month_from:
         on_facet["facet__start_month__gte"] = month_from
     if month_to:

@@ -24,7 +24,7 @@ Models and key fields:
   ``status`` (open, verifying, verified, closed), ``tags`` (Terms), ``version``.
 * ``EventFacet`` — derived rows the case list filters on: ``event``,
   ``kind`` (violation, perpetrator, victim profile), ``value`` (a Term id or a
-  profile code), and the event's ``start_month`` and ``number``. Kept by
+  profile code), and the event's ``state_code``, ``start_month`` and ``number``. Kept by
   ``listing.refresh_event_facets``.
 * ``Person`` — ``given_names``, ``paternal_surname``, ``maternal_surname``,
   ``aliases``, ``gender_identity``, ``birth_date``, ``age``, ``nationality``,
@@ -289,6 +289,9 @@ class EventFacet(models.Model):
     # A Term's primary key (violations, perpetrators: shared and own terms alike),
     # or the code of a profile flag (``listing.PROFILE_CODES``).
     value = models.PositiveIntegerField()
+    # The event's state, so "this violation in this state" is one index range
+    # whichever of the two is rare.
+    state_code = models.CharField(max_length=2, blank=True, default="")
     start_month = models.DateField(null=True, blank=True)
     number = models.PositiveIntegerField()
 
@@ -301,6 +304,10 @@ class EventFacet(models.Model):
                 fields=["organization", "kind", "value", "start_month", "number"],
                 name="event_facet_month",
             ),
+            models.Index(
+                fields=["organization", "kind", "value", "state_code", "start_month", "number"],
+                name="event_facet_state",
+            ),
             # Newest first, undated last; PostgreSQL only (see migration 0008).
             models.Index(
                 "organization",
@@ -309,6 +316,15 @@ class EventFacet(models.Model):
                 models.F("start_month").desc(nulls_last=True),
                 models.F("number").desc(),
                 name="event_facet_newest",
+            ),
+            models.Index(
+                "organization",
+                "kind",
+                "value",
+                "state_code",
+                models.F("start_month").desc(nulls_last=True),
+                models.F("number").desc(),
+                name="event_facet_state_newest",
             ),
         ]
 

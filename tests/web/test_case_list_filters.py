@@ -54,7 +54,7 @@ def expected_facets(organization) -> set[tuple]:
 
     def add(event_id, kind, value):
         event = events[event_id]
-        rows.add((event_id, kind, value, event.start_month, event.number))
+        rows.add((event_id, kind, value, event.state_id or "", event.start_month, event.number))
 
     for act in Act.objects.filter(organization=organization).select_related("victim"):
         add(act.event_id, kinds.VIOLATION, act.violation_type_id)
@@ -69,7 +69,7 @@ def expected_facets(organization) -> set[tuple]:
 def stored_facets(organization) -> set[tuple]:
     return set(
         EventFacet.objects.filter(organization=organization).values_list(
-            "event_id", "kind", "value", "start_month", "number"
+            "event_id", "kind", "value", "state_code", "start_month", "number"
         )
     )
 

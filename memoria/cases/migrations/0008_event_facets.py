@@ -9,14 +9,18 @@ rows into Python. The SQL is a frozen copy of
 import django.db.models.deletion
 from django.db import migrations, models
 
-NEWEST_FIRST = models.Index(
-    models.F("organization"),
-    models.F("kind"),
-    models.F("value"),
-    models.OrderBy(models.F("start_month"), descending=True, nulls_last=True),
-    models.OrderBy(models.F("number"), descending=True),
-    name="event_facet_newest",
-)
+NEWEST_FIRST = [
+    models.Index(
+        *(models.F(column) for column in columns),
+        models.OrderBy(models.F("start_month"), descending=True, nulls_last=True),
+        models.OrderBy(models.F("number"), descending=True),
+        name=name,
+    )
+    for name, columns in (
+        ("event_facet_newest", ("organization", "kind", "value")),
+        ("event_facet_state_newest", ("organization", "kind", "value", "state_code")),
+    )
+]
 PROFILE_CODES = {
     "is_defender": 1,
     "is_journalist": 2,
@@ -31,17 +35,20 @@ BATCH = 20_000  # event ids per statement
 
 
 def statements(tables: dict[str, str], where: str) -> list[str]:
-    columns = "organization_id, event_id, kind, value, start_month, number"
-    insert = f"INSERT INTO {tables['facet']} ({columns}) SELECT DISTINCT e.organization_id, e.id"
+    columns = "organization_id, event_id, state_code, start_month, number, kind, value"
+    insert = (
+        f"INSERT INTO {tables['facet']} ({columns}) "
+        "SELECT DISTINCT e.organization_id, e.id, COALESCE(e.state_id, ''), e.start_month, e.number"
+    )
     flags = " UNION ALL ".join(f"SELECT {code} AS code" for code in PROFILE_CODES.values())
     has_flag = " OR ".join(f"(f.code = {code} AND p.{flag})" for flag, code in PROFILE_CODES.items())
     return [
-        f"{insert}, {VIOLATION}, a.violation_type_id, e.start_month, e.number "
+        f"{insert}, {VIOLATION}, a.violation_type_id "
         f"FROM {tables['event']} e JOIN {tables['act']} a ON a.event_id = e.id WHERE {where}",
-        f"{insert}, {PERPETRATOR}, t.kind_id, e.start_month, e.number "
+        f"{insert}, {PERPETRATOR}, t.kind_id "
         f"FROM {tables['event']} e JOIN {tables['attribution']} t ON t.event_id = e.id "
         f"WHERE {where}",
-        f"{insert}, {PROFILE}, f.code, e.start_month, e.number "
+        f"{insert}, {PROFILE}, f.code "
         f"FROM {tables['event']} e JOIN {tables['act']} a ON a.event_id = e.id "
         f"JOIN {tables['person']} p ON p.id = a.victim_id JOIN ({flags}) f ON {has_flag} "
         f"WHERE {where}",
@@ -81,12 +88,14 @@ def add_on_postgresql(apps, schema_editor):
     # As event_org_newest (0007): SQLite refuses NULLS LAST in an index and
     # serves "newest first" by reading event_facet_month backwards.
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.add_index(apps.get_model("cases", "EventFacet"), NEWEST_FIRST)
+        for index in NEWEST_FIRST:
+            schema_editor.add_index(apps.get_model("cases", "EventFacet"), index)
 
 
 def remove_on_postgresql(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.remove_index(apps.get_model("cases", "EventFacet"), NEWEST_FIRST)
+        for index in NEWEST_FIRST:
+            schema_editor.remove_index(apps.get_model("cases", "EventFacet"), index)
 
 
 class Migration(migrations.Migration):
@@ -112,6 +121,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("value", models.PositiveIntegerField()),
+                ("state_code", models.CharField(blank=True, default="", max_length=2)),
                 ("start_month", models.DateField(blank=True, null=True)),
                 ("number", models.PositiveIntegerField()),
                 (
@@ -148,8 +158,17 @@ class Migration(migrations.Migration):
                 name="event_facet_month",
             ),
         ),
+        migrations.AddIndex(
+            model_name="eventfacet",
+            index=models.Index(
+                fields=["organization", "kind", "value", "state_code", "start_month", "number"],
+                name="event_facet_state",
+            ),
+        ),
         migrations.SeparateDatabaseAndState(
-            state_operations=[migrations.AddIndex(model_name="eventfacet", index=NEWEST_FIRST)],
+            state_operations=[
+                migrations.AddIndex(model_name="eventfacet", index=index) for index in NEWEST_FIRST
+            ],
             database_operations=[migrations.RunPython(add_on_postgresql, remove_on_postgresql)],
         ),
     ]
