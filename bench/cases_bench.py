@@ -10,6 +10,13 @@ measurement, ready for docs/benchmarks.md.
     .venv/bin/python bench/cases_bench.py --persons 100000 --database sqlite
     .venv/bin/python bench/cases_bench.py --persons 100000 --database postgres
 
+With ``--list-only`` it times only the case list, alternating the former
+subquery filters ("before", ``listing.filter_events_by_subqueries``) and the
+per-event facets ("after", ``listing.filter_events``) on the same data and
+requests, and reports p50/p95 per kind of filter:
+
+    .venv/bin/python bench/cases_bench.py --persons 1 --data 1m --database postgres --list-only
+
 The data stays in ``/tmp/memoria-bench-<database>-<data>`` (SQLite) or the
 PostgreSQL database ``memoria_bench_<data>`` (``--data`` defaults to the number
 of persons), so a second run measures without generating again, and a larger
