@@ -278,10 +278,10 @@ class EventFacet(models.Model):
     rebuilds an event's rows; every write that changes them calls it.
     """
 
-    class Kind(models.IntegerChoices):
-        VIOLATION = 1, _("violation")
-        PERPETRATOR = 2, _("perpetrator")
-        PROFILE = 3, _("victim profile")
+    class Kind(models.IntegerChoices):  # never shown to people: no translation
+        VIOLATION = 1
+        PERPETRATOR = 2
+        PROFILE = 3
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="facets")

@@ -117,7 +117,7 @@ class Migration(migrations.Migration):
                 (
                     "kind",
                     models.PositiveSmallIntegerField(
-                        choices=[(1, "violation"), (2, "perpetrator"), (3, "victim profile")]
+                        choices=[(1, "Violation"), (2, "Perpetrator"), (3, "Profile")]
                     ),
                 ),
                 ("value", models.PositiveIntegerField()),
