@@ -10,6 +10,13 @@ measurement, ready for docs/benchmarks.md.
     .venv/bin/python bench/cases_bench.py --persons 100000 --database sqlite
     .venv/bin/python bench/cases_bench.py --persons 100000 --database postgres
 
+With ``--list-only`` it times only the case list, alternating the former
+subquery filters ("before", ``listing.filter_events_by_subqueries``) and the
+per-event facets ("after", ``listing.filter_events``) on the same data and
+requests, and reports p50/p95 per kind of filter:
+
+    .venv/bin/python bench/cases_bench.py --persons 1 --data 1m --database postgres --list-only
+
 The data stays in ``/tmp/memoria-bench-<database>-<data>`` (SQLite) or the
 PostgreSQL database ``memoria_bench_<data>`` (``--data`` defaults to the number
 of persons), so a second run measures without generating again, and a larger
@@ -128,11 +135,12 @@ REPLICATED = (
     ("Act", {"event_id": "Event", "victim_id": "Person"}),
     ("Attribution", {"act_id": "Act", "event_id": "Event"}),
     ("IndirectVictim", {"event_id": "Event", "direct_victim_id": "Person", "person_id": "Person"}),
+    ("EventFacet", {"event_id": "Event"}),
     ("PersonSearchToken", {"person_id": "Person"}),
 )
 
 
-def replicate(organization, persons: int) -> None:
+def replicate(organization, persons: int, tables=REPLICATED) -> None:
     """Grow the data set to ``persons`` by copying the generated cases in SQL.
 
     Generating a million persons through the ORM takes hours on this machine;
@@ -148,7 +156,7 @@ def replicate(organization, persons: int) -> None:
 
     from memoria.cases.models import Event, Person
 
-    models = {name: apps.get_model("cases", name) for name, _ in REPLICATED}
+    models = {name: apps.get_model("cases", name) for name, _ in tables}
     base = {
         name: model.objects.filter(organization=organization).aggregate(lo=Min("id"), hi=Max("id"))
         for name, model in models.items()
@@ -163,7 +171,7 @@ def replicate(organization, persons: int) -> None:
         copy += 1
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
-            for name, foreign in REPLICATED:
+            for name, foreign in tables:
                 model = models[name]
                 top = model.objects.aggregate(n=Max("id"))["n"]
                 span = base[name]["hi"] - base[name]["lo"] + 1
@@ -177,7 +185,7 @@ def replicate(organization, persons: int) -> None:
                         values.append(f"id + {shift}")
                     elif column in foreign:
                         values.append(f"{column} + {base[foreign[column]]['shift']}")
-                    elif name == "Event" and column == "number":
+                    elif name in ("Event", "EventFacet") and column == "number":
                         values.append(f"number + {numbers * copy}")
                     else:
                         values.append(connection.ops.quote_name(column))
@@ -278,21 +286,26 @@ def list_queries(organization, rng: random.Random, n: int) -> list[str]:
         year = rng.randint(2006, 2022)
         kind = rng.random()
         if kind < 0.25:
+            label = "state + date range"
             params = {"state": rng.choice(states), "date_from": f"{year}-01-01",
                       "date_to": f"{year + 3}-12-31"}  # fmt: skip
         elif kind < 0.5:
+            label = "violation type + state"
             params = {"violation_type": rng.choice(violations), "state": rng.choice(states)}
         elif kind < 0.7:
+            label = "perpetrator kind"
             params = {"perpetrator_kind": rng.choice(perpetrators)}
         elif kind < 0.85:
+            label = "victim profile + status"
             params = {"status": rng.choice(["open", "verified"]), "profile": "is_child"}
         else:
+            label = "date from, by state, later page"
             params = {"date_from": f"{year}-01-01", "sort": "state", "page": rng.randint(1, 20)}
-        queries.append("&".join(f"{k}={v}" for k, v in params.items()))
+        queries.append((label, "&".join(f"{k}={v}" for k, v in params.items())))
     return queries
 
 
-def measure(client, urls: list[str], warmup: int = 10) -> dict:
+def measure(client, urls: list[str], warmup: int = 10, labels: list[str] | None = None) -> dict:
     """Wall-clock and CPU time of each request, in milliseconds.
 
     CPU time is this process's only (on PostgreSQL the server's work is not in
@@ -302,14 +315,47 @@ def measure(client, urls: list[str], warmup: int = 10) -> dict:
     for url in urls[:warmup]:
         client.get(url)
     wall, cpu = [], []
-    for url in urls:
+    by_label: dict[str, list[float]] = {}
+    for i, url in enumerate(urls):
         started, started_cpu = time.perf_counter(), time.process_time()
         response = client.get(url)
         wall.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
+        if labels:
+            by_label.setdefault(labels[i], []).append(wall[-1])
         if response.status_code != 200:
             raise SystemExit(f"{url} answered {response.status_code}")
-    return {"n": len(wall), **percentiles(wall, ""), **percentiles(cpu, "cpu_")}
+    result = {"n": len(wall), **percentiles(wall, ""), **percentiles(cpu, "cpu_")}
+    result["kinds"] = {
+        label: {"n": len(times), **percentiles(times, "")} for label, times in by_label.items()
+    }
+    return result
+
+
+def measure_list_before_after(client, base: str, queries, repeats: int = 1) -> dict:
+    """The case list timed with the old subquery filters ("before") and the facets ("after").
+
+    Same data, same process, same requests; the two formulations alternate in
+    rounds so a change of load on a shared machine hits both alike.
+    """
+    from memoria.cases import listing
+
+    urls = [f"{base}/cases/?{q}" for _label, q in queries]
+    labels = [label for label, _q in queries]
+    facets = listing.filter_events
+    results = {"before": [], "after": []}
+    try:
+        for _round in range(repeats):
+            for name, implementation in (
+                ("before", listing.filter_events_by_subqueries),
+                ("after", facets),
+            ):
+                listing.filter_events = implementation
+                results[name].append(measure(client, urls, labels=labels))
+                print(f"# {name} round {_round + 1}: load {load_average()}", file=sys.stderr)
+    finally:
+        listing.filter_events = facets
+    return results
 
 
 def percentiles(values: list[float], prefix: str) -> dict:
@@ -349,6 +395,13 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="drop earlier benchmark data")
     parser.add_argument("--generate-only", action="store_true")
     parser.add_argument(
+        "--list-only",
+        action="store_true",
+        help="time only the case list, before (subquery filters) and after (facets), "
+        "per kind of filter; the search index is then not copied by --replicate-to",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="before/after rounds (--list-only)")
+    parser.add_argument(
         "--replicate-to",
         type=int,
         help="after generating --persons, grow to this many persons by copying in SQL",
@@ -366,7 +419,8 @@ def main() -> None:
     organization, user = organization_and_user()
     generate(organization, args.persons, args.seed)
     if args.replicate_to:
-        replicate(organization, args.replicate_to)
+        tables = REPLICATED[:-1] if args.list_only else REPLICATED
+        replicate(organization, args.replicate_to, tables)
     analyze()
     if args.generate_only:
         return
@@ -378,6 +432,12 @@ def main() -> None:
     rng = random.Random(args.seed)
     client = login(user)
     base = f"/o/{SLUG}"
+    if args.list_only:
+        print(f"# load average before the run (1, 5, 15 min): {load_average()}")
+        queries = list_queries(organization, rng, args.requests)
+        results = measure_list_before_after(client, base, queries, args.rounds)
+        report_before_after(args.database, counts, results)
+        return
     search = measure(
         client,
         [
@@ -386,7 +446,8 @@ def main() -> None:
         ],
     )
     listing = measure(
-        client, [f"{base}/cases/?{q}" for q in list_queries(organization, rng, args.requests)]
+        client,
+        [f"{base}/cases/?{q}" for _kind, q in list_queries(organization, rng, args.requests)],
     )
     print(f"# machine: {machine()}; python {platform.python_version()}")
     print(f"# load average after the run (1, 5, 15 min): {load_average()}")
@@ -402,6 +463,25 @@ def main() -> None:
             f"| {r['p95']:.0f} | {r['max']:.0f} | {r['cpu_p50']:.0f} | {r['cpu_p95']:.0f} "
             f"| < {target} ms: {'met' if r['p95'] < target else 'missed'} |"
         )
+
+
+def report_before_after(database: str, counts: tuple, results: dict) -> None:
+    print(f"# machine: {machine()}; python {platform.python_version()}")
+    print(f"# load average after the run (1, 5, 15 min): {load_average()}")
+    print(f"# persons {counts[0]:,}, events {counts[1]:,}, acts {counts[2]:,}")
+    print("| database | filter | requests | before p50 | before p95 | after p50 | after p95 |")
+    print("|---|---|---|---|---|---|---|")
+    rounds = len(results["after"])
+    kinds = list(results["after"][0]["kinds"]) + ["all filters"]
+    for kind in sorted(kinds[:-1]) + kinds[-1:]:
+        cells = []
+        for name in ("before", "after"):
+            pick = [r if kind == "all filters" else r["kinds"][kind] for r in results[name]]
+            p50 = "/".join(f"{r['p50']:.0f}" for r in pick)
+            p95 = "/".join(f"{r['p95']:.0f}" for r in pick)
+            cells += [p50, p95]
+        n = results["after"][0] if kind == "all filters" else results["after"][0]["kinds"][kind]
+        print(f"| {database} | {kind} | {n['n']} x {rounds} | {' | '.join(cells)} |")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from memoria.accounts.models import Organization, User
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
 from memoria.cases.history import display_value
+from memoria.cases.listing import refresh_event_facets, refresh_facets_of_person
 from memoria.cases.models import (
     Act,
     AgeBand,
@@ -334,6 +335,7 @@ def update_event(
     event, _changes = _update(
         event, actor, data, EVENT_FIELDS, version, _derive_event, m2m=("tags",), event=event
     )
+    refresh_event_facets([event.pk])
     audit(actor, event.organization, AuditAction.CASE_UPDATE, event, request=request)
     return event
 
@@ -381,6 +383,7 @@ def add_victim(
     )  # fmt: skip
     if attribution_data and attribution_data.get("kind"):
         _new_attribution(act, actor, attribution_data)
+    refresh_event_facets([event.pk])
     audit(actor, event.organization, AuditAction.PERSON_CREATE, person, request=request)
     return act
 
@@ -394,6 +397,7 @@ def add_act(
     act.save()
     changes = _created_changes(act, ACT_FIELDS)
     _record(actor, act, Change.Action.CREATED, changes, event=event, person=victim)
+    refresh_event_facets([event.pk])
     audit(actor, event.organization, AuditAction.ACT_CREATE, act, request=request)
     return act
 
@@ -417,6 +421,7 @@ def update_person(
     person, changes = _update(person, actor, data, fields, version, _derive_person, person=person)
     if changes:
         index_person(person)
+        refresh_facets_of_person(person)
     audit(actor, person.organization, AuditAction.PERSON_UPDATE, person, request=request)
     return person
 
@@ -426,6 +431,7 @@ def update_act(act: Act, actor: User | None, data: dict, version: int, *, reques
     act, _changes = _update(
         act, actor, data, ACT_FIELDS, version, event=act.event, person=act.victim
     )
+    refresh_event_facets([act.event_id])
     audit(actor, act.organization, AuditAction.ACT_UPDATE, act, request=request)
     return act
 
@@ -445,6 +451,7 @@ def _new_attribution(act: Act, actor: User | None, data: dict) -> Attribution:
     attribution.save()
     changes = _created_changes(attribution, ATTRIBUTION_FIELDS)
     _record(actor, attribution, Change.Action.CREATED, changes, event=act.event)
+    refresh_event_facets([act.event_id])
     return attribution
 
 
@@ -455,6 +462,7 @@ def update_attribution(
     attribution, _changes = _update(
         attribution, actor, data, ATTRIBUTION_FIELDS, version, event=attribution.event
     )
+    refresh_event_facets([attribution.event_id])
     audit(
         actor,
         attribution.organization,
@@ -668,3 +676,4 @@ def remove_record(
         _record(actor, record, Change.Action.DELETED, changes, event=event)
     audit(actor, current.organization, AuditAction.CASE_REMOVE, current, request=request, kind=kind)
     current.delete()
+    refresh_event_facets([event.pk])

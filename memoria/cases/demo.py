@@ -516,6 +516,7 @@ class DemoWriter:
 
     def _write_details(self, cases, acts) -> None:
         from memoria.cases import models as m
+        from memoria.cases.listing import refresh_event_facets
 
         rng = self.rng
         term = self.terms
@@ -605,6 +606,7 @@ class DemoWriter:
         bulk_create_sealed(m.Change, changes, org.pk, batch_size=self.BATCH)
         people = [a.victim for a in acts] + [iv.person for iv in indirect]
         index_people(org, people)
+        refresh_event_facets(event.pk for event, *_rest in cases)
 
 
 def source_reference(kind: str, rng: random.Random, date: dt.date | None) -> str:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import F
+from django.db import connection
+from django.db.models import F, FilteredRelation, Q
 from django.utils.functional import cached_property
 
 from memoria.cases import access
-from memoria.cases.forms import CaseFilterForm
-from memoria.cases.models import Act, Attribution, Person
+from memoria.cases.models import Act, Attribution, Event, EventFacet, Person
+
+if TYPE_CHECKING:
+    from memoria.cases.forms import CaseFilterForm
 
 PAGE_SIZE = 25
 # Counting every match of a filter over a million rows costs more than the page
@@ -38,7 +44,10 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        counted = self.object_list[: COUNT_CAP + 1].count()
+        # Without the list's order: any COUNT_CAP + 1 matches count the same, and
+        # the database may then start from the most selective index (a rare state
+        # before a common violation) instead of the one that gives the order.
+        counted = self.object_list.order_by()[: COUNT_CAP + 1].count()
         self.capped = counted > COUNT_CAP
         return min(counted, COUNT_CAP)
 
@@ -83,12 +92,161 @@ SORTS = {
 }
 
 
+# The stored code of each profile flag in EventFacet.value. Stored data: never
+# renumber; a new flag takes the next number (and a migration fills it in).
+PROFILE_CODES = {
+    "is_defender": 1,
+    "is_journalist": 2,
+    "is_searching_relative": 3,
+    "is_migrant": 4,
+    "is_indigenous_authority": 5,
+    "is_lgbttti": 6,
+    "is_child": 7,
+}
+
+
+def facet_statements(tables: dict[str, str], where: str) -> list[str]:
+    """The INSERT ... SELECT statements that write the facets of the events ``e`` in ``where``.
+
+    One statement per kind, run by the database over any number of events (the
+    migration's backfill uses the same SQL by id range). ``tables`` maps
+    ``event``, ``act``, ``attribution``, ``person`` and ``facet`` to quoted
+    table names. The profile of an event is that of its direct victims (the
+    people of its acts), as the list's profile filter has always meant.
+    """
+    kinds = EventFacet.Kind
+    columns = "organization_id, event_id, state_code, start_month, number, kind, value"
+    insert = (
+        f"INSERT INTO {tables['facet']} ({columns}) "
+        "SELECT DISTINCT e.organization_id, e.id, COALESCE(e.state_id, ''), e.start_month, e.number"
+    )
+    flags = " UNION ALL ".join(f"SELECT {code} AS code" for code in PROFILE_CODES.values())
+    has_flag = " OR ".join(
+        f"(f.code = {code} AND p.{flag})" for flag, code in PROFILE_CODES.items()
+    )
+    return [
+        f"{insert}, {kinds.VIOLATION}, a.violation_type_id "
+        f"FROM {tables['event']} e JOIN {tables['act']} a ON a.event_id = e.id WHERE {where}",
+        f"{insert}, {kinds.PERPETRATOR}, t.kind_id "
+        f"FROM {tables['event']} e JOIN {tables['attribution']} t ON t.event_id = e.id "
+        f"WHERE {where}",
+        f"{insert}, {kinds.PROFILE}, f.code "
+        f"FROM {tables['event']} e JOIN {tables['act']} a ON a.event_id = e.id "
+        f"JOIN {tables['person']} p ON p.id = a.victim_id JOIN ({flags}) f ON {has_flag} "
+        f"WHERE {where}",
+    ]
+
+
+def _tables() -> dict[str, str]:
+    models = {
+        "event": Event,
+        "act": Act,
+        "attribution": Attribution,
+        "person": Person,
+        "facet": EventFacet,
+    }
+    return {key: connection.ops.quote_name(m._meta.db_table) for key, m in models.items()}
+
+
+REFRESH_BATCH = 500
+
+
+def refresh_event_facets(event_ids: Iterable[int]) -> None:
+    """Rebuild the case-list facets of these events from their acts, attributions and victims.
+
+    Call it, inside the writing transaction, after every write that changes an
+    event's violations, perpetrators, direct victims' profile flags, start
+    month or number: the case list's filters read only the facets.
+    """
+    ids = sorted({pk for pk in event_ids if pk is not None})
+    statements = None
+    for start in range(0, len(ids), REFRESH_BATCH):
+        batch = ids[start : start + REFRESH_BATCH]
+        EventFacet.objects.filter(event_id__in=batch).delete()
+        placeholders = ", ".join(["%s"] * len(batch))
+        statements = statements or facet_statements(_tables(), "e.id IN ({ids})")
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement.replace("{ids}", placeholders), batch)
+
+
+def refresh_facets_of_person(person) -> None:
+    """A person's profile flags changed: rebuild the facets of every event they are a victim in."""
+    refresh_event_facets(Act.objects.filter(victim=person).values_list("event_id", flat=True))
+
+
+def _primary_sort(sort: str) -> list | None:
+    """The sort read from the first facet's index, for the sorts by date."""
+    if sort == "-start":
+        return [F("facet__start_month").desc(nulls_last=True), F("facet__number").desc()]
+    if sort == "start":
+        return [F("facet__start_month").asc(nulls_last=True), F("facet__number").asc()]
+    return None
+
+
 def filter_events(organization, form: CaseFilterForm):
     """The organization's events matching the list's filters, sorted.
 
-    Every filter runs on plain, indexed columns. Filters on acts, perpetrators
-    and victims are ``IN`` subqueries on the organization's rows, which both
-    SQLite and PostgreSQL answer from one index scan rather than row by row.
+    Every filter runs on plain, indexed columns. Violation type, perpetrator
+    kind and victim profile read the events' facets (``EventFacet``): the
+    first one asked for is joined and, for the sorts by date, gives the order
+    from its own index, so a rare value costs a few index reads and not a walk
+    through every newer event.
+    """
+    events = access.events_of(organization)
+    sort = "-start"
+    facets = []
+    month_from = month_to = state = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        if data["date_from"]:
+            month_from = data["date_from"].replace(day=1)
+            events = events.filter(start_month__gte=month_from)
+        if data["date_to"]:
+            month_to = data["date_to"]
+            events = events.filter(start_month__lte=month_to)
+        if data["state"]:
+            state = data["state"].pk
+            events = events.filter(state=data["state"])
+        if data["municipality"]:
+            events = events.filter(municipality=data["municipality"])
+        if data["status"]:
+            events = events.filter(status=data["status"])
+        kinds = EventFacet.Kind
+        if data["violation_type"]:
+            facets.append((kinds.VIOLATION, data["violation_type"].pk))
+        if data["perpetrator_kind"]:
+            facets.append((kinds.PERPETRATOR, data["perpetrator_kind"].pk))
+        if data["profile"]:
+            facets.append((kinds.PROFILE, PROFILE_CODES[data["profile"]]))
+        sort = data["sort"] or sort
+    if not facets:
+        return events.order_by(*SORTS[sort])
+    (kind, value), others = facets[0], facets[1:]
+    events = events.annotate(
+        facet=FilteredRelation("facets", condition=Q(facets__kind=kind, facets__value=value))
+    )
+    # The same state and dates on the facet's own columns, so its index range is
+    # bounded too; one filter() call, so that Django joins the facet once.
+    on_facet = {"facet__organization": organization}
+    if state:
+        on_facet["facet__state_code"] = state
+    if month_from:
+        on_facet["facet__start_month__gte"] = month_from
+    if month_to:
+        on_facet["facet__start_month__lte"] = month_to
+    events = events.filter(**on_facet)
+    for kind, value in others:
+        also = EventFacet.objects.filter(organization=organization, kind=kind, value=value)
+        events = events.filter(pk__in=also.values("event_id"))
+    return events.order_by(*(_primary_sort(sort) or SORTS[sort]))
+
+
+def filter_events_by_subqueries(organization, form: CaseFilterForm):
+    """The list's filters as they were before facets: ``IN`` subqueries on acts and people.
+
+    Kept as the reference the facet filters are tested against (and for a
+    look when a facet is suspected to be stale); the list itself never uses it.
     """
     events = access.events_of(organization)
     sort = "-start"
@@ -114,7 +272,6 @@ def filter_events(organization, form: CaseFilterForm):
             )
             events = events.filter(pk__in=matching.values("event_id"))
         if data["profile"]:
-            # People first (a partial index holds each flag), then their acts.
             people = Person.objects.filter(organization=organization, **{data["profile"]: True})
             matching = Act.objects.filter(victim__in=people.values("pk"))
             events = events.filter(pk__in=matching.values("event_id"))

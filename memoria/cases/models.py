@@ -22,6 +22,10 @@ Models and key fields:
   when only the year is known), the same for ``end_*``, place (``state``,
   ``municipality``, ``locality`` *enc*, ``latitude`` *enc*, ``longitude`` *enc*),
   ``status`` (open, verifying, verified, closed), ``tags`` (Terms), ``version``.
+* ``EventFacet`` — derived rows the case list filters on: ``event``,
+  ``kind`` (violation, perpetrator, victim profile), ``value`` (a Term id or a
+  profile code), and the event's ``state_code``, ``start_month`` and ``number``. Kept by
+  ``listing.refresh_event_facets``.
 * ``Person`` — ``given_names``, ``paternal_surname``, ``maternal_surname``,
   ``aliases``, ``gender_identity``, ``birth_date``, ``age``, ``nationality``,
   ``ethnicity``, ``occupation``, ``curp``, ``consent_note`` (all *enc*);
@@ -57,7 +61,8 @@ Models and key fields:
 Write through ``memoria.cases.actions`` (it keeps the version, the history and
 the search index together). Bulk loaders that bypass it must set
 ``start_month``/``end_month`` with ``actions.month_of``, ``age_band``, and the
-search tokens with ``search.person_keys`` + ``blind_tokens``.
+search tokens with ``search.person_keys`` + ``blind_tokens``, and call
+``listing.refresh_event_facets`` with the events they wrote.
 
 Every editable model has ``version``: an edit form carries it, and a save whose
 version is no longer current is refused (see ``actions.ConflictError``).
@@ -261,6 +266,71 @@ class Event(Versioned, Place):
 
     def __str__(self) -> str:
         return f"#{self.number}"
+
+
+class EventFacet(models.Model):
+    """One value the case list filters on, present in one event (derived; never edit by hand).
+
+    The case list's filters on violation type, perpetrator kind and victim
+    profile read these rows instead of the acts, attributions and people
+    behind them: the event's ``start_month`` and ``number`` are copied here, so
+    one index gives the matching events already in list order, however rare
+    the value is in recent years. ``memoria.cases.listing.refresh_event_facets``
+    rebuilds an event's rows; every write that changes them calls it.
+    """
+
+    class Kind(models.IntegerChoices):  # never shown to people: no translation
+        VIOLATION = 1
+        PERPETRATOR = 2
+        PROFILE = 3
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="facets")
+    kind = models.PositiveSmallIntegerField(choices=Kind.choices)
+    # A Term's primary key (violations, perpetrators: shared and own terms alike),
+    # or the code of a profile flag (``listing.PROFILE_CODES``).
+    value = models.PositiveIntegerField()
+    # The event's state, so "this violation in this state" is one index range
+    # whichever of the two is rare.
+    state_code = models.CharField(max_length=2, blank=True, default="")
+    start_month = models.DateField(null=True, blank=True)
+    number = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "kind", "value"], name="event_facet_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "kind", "value", "start_month", "number"],
+                name="event_facet_month",
+            ),
+            models.Index(
+                fields=["organization", "kind", "value", "state_code", "start_month", "number"],
+                name="event_facet_state",
+            ),
+            # Newest first, undated last; PostgreSQL only (see migration 0008).
+            models.Index(
+                "organization",
+                "kind",
+                "value",
+                models.F("start_month").desc(nulls_last=True),
+                models.F("number").desc(),
+                name="event_facet_newest",
+            ),
+            models.Index(
+                "organization",
+                "kind",
+                "value",
+                "state_code",
+                models.F("start_month").desc(nulls_last=True),
+                models.F("number").desc(),
+                name="event_facet_state_newest",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id}:{self.kind}:{self.value}"
 
 
 class Sex(models.TextChoices):

@@ -78,7 +78,15 @@ def index_people(organization, people: list) -> None:
 
 # After this many new rows, refresh the planner's statistics (see below).
 ANALYZE_AFTER_ROWS = 5000
-ANALYZED_MODELS = ("Event", "Person", "Act", "Attribution", "IndirectVictim", "PersonSearchToken")
+ANALYZED_MODELS = (
+    "Event",
+    "EventFacet",
+    "Person",
+    "Act",
+    "Attribution",
+    "IndirectVictim",
+    "PersonSearchToken",
+)
 
 
 def refresh_statistics_after_commit(rows: int) -> None:

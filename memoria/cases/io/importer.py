@@ -34,6 +34,7 @@ from memoria.cases.io.validation import (
     Vocabulary,
     check_row,
 )
+from memoria.cases.listing import refresh_event_facets
 from memoria.geo import fold
 
 Progress = Callable[[str, int, int], None]
@@ -238,6 +239,7 @@ class _RowWriter:
         if progress:
             progress("write", len(rows) // 2, len(rows))
         self.write_attributions_and_sources(act_rows)
+        refresh_event_facets(event.pk for event in self.events.values())
         self.write_history()
 
         index_people(self.organization, list(self.people.values()))
