@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "memoria.accounts",
     "memoria.vault",
     "memoria.audit",
+    "memoria.jobs",
     "memoria.cases",
 ]
 

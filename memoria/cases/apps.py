@@ -6,3 +6,6 @@ class CasesConfig(AppConfig):
     name = "memoria.cases"
     label = "cases"
     verbose_name = _("Case documentation")
+
+    def ready(self) -> None:
+        from memoria.cases.io import jobs  # noqa: F401  (registers the import and reindex jobs)
