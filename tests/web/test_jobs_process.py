@@ -238,8 +238,12 @@ def test_sigterm_stops_a_worker_cleanly(platform):
 def test_two_workers_on_postgresql_never_run_a_job_twice(platform):
     if not platform.postgres:
         pytest.skip("several workers share a queue on PostgreSQL only")
-    jobs = platform.queue_imports([rows_csv(1) for _ in range(30)])
     workers = [platform.start("worker", "--poll", "0.1") for _ in range(2)]
+    platform.wait_for(
+        lambda: platform.scalar("SELECT count(*) FROM jobs_workerheartbeat") == 2,
+        what="both workers",
+    )
+    jobs = platform.queue_imports([rows_csv(1) for _ in range(30)])
     platform.wait_for(
         lambda: platform.scalar("SELECT count(*) FROM jobs_job WHERE status = 'done'") == len(jobs),
         timeout=240,
