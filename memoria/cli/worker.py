@@ -54,7 +54,16 @@ def run(args: argparse.Namespace) -> int:
     if args.heartbeat >= args.lease:
         raise CommandError("--heartbeat must be shorter than --lease")
     setup_django()
+    from django.db import connection
+
+    from memoria.jobs.models import Job
     from memoria.jobs.worker import Worker
+
+    if Job._meta.db_table not in connection.introspection.table_names():
+        raise CommandError(
+            "the database has no job table yet: run 'memoria manage migrate' first "
+            "('memoria serve' does it)"
+        )
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s", stream=sys.stderr

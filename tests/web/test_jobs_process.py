@@ -341,3 +341,19 @@ def test_a_file_named_after_a_person_leaves_no_name_in_the_database_or_backup(pl
             for encoded in {needle.encode(), needle.encode("utf-16-le")}:
                 at = content.find(encoded)
                 assert at < 0, f"{needle} in {file.name}: {content[at - 200 : at + 60]!r}"
+
+
+def test_a_worker_on_a_database_not_yet_migrated_says_what_to_do(tmp_path):
+    env = {**os.environ, "MEMORIA_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "memoria", "worker", "--once"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "run 'memoria manage migrate' first" in result.stderr
+    assert "Traceback" not in result.stderr
