@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "memoria.accounts",
     "memoria.vault",
     "memoria.audit",
+    "memoria.jobs",
     "memoria.sharing",
     "memoria.cases",
 ]

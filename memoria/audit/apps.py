@@ -1,5 +1,3 @@
-import importlib.util
-
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -24,11 +22,9 @@ class AuditConfig(AppConfig):
 def schedule_sealing() -> None:
     """Have the background worker chain pending audit entries every few seconds.
 
-    Skipped where the worker (memoria.jobs) is not installed; the audit page,
-    ``memoria audit verify`` and backups still seal before they read.
+    The audit page, ``memoria audit verify``, ``memoria backup`` and
+    ``memoria audit seal`` (for cron, where no worker runs) seal before they read.
     """
-    if importlib.util.find_spec("memoria.jobs") is None:
-        return
     from memoria.audit.log import seal_pending
     from memoria.jobs.registry import register_periodic
 

@@ -8,6 +8,7 @@ class CasesConfig(AppConfig):
     verbose_name = _("Case documentation")
 
     def ready(self) -> None:
+        from memoria.cases.io import jobs  # noqa: F401  (registers the import and reindex jobs)
         from memoria.cases.sharing import register
 
         register()

@@ -42,11 +42,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from memoria.accounts.models import Organization
-from memoria.cases.io.bulk import (
-    bulk_create_sealed,
-    index_people,
-    refresh_statistics_after_commit,
-)
+from memoria.cases.io.bulk import bulk_create_sealed, refresh_statistics_after_commit
+from memoria.cases.search import index_people
 from memoria.geo import fold
 from memoria.names.frequencies import COMMON_SURNAMES
 

@@ -9,6 +9,12 @@ urlpatterns = [
     path("o/<slug:slug>/cases/import/columns/", io_views.import_columns, name="import_columns"),
     path("o/<slug:slug>/cases/import/review/", io_views.import_review, name="import_review"),
     path("o/<slug:slug>/cases/import/cancel/", io_views.import_cancel, name="import_cancel"),
+    path("o/<slug:slug>/cases/import/jobs/<int:job_id>/", io_views.import_job, name="import_job"),
+    path(
+        "o/<slug:slug>/cases/import/jobs/<int:job_id>/cancel/",
+        io_views.import_job_cancel,
+        name="import_job_cancel",
+    ),
     path("o/<slug:slug>/cases/export/", io_views.export, name="export"),
     path(
         "o/<slug:slug>/cases/export/identities/",

@@ -3,7 +3,10 @@
 Import is four steps: upload, choose which column feeds which field, review
 (the first rows as they will be saved and every problem found), confirm. The
 uploaded table is held in the session, encrypted under the organization's
-key, only until it is imported or dropped; it never touches MEDIA_ROOT.
+key, only until it is confirmed or dropped; it never touches MEDIA_ROOT. On
+confirming, the import becomes a background job (``memoria.cases.io.jobs``):
+the table travels to the worker sealed the same way, and the job's page shows
+its progress, then what it created or the problems found.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ from __future__ import annotations
 import base64
 import io
 import json
+import uuid
 import zlib
 
 from django.contrib import messages
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,10 +31,14 @@ from memoria.accounts.roles import Capability
 from memoria.audit.log import audit
 from memoria.cases.io import exporter
 from memoria.cases.io.forms import ExportForm, MappingForm, UploadForm
-from memoria.cases.io.importer import check_table, import_table
+from memoria.cases.io.importer import check_table
+from memoria.cases.io.jobs import IMPORT, bad_rows, import_problems, queue_import
 from memoria.cases.io.mapping import guess_mapping
 from memoria.cases.io.readers import Table
 from memoria.cases.io.schema import COLUMNS_BY_KEY
+from memoria.jobs.models import Job
+from memoria.jobs.queue import cancel
+from memoria.jobs.worker import worker_status
 from memoria.vault.cipher import decrypt_text, encrypt_text
 
 SESSION_KEY = "memoria_cases_import"
@@ -48,6 +57,8 @@ def hold_upload(request, organization, table: Table, mapping: dict | None = None
         "organization": organization.pk,
         "table": sealed,
         "mapping": mapping,
+        # Confirming twice (a double click, a resent form) queues one job.
+        "token": uuid.uuid4().hex,
     }
 
 
@@ -57,6 +68,10 @@ def held_upload(request, organization) -> tuple[Table, dict | None] | None:
         return None
     packed = base64.b64decode(decrypt_text(held["table"], SEAL_CONTEXT))
     return Table.from_dict(json.loads(zlib.decompress(packed))), held.get("mapping")
+
+
+def held_token(request) -> str:
+    return request.session.get(SESSION_KEY, {}).get("token") or uuid.uuid4().hex
 
 
 def set_held_mapping(request, mapping: dict) -> None:
@@ -91,7 +106,12 @@ def import_upload(request, membership):
     if request.method == "POST" and form.is_valid():
         hold_upload(request, organization, form.table)
         return redirect("cases_io:import_columns", organization.slug)
-    context = {"organization": organization, "form": form, "columns": COLUMNS_BY_KEY.values()}
+    context = {
+        "organization": organization,
+        "form": form,
+        "columns": COLUMNS_BY_KEY.values(),
+        "worker": worker_status(),
+    }
     return render(request, "cases/io/upload.html", context)
 
 
@@ -122,31 +142,12 @@ def import_review(request, membership):
         return _start_again(request, organization)
     table, mapping = held
     if request.method == "POST":
-        report = import_table(table, mapping, organization, actor=request.user)
-        if report.committed:
-            drop_upload(request)
-            audit(
-                request.user,
-                organization,
-                "cases.import",
-                request=request,
-                filename=table.filename,
-                rows=report.row_count,
-                events=report.events_created,
-                people=report.people_created,
-            )
-            messages.success(
-                request,
-                _("Imported %(events)s events with %(acts)s victims from %(file)s.")
-                % {
-                    "events": report.events_created,
-                    "acts": report.acts_created,
-                    "file": table.filename,
-                },
-            )
-            return redirect(_after_import_url(organization))
-    else:
-        report = check_table(table, mapping, organization)
+        job = queue_import(
+            organization, request.user, table, mapping, held_token(request), get_language()
+        )
+        drop_upload(request)
+        return redirect("cases_io:import_job", organization.slug, job.pk)
+    report = check_table(table, mapping, organization)
     context = {
         "organization": organization,
         "table": table,
@@ -181,6 +182,46 @@ def _preview(rows, organization) -> list:
             code = getattr(row, key)
             setattr(row, f"{key}_label", labels.get((key, code), code or ""))
     return rows
+
+
+def _import_job(membership, job_id: int) -> Job:
+    """An import job of the member's organization (404 for any other)."""
+    job = (
+        Job.objects.select_related("data")
+        .filter(pk=job_id, kind=IMPORT, organization=membership.organization)
+        .first()
+    )
+    if job is None:
+        raise Http404
+    return job
+
+
+@organization_view(Capability.EDIT_RECORDS)
+def import_job(request, membership, job_id: int):
+    """The queued import: progress while it runs, then what it created or every problem."""
+    organization = membership.organization
+    job = _import_job(membership, job_id)
+    problems = import_problems(job) if job.status == Job.Status.DONE else []
+    context = {
+        "organization": organization,
+        "job": job,
+        "problems": bad_rows(problems),
+        "worker": worker_status(),
+        "refresh": not job.finished,
+        "cases_url": _after_import_url(organization),
+    }
+    return render(request, "cases/io/job.html", context)
+
+
+@organization_view(Capability.EDIT_RECORDS)
+@require_POST
+def import_job_cancel(request, membership, job_id: int):
+    job = _import_job(membership, job_id)
+    if cancel(job):
+        messages.info(request, _("The import was cancelled; nothing was saved."))
+    else:
+        messages.error(request, _("The import has already started and cannot be cancelled."))
+    return redirect("cases_io:import_job", membership.organization.slug, job.pk)
 
 
 @organization_view(Capability.EDIT_RECORDS)

@@ -20,6 +20,7 @@ from memoria.cli.common import CommandError
 # One module per subcommand group, in the order ``--help`` lists them.
 COMMANDS = (
     "serve",
+    "worker",
     "demo",
     "manage",
     "import_",

@@ -32,11 +32,14 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from memoria.audit.log import audit
-    from memoria.cases.io.console import organization_by_slug, progress_bar
+    from memoria.cases.io.console import UnknownOrganization, organization_by_slug, progress_bar
     from memoria.cases.io.exporter import count_acts, export_records
 
     console = Console(stderr=True)
-    organization = organization_by_slug(args.organization)
+    try:
+        organization = organization_by_slug(args.organization)
+    except UnknownOrganization as error:
+        raise CommandError(str(error)) from error
     if args.out.exists() and args.out.is_dir():
         raise CommandError(f"{args.out} is a directory")
     acts = count_acts(organization)

@@ -2,6 +2,7 @@
 
 All rows or none: the file is checked first, and if any row has a problem
 nothing is written and every bad row is listed with its number and reason.
+The records and the import's audit entry are written in one transaction.
 """
 
 from __future__ import annotations
@@ -34,13 +35,16 @@ def run(args: argparse.Namespace) -> int:
     setup_django()
     from rich.console import Console
 
-    from memoria.cases.io.console import organization_by_slug, progress_bar
+    from memoria.cases.io.console import UnknownOrganization, organization_by_slug, progress_bar
     from memoria.cases.io.importer import check_table, write_rows
     from memoria.cases.io.mapping import MappingError, guess_mapping, load_mapping_file
     from memoria.cases.io.readers import UnreadableFile, read_path
 
     console = Console()
-    organization = organization_by_slug(args.organization)
+    try:
+        organization = organization_by_slug(args.organization)
+    except UnknownOrganization as error:
+        raise CommandError(str(error)) from error
     if not args.file.is_file():
         raise CommandError(f"{args.file} is not a file")
     try:
@@ -60,19 +64,7 @@ def run(args: argparse.Namespace) -> int:
         console.print("Dry run: nothing was written.")
         return 0
     with progress_bar(console) as advance:
-        write_rows(report, organization, actor=None, progress=advance)
-    from memoria.audit.log import audit
-
-    audit(
-        None,
-        organization,
-        "cases.import",
-        via="cli",
-        filename=table.filename,
-        rows=report.row_count,
-        events=report.events_created,
-        people=report.people_created,
-    )
+        write_rows(report, organization, actor=None, progress=advance, via="cli")
     console.print(
         f"Imported {report.events_created} events, {report.people_created} people and "
         f"{report.acts_created} acts into {organization.slug}."

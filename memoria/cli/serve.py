@@ -1,4 +1,10 @@
-"""``memoria serve``: the web platform on gunicorn, static files by WhiteNoise."""
+"""``memoria serve``: the web platform on gunicorn, static files by WhiteNoise.
+
+On the embedded SQLite database it also starts ``memoria worker`` as a child
+process (and stops it on the way out), so ``bin/start`` alone runs imports and
+other background jobs. With PostgreSQL the worker is its own service
+(docs/operations.md).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +29,12 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--demo", action="store_true", help="load the fictional demo network first")
+    parser.add_argument(
+        "--worker",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also run the background worker (default: on SQLite yes, on PostgreSQL no)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -43,9 +55,36 @@ def run(args: argparse.Namespace) -> int:
     workers = args.workers or (1 if settings.CONFIG.uses_sqlite else 2 * (os.cpu_count() or 1) + 1)
     if workers < 1 or args.threads < 1:
         raise CommandError("--workers and --threads must be at least 1")
+    with_worker = settings.CONFIG.uses_sqlite if args.worker is None else args.worker
+    worker = _start_worker() if with_worker else None
     print(f"Memoria is being served at http://{args.host}:{args.port}/ (Ctrl+C stops it)")
-    _run_gunicorn(args.host, args.port, workers, args.threads)
+    try:
+        _run_gunicorn(args.host, args.port, workers, args.threads)
+    finally:
+        if worker is not None:
+            _stop_worker(worker)
     return 0
+
+
+def _start_worker():
+    """``memoria worker`` as a child process with this process's environment."""
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "memoria", "worker"])  # noqa: S603
+
+
+def _stop_worker(worker, timeout: float = 60) -> None:
+    """Ask the worker to stop (SIGTERM: it finishes a job that is writing) and wait."""
+    import subprocess
+
+    if worker.poll() is None:
+        worker.terminate()
+    try:
+        worker.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 def _run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:

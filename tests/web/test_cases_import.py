@@ -16,6 +16,7 @@ from memoria.cases.io.validation import parse_partial_date
 from memoria.cases.models import Act, Attribution, Change, Event, Person, Source, Term
 from memoria.cases.search import search_people
 from memoria.cli.common import CommandError
+from memoria.jobs.worker import drain
 from tests.web.base import MemoriaTestCase
 
 
@@ -220,10 +221,19 @@ class ImportPagesTests(MemoriaTestCase):
         self.assertEqual(Event.objects.count(), 0)  # nothing saved before confirming
         response = self.client.post(f"/o/{self.org.slug}/cases/import/review/")
         self.assertEqual(response.status_code, 302)
+        # The import is a background job: its page waits for the worker, then reports.
+        job_page = response["Location"]
+        waiting = self.client.get(job_page)
+        self.assertContains(waiting, '<meta http-equiv="refresh"')
+        self.assertContains(waiting, "no se está ejecutando")
+        self.assertEqual(drain(), 1)
         self.assertEqual(Event.objects.filter(organization=self.org).count(), 2)
         self.assertTrue(
             AuditEntry.objects.filter(action="cases.import", actor_id=self.documenter.pk).exists()
         )
+        done = self.client.get(job_page)
+        self.assertContains(done, "Se importaron 2 hechos")
+        self.assertNotContains(done, '<meta http-equiv="refresh"')
         # The held file is gone: the review page sends the user back to the start.
         again = self.client.get(f"/o/{self.org.slug}/cases/import/review/")
         self.assertRedirects(again, f"/o/{self.org.slug}/cases/import/")

@@ -18,6 +18,8 @@ import re
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from memoria.cases import actions
+from memoria.cases.io.jobs import queue_import
+from memoria.cases.io.readers import read_table
 from memoria.cases.models import (
     Attachment,
     Attribution,
@@ -30,6 +32,7 @@ from memoria.cases.models import (
     Term,
     Vocabulary,
 )
+from memoria.jobs.models import Job
 from memoria.places.models import Municipality, State
 from tests.web.cases_fixtures import CaseFixtures, term
 from tests.web.test_access import organization_routes
@@ -111,6 +114,12 @@ class CrossOrganizationTests(CaseFixtures):
             Vocabulary.objects.get(code="violation_type"),
             {"code": "sur", "label_es": "Término exclusivo del Sur", "label_en": "South only"},
         )
+        # An import of B's waiting for the worker.
+        table = read_table(
+            "Título,Tipo de violación\nCaso reservado de Xilitla,threat\n".encode(), "sur.csv"
+        )
+        mapping = {"event_title": "Título", "violation_type": "Tipo de violación"}
+        job = queue_import(other, self.outsider, table, mapping, key="sur", language="es-mx")
         return {
             "event_id": event.pk,
             "person_id": act.victim.pk,
@@ -124,6 +133,7 @@ class CrossOrganizationTests(CaseFixtures):
             "relative_id": relative.pk,
             "member_id": self.outsider.memberships.get().pk,
             "invitation_id": 1,
+            "job_id": job.pk,
         }
 
     def snapshot(self) -> dict:
@@ -140,6 +150,7 @@ class CrossOrganizationTests(CaseFixtures):
             ),
             "terms": list(Term.objects.filter(organization=other).values("pk", "label_es")),
             "changes": Change.objects.filter(organization=other).count(),
+            "jobs": list(Job.objects.filter(organization=other).values("pk", "status")),
         }
 
     def paths(self, route: str) -> list[tuple[str, bool]]:
@@ -170,7 +181,7 @@ class CrossOrganizationTests(CaseFixtures):
             self.assertNotIn(secret, body, f"{secret!r} of organization B shown at {where}")
 
     def test_it_has_a_case_of_the_other_organization_to_hide(self):
-        self.assertEqual(len(self.theirs), 12)
+        self.assertEqual(len(self.theirs), 13)
         self.assertTrue(Attachment.objects.filter(source__organization=self.other_org).exists())
 
     def test_it_never_shows_or_changes_the_other_organizations_records(self):

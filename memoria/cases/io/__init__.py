@@ -5,5 +5,6 @@ column feeds which field, ``validation`` checks one row, ``importer`` checks a
 whole table and writes it all or nothing, ``exporter`` writes the
 organization's records, and ``schema`` lists the columns (documented in
 docs/export-schema.md). The web pages (``memoria.cases.io_views``) and the
-``memoria import`` / ``memoria export`` commands are thin clients of these.
+``memoria import`` / ``memoria export`` commands are thin clients of these;
+``jobs`` runs web imports and reindexing in the background worker.
 """

@@ -53,29 +53,6 @@ def bulk_create_sealed(model, objects: Iterable, organization_id: int, batch_siz
     return objects
 
 
-def index_people(organization, people: list) -> None:
-    """Write the blind search keys of newly created people in bulk.
-
-    The same keys as ``memoria.cases.search.index_person`` (which deletes and
-    rewrites one person's keys), hashed in one call instead of one per person.
-    """
-    from memoria.cases.models import PersonSearchToken
-    from memoria.cases.search import person_keys
-    from memoria.vault.blind import blind_tokens
-
-    keys_per_person = [sorted(person_keys(person)) for person in people]
-    digests = iter(blind_tokens(organization.pk, [k for keys in keys_per_person for k in keys]))
-    rows = []
-    for person, keys in zip(people, keys_per_person, strict=True):
-        for digest in sorted({next(digests) for _ in keys}):
-            rows.append(
-                PersonSearchToken(
-                    organization_id=organization.pk, person_id=person.pk, token=digest
-                )
-            )
-    PersonSearchToken.objects.bulk_create(rows, batch_size=2000)
-
-
 # After this many new rows, refresh the planner's statistics (see below).
 ANALYZE_AFTER_ROWS = 5000
 ANALYZED_MODELS = (

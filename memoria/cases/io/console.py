@@ -1,13 +1,25 @@
-"""What ``memoria import`` and ``memoria export`` share: the organization and a progress bar."""
+"""What ``memoria import`` and ``memoria export`` share: the organization and a progress bar.
+
+Nothing here imports the command line: an unknown organization raises
+``UnknownOrganization``, which the commands turn into their own error.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from memoria.cli.common import CommandError
+STAGES = {
+    "check": "Checking rows",
+    "write": "Writing records",
+    "export": "Exporting acts",
+    "reindex": "Rebuilding search keys",
+    "saving": "Saving",
+}
 
-STAGES = {"check": "Checking rows", "write": "Writing records", "export": "Exporting acts"}
+
+class UnknownOrganization(LookupError):
+    """No organization has this short name; the message says so, for the operator."""
 
 
 def organization_by_slug(slug: str):
@@ -15,7 +27,7 @@ def organization_by_slug(slug: str):
 
     organization = Organization.objects.filter(slug=slug).first()
     if organization is None:
-        raise CommandError(f"there is no organization with the short name {slug!r}")
+        raise UnknownOrganization(f"there is no organization with the short name {slug!r}")
     return organization
 
 

@@ -2,10 +2,11 @@
 
 ``check_table`` reads every row and collects every problem without writing
 anything. ``import_table`` checks first and writes only when no row has a
-problem, in one transaction, so a failure half-way leaves the database as it
-was. Rows that share an ``event_reference`` become one event; one person may
-appear in several rows (several violations) when the rows give the same CURP,
-or the same name within one event.
+problem, in one transaction with its audit entry, so a failure half-way (the
+audit included) leaves the database as it was. Rows that share an
+``event_reference`` become one event; one person may appear in several rows
+(several violations) when the rows give the same CURP, or the same name within
+one event.
 """
 
 from __future__ import annotations
@@ -18,11 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from memoria.accounts.models import Organization
-from memoria.cases.io.bulk import (
-    bulk_create_sealed,
-    index_people,
-    refresh_statistics_after_commit,
-)
+from memoria.cases.io.bulk import bulk_create_sealed, refresh_statistics_after_commit
 from memoria.cases.io.mapping import apply_mapping, check_mapping
 from memoria.cases.io.readers import Table
 from memoria.cases.io.validation import (
@@ -35,6 +32,7 @@ from memoria.cases.io.validation import (
     check_row,
 )
 from memoria.cases.listing import refresh_event_facets
+from memoria.cases.search import index_people
 from memoria.geo import fold
 
 Progress = Callable[[str, int, int], None]
@@ -156,6 +154,7 @@ def import_table(
     actor=None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    via: str = "web",
 ) -> ImportReport:
     """Check every row, then write them all in one transaction, or nothing.
 
@@ -163,21 +162,42 @@ def import_table(
     """
     report = check_table(table, mapping, organization, progress)
     if report.ok and not dry_run:
-        write_rows(report, organization, actor, progress)
+        write_rows(report, organization, actor, progress, via=via)
     return report
 
 
 @transaction.atomic
 def write_rows(
-    report: ImportReport, organization: Organization, actor=None, progress: Progress | None = None
+    report: ImportReport,
+    organization: Organization,
+    actor=None,
+    progress: Progress | None = None,
+    via: str = "web",
 ) -> ImportReport:
-    """Create the events, people, acts, attributions and sources of checked rows."""
+    """Create the events, people, acts, attributions and sources of checked rows,
+    and the import's audit entry, in one transaction.
+
+    The audit entry holds counts only: never the file's name, which is often a
+    person's name ("Testimonio_<name>_<CURP>.csv"). The name is kept, encrypted,
+    in each imported case's history.
+    """
+    from memoria.audit.log import audit
+
     writer = _RowWriter(organization, actor, report.filename)
     writer.write(report.rows, progress)
     refresh_statistics_after_commit(len(report.rows))
     report.events_created = len(writer.events)
     report.people_created = len(writer.people)
     report.acts_created = len(writer.acts)
+    audit(
+        writer.actor,
+        organization,
+        "cases.import",
+        via=via,
+        rows=report.row_count,
+        events=report.events_created,
+        people=report.people_created,
+    )
     report.committed = True
     return report
 

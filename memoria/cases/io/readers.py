@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,15 @@ from django.utils.translation import gettext as _
 
 # Larger files are for ``memoria import`` run by an operator, not for a browser upload.
 MAX_ROWS = 200_000
+# Blank lines count too, so that a file of millions of empty rows stops as early.
+MAX_LINES = MAX_ROWS + 10_000
+# Excel's own limit for one cell; a longer cell is not something a person typed.
+MAX_CELL_CHARS = 32_767
+MAX_COLUMNS = 500
+# An XLSX file is a zip: refuse one that would unpack to more than this.
+MAX_XLSX_UNPACKED_BYTES = 1024 * 1024 * 1024
+# A row element of a sheet's XML, with or without a namespace prefix.
+ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 DELIMITERS = ",;\t|"
 ENCODINGS = ("utf-8-sig", "cp1252")
 
@@ -64,12 +75,24 @@ def read_table(content: bytes, filename: str) -> Table:
         raise UnreadableFile(_("The first row must hold the column names, and it is empty."))
     if not table.rows:
         raise UnreadableFile(_("The file has column names but no rows of data."))
-    if len(table.rows) > MAX_ROWS:
-        raise UnreadableFile(
-            _("The file has more than %(limit)s rows; split it into smaller files.")
-            % {"limit": f"{MAX_ROWS:,}"}
-        )
     return table
+
+
+def too_many_rows() -> UnreadableFile:
+    return UnreadableFile(
+        _("The file has more than %(limit)s rows; split it into smaller files.")
+        % {"limit": f"{MAX_ROWS:,}"}
+    )
+
+
+def cell_too_long(row: int) -> UnreadableFile:
+    return UnreadableFile(
+        _(
+            "Row %(row)s has a cell longer than %(limit)s characters, more than a "
+            "spreadsheet cell can hold. Shorten it or split the text."
+        )
+        % {"row": row, "limit": f"{MAX_CELL_CHARS:,}"}
+    )
 
 
 def read_path(path: Path) -> Table:
@@ -106,28 +129,82 @@ def _read_csv(content: bytes) -> Table:
     if "\x00" in text:
         raise UnreadableFile(_("This does not look like a CSV file."))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
-    try:
-        lines = list(reader)
-    except csv.Error as error:
-        raise UnreadableFile(
-            _("The CSV file is malformed: %(error)s") % {"error": str(error)}
-        ) from error
-    return _table_from_lines(lines)
+
+    def lines():
+        try:
+            yield from reader
+        except csv.Error as error:
+            if "field larger than field limit" in str(error):
+                # The csv module's own limit (131,072 characters), above ours.
+                raise cell_too_long(reader.line_num) from error
+            raise UnreadableFile(
+                _("The CSV file is malformed: %(error)s") % {"error": str(error)}
+            ) from error
+
+    return _table_from_lines(lines())
 
 
 def _read_xlsx(content: bytes) -> Table:
     from openpyxl import load_workbook
 
+    _check_archive(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         raise UnreadableFile(_("This Excel file cannot be opened.")) from error
     try:
         sheet = workbook.worksheets[0]
-        lines = [[cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        # (``max_col`` would pad every row to that width: cut each row instead.)
+        rows = sheet.iter_rows(values_only=True)
+        return _table_from_lines([cell_text(v) for v in row[:MAX_COLUMNS]] for row in rows)
     finally:
         workbook.close()
-    return _table_from_lines(lines)
+
+
+def _check_archive(content: bytes) -> None:
+    """Refuse an XLSX that unpacks to too much, or has a sheet of too many rows,
+    before openpyxl parses it: opening a workbook already reads every sheet
+    through (looking for its size) when the sheet does not declare it."""
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, ValueError) as error:
+        raise UnreadableFile(_("This Excel file cannot be opened.")) from error
+    with archive:
+        parts = archive.infolist()
+        if sum(info.file_size for info in parts) > MAX_XLSX_UNPACKED_BYTES:
+            raise too_many_rows()
+        for info in parts:
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                try:
+                    rows = _count_row_tags(archive, info.filename)
+                except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+                    raise UnreadableFile(_("This Excel file cannot be opened.")) from error
+                if rows > MAX_LINES:
+                    raise too_many_rows()
+
+
+def _count_row_tags(archive, path: str, chunk_bytes: int = 1 << 20) -> int:
+    """How many ``<row`` elements the sheet's XML holds, read in chunks.
+
+    Parsing with openpyxl takes about a second per 5,000 rows on a small
+    server; counting the tags in the decompressed stream takes a fraction of
+    a second for 200,000 rows, and stops as soon as there are too many.
+    """
+    count, tail = 0, b""
+    with archive.open(path) as stream:
+        while chunk := stream.read(chunk_bytes):
+            data = tail + chunk
+            # Keep an unfinished tag for the next chunk.
+            cut = data.rfind(b"<")
+            if cut < 0 or len(data) - cut > 256:
+                cut = len(data)
+            count += len(ROW_TAG.findall(data, 0, cut))
+            tail = data[cut:]
+            if count > MAX_LINES:
+                break
+    return count + len(ROW_TAG.findall(tail))
 
 
 def cell_text(value) -> str:
@@ -145,25 +222,34 @@ def cell_text(value) -> str:
     return str(value).strip()
 
 
-def _table_from_lines(lines: list[list[str]]) -> Table:
-    # Skip blank lines above the header (a title row left empty, for instance).
-    start = 0
-    while start < len(lines) and not any(str(c).strip() for c in lines[start]):
-        start += 1
-    if start == len(lines):
-        return Table(headers=[])
-    headers = [str(c).strip() for c in lines[start]]
-    while headers and not headers[-1]:
-        headers.pop()
-    width = len(headers)
+def _table_from_lines(lines: Iterable[list[str]]) -> Table:
+    """The table of ``lines``, read one at a time and refused as soon as it is
+    too long or a cell too large, so a small hostile file cannot fill memory."""
+    headers: list[str] | None = None
+    width = 0
     rows = []
-    for offset, line in enumerate(lines[start + 1 :], start=start + 2):
+    for number, line in enumerate(lines, start=1):
+        if number > MAX_LINES:
+            raise too_many_rows()
+        if any(len(str(c)) > MAX_CELL_CHARS for c in line):
+            raise cell_too_long(number)
+        if headers is None:
+            # Skip blank lines above the header (a title row left empty, for instance).
+            if not any(str(c).strip() for c in line):
+                continue
+            headers = [str(c).strip() for c in line[:MAX_COLUMNS]]
+            while headers and not headers[-1]:
+                headers.pop()
+            width = len(headers)
+            continue
         cells = [_unquote(str(c).strip()) for c in line[:width]]
         if not any(cells):
             continue
+        if len(rows) == MAX_ROWS:
+            raise too_many_rows()
         cells += [""] * (width - len(cells))
-        rows.append((offset, cells))
-    return Table(headers=headers, rows=rows)
+        rows.append((number, cells))
+    return Table(headers=headers or [], rows=rows)
 
 
 def _unquote(cell: str) -> str:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from memoria.cases.io.schema import COLUMNS_BY_KEY
 from memoria.geo import fold
+from memoria.names.curp import is_valid_curp
 
 DAY, MONTH, YEAR, UNKNOWN = "day", "month", "year", "unknown"
 EARLIEST_YEAR = 1900
@@ -45,13 +46,6 @@ STATE_ALIASES = {
     "coahuila": "05", "michoacan": "16", "veracruz": "30", "bcs": "03", "bc": "02",
     "queretaro de arteaga": "22", "nl": "19",
 }  # fmt: skip
-
-_CURP = re.compile(
-    r"^[A-Z][AEIOUX][A-Z]{2}\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])[HMX]"
-    r"(AS|BC|BS|CC|CL|CM|CS|CH|DF|DG|GT|GR|HG|JC|MC|MN|MS|NT|NL|OC|PL|QT|QR|SP|SL|SR|TC|TS|TL"
-    r"|VZ|YN|ZS|NE)[B-DF-HJ-NP-TV-Z]{3}[A-Z\d]\d$"
-)
-_CURP_ALPHABET = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ"
 
 
 @dataclass(frozen=True)
@@ -278,16 +272,6 @@ def _partial_date(parts: dict[str, str]) -> PartialDate:
     return PartialDate(dt.date(year, 1, 1), YEAR)
 
 
-def curp_check_digit(first_17: str) -> int:
-    total = sum(_CURP_ALPHABET.index(ch) * (18 - i) for i, ch in enumerate(first_17[:17]))
-    return (10 - total % 10) % 10
-
-
-def curp_is_valid(curp: str) -> bool:
-    """Format and check digit of a CURP (Clave Única de Registro de Población)."""
-    return bool(_CURP.match(curp)) and int(curp[17]) == curp_check_digit(curp)
-
-
 def check_row(row: int, values: dict[str, str], lookups: Lookups) -> tuple[ParsedRow, list]:
     """Check one row; return its parsed values and every error found in it."""
     check = RowChecker(row, values, lookups)
@@ -440,7 +424,7 @@ def _check_person(check: RowChecker, parsed: ParsedRow) -> None:
             check.error("age", _("“%(value)s” is not an age in years.") % {"value": raw_age})
     parsed.birth_date = check.date("birth_date")
     parsed.curp = values.get("curp", "").strip().upper()
-    if parsed.curp and not curp_is_valid(parsed.curp):
+    if parsed.curp and not is_valid_curp(parsed.curp):
         check.error(
             "curp",
             _("“%(value)s” is not a valid CURP (18 characters, with its check digit).")
