@@ -11,8 +11,12 @@ from pathlib import Path
 os.environ.setdefault("MEMORIA_DATA_DIR", tempfile.mkdtemp(prefix="memoria-test-"))
 # Under pytest-xdist each worker gets its own data directory (secret key, master
 # key, uploads, static files), so workers never race to create the same files.
-if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+# Once only: a command a test starts inherits the worker's environment and must
+# use the data directory the test gave it.
+worker = os.environ.get("PYTEST_XDIST_WORKER")
+if worker and os.environ.get("MEMORIA_TEST_WORKER_DIR") != worker:
     os.environ["MEMORIA_DATA_DIR"] = str(Path(os.environ["MEMORIA_DATA_DIR"]) / worker)
+    os.environ["MEMORIA_TEST_WORKER_DIR"] = worker
 
 from memoria.settings import *  # noqa: E402, F403
 
