@@ -59,6 +59,24 @@ class TwoFactorClient(Client):
         session.save()
 
 
+def ensure_reference_data() -> None:
+    """Reload what the migrations load (the INEGI catalogue, the vocabularies) if a
+    transactional test flushed it: under pytest-xdist such a test can run before
+    others in the same process, and a flush empties every table."""
+    import importlib
+
+    from django.apps import apps
+
+    from memoria.cases.models import Term
+
+    if not State.objects.exists():
+        places = importlib.import_module("memoria.places.migrations.0002_load_inegi_catalogue")
+        places.load(apps, None)
+    if not Term.objects.filter(organization=None).exists():
+        vocabularies = importlib.import_module("memoria.cases.migrations.0002_load_vocabularies")
+        vocabularies.forwards(apps, None)
+
+
 def make_member(organization: Organization, email: str, role: str, name: str) -> User:
     user = User.objects.create_user(email, PASSWORD, full_name=name)
     Membership.objects.create(user=user, organization=organization, role=role)
@@ -70,6 +88,7 @@ class MemoriaTestCase(TestCase):
 
     @classmethod
     def setUpTestData(cls):
+        ensure_reference_data()
         cls.org = Organization.objects.create(
             name="Centro Norte de Derechos Humanos",
             slug="centro-norte",

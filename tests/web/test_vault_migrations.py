@@ -23,6 +23,7 @@ from memoria.cases.models import Attachment, Term
 from memoria.places.models import Municipality, State
 from memoria.vault import seeds
 from memoria.vault.cipher import decrypt_text, is_ciphertext
+from tests.web.base import ensure_reference_data
 
 
 def migrate(*targets: tuple[str, str]) -> None:
@@ -39,6 +40,10 @@ def raw(sql: str, params=()) -> list[tuple]:
 
 class MigrationTests(TransactionTestCase):
     serialized_rollback = True  # keep the places and vocabularies the migrations load
+
+    def setUp(self):
+        super().setUp()
+        ensure_reference_data()
 
     def tearDown(self):
         migrate()  # whatever happened, leave the schema complete
