@@ -4,8 +4,9 @@ Every organization-scoped view goes through ``organization_view``: it finds the
 user's membership in the organization named by the URL, answers 404 when there
 is none (an outsider learns nothing, not even that the organization exists)
 and 403 when the member's role lacks the capability. Records of each kind are
-then fetched with ``get_for_organization``, which never looks outside the
-organizations the user may see.
+then fetched through the access helpers of each app, which take the viewer
+(the ``Membership``) and build on ``get_for_organization``; records another
+organization shares are reached only through ``memoria.sharing``.
 """
 
 from __future__ import annotations
@@ -51,17 +52,6 @@ def organization_view(capability: Capability) -> Callable:
         return wrapper
 
     return decorator
-
-
-def readable_organizations(user) -> QuerySet[Organization]:
-    """Organizations whose records ``user`` may read.
-
-    Today that is the organizations they belong to; sharing agreements between
-    organizations will widen it here and nowhere else.
-    """
-    if not user.is_authenticated:
-        return Organization.objects.none()
-    return Organization.objects.filter(memberships__user=user)
 
 
 def get_for_organization(queryset: QuerySet, organization: Organization, **lookup) -> Model:

@@ -87,6 +87,9 @@ def _stop_worker(worker, timeout: float = 60) -> None:
         worker.wait()
 
 
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+
+
 def _run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -99,6 +102,12 @@ def _run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", "-")
+            # The path without its query string, and no Referer: an address may carry
+            # what a person typed, and access logs are kept and copied carelessly.
+            self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
+            # Gunicorn's control socket defaults to one path per user: two servers of
+            # one user would break each other. Memoria does not use it.
+            self.cfg.set("control_socket_disable", True)
             self.cfg.set("timeout", 120)
             self.cfg.set("forwarded_allow_ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
 

@@ -125,7 +125,11 @@ def test_serve_runs_gunicorn_with_static_files(tmp_path):
         status, headers, body = fetch(f"{base}/accounts/login/")
         assert "default-src 'self'" in headers["Content-Security-Policy"]
         assert b"Entrar" in body
+        # A name typed into an address (an old bookmark of a search) stays out of the log.
+        fetch(f"{base}/o/sierra-viva/people/?q=Zacar%C3%ADas+Tlacuache")
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert "gunicorn" in output.lower() or "Booting worker" in output
+    assert '"GET /o/sierra-viva/people/" 302' in output  # the request is logged...
+    assert "Tlacuache" not in output and "Zacar" not in output  # ...without what was typed
