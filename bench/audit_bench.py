@@ -113,7 +113,11 @@ def prepare(args: argparse.Namespace) -> tuple[list[str], list[int]]:
     from memoria.cases.demo import DemoWriter
     from memoria.cases.models import Event
     from memoria.places.models import State
-    from memoria.vault.models import SealedTOTPDevice
+
+    try:  # two-factor devices moved from the vault to accounts (issue 9)
+        from memoria.accounts.models import SealedTOTPDevice
+    except ImportError:
+        from memoria.vault.models import SealedTOTPDevice
 
     organization = Organization.objects.create(
         slug=SLUG, name="Benchmark (ficticio)", kind="human_rights_centre", is_demo=True

@@ -127,9 +127,9 @@ AXES_USERNAME_FORM_FIELD = "username"  # the sign-in form's field (it holds the 
 AXES_USERNAME_CALLABLE = "memoria.audit.log.lockout_name"
 AXES_DISABLE_ACCESS_LOG = True
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "vault/locked_out.html"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
-# Two-step sign-in (TOTP apps and recovery codes); see memoria.vault.twofactor.
+# Two-step sign-in (TOTP apps and recovery codes); see memoria.accounts.twofactor.
 OTP_TOTP_ISSUER = "Memoria"
 
 # Sessions end when the browser closes and after two idle hours at most.

@@ -299,8 +299,11 @@ def _shows_case(event, _record):
     return AuditAction.CASE_VIEW, event
 
 
-def _shows_victim(_event, act):
-    return AuditAction.PERSON_VIEW, act.victim
+def _shows_victim(_event, record):
+    """The victim an act or attribution form shows (for a new act: the person it is for)."""
+    if isinstance(record, Attribution):
+        record = record.act
+    return AuditAction.PERSON_VIEW, record.victim if isinstance(record, Act) else record
 
 
 PARTS = {
@@ -315,7 +318,7 @@ PARTS = {
         update=actions.update_act,
         added=gettext_lazy("Violation added."),
         saved=gettext_lazy("Violation saved."),
-        shows=lambda event, record: (AuditAction.PERSON_VIEW, getattr(record, "victim", record)),
+        shows=_shows_victim,
         context=lambda record: (
             {"victim": record.victim, "act": record}
             if isinstance(record, Act)
@@ -333,7 +336,7 @@ PARTS = {
         update=actions.update_attribution,
         added=gettext_lazy("Perpetrator recorded."),
         saved=gettext_lazy("Perpetrator saved."),
-        shows=lambda event, record: _shows_victim(event, getattr(record, "act", record)),
+        shows=_shows_victim,
         context=lambda record: {"act": getattr(record, "act", record)},
     ),
     "relative": Part(
