@@ -73,6 +73,14 @@ class CappedPaginator(Paginator):
         has_more = self.object_list[top:].exists()
         return OpenEndedPage(self.object_list[bottom:top], number, self, has_more)
 
+    def get_page(self, number) -> Page:
+        """The page asked for; past the end of a capped list (where the number of pages
+        is unknown) or for a number that is not one, the first page, never an error."""
+        try:
+            return super().get_page(number)
+        except EmptyPage:
+            return self.page(1)
+
 
 def _undated_last(field: str, descending: bool = False):
     # SQLite and PostgreSQL disagree on where NULL sorts; say it.

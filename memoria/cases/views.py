@@ -66,18 +66,20 @@ def _conflict_form(request, conflict: actions.ConflictError, form_class, **form_
     return form
 
 
-def _versioned_edit(request, viewer, *, record, form_class, form_kwargs, save, shows, template,
+def _versioned_edit(request, viewer, *, record, form_class, form_kwargs, update, shows, template,
                     context, saved_message, done_url):  # fmt: skip
     """The one edit mechanism: show the form, save through an action, or explain a conflict.
 
-    ``save(data, version)`` is the record's action (it writes, keeps the
-    history and audits in one transaction); ``shows`` is the (action, record)
-    an opened form is audited as, since it shows identities.
+    ``update(record, actor, data, version, request=...)`` is the record's
+    action (it writes, keeps the history and audits in one transaction);
+    ``shows`` is the (audit action, record, form name) an opened form is
+    audited as, since it shows identities.
     """
     form = form_class(request.POST or None, **form_kwargs)
     if request.method == "POST" and form.is_valid():
         try:
-            save(form.cleaned_data, form.cleaned_data["version"])
+            data = form.cleaned_data
+            update(record, request.user, data, data["version"], request=request)
         except actions.ConflictError as conflict:
             form = _conflict_form(request, conflict, form_class, **form_kwargs)
             context = {**context, "form": form, "conflict": conflict}
@@ -190,17 +192,13 @@ def case_detail(request, membership, event_id):
 @organization_view(Capability.EDIT_RECORDS)
 def case_edit(request, membership, event_id):
     event = access.get_event(membership, event_id, write=True)
-
-    def save(data, version):
-        actions.update_event(event, request.user, data, version, request=request)
-
     return _versioned_edit(
         request,
         membership,
         record=event,
         form_class=EventForm,
         form_kwargs={"organization": membership.organization, "instance": event},
-        save=save,
+        update=actions.update_event,
         shows=(AuditAction.CASE_VIEW, event, "case"),
         template="cases/event_form.html",
         context={"organization": membership.organization, "event": event},
@@ -423,17 +421,13 @@ def part_edit(request, membership, event_id, kind, **record):
     organization = membership.organization
     event = access.get_event(membership, event_id, write=True)
     record = part.fetch(event, record_id)
-
-    def save(data, version):
-        part.update(record, request.user, data, version, request=request)
-
     return _versioned_edit(
         request,
         membership,
         record=record,
         form_class=part.form,
         form_kwargs={"organization": organization, "event": event, "instance": record},
-        save=save,
+        update=part.update,
         shows=(*part.shows(event, record), kind),
         template=part.template,
         context={"organization": organization, "event": event, **part.context(record)},
@@ -530,17 +524,13 @@ def person_detail(request, membership, person_id):
 def person_edit(request, membership, person_id):
     organization = membership.organization
     person = access.get_person(membership, person_id, write=True)
-
-    def save(data, version):
-        actions.update_person(person, request.user, data, version, request=request)
-
     return _versioned_edit(
         request,
         membership,
         record=person,
         form_class=PersonForm,
         form_kwargs={"instance": person},
-        save=save,
+        update=actions.update_person,
         shows=(AuditAction.PERSON_VIEW, person, "person"),
         template="cases/person_form.html",
         context={"organization": organization, "person": person},

@@ -117,6 +117,19 @@ class CaseListTests(CaseFixtures):
         self.assertContains(last, "Página 4")
         self.assertNotContains(last, 'rel="next"')
 
+    def test_it_answers_a_page_past_the_end_of_a_capped_list_with_the_first(self):
+        from memoria.cases import listing
+
+        for year in range(2001, 2006):
+            self.make_case(title=f"Caso de {year}", start_date=datetime.date(year, 1, 1))
+        with mock.patch.object(listing, "COUNT_CAP", 3), mock.patch.object(listing, "PAGE_SIZE", 2):
+            for page in ("300", "x", "0", "-1"):
+                with self.subTest(page=page):
+                    response = self.client.get(f"/o/{self.org.slug}/cases/", {"page": page})
+                    self.assertEqual(response.status_code, 200)
+                    if page in ("300", "x"):  # past the unknown end, or not a number
+                        self.assertContains(response, "Página 1")
+
     def test_it_shows_the_violations_on_the_list(self):
         response = self.client.get(f"/o/{self.org.slug}/cases/")
         self.assertContains(response, "Desaparición forzada (por agentes del Estado)")
