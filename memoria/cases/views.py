@@ -570,6 +570,7 @@ def remove(request, membership, event_id, kind, record_id):
             return redirect(_case_url(event))
         messages.success(request, _("Removed. The history keeps what it said."))
         return redirect(_case_url(event))
+    _audit_form_view(request, membership, AuditAction.CASE_VIEW, event, "remove")
     context = {"organization": organization, "event": event, "record": record, "kind": kind}
     return render(request, "cases/remove.html", context)
 

@@ -28,11 +28,12 @@ class ContentSecurityPolicyMiddleware:
 
 
 class PrivatePagesMiddleware:
-    """Tell browsers and proxies to keep no copy of any page shown to a signed-in person.
+    """Tell browsers and proxies to keep no copy of any page of the platform.
 
-    Case, person and search pages show identities; a copy kept in a shared
-    phone's cache or a proxy must not outlive the session. Static files
-    (served before sign-in is known) stay cacheable.
+    Case, person and search pages show identities, and even pages before
+    sign-in can say who was invited where; a copy kept in a shared phone's
+    cache or a proxy must not outlive the visit. Static files (answered before
+    the session and sign-in middleware run) stay cacheable.
     """
 
     def __init__(self, get_response):
@@ -40,8 +41,7 @@ class PrivatePagesMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        if hasattr(request, "user"):  # reached the application, not a static file
             response.headers["Cache-Control"] = "no-store, private"
         return response
 

@@ -31,7 +31,11 @@ class SharedView:
             fields=granted,
             shared_by=record.owner,
         )
-        self.rows = [(spec.fields[name], self.values.get(name)) for name in record.fields]
+        self.rows = [
+            (spec.fields[name], self.values.get(name))
+            for name in record.fields
+            if name in spec.fields
+        ]
 
     def __getattr__(self, name: str):
         values = self.__dict__.get("values", {})

@@ -32,6 +32,9 @@ def share_record(
 ) -> SharedRecord:
     """Let ``recipient`` read ``fields`` of ``instance`` (replacing an earlier grant)."""
     spec = shareable(type(instance))
+    # Copy from the row as it is now, locked as the owner's edits lock it: an edit
+    # committing meanwhile would otherwise miss this grant and leave the copy stale.
+    instance = type(instance).objects.select_for_update().get(pk=instance.pk)
     fields = list(dict.fromkeys(fields))
     unknown = [field for field in fields if field not in spec.fields]
     if unknown or not fields:

@@ -33,8 +33,16 @@ class Shareable:
         return self.model._meta.label_lower
 
     def project(self, instance: models.Model, fields) -> dict:
-        """The granted fields of ``instance``, as JSON values."""
-        return {field: self.serialize(getattr(instance, field)) for field in fields}
+        """The granted fields of ``instance`` that are still shareable, as JSON values.
+
+        A field taken out of the registry stops being copied at the next refresh,
+        whatever older grants say.
+        """
+        return {
+            field: self.serialize(getattr(instance, field))
+            for field in fields
+            if field in self.fields
+        }
 
 
 _registry: dict[str, Shareable] = {}

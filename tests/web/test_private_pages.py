@@ -38,6 +38,12 @@ class PrivatePagesTests(MemoriaTestCase):
         self.assertContains(results, "Zubiría")
         self.assertIn("no-store", results["Cache-Control"])
 
+    def test_it_forbids_keeping_pages_before_sign_in_too(self):
+        # An invitation page, for one, says who was invited to which organization.
+        response = self.client.get("/accounts/login/")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("no-store", response["Cache-Control"])
+
     def test_it_lets_static_files_be_cached(self):
         self.client.force_login(self.reader)
         response = self.client.get("/static/memoria/memoria.css")
