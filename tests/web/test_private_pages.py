@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
-
-from memoria.cases import actions
-from memoria.cases.models import Term
-from memoria.places.models import State
-from tests.web.base import MemoriaTestCase
+from tests.web.cases_fixtures import CaseFixtures
 
 
-class PrivatePagesTests(MemoriaTestCase):
+class PrivatePagesTests(CaseFixtures):
     def test_it_forbids_keeping_case_person_and_search_pages(self):
-        event = actions.register_case(
-            self.org,
-            self.documenter,
-            {"title": "Caso", "start_date": datetime.date(2020, 1, 1), "start_precision": "day",
-             "end_precision": "unknown", "state": State.objects.get(code="08"), "status": "open"},
-        )  # fmt: skip
-        act = actions.add_victim(
-            event,
-            self.documenter,
-            {"given_names": "Ana", "paternal_surname": "Zubiría", "sex": "female"},
-            {"violation_type": Term.objects.get(code="homicide", organization=None)},
-        )
+        event = self.make_case()
+        act = self.add_victim(event, given_names="Ana", paternal_surname="Zubiría")
         self.client.force_login(self.reader)
         for path in (
             f"/o/{self.org.slug}/cases/",

@@ -8,44 +8,24 @@ audit log; once the grant is removed, B finds nothing.
 
 from __future__ import annotations
 
-import datetime
-
 from memoria.audit.models import AuditEntry
 from memoria.cases import actions
-from memoria.cases.models import Term
-from memoria.places.models import State
 from memoria.sharing.actions import revoke_share, share_record
 from memoria.sharing.models import SharedRecord
 from memoria.vault.cipher import decrypt_text
 from memoria.vault.keys import VaultError
-from tests.web.base import MemoriaTestCase
+from tests.web.cases_fixtures import CaseFixtures
 
 
-def term(vocabulary: str, code: str) -> Term:
-    return Term.objects.get(vocabulary__code=vocabulary, code=code, organization=None)
-
-
-class SharingTests(MemoriaTestCase):
+class SharingTests(CaseFixtures):
     def setUp(self):
         super().setUp()
-        self.event = actions.register_case(
-            self.org,
-            self.documenter,
-            {
-                "title": "Desaparición en Cuauhtémoc",
-                "description": "Testimonio reservado de Zenaida Quiñónez.",
-                "start_date": datetime.date(2019, 3, 14),
-                "start_precision": "day",
-                "end_precision": "unknown",
-                "state": State.objects.get(code="08"),
-                "status": "open",
-            },
+        self.event = self.make_case(
+            title="Desaparición en Cuauhtémoc",
+            description="Testimonio reservado de Zenaida Quiñónez.",
         )
-        self.act = actions.add_victim(
-            self.event,
-            self.documenter,
-            {"given_names": "Ana", "paternal_surname": "Zubiría", "sex": "female"},
-            {"violation_type": term("violation_type", "enforced_disappearance")},
+        self.act = self.add_victim(
+            self.event, "enforced_disappearance", given_names="Ana", paternal_surname="Zubiría"
         )
         self.url = f"/o/{self.other_org.slug}/cases/{self.event.pk}/"
 

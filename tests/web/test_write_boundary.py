@@ -8,7 +8,6 @@ nor the search index.
 
 from __future__ import annotations
 
-import datetime
 from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -28,39 +27,19 @@ from memoria.cases.models import (
     Source,
     Term,
 )
-from memoria.places.models import State
-from tests.web.base import MemoriaTestCase
+from tests.web.cases_fixtures import CaseFixtures, term
 
 
 class AuditRefused(Exception):
     pass
 
 
-def term(vocabulary: str, code: str) -> Term:
-    return Term.objects.get(vocabulary__code=vocabulary, code=code, organization=None)
-
-
-class WriteBoundaryTests(MemoriaTestCase):
+class WriteBoundaryTests(CaseFixtures):
     def setUp(self):
         super().setUp()
-        self.event = actions.register_case(
-            self.org,
-            self.documenter,
-            {
-                "title": "Caso de prueba",
-                "start_date": datetime.date(2019, 3, 14),
-                "start_precision": "day",
-                "end_precision": "unknown",
-                "state": State.objects.get(code="08"),
-                "status": "open",
-            },
-        )
-        self.act = actions.add_victim(
-            self.event,
-            self.documenter,
-            {"given_names": "Ana", "paternal_surname": "Zubiría", "sex": "female"},
-            {"violation_type": term("violation_type", "homicide")},
-            {"kind": term("perpetrator_kind", "army"), "confidence": "medium"},
+        self.event = self.make_case()
+        self.act = self.add_victim(
+            self.event, perpetrator="army", given_names="Ana", paternal_surname="Zubiría"
         )
         self.victim = self.act.victim
         self.attribution = Attribution.objects.get(act=self.act)
