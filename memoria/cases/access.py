@@ -81,7 +81,7 @@ def get_person(
 
 def _part(case: Event, queryset: QuerySet, record_id, **lookup) -> Model:
     """A part of ``event`` (fetched for the viewer first): it inherits the case's access."""
-    record = get_for_organization(queryset, case.organization, pk=_int(record_id), **lookup)
+    record = get_for_organization(queryset, case.organization, pk=record_id, **lookup)
     record.access = case.access
     return record
 
@@ -118,12 +118,10 @@ def get_intervention(event: Event, intervention_id) -> Intervention:
 
 def get_victim_of(event: Event, person_id) -> Person:
     """A person of the event's organization, to record one more act of theirs in ``event``."""
-    person = get_for_organization(Person.objects.all(), event.organization, pk=_int(person_id))
-    person.access = event.access
-    return person
+    return _part(event, Person.objects.all(), person_id)
 
 
 def get_own_term(viewer: Viewer, term_id) -> Term:
     """A term the viewer's organization added itself (shared terms are not theirs to edit)."""
     queryset = Term.objects.select_related("vocabulary")
-    return get_for_organization(queryset, viewer.organization, pk=_int(term_id))
+    return get_for_organization(queryset, viewer.organization, pk=term_id)
