@@ -6,16 +6,12 @@ sync API runs an event loop in the test's thread).
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
 from memoria.accounts.models import Organization
 from memoria.accounts.roles import Role
-from memoria.cases.models import Act, Event, Term, Vocabulary
-from memoria.cases.vocabularies import load_vocabularies
-from memoria.places.models import State
-from tests.web.base import TwoFactorClient, make_member
+from memoria.cases.models import Act, Event, Term
+from tests.web.base import TwoFactorClient, ensure_reference_data, make_member
 from tests.web.conftest import accessibility_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,12 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def reference_data():
     """The INEGI places and the vocabularies come from data migrations, which an
     earlier transactional test may have flushed: load them again if so."""
-    from django.apps import apps
-
-    if not State.objects.exists():
-        places = importlib.import_module("memoria.places.migrations.0002_load_inegi_catalogue")
-        places.load(apps, None)
-    load_vocabularies(Vocabulary, Term)
+    ensure_reference_data()
 
 
 def signed_in(page, live_server, role=Role.DOCUMENTER) -> Organization:
