@@ -357,3 +357,34 @@ def test_a_worker_on_a_database_not_yet_migrated_says_what_to_do(tmp_path):
     assert result.returncode == 2
     assert "run 'memoria manage migrate' first" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_reindex_queued_for_a_running_worker_follows_it_to_the_end(platform):
+    platform.django(
+        """
+        from memoria.accounts.models import Organization
+        from memoria.cases.models import Person
+        org = Organization.objects.get(slug="centro")
+        for n in range(12):
+            Person.objects.create(organization=org, given_names=f"Nombre{n}",
+                                  paternal_surname="Apellido", maternal_surname="Segundo")
+        """
+    )
+    worker = platform.start("worker", "--heartbeat", "0.5", "--poll", "0.2")
+    platform.wait_for(
+        lambda: platform.scalar("SELECT count(*) FROM jobs_workerheartbeat") > 0,
+        what="the worker's first heartbeat",
+    )
+    result = platform.memoria("reindex", "--queue", "--organization", "centro", "--batch-size", "5")
+    assert result.returncode == 0, result.stderr
+    assert "centro: search keys of 12 people rebuilt" in result.stdout
+    assert "No worker is running" not in result.stdout
+    # The worker, not the command, ran the job.
+    [(status, ran_by)] = platform.query(
+        "SELECT status, claimed_by FROM jobs_job WHERE kind = 'cases.reindex'"
+    )
+    assert status == "done"
+    assert ran_by and not ran_by.startswith("cli:")
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=30) == 0
