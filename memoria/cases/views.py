@@ -328,7 +328,8 @@ def victim_new(request, membership, event_id):
                     request, _("The person already recorded was added to this case as a victim.")
                 )
             following = request.POST.get("next")
-            if following == "another":
+            if following == "another" or (person is not None and not following):
+                # Back to the step after linking someone: it lists them, to add relatives.
                 return redirect("cases:victim_new", organization.slug, event.pk)
             if following == "relative":
                 return redirect(_relative_url(event, act.victim_id))

@@ -52,7 +52,7 @@ class DuplicatePersonTests(CaseFixtures):
     def test_it_links_the_same_person_to_the_case(self):
         data = victim_data(**TYPED, same_person=self.maria.pk)
         response = self.client.post(self.url, data)
-        self.assertRedirects(response, f"/o/{self.org.slug}/cases/{self.case.pk}/sources/new/")
+        self.assertRedirects(response, self.url)  # which lists her, to add her relatives
         self.assertEqual(self.people(), 1)
         act = Act.objects.get(event=self.case)
         self.assertEqual(act.victim, self.maria)
