@@ -28,19 +28,18 @@ NAME_FIELDS = ("given_names", "paternal_surname", "maternal_surname")
 
 @dataclass
 class Candidate:
-    """A person who may be the one being entered, with what the member may see of them."""
+    """A person who may be the one being entered, with what the member may see of them.
+
+    ``strong``: the same exact birth date, or the same CURP, as typed.
+    """
 
     person: Person
-    same_birth_date: bool
+    strong: bool
     case_numbers: list[int]
 
     @property
     def birth(self) -> str:
         return partial_date(self.person.birth_date, self.person.birth_precision)
-
-    @property
-    def known_birth(self) -> bool:
-        return self.person.birth_date is not None
 
 
 def likely_matches(
@@ -54,20 +53,20 @@ def likely_matches(
 
     ``data`` holds the person fields of a form (names, ``curp``,
     ``birth_date`` and ``birth_precision`` if known); ``exclude`` leaves out
-    the person being edited.
+    the person being edited. At most twice ``limit`` people are decrypted, to
+    put those with the same birth date first.
     """
     names = " ".join((data.get(field) or "").strip() for field in NAME_FIELDS).strip()
     curp = (data.get("curp") or "").strip().upper()
-    query = f"{names} {curp}".strip()
-    curps, words = split_query(query)
+    curps, words = split_query(f"{names} {curp}".strip())
     if not curps and len(words) < 2:
         return []  # one word alone (a given name, an alias) matches too many people
     required = max(2, len(words) - 1)
-    hits = [
-        hit
-        for hit in search_people(organization, query, limit=limit * 4)
-        if hit.person_id != exclude
-    ]
+    hits = search_people(organization, f"{names} {curp}".strip(), limit=limit * 4)
+    # With a CURP typed, a person with that CURP is a candidate whatever their name says.
+    minimum = 1 if curps else required
+    hits = [h for h in hits if h.person_id != exclude and h.words >= minimum]
+    hits = hits[: limit * 2]
     people = Person.objects.filter(organization=organization, pk__in=[h.person_id for h in hits])
     by_id = {person.pk: person for person in people}
     birth = _exact_birth_date(data)
@@ -77,13 +76,12 @@ def likely_matches(
         if person is None:
             continue
         same_curp = bool(person.curp) and person.curp.upper() in curps
-        # The CURP counts as one matched word of the query; the name must match on its own.
-        if not same_curp and hit.words < required:
+        if not same_curp and hit.words < required:  # the CURP did not match: name words only
             continue
         same_birth = birth is not None and _exact_birth_date_of(person) == birth
         candidates.append(Candidate(person, same_birth or same_curp, []))
-    # A stable sort keeps the search's rank among equals: the same birth date (or CURP) first.
-    candidates.sort(key=lambda candidate: not candidate.same_birth_date)
+    # A stable sort keeps the search's rank among equals: strong matches first.
+    candidates.sort(key=lambda candidate: not candidate.strong)
     candidates = candidates[:limit]
     _add_case_numbers(organization, candidates)
     return candidates

@@ -95,6 +95,16 @@ class DuplicatePersonTests(CaseFixtures):
         response = self.client.post(url, {"given_names": "María"})
         self.assertNotContains(response, "Hernández")
 
+    def test_it_offers_a_person_by_the_same_curp_and_not_by_one_shared_word(self):
+        url = f"/o/{self.org.slug}/people/matches/"
+        curp = "HERG850602MCHRMD08"
+        juana = self.add_victim(self.first, given_names="Juana", curp=curp).victim
+        response = self.client.post(url, {"given_names": "Jane", "curp": curp})
+        self.assertContains(response, f'value="{juana.pk}"', count=0)  # not a chooser here
+        self.assertContains(response, f"/people/{juana.pk}/")
+        response = self.client.post(url, {"given_names": "María", "paternal_surname": "López"})
+        self.assertNotContains(response, "Hernández")
+
     def test_only_members_who_may_edit_look_for_matches(self):
         url = f"/o/{self.org.slug}/people/matches/"
         self.client.force_login(self.reader)

@@ -24,6 +24,7 @@ from memoria.cases.io.readers import Table
 from memoria.vault.blind import blind_tokens
 
 CHOICES = ("skip", "update", "create")
+LOOKUP_BATCH = 500
 
 
 def content_hash(table: Table) -> str:
@@ -68,14 +69,20 @@ def find_previous(organization: Organization, digest: str, keys: dict, rows_per_
     """Which event keys (``keys``: event key -> digest) were imported before, and as what."""
     from memoria.cases.models import ImportedReference
 
-    found = (
-        ImportedReference.objects.filter(organization=organization, key__in=set(keys.values()))
-        .select_related("event")
-        .order_by("pk")
-    )
+    digests = sorted(set(keys.values()))
     by_digest = {}
-    for reference in found:
-        by_digest.setdefault(reference.key, reference.event)
+    # In batches: a file of 200,000 rows must stay under SQLite's limit of query parameters.
+    for start in range(0, len(digests), LOOKUP_BATCH):
+        found = (
+            ImportedReference.objects.filter(
+                organization=organization, key__in=digests[start : start + LOOKUP_BATCH]
+            )
+            .select_related("event")
+            .only("key", "event__number")  # nothing of the case is decrypted here
+            .order_by("pk")
+        )
+        for reference in found:
+            by_digest.setdefault(reference.key, reference.event)
     events = {key: by_digest[value] for key, value in keys.items() if value in by_digest}
     return PreviousImport(
         same_file=ImportedReference.objects.filter(
