@@ -153,3 +153,43 @@ def test_the_duplicate_warning_and_the_relative_form_pass_accessibility_checks(
     page.wait_for_url("**/relatives/new/?step=victims*")
     assert accessibility_violations(page) == []
     assert fits_the_phone(page)
+
+
+def test_a_second_import_of_the_same_file_is_announced_on_a_phone(
+    live_server, phone_page, tmp_path
+):
+    from memoria.jobs.worker import drain
+    from tests.web.test_cases_import import GOOD_ROWS, csv_bytes
+
+    page = phone_page
+    organization = signed_in(page, live_server)
+    base = f"{live_server.url}/o/{organization.slug}"
+    path = tmp_path / "casos.csv"
+    path.write_bytes(csv_bytes(*GOOD_ROWS))
+
+    def upload_and_review():
+        page.goto(f"{base}/cases/import/")
+        page.locator("input[type=file]").set_input_files(str(path))
+        page.get_by_role("button", name="Leer el archivo").click()
+        page.get_by_role("button", name="Revisar las filas").click()
+        page.wait_for_url("**/import/review/")
+
+    upload_and_review()
+    page.get_by_role("button", name="Importar 3 filas").click()
+    page.wait_for_url("**/import/jobs/**")
+    drain()
+    assert Event.objects.filter(organization=organization).count() == 2
+
+    upload_and_review()
+    warning = page.locator("#imported-before")
+    assert "Este archivo ya se importó antes." in warning.inner_text()
+    assert "#1, #2" in warning.inner_text()
+    assert fits_the_phone(page)
+    page.get_by_label("Omitirlas: importar solo las demás filas").check()
+    page.get_by_role("button", name="Importar 3 filas").click()
+    page.wait_for_url("**/import/jobs/**")
+    drain()
+    page.reload()
+    assert "Se omitieron 3 filas importadas antes." in page.content()
+    assert Event.objects.filter(organization=organization).count() == 2
+    assert page.external_requests == []
