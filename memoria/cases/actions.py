@@ -87,7 +87,14 @@ ACT_FIELDS = ("violation_type", "situation", "description")
 ATTRIBUTION_FIELDS = ("kind", "group_name", "basis", "confidence", "notes")
 SOURCE_FIELDS = ("kind", "date", "reliability", "reference", "summary")
 INTERVENTION_FIELDS = ("kind", "victim", "authority", "folio", "date", "notes")
-RELATIVE_PERSON_FIELDS = ("given_names", "paternal_surname", "maternal_surname", "sex")
+RELATIVE_PERSON_FIELDS = (
+    "given_names",
+    "paternal_surname",
+    "maternal_surname",
+    "sex",
+    "is_searching_relative",
+    "consent_note",
+)
 RELATIVE_FIELDS = ("direct_victim", "relationship")
 
 
@@ -371,10 +378,18 @@ def add_victim(
     act_data: dict,
     attribution_data: dict | None = None,
     *,
+    person: Person | None = None,
     request=None,
 ) -> Act:
-    """Record a direct victim of ``event``: the person, the act and who is held responsible."""
-    person = _new_person(event.organization, actor, person_data, PERSON_FIELDS, event)
+    """Record a direct victim of ``event``: the person, the act and who is held responsible.
+
+    With ``person`` (someone already recorded, whom the documenter said is the
+    same person) no one new is registered: the act is added to their record,
+    as when a registered person is added to another case.
+    """
+    known = person is not None
+    if not known:
+        person = _new_person(event.organization, actor, person_data, PERSON_FIELDS, event)
     act = _create(Act, event.organization, actor, act_data, ACT_FIELDS, event=event, victim=person)
     act.save()
     _record(
@@ -384,7 +399,10 @@ def add_victim(
     if attribution_data and attribution_data.get("kind"):
         _new_attribution(act, actor, attribution_data)
     refresh_event_facets([event.pk])
-    audit(actor, event.organization, AuditAction.PERSON_CREATE, person, request=request)
+    if known:
+        audit(actor, event.organization, AuditAction.ACT_CREATE, act, request=request)
+    else:
+        audit(actor, event.organization, AuditAction.PERSON_CREATE, person, request=request)
     return act
 
 
@@ -481,11 +499,17 @@ def add_indirect_victim(
     relationship: Term,
     person_data: dict,
     *,
+    person: Person | None = None,
     request=None,
 ) -> IndirectVictim:
-    """Record a relative or dependant of a direct victim (a victim too, under the victims' law)."""
-    fields = RELATIVE_PERSON_FIELDS + ("is_searching_relative",)
-    person = _new_person(event.organization, actor, person_data, fields, event)
+    """Record a relative or dependant of a direct victim (a victim too, under the victims' law).
+
+    With ``person`` (someone already recorded: the same mother may search for
+    two sons, in two cases) no one new is registered.
+    """
+    known = person is not None
+    if not known:
+        person = _new_person(event.organization, actor, person_data, RELATIVE_PERSON_FIELDS, event)
     relative = IndirectVictim.objects.create(
         organization=event.organization,
         created_by=actor,
@@ -499,7 +523,10 @@ def add_indirect_victim(
         "direct_victim": [None, direct_victim.pk],
     }
     _record(actor, relative, Change.Action.CREATED, changes, event=event, person=person)
-    audit(actor, event.organization, AuditAction.PERSON_CREATE, person, request=request)
+    if known:
+        audit(actor, event.organization, AuditAction.RELATIVE_CREATE, relative, request=request)
+    else:
+        audit(actor, event.organization, AuditAction.PERSON_CREATE, person, request=request)
     return relative
 
 

@@ -527,7 +527,13 @@ class RelativeForm(PartForm):
             ),
             "sex": forms.ChoiceField(label=_("Sex"), choices=Sex.choices, initial=Sex.UNKNOWN),
             "is_searching_relative": forms.BooleanField(
-                label=_("Takes part in the search"), required=False
+                label=_("Searches for the victim, or is the family's contact"), required=False
+            ),
+            "consent_recorded": forms.BooleanField(
+                label=_("The person gave consent, and it is recorded"), required=False
+            ),
+            "consent_note": forms.CharField(
+                label=_("Who gave consent, when and how"), widget=forms.Textarea, required=False
             ),
         }
 
@@ -811,6 +817,27 @@ class CaseFilterForm(forms.Form):
             self.fields["municipality"].queryset = Municipality.objects.filter(
                 state_id=state_code
             ).order_by("name")
+
+
+class MatchQueryForm(forms.Form):
+    """What a person form has typed so far, to look for people already recorded (never saved)."""
+
+    given_names = forms.CharField(max_length=200, required=False)
+    paternal_surname = forms.CharField(max_length=120, required=False)
+    maternal_surname = forms.CharField(max_length=120, required=False)
+    curp = forms.CharField(max_length=18, required=False)
+    exclude = forms.IntegerField(required=False)
+    choose = forms.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(partial_date_fields("birth"))
+
+    def clean(self):
+        data = super().clean()
+        # Half-typed dates are normal here: an impossible one is just left out.
+        data["birth_date"], data["birth_precision"] = combine_partial_date(self, "birth")
+        return data
 
 
 class PersonSearchForm(forms.Form):

@@ -34,6 +34,7 @@ from memoria.cases.io.forms import ExportForm, MappingForm, UploadForm
 from memoria.cases.io.importer import check_table
 from memoria.cases.io.jobs import IMPORT, bad_rows, import_problems, queue_import
 from memoria.cases.io.mapping import guess_mapping
+from memoria.cases.io.previous import CHOICES
 from memoria.cases.io.readers import Table
 from memoria.cases.io.schema import COLUMNS_BY_KEY
 from memoria.jobs.models import Job
@@ -141,21 +142,42 @@ def import_review(request, membership):
     if held is None or not held[1]:
         return _start_again(request, organization)
     table, mapping = held
-    if request.method == "POST":
+    choice = request.POST.get("on_duplicate") if request.method == "POST" else None
+    report = None
+    if request.method == "POST" and choice not in CHOICES:
+        report = check_table(table, mapping, organization)
+        if report.previous:
+            messages.error(request, _("Choose what to do with the rows imported before."))
+    if request.method == "POST" and (report is None or not report.previous):
         job = queue_import(
-            organization, request.user, table, mapping, held_token(request), get_language()
+            organization,
+            request.user,
+            table,
+            mapping,
+            held_token(request),
+            get_language(),
+            on_duplicate=choice if choice in CHOICES else None,
         )
         drop_upload(request)
         return redirect("cases_io:import_job", organization.slug, job.pk)
-    report = check_table(table, mapping, organization)
+    report = report or check_table(table, mapping, organization)
     context = {
         "organization": organization,
         "table": table,
         "report": report,
         "preview": _preview(report.rows[:PREVIEW_ROWS], organization),
+        "case_numbers": _case_numbers(report.previous.case_numbers),
         "status": 200 if report.ok else 422,
     }
     return render(request, "cases/io/review.html", context, status=context["status"])
+
+
+def _case_numbers(numbers: list[int], shown: int = 30) -> str:
+    """ "#3, #4, #9" (and how many more, for a long list)."""
+    text = ", ".join(f"#{number}" for number in numbers[:shown])
+    if len(numbers) > shown:
+        text += " " + _("and %(count)s more") % {"count": len(numbers) - shown}
+    return text
 
 
 def _preview(rows, organization) -> list:

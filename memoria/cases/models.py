@@ -659,3 +659,35 @@ class Change(models.Model):
     @property
     def vault_organization_id(self) -> int:
         return self.organization_id
+
+
+class ImportedReference(models.Model):
+    """Which case a row of an imported file became, so a second import of it is noticed.
+
+    ``key`` is a keyed digest (the organization's blind-index key) of the
+    row's own reference as the file gives it (``ref:<reference>``, e.g.
+    IMP-001) or, for a row without one, of the file's content and the row's
+    number; ``file_digest`` is a keyed digest of the whole file's content.
+    Neither the file's name (file names carry victims' names) nor anything in
+    clear is kept: ``reference`` is encrypted and only shown to the members.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="imported_as")
+    key = models.CharField(max_length=64)
+    file_digest = models.CharField(max_length=64)
+    reference = EncryptedCharField(_("reference in the file"), max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "key"], name="imported_ref_key"),
+            models.Index(fields=["organization", "file_digest"], name="imported_ref_file"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id}:{self.key}"
+
+    @property
+    def vault_organization_id(self) -> int:
+        return self.organization_id

@@ -45,6 +45,7 @@ urlpatterns = [
     ),
     path(case + "<slug:kind>/<int:record_id>/remove/", views.remove, name="remove"),
     path("o/<slug:slug>/people/", views.person_search, name="people"),
+    path("o/<slug:slug>/people/matches/", views.person_matches, name="person_matches"),
     path("o/<slug:slug>/people/<int:person_id>/", views.person_detail, name="person"),
     path("o/<slug:slug>/people/<int:person_id>/edit/", views.person_edit, name="person_edit"),
     path(

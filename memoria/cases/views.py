@@ -22,7 +22,7 @@ from memoria.accounts.roles import Capability
 from memoria.accounts.views import _member_counts
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
-from memoria.cases import access, actions, listing, statistics
+from memoria.cases import access, actions, duplicates, listing, statistics
 from memoria.cases.forms import (
     ActForm,
     AttachmentForm,
@@ -31,6 +31,7 @@ from memoria.cases.forms import (
     CaseNumberForm,
     EventForm,
     InterventionForm,
+    MatchQueryForm,
     PartForm,
     PersonForm,
     PersonSearchForm,
@@ -231,7 +232,80 @@ def case_history(request, membership, event_id):
     return render(request, "cases/history.html", context)
 
 
+# -- people already recorded -----------------------------------------------------------------
+
+
+def _show_matches(request, membership, data: dict, *, exclude=None) -> list:
+    """The likely matches of a person being entered; showing them is audited like a search."""
+    candidates = duplicates.likely_matches(membership.organization, data, exclude=exclude)
+    if candidates:
+        audit(
+            request.user,
+            membership.organization,
+            AuditAction.PERSON_MATCHES,
+            request=request,
+            results=len(candidates),
+        )
+    return candidates
+
+
+def _who_is_it(request, membership, data: dict):
+    """Before registering someone new: (the person already recorded the documenter says
+    it is, or None; the likely matches to show instead of saving, if any).
+
+    Nothing is asked once the documenter has said it is a different person.
+    """
+    chosen = request.POST.get("same_person")
+    if chosen:
+        return access.get_person(membership, chosen, write=True), []
+    if request.POST.get("different_person"):
+        return None, []
+    return None, _show_matches(request, membership, data)
+
+
+@organization_view(Capability.EDIT_RECORDS)
+@require_POST
+def person_matches(request, membership):
+    """The people already recorded a half-typed name may be (for matches.js).
+
+    The name travels in the body of a POST, like a search, never in the address.
+    """
+    form = MatchQueryForm(request.POST)
+    form.is_valid()  # a half-typed date is no reason not to look the name up
+    data = form.cleaned_data
+    candidates = _show_matches(request, membership, data, exclude=data.get("exclude"))
+    context = {
+        "organization": membership.organization,
+        "candidates": candidates,
+        "choose": data.get("choose", False),
+        "live": True,
+    }
+    return render(request, "cases/_matches.html", context)
+
+
 # -- the wizard's steps ---------------------------------------------------------------------
+
+
+def _wizard_people(event: Event):
+    """The direct victims recorded so far, each with their relatives in this case."""
+    relatives = event.indirect_victims.select_related("person", "relationship")
+    victims = victims_in(event)
+    for victim in victims:
+        victim.case_relatives = [r for r in relatives if r.direct_victim_id == victim.pk]
+    return victims
+
+
+def victims_in(event: Event) -> list[Person]:
+    return list(
+        Person.objects.filter(organization=event.organization, acts__event=event)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _relative_url(event: Event, victim_id: int) -> str:
+    url = reverse("cases:relative_new", args=[event.organization.slug, event.pk])
+    return f"{url}?step=victims&victim={victim_id}"
 
 
 @organization_view(Capability.EDIT_RECORDS)
@@ -239,14 +313,42 @@ def victim_new(request, membership, event_id):
     organization = membership.organization
     event = access.get_event(membership, event_id, write=True)
     form = VictimForm(request.POST or None, organization=organization)
+    candidates = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        actions.add_victim(event, request.user, data, data, data, request=request)
-        messages.success(request, _("Victim added to the case."))
-        if request.POST.get("next") == "another":
-            return redirect("cases:victim_new", organization.slug, event.pk)
-        return redirect("cases:source_new", organization.slug, event.pk)
-    context = {"organization": organization, "event": event, "form": form, "step": 2}
+        person, candidates = _who_is_it(request, membership, data)
+        if not candidates:
+            act = actions.add_victim(
+                event, request.user, data, data, data, person=person, request=request
+            )
+            if person is None:
+                messages.success(request, _("Victim added to the case."))
+            else:
+                messages.success(
+                    request, _("The person already recorded was added to this case as a victim.")
+                )
+            following = request.POST.get("next")
+            if following == "another" or (person is not None and not following):
+                # Back to the step after linking someone: it lists them, to add relatives.
+                return redirect("cases:victim_new", organization.slug, event.pk)
+            if following == "relative":
+                return redirect(_relative_url(event, act.victim_id))
+            return redirect("cases:source_new", organization.slug, event.pk)
+    elif request.method == "POST":
+        # The name may be fine while another field is not: offer the matches already.
+        candidates = _show_matches(request, membership, form.cleaned_data)
+    people = _wizard_people(event)
+    if people or candidates:
+        _audit_form_view(request, membership, AuditAction.CASE_VIEW, event, "victim")
+    context = {
+        "organization": organization,
+        "event": event,
+        "form": form,
+        "step": 2,
+        "people": people,
+        "candidates": candidates,
+        "choose": True,
+    }
     return render(request, "cases/victim_form.html", context)
 
 
@@ -438,20 +540,54 @@ def part_edit(request, membership, event_id, kind, **record):
 
 @organization_view(Capability.EDIT_RECORDS)
 def relative_new(request, membership, event_id):
-    """A relative is a person too: the form registers them and their relationship."""
+    """A relative is a person too: the form registers them and their relationship.
+
+    Reached from the case, or from the wizard's victim step (``?step=victims``,
+    with ``victim`` the direct victim they are a relative of), where saving
+    leads on to another relative, another victim or the sources.
+    """
     organization = membership.organization
     event = access.get_event(membership, event_id, write=True)
-    form = RelativeForm(request.POST or None, organization=organization, event=event)
+    in_wizard = request.GET.get("step") == "victims"
+    initial = {"direct_victim": request.GET.get("victim")} if request.GET.get("victim") else {}
+    form = RelativeForm(
+        request.POST or None, organization=organization, event=event, initial=initial
+    )
+    candidates = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        actions.add_indirect_victim(
-            event, request.user, data["direct_victim"], data["relationship"], data, request=request
-        )
-        messages.success(request, _("Relative added to the case."))
-        return redirect(_case_url(event))
+        person, candidates = _who_is_it(request, membership, data)
+        if not candidates:
+            victim = data["direct_victim"]
+            actions.add_indirect_victim(
+                event, request.user, victim, data["relationship"], data, person=person,
+                request=request,
+            )  # fmt: skip
+            messages.success(request, _("Relative added to the case."))
+            return redirect(_after_relative(event, request.POST.get("next"), victim, in_wizard))
+    elif request.method == "POST":
+        candidates = _show_matches(request, membership, form.cleaned_data)
     _audit_form_view(request, membership, AuditAction.CASE_VIEW, event, "relative")
-    context = {"organization": organization, "event": event, "form": form}
+    context = {
+        "organization": organization,
+        "event": event,
+        "form": form,
+        "candidates": candidates,
+        "choose": True,
+        "step": 2 if in_wizard else None,
+    }
     return render(request, "cases/relative_form.html", context)
+
+
+def _after_relative(event: Event, following: str | None, victim: Person, in_wizard: bool) -> str:
+    if not in_wizard:
+        return _case_url(event)
+    slug = event.organization.slug
+    if following == "relative":
+        return _relative_url(event, victim.pk)
+    if following == "victim":
+        return reverse("cases:victim_new", args=[slug, event.pk])
+    return reverse("cases:source_new", args=[slug, event.pk])
 
 
 @organization_view(Capability.EDIT_RECORDS)

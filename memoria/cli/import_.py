@@ -3,6 +3,10 @@
 All rows or none: the file is checked first, and if any row has a problem
 nothing is written and every bad row is listed with its number and reason.
 The records and the import's audit entry are written in one transaction.
+
+A file (or some of its references) imported before is never imported again
+silently: the command says which cases the rows became and stops, unless
+``--on-duplicate skip|update|create`` says what to do with them.
 """
 
 from __future__ import annotations
@@ -25,6 +29,12 @@ def register(subparsers) -> None:
     parser.add_argument("--mapping", type=Path, help="JSON file mapping fields to column headers")
     parser.add_argument(
         "--dry-run", action="store_true", help="check every row and report, but write nothing"
+    )
+    parser.add_argument(
+        "--on-duplicate",
+        choices=("skip", "update", "create"),
+        help="what to do with rows whose case was imported before: skip them, update those "
+        "cases from the file, or create them again (default: import nothing and say so)",
     )
     parser.set_defaults(handler=run)
 
@@ -60,16 +70,48 @@ def run(args: argparse.Namespace) -> int:
     console.print(
         f"{report.row_count} rows are correct: {report.event_count} events would be created."
     )
+    previous = report.previous
+    if previous:
+        _print_previous(console, previous)
+        if args.on_duplicate is None and not args.dry_run:
+            console.print(
+                "[bold red]Nothing was imported.[/] Say what to do with those rows: "
+                "--on-duplicate skip, update or create."
+            )
+            return 1
     if args.dry_run:
         console.print("Dry run: nothing was written.")
         return 0
     with progress_bar(console) as advance:
-        write_rows(report, organization, actor=None, progress=advance, via="cli")
+        write_rows(
+            report,
+            organization,
+            actor=None,
+            progress=advance,
+            via="cli",
+            on_duplicate=args.on_duplicate,
+        )
     console.print(
         f"Imported {report.events_created} events, {report.people_created} people and "
         f"{report.acts_created} acts into {organization.slug}."
     )
+    if report.events_updated:
+        console.print(f"Updated {report.events_updated} cases imported before.")
+    if report.rows_skipped:
+        console.print(f"Skipped {report.rows_skipped} rows imported before.")
     return 0
+
+
+def _print_previous(console, previous) -> None:
+    what = "This file was" if previous.same_file else "Some of its cases were"
+    numbers = ", ".join(f"#{number}" for number in previous.case_numbers[:30])
+    more = len(previous.case_numbers) - 30
+    if more > 0:
+        numbers += f" and {more} more"
+    console.print(
+        f"[bold yellow]Warning:[/] {what} imported before: {previous.rows} rows belong to "
+        f"cases already recorded ({numbers})."
+    )
 
 
 def _print_problems(console, report) -> None:

@@ -176,7 +176,8 @@ class ImportTableTests(MemoriaTestCase):
 
     def test_it_numbers_imported_events_after_the_existing_ones(self):
         self.run_import(csv_bytes(GOOD_ROWS[2]))
-        self.run_import(csv_bytes(GOOD_ROWS[2]))
+        # The same case again, deliberately (a second import is refused without a choice).
+        self.run_import(csv_bytes(GOOD_ROWS[2]), on_duplicate="create")
         numbers = sorted(
             Event.objects.filter(organization=self.org).values_list("number", flat=True)
         )

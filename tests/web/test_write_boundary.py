@@ -95,6 +95,11 @@ class WriteBoundaryTests(CaseFixtures):
             "violation_type": homicide, "given_names": "Luis", "paternal_surname": "Pérez",
             "sex": "male", "visibility": "private", "confidence": "medium", "next": "done",
         }  # fmt: skip
+        yield "victim already recorded", f"{base}/victims/new/", {
+            "violation_type": torture, "given_names": "Ana", "paternal_surname": "Zubiría",
+            "sex": "female", "visibility": "private", "confidence": "medium",
+            "same_person": self.victim.pk,
+        }  # fmt: skip
         yield "act", f"{base}/people/{self.victim.pk}/acts/new/", {"violation_type": torture}
         yield "act edit", f"{base}/acts/{self.act.pk}/", {"violation_type": torture, "version": 1}
         yield "perpetrator", f"{base}/acts/{self.act.pk}/perpetrators/new/", {
@@ -106,6 +111,10 @@ class WriteBoundaryTests(CaseFixtures):
         yield "relative", f"{base}/relatives/new/", {
             "direct_victim": self.victim.pk, "relationship": mother, "given_names": "Eva",
             "sex": "female",
+        }  # fmt: skip
+        yield "relative already recorded", f"{base}/relatives/new/", {
+            "direct_victim": self.victim.pk, "relationship": mother, "given_names": "Rosa",
+            "paternal_surname": "Zubiría", "sex": "female", "same_person": self.relative.person_id,
         }  # fmt: skip
         yield "relative edit", f"{base}/relatives/{self.relative.pk}/", {
             "direct_victim": self.victim.pk, "relationship": mother, "version": 1,

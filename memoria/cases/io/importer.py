@@ -7,6 +7,12 @@ audit included) leaves the database as it was. Rows that share an
 ``event_reference`` become one event; one person may appear in several rows
 (several violations) when the rows give the same CURP, or the same name within
 one event.
+
+Each imported case keeps its reference in the file (``io.previous``). When a
+file, or some of its references, was imported before, ``check_table`` says so
+(``report.previous``) and ``write_rows`` refuses to go on until told what to
+do with those rows: ``skip`` them, ``update`` the cases they became (through
+the same versioned actions and audit as an edit), or ``create`` them again.
 """
 
 from __future__ import annotations
@@ -21,6 +27,13 @@ from django.utils.translation import gettext as _
 from memoria.accounts.models import Organization
 from memoria.cases.io.bulk import bulk_create_sealed, refresh_statistics_after_commit
 from memoria.cases.io.mapping import apply_mapping, check_mapping
+from memoria.cases.io.previous import (
+    CHOICES,
+    PreviousImport,
+    file_digest,
+    find_previous,
+    reference_keys,
+)
 from memoria.cases.io.readers import Table
 from memoria.cases.io.validation import (
     DEFAULT_TERMS,
@@ -61,7 +74,14 @@ class ImportReport:
     events_created: int = 0
     people_created: int = 0
     acts_created: int = 0
+    events_updated: int = 0
+    rows_skipped: int = 0
     committed: bool = False
+    # Where the rows come from (keyed digests, see io.previous) and what was imported before.
+    file_digest: str = ""
+    reference_keys: dict[str, str] = field(default_factory=dict)
+    references: dict[str, str] = field(default_factory=dict)
+    previous: PreviousImport = field(default_factory=PreviousImport)
 
     @property
     def ok(self) -> bool:
@@ -77,10 +97,10 @@ class ImportReport:
 
     @property
     def event_count(self) -> int:
-        return len({_event_key(row) for row in self.rows})
+        return len({event_key(row) for row in self.rows})
 
 
-def _event_key(row: ParsedRow) -> str:
+def event_key(row: ParsedRow) -> str:
     return f"ref:{fold(row.event_reference)}" if row.event_reference else f"row:{row.row}"
 
 
@@ -119,7 +139,7 @@ def check_table(
         parsed, errors = check_row(number, apply_mapping(mapping, table.headers, cells), lookups)
         report.rows.append(parsed)
         report.errors.extend(errors)
-        first = first_of_event.setdefault(_event_key(parsed), parsed)
+        first = first_of_event.setdefault(event_key(parsed), parsed)
         if first is not parsed and _event_details(first) != _event_details(parsed):
             report.errors.append(
                 RowError(
@@ -135,7 +155,31 @@ def check_table(
             )
         if progress and (done % 200 == 0 or done == total):
             progress("check", done, total)
+    _find_previous(report, table, organization)
     return report
+
+
+def _find_previous(report: ImportReport, table: Table, organization: Organization) -> None:
+    """Note the file's and the rows' keyed digests, and which were imported before."""
+    rows_per_key: dict[str, int] = {}
+    for row in report.rows:
+        key = event_key(row)
+        rows_per_key[key] = rows_per_key.get(key, 0) + 1
+        report.references.setdefault(key, row.event_reference)
+    report.file_digest = file_digest(organization, table)
+    report.reference_keys = reference_keys(organization, table, list(rows_per_key))
+    report.previous = find_previous(
+        organization, report.file_digest, report.reference_keys, rows_per_key
+    )
+
+
+class DuplicateImport(Exception):
+    """The file, or some of its references, was imported before and no choice was made."""
+
+    def __init__(self, previous: PreviousImport) -> None:
+        numbers = ", ".join(f"#{n}" for n in previous.case_numbers)
+        super().__init__(f"{previous.rows} rows were imported before as cases {numbers}")
+        self.previous = previous
 
 
 def _event_details(row: ParsedRow) -> tuple:
@@ -155,14 +199,16 @@ def import_table(
     dry_run: bool = False,
     progress: Progress | None = None,
     via: str = "web",
+    on_duplicate: str | None = None,
 ) -> ImportReport:
     """Check every row, then write them all in one transaction, or nothing.
 
-    Nothing is written when any row has a problem, or when ``dry_run`` is set.
+    Nothing is written when any row has a problem, or when ``dry_run`` is set;
+    rows imported before need ``on_duplicate`` (see ``write_rows``).
     """
     report = check_table(table, mapping, organization, progress)
     if report.ok and not dry_run:
-        write_rows(report, organization, actor, progress, via=via)
+        write_rows(report, organization, actor, progress, via=via, on_duplicate=on_duplicate)
     return report
 
 
@@ -173,9 +219,15 @@ def write_rows(
     actor=None,
     progress: Progress | None = None,
     via: str = "web",
+    on_duplicate: str | None = None,
 ) -> ImportReport:
     """Create the events, people, acts, attributions and sources of checked rows,
     and the import's audit entry, in one transaction.
+
+    Rows whose case was imported before (looked up again here, in the
+    transaction) are skipped (``on_duplicate="skip"``), update that case
+    (``"update"``) or become new cases all the same (``"create"``); without a
+    choice ``DuplicateImport`` is raised and nothing is written.
 
     The audit entry holds counts only: never the file's name, which is often a
     person's name ("Testimonio_<name>_<CURP>.csv"). The name is kept, encrypted,
@@ -183,12 +235,35 @@ def write_rows(
     """
     from memoria.audit.log import audit
 
+    if on_duplicate is not None and on_duplicate not in CHOICES:
+        raise ValueError(f"on_duplicate must be one of {', '.join(CHOICES)}")
+    rows_per_key: dict[str, int] = {}
+    for row in report.rows:
+        rows_per_key[event_key(row)] = rows_per_key.get(event_key(row), 0) + 1
+    previous = find_previous(organization, report.file_digest, report.reference_keys, rows_per_key)
+    if previous.events and on_duplicate is None:
+        raise DuplicateImport(previous)
+    known = previous.events if on_duplicate in ("skip", "update") else {}
+    new_rows = [row for row in report.rows if event_key(row) not in known]
     writer = _RowWriter(organization, actor, report.filename)
-    writer.write(report.rows, progress)
+    writer.write(new_rows, progress)
+    if on_duplicate == "update":
+        report.events_updated = _update_cases(known, report.rows, writer.actor)
+    elif on_duplicate == "skip":
+        report.rows_skipped = len(report.rows) - len(new_rows)
+    updated = known if on_duplicate == "update" and not previous.same_file else {}
+    _keep_references(report, organization, {**writer.events, **updated})
     refresh_statistics_after_commit(len(report.rows))
     report.events_created = len(writer.events)
     report.people_created = len(writer.people)
     report.acts_created = len(writer.acts)
+    choice = {}
+    if previous.events:
+        choice = {
+            "on_duplicate": on_duplicate,
+            "updated": report.events_updated,
+            "skipped": report.rows_skipped,
+        }
     audit(
         writer.actor,
         organization,
@@ -197,9 +272,130 @@ def write_rows(
         rows=report.row_count,
         events=report.events_created,
         people=report.people_created,
+        **choice,
     )
     report.committed = True
     return report
+
+
+def _keep_references(report: ImportReport, organization: Organization, events: dict) -> None:
+    """Remember which case each of the file's references (or rows) became."""
+    from memoria.cases.models import ImportedReference
+
+    bulk_create_sealed(
+        ImportedReference,
+        [
+            ImportedReference(
+                organization=organization,
+                event=event,
+                key=report.reference_keys[key],
+                file_digest=report.file_digest,
+                reference=report.references.get(key, "")[:100],
+            )
+            for key, event in events.items()
+        ],
+        organization.pk,
+    )
+
+
+# -- updating the cases a file was imported as before -----------------------------------
+
+
+def _update_cases(known: dict, rows: list[ParsedRow], actor) -> int:
+    """Update each case from its rows, through the actions an edit uses (history, audit).
+
+    The event takes the file's title, description, dates, place and status
+    (an empty cell keeps the saved value); a victim already in the case has
+    their act of the same violation updated (its situation afterwards); a
+    victim not yet in it is added. Sources are not added again.
+    """
+    from memoria.cases.models import Event
+
+    for key, event in known.items():
+        own_rows = [row for row in rows if event_key(row) == key]
+        event = Event.objects.select_for_update().get(pk=event.pk)
+        _update_event(event, own_rows[0], actor)
+        for row in own_rows:
+            _update_victim(event, row, actor)
+    return len(known)
+
+
+def _update_event(event, row: ParsedRow, actor) -> None:
+    from memoria.cases import actions
+    from memoria.cases.actions import EVENT_FIELDS
+    from memoria.places.models import Municipality, State
+
+    data = {name: getattr(event, name) for name in EVENT_FIELDS}
+    data["tags"] = list(event.tags.all())
+    data["title"] = row.event_title or event.title
+    data["description"] = row.event_description or event.description
+    if row.event_date.value:
+        data["start_date"], data["start_precision"] = row.event_date.value, row.event_date.precision
+    if row.event_end_date.value:
+        data["end_date"] = row.event_end_date.value
+        data["end_precision"] = row.event_end_date.precision
+    if row.state_code:
+        data["state"] = State.objects.get(code=row.state_code)
+        data["municipality"] = (
+            Municipality.objects.get(cvegeo=row.municipality_code)
+            if row.municipality_code
+            else None
+        )
+    data["locality"] = row.locality or event.locality
+    data["status"] = row.event_status or event.status
+    actions.update_event(event, actor, data, event.version)
+
+
+def _update_victim(event, row: ParsedRow, actor) -> None:
+    from memoria.cases import actions
+    from memoria.cases.models import Act, Term
+
+    terms = {
+        key: {t.code: t for t in Term.objects.for_organization(event.organization, code)}
+        for key, code in TERM_FIELDS.items()
+    }
+    violation = terms["violation_type"][row.violation_type]
+    situation = terms["victim_situation"].get(row.victim_situation or "")
+    acts = list(Act.objects.filter(event=event).select_related("victim", "violation_type"))
+    same_person = [act for act in acts if _is_row_person(act.victim, row)]
+    if same_person:
+        for act in same_person:
+            if act.violation_type_id == violation.pk and situation is not None:
+                data = {
+                    "violation_type": violation,
+                    "situation": situation,
+                    "description": act.description,
+                }
+                actions.update_act(act, actor, data, act.version)
+        return
+    person = {
+        "given_names": row.given_names,
+        "paternal_surname": row.paternal_surname,
+        "maternal_surname": row.maternal_surname,
+        "aliases": row.aliases,
+        "sex": row.sex,
+        "birth_date": row.birth_date.value,
+        "birth_precision": row.birth_date.precision,
+        "age": row.age,
+        "nationality": row.nationality,
+        "occupation": row.occupation,
+        "curp": row.curp,
+    }
+    act = {"violation_type": violation, "situation": situation, "description": ""}
+    attribution = None
+    if row.perpetrator_kind or row.perpetrator_group:
+        kind = row.perpetrator_kind or DEFAULT_TERMS["perpetrator_kind"]
+        attribution = {
+            "kind": terms["perpetrator_kind"][kind],
+            "group_name": row.perpetrator_group,
+        }
+    actions.add_victim(event, actor, person, act, attribution)
+
+
+def _is_row_person(person, row: ParsedRow) -> bool:
+    if row.curp and person.curp:
+        return person.curp == row.curp
+    return fold(person.full_name) == fold(row.display_name) and bool(row.display_name)
 
 
 class _RowWriter:
@@ -237,7 +433,7 @@ class _RowWriter:
         from memoria.cases import models as m
 
         for row in rows:
-            key = _event_key(row)
+            key = event_key(row)
             if key not in self.events:
                 self.events[key] = self.new_event(row)
         bulk_create_sealed(m.Event, self.events.values(), self.organization.pk)
@@ -245,7 +441,7 @@ class _RowWriter:
         for row in rows:
             person = self.person_for(row)
             act = m.Act(
-                event=self.events[_event_key(row)],
+                event=self.events[event_key(row)],
                 victim=person,
                 violation_type=self.terms["violation_type"][row.violation_type],
                 situation=self.terms["victim_situation"].get(row.victim_situation or ""),
@@ -293,7 +489,7 @@ class _RowWriter:
         from memoria.cases.actions import age_at, age_band
         from memoria.cases.models import Person
 
-        key = ("curp", row.curp) if row.curp else ("name", _event_key(row), fold(row.display_name))
+        key = ("curp", row.curp) if row.curp else ("name", event_key(row), fold(row.display_name))
         if key in self.people:
             return self.people[key]
         age = row.age

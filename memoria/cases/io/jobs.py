@@ -18,7 +18,13 @@ from dataclasses import asdict
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from memoria.cases.io.importer import ImportReport, check_table, write_rows
+from memoria.cases.io.importer import (
+    DuplicateImport,
+    ImportReport,
+    check_table,
+    event_key,
+    write_rows,
+)
 from memoria.cases.io.mapping import MappingError
 from memoria.cases.io.readers import Table
 from memoria.cases.io.validation import RowError
@@ -48,15 +54,27 @@ def unseal(sealed: str, context: str):
 # -- imports ------------------------------------------------------------------------
 
 
-def queue_import(organization, actor, table: Table, mapping: dict, key: str, language: str):
-    """Queue the import of a checked table; the same ``key`` gives back the same job."""
+def queue_import(
+    organization,
+    actor,
+    table: Table,
+    mapping: dict,
+    key: str,
+    language: str,
+    on_duplicate: str | None = None,
+):
+    """Queue the import of a checked table; the same ``key`` gives back the same job.
+
+    ``on_duplicate`` (skip, update, create) says what to do with rows imported
+    before; without it such rows stop the import (see ``importer.write_rows``).
+    """
     sealed = seal(organization.pk, {"table": table.to_dict(), "mapping": mapping}, UPLOAD_CONTEXT)
     return enqueue(
         IMPORT,
         f"{IMPORT}:{organization.pk}:{key}",
         organization=organization,
         created_by=actor,
-        payload={"via": "web", "language": language},
+        payload={"via": "web", "language": language, "on_duplicate": on_duplicate},
         sealed_input=sealed,
         max_attempts=3,
     )
@@ -101,14 +119,40 @@ def _write_import(job, context) -> dict:
         context.output = seal(job.organization_id, problems, PROBLEMS_CONTEXT)
         return {"ok": False, "rows": report.row_count, "bad_rows": len(report.bad_rows)}
     organization = Organization.objects.get(pk=job.organization_id)
-    write_rows(report, organization, actor=job.created_by, via=job.payload.get("via", "web"))
+    try:
+        write_rows(
+            report,
+            organization,
+            actor=job.created_by,
+            via=job.payload.get("via", "web"),
+            on_duplicate=job.payload.get("on_duplicate"),
+        )
+    except DuplicateImport as duplicate:
+        # Imported meanwhile by someone else: nothing written, and the page says which rows.
+        with translation.override(job.payload.get("language") or None):
+            problems = [asdict(error) for error in duplicate_problems(report, duplicate)]
+        context.output = seal(job.organization_id, problems, PROBLEMS_CONTEXT)
+        return {"ok": False, "rows": report.row_count, "bad_rows": len(problems)}
     return {
         "ok": True,
         "rows": report.row_count,
         "events": report.events_created,
         "people": report.people_created,
         "acts": report.acts_created,
+        "updated": report.events_updated,
+        "skipped": report.rows_skipped,
     }
+
+
+def duplicate_problems(report: ImportReport, duplicate: DuplicateImport) -> list[RowError]:
+    """One problem per row whose case was imported before, naming that case."""
+    problems = []
+    for row in report.rows:
+        event = duplicate.previous.events.get(event_key(row))
+        if event is not None:
+            message = _("Already imported as case #%(number)s.") % {"number": event.number}
+            problems.append(RowError(row.row, "event_reference", row.event_reference, message))
+    return problems
 
 
 # -- reindexing ---------------------------------------------------------------------
