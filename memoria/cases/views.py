@@ -238,7 +238,7 @@ def case_history(request, membership, event_id):
 def victim_new(request, membership, event_id):
     organization = membership.organization
     event = access.get_event(membership, event_id, write=True)
-    form = VictimForm(request.POST or None, organization=organization)
+    form = VictimForm(request.POST or None, organization=organization, event=event)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         actions.add_victim(event, request.user, data, data, data, request=request)
