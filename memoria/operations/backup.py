@@ -133,15 +133,12 @@ def check_header(header) -> None:
         salt_ok = False
     if not salt_ok:
         raise BackupError(f"the archive header's salt is not {SALT_BYTES} bytes of base64")
-    prefix = header.get("nonce_prefix")
-    if not (
-        isinstance(prefix, str)
-        and len(prefix) == 2 * NONCE_PREFIX_BYTES
-        and all(c in "0123456789abcdef" for c in prefix)
-    ):
+    if not _is_hex(header.get("nonce_prefix"), 2 * NONCE_PREFIX_BYTES):
         raise BackupError("the archive header's nonce prefix is damaged")
     if kdf == "scrypt":
         _check_scrypt_cost(header)
+    elif not _is_hex(header.get("master_key_id"), 16):
+        raise BackupError("the archive header's master key fingerprint is damaged")
 
 
 def _check_scrypt_cost(header: dict) -> None:
@@ -159,6 +156,14 @@ def _check_scrypt_cost(header: dict) -> None:
                 f"the archive header asks for a scrypt parameter {name}={value!r}; Memoria "
                 f"uses only {name}={expected} (the header was edited or damaged)"
             )
+
+
+def _is_hex(value, length: int) -> bool:
+    return (
+        isinstance(value, str)
+        and len(value) == length
+        and all(c in "0123456789abcdef" for c in value)
+    )
 
 
 def _is_int(value) -> bool:

@@ -357,19 +357,23 @@ class HeaderBoundsTests(MemoriaTestCase):
             ({"salt": "x" * 60_000}, "salt"),
             ({"nonce_prefix": "zz"}, "nonce prefix"),
             ({"kdf": "argon9"}, "unknown key derivation"),
+            ({"kdf": "master", "master_key_id": "x" * 60_000}, "fingerprint"),
         ):
             with self.subTest(changes=changes):
                 with self.assertRaisesMessage(BackupError, named):
                     check_header(self.header(**changes))
-                # The same header never reaches scrypt through a key source either.
+                # The same header never reaches a key derivation through a key source.
                 with (
                     mock.patch("memoria.operations.backup.Scrypt") as scrypt,
+                    mock.patch("memoria.operations.backup.HKDF") as hkdf,
                     self.assertRaisesMessage(BackupError, named),
                 ):
-                    KeySource(passphrase="una frase de respaldo larga").derive(
-                        self.header(**changes)
-                    )
+                    source = KeySource(passphrase="una frase de respaldo larga")
+                    if changes.get("kdf") == "master":
+                        source = KeySource(master=keys.load_master_key())
+                    source.derive(self.header(**changes))
                 scrypt.assert_not_called()
+                hkdf.assert_not_called()
 
     def test_it_refuses_a_header_that_is_not_an_object(self):
         path = Path(tempfile_dir(self)) / "copia.mbk"
