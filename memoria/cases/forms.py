@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from memoria.cases import access
+from memoria.cases.ages import check_birth_and_age
 from memoria.cases.models import (
     PROFILE_FLAGS,
     Confidence,
@@ -356,7 +357,14 @@ def person_fields() -> dict:
 
 
 class PersonFieldsMixin:
-    """Validation of the person fields; needs ``self.instance`` (a Person or None)."""
+    """Validation of the person fields; needs ``self.instance`` (a Person or None).
+
+    ``victim_of()`` gives the event the person is (or is being made) a direct
+    victim of, that the birth date and the age must agree with.
+    """
+
+    def victim_of(self) -> Event | None:
+        return None
 
     def clean_curp(self) -> str:
         curp = self.cleaned_data.get("curp", "").strip().upper()
@@ -370,6 +378,7 @@ class PersonFieldsMixin:
         ):
             self.add_error("given_names", _("Give at least a name, a surname or an alias."))
         data["birth_date"], data["birth_precision"] = combine_partial_date(self, "birth")
+        self.check_birth_and_age(data)
         # The box shows the consent on record: unticking it withdraws the consent.
         if data.get("visibility") == Visibility.MEMORIAL and not data.get("consent_recorded"):
             if self.instance is not None and self.instance.consent_recorded_at is not None:
@@ -383,6 +392,21 @@ class PersonFieldsMixin:
                     "A name is shown in the memorial only with the family's recorded consent."
                 )
             self.add_error("visibility", message)
+
+    def check_birth_and_age(self, data: dict) -> None:
+        event = self.victim_of()
+        if event is None or self.has_error("birth_year") or self.has_error("age"):
+            return
+        problem = check_birth_and_age(
+            data["birth_date"],
+            data["birth_precision"],
+            data.get("age"),
+            event.start_date,
+            event.start_precision,
+        )
+        if problem is not None:
+            field = "birth_year" if problem.field == "birth_date" else "age"
+            self.add_error(field, problem.message)
 
 
 def person_initial(person: Person) -> dict:
@@ -407,6 +431,14 @@ class PersonForm(VersionedFormMixin, PersonFieldsMixin, GroupedForm):
         self.fields.update(person_fields())
         self.add_version(instance.version)
 
+    def victim_of(self) -> Event | None:
+        """The first dated event the person is a direct victim of (ages refer to it)."""
+        return (
+            Event.objects.filter(acts__victim=self.instance, start_date__isnull=False)
+            .order_by("start_date")
+            .first()
+        )
+
     def clean(self):
         data = super().clean()
         self.clean_person(data)
@@ -428,8 +460,9 @@ class VictimForm(PersonFieldsMixin, GroupedForm):
         *PERSON_FIELDSETS[1:],
     ]
 
-    def __init__(self, *args, organization, **kwargs):
+    def __init__(self, *args, organization, event: Event | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.event = event
         self.fields.update(
             {
                 "violation_type": TermChoiceField(
@@ -450,6 +483,9 @@ class VictimForm(PersonFieldsMixin, GroupedForm):
         )
         self.fields.update(person_fields())
         self.fields.update(attribution_fields(organization, required=False))
+
+    def victim_of(self) -> Event | None:
+        return self.event
 
     def clean(self):
         data = super().clean()

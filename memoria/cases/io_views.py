@@ -14,11 +14,13 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 import uuid
 import zlib
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.db import transaction
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language
@@ -41,7 +43,9 @@ from memoria.jobs.models import Job
 from memoria.jobs.queue import cancel
 from memoria.jobs.worker import worker_status
 from memoria.vault.cipher import decrypt_text, encrypt_text
+from memoria.vault.keys import VaultError
 
+logger = logging.getLogger(__name__)
 SESSION_KEY = "memoria_cases_import"
 SEAL_CONTEXT = "cases.import.upload"
 PREVIEW_ROWS = 10
@@ -273,18 +277,24 @@ def export_identities(request, membership):
 def _export(request, membership, identities: bool):
     organization = membership.organization
     form = ExportForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         fmt = form.cleaned_data["format"]
-        audit(
-            request.user,
-            organization,
-            "cases.export_identities" if identities else "cases.export",
-            request=request,
-            format=fmt,
-            identities=identities,
-            acts=exporter.count_acts(organization),
-        )
-        return _download(organization, fmt, identities)
+        try:
+            return _delivered_export(request, organization, fmt, identities)
+        except VaultError:
+            # A value that does not decrypt, or an audit key that does not open:
+            # nothing was sent and nothing claims it was. The operator finds which
+            # with 'memoria audit verify' and the server log.
+            logger.exception("export of %s failed", organization.slug)
+            messages.error(
+                request,
+                _(
+                    "The export could not be made, so nothing was downloaded. Some "
+                    "encrypted data could not be read; tell whoever runs the server."
+                ),
+            )
+            status = 500
     context = {
         "organization": organization,
         "form": form,
@@ -292,20 +302,31 @@ def _export(request, membership, identities: bool):
         "can_export_identities": membership.can(Capability.EXPORT_IDENTITIES),
         "act_count": exporter.count_acts(organization),
     }
-    return render(request, "cases/io/export.html", context)
+    return render(request, "cases/io/export.html", context, status=status)
 
 
-def _download(organization, fmt: str, identities: bool):
-    filename = exporter.export_filename(organization, fmt, identities)
-    if fmt == "xlsx":
-        buffer = io.BytesIO()
-        exporter.write_xlsx(organization, identities, buffer)
-        response = HttpResponse(buffer.getvalue(), content_type=exporter.CONTENT_TYPES[fmt])
-    else:
-        stream = exporter.iter_csv if fmt == "csv" else exporter.iter_json
-        response = StreamingHttpResponse(
-            stream(organization, identities), content_type=exporter.CONTENT_TYPES[fmt]
+def _delivered_export(request, organization, fmt: str, identities: bool) -> HttpResponse:
+    """The whole file, built before its audit entry is written and sent after it.
+
+    Both land or neither: an export that fails half-way is never audited nor
+    sent, and an export whose audit entry cannot be written is not sent. (So
+    the file is built in memory, not streamed; identities never touch the disk
+    in clear. Very large exports are for ``memoria export``.)
+    """
+    buffer = io.BytesIO()
+    acts = exporter.export_records(organization, fmt, identities, buffer)
+    with transaction.atomic():
+        audit(
+            request.user,
+            organization,
+            "cases.export_identities" if identities else "cases.export",
+            request=request,
+            format=fmt,
+            identities=identities,
+            acts=acts,
         )
+    response = HttpResponse(buffer.getvalue(), content_type=exporter.CONTENT_TYPES[fmt])
+    filename = exporter.export_filename(organization, fmt, identities)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response

@@ -312,7 +312,7 @@ def _relative_url(event: Event, victim_id: int) -> str:
 def victim_new(request, membership, event_id):
     organization = membership.organization
     event = access.get_event(membership, event_id, write=True)
-    form = VictimForm(request.POST or None, organization=organization)
+    form = VictimForm(request.POST or None, organization=organization, event=event)
     candidates = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -29,41 +29,53 @@ def run(args: argparse.Namespace) -> int:
     from memoria.cli.common import CommandError, setup_django
 
     setup_django()
+    from django.db import DatabaseError, transaction
     from rich.console import Console
 
     from memoria.audit.log import audit
     from memoria.cases.io.console import UnknownOrganization, organization_by_slug, progress_bar
-    from memoria.cases.io.exporter import count_acts, export_records
+    from memoria.cases.io.exporter import export_records
+    from memoria.operations.files import write_whole_file
+    from memoria.vault.keys import VaultError
 
     console = Console(stderr=True)
     try:
         organization = organization_by_slug(args.organization)
     except UnknownOrganization as error:
         raise CommandError(str(error)) from error
-    if args.out.exists() and args.out.is_dir():
-        raise CommandError(f"{args.out} is a directory")
-    acts = count_acts(organization)
-    audit(
-        None,
-        organization,
-        "cases.export_identities" if args.identities else "cases.export",
-        via="cli",
-        format=args.format,
-        identities=args.identities,
-        acts=acts,
-    )
-    partial = args.out.with_name(args.out.name + ".partial")
-    try:
-        with partial.open("wb") as out, progress_bar(console) as advance:
-            export_records(
+    out: Path = args.out
+    if out.is_dir():
+        raise CommandError(f"{out} is a directory")
+    if not out.parent.is_dir():
+        raise CommandError(f"{out.parent} is not a folder")
+
+    def write(stream) -> int:
+        with progress_bar(console) as advance:
+            return export_records(
                 organization,
                 args.format,
                 args.identities,
-                out,
+                stream,
                 progress=lambda done, total: advance("export", done, total),
             )
-        partial.replace(args.out)
-    finally:
-        partial.unlink(missing_ok=True)
-    console.print(f"Wrote {acts} acts of {organization.slug} to {args.out}.")
+
+    def record(acts: int) -> None:
+        # Once the whole file is on the disk and before it takes its name: an export
+        # that fails is never audited, and one the log cannot record is not delivered.
+        with transaction.atomic():
+            audit(
+                None,
+                organization,
+                "cases.export_identities" if args.identities else "cases.export",
+                via="cli",
+                format=args.format,
+                identities=args.identities,
+                acts=acts,
+            )
+
+    try:
+        acts = write_whole_file(out, write, before_replace=record)
+    except (VaultError, DatabaseError, OSError) as error:
+        raise CommandError(f"nothing was exported to {out}: {error}") from error
+    console.print(f"Wrote {acts} acts of {organization.slug} to {out}.")
     return 0

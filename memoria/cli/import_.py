@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     setup_django()
     from rich.console import Console
+    from rich.markup import escape
 
     from memoria.cases.io.console import UnknownOrganization, organization_by_slug, progress_bar
     from memoria.cases.io.importer import check_table, write_rows
@@ -64,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
             report = check_table(table, mapping, organization, progress=advance)
     except (UnreadableFile, MappingError) as error:
         raise CommandError(str(error)) from error
+    for note in table.reading_notes():
+        console.print(f"[yellow]{escape(note)}[/]")
     if not report.ok:
         _print_problems(console, report)
         return 1

@@ -55,12 +55,26 @@ def _master_key(args) -> bytes:
 def run(args: argparse.Namespace) -> int:
     from memoria.cli.backup import ask_passphrase
     from memoria.cli.common import CommandError, setup_django
-    from memoria.operations.backup import BackupError, KeySource, read_backup, restore_sqlite_file
+    from memoria.operations.backup import (
+        BackupError,
+        KeySource,
+        archive_header,
+        read_backup,
+        restore_sqlite_file,
+    )
     from memoria.vault.keys import write_master_key_file
 
     data_dir = Path(args.data_dir).expanduser().resolve()
     if data_dir.exists() and any(data_dir.iterdir()):
         raise CommandError(f"{data_dir} is not empty: restore into a fresh data directory")
+    try:
+        # Checked before anything else: an edited header must not cost a passphrase
+        # prompt, nor the memory an absurd scrypt cost would take.
+        header = archive_header(Path(args.archive))
+    except (BackupError, OSError) as error:
+        raise CommandError(str(error)) from error
+    if header["kdf"] == "scrypt" and not args.passphrase:
+        raise CommandError("this archive is protected by a passphrase: add --passphrase")
     master = _master_key(args)
     source = KeySource(passphrase=ask_passphrase(confirm=False)) if args.passphrase else None
     try:

@@ -42,9 +42,19 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from memoria.operations.files import fsync_directory, write_whole_file
+
 MAGIC = b"MEMORIA-BACKUP-1\n"
 CHUNK = 1 << 20
+# The scrypt cost written into new archives, and the range a restore accepts. The
+# header is authenticated only once the key is derived, so its cost is bounded
+# first: scrypt takes 128 * r * n bytes, at most 256 MiB here (the default, 32 MiB).
 SCRYPT_N = 1 << 15
+SCRYPT_N_RANGE = (1 << 14, 1 << 18)
+SCRYPT_R, SCRYPT_P = 8, 1
+SCRYPT_MAX_BYTES = 128 * SCRYPT_R * SCRYPT_N_RANGE[1]
+SALT_BYTES = 16
+NONCE_PREFIX_BYTES = 8
 SQLITE_MEMBER = "database/memoria.sqlite3"
 PG_PREFIX = "database/postgresql/"
 
@@ -76,13 +86,18 @@ class KeySource:
         }
 
     def derive(self, header: dict) -> bytes:
+        check_header(header)
         salt = base64.b64decode(header["salt"])
         if header["kdf"] == "scrypt":
             if self.passphrase is None:
                 raise BackupError("this archive is protected by a passphrase; give it")
-            return Scrypt(salt=salt, length=32, n=int(header["n"]), r=8, p=1).derive(
-                self.passphrase.encode()
-            )
+            return Scrypt(
+                salt=salt,
+                length=32,
+                n=header["n"],
+                r=header.get("r", SCRYPT_R),
+                p=header.get("p", SCRYPT_P),
+            ).derive(self.passphrase.encode())
         if header["kdf"] == "master":
             if self.master is None:
                 raise BackupError("this archive is protected by the master key; give it")
@@ -97,6 +112,62 @@ class KeySource:
                 algorithm=hashes.SHA256(), length=32, salt=salt, info=b"memoria backup v1"
             ).derive(self.master)
         raise BackupError(f"unknown key derivation {header['kdf']!r}")
+
+
+def check_header(header) -> None:
+    """Refuse a header whose values are out of what Memoria writes, before any is used.
+
+    Nothing in the header is authenticated until the key it describes has been
+    derived (it is the associated data of every chunk), so an edited scrypt cost
+    could otherwise make a restore allocate many gigabytes before failing.
+    """
+    if not isinstance(header, dict):
+        raise BackupError("the archive header is damaged")
+    kdf = header.get("kdf")
+    if kdf not in ("scrypt", "master"):
+        raise BackupError(f"the archive header names an unknown key derivation: {kdf!r}")
+    salt = header.get("salt")
+    try:
+        salt_ok = isinstance(salt, str) and len(base64.b64decode(salt, validate=True)) == SALT_BYTES
+    except ValueError:
+        salt_ok = False
+    if not salt_ok:
+        raise BackupError(f"the archive header's salt is not {SALT_BYTES} bytes of base64")
+    if not _is_hex(header.get("nonce_prefix"), 2 * NONCE_PREFIX_BYTES):
+        raise BackupError("the archive header's nonce prefix is damaged")
+    if kdf == "scrypt":
+        _check_scrypt_cost(header)
+    elif not _is_hex(header.get("master_key_id"), 16):
+        raise BackupError("the archive header's master key fingerprint is damaged")
+
+
+def _check_scrypt_cost(header: dict) -> None:
+    low, high = SCRYPT_N_RANGE
+    n = header.get("n")
+    if not _is_int(n) or not low <= n <= high or n & (n - 1):
+        raise BackupError(
+            f"the archive header asks for a scrypt cost n={n!r}; Memoria writes {SCRYPT_N} "
+            f"and accepts powers of two from {low} to {high} (the header was edited or damaged)"
+        )
+    for name, expected in (("r", SCRYPT_R), ("p", SCRYPT_P)):
+        value = header.get(name, expected)
+        if not _is_int(value) or value != expected:
+            raise BackupError(
+                f"the archive header asks for a scrypt parameter {name}={value!r}; Memoria "
+                f"uses only {name}={expected} (the header was edited or damaged)"
+            )
+
+
+def _is_hex(value, length: int) -> bool:
+    return (
+        isinstance(value, str)
+        and len(value) == length
+        and all(c in "0123456789abcdef" for c in value)
+    )
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 # --- sealed chunk stream ----------------------------------------------------------------
@@ -196,9 +267,11 @@ def read_header(source) -> tuple[bytes, dict]:
         raise BackupError("this is not a Memoria backup archive")
     header_bytes = source.readline(65536)
     try:
-        return header_bytes, json.loads(header_bytes)
+        header = json.loads(header_bytes)
     except ValueError:
         raise BackupError("the archive header is damaged") from None
+    check_header(header)
+    return header_bytes, header
 
 
 # --- database snapshots -----------------------------------------------------------------
@@ -337,10 +410,8 @@ def create_backup(out_path: Path, key_source: KeySource, using: str = "default")
         tables=counts,
         organization_keys=OrganizationKey.objects.using(using).count(),
     )
-    out_path = Path(out_path)
-    temporary = out_path.with_name(out_path.name + ".partial")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
+
+    def write(out) -> None:
         header_bytes, prefix, _header = _write_header(
             out, key_source, {"format": 1, "vendor": vendor, "created_at": manifest.created_at}
         )
@@ -353,7 +424,9 @@ def create_backup(out_path: Path, key_source: KeySource, using: str = "default")
                 _add(tar, f"uploads/{name}", path.read_bytes(), manifest)
             _add(tar, "manifest.json", manifest.to_json(), Manifest("", "", {}))
         writer.finish()
-    os.replace(temporary, out_path)
+
+    # Synced to the disk before it takes its name: a crash never leaves a cut archive there.
+    write_whole_file(Path(out_path), write)
     return manifest
 
 
@@ -402,6 +475,12 @@ class Archive:
             for name, data in self.members.items()
             if name.startswith("uploads/")
         }
+
+
+def archive_header(path: Path) -> dict:
+    """The checked header of the archive at ``path`` (how its key is derived, what it holds)."""
+    with open(path, "rb") as source:
+        return read_header(source)[1]
 
 
 def read_backup(path: Path, key_source: KeySource) -> Archive:
@@ -468,6 +547,9 @@ def restore_sqlite_file(archive: Archive, database_path: Path) -> None:
     fd = os.open(database_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    fsync_directory(database_path.parent)
 
 
 def restore_postgres(archive: Archive, using: str = "default", replace: bool = False) -> None:

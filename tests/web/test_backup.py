@@ -317,3 +317,143 @@ for role in ("reader", "analyst", "documenter"):
             "audit", "verify", "--expect-head", noted, env={**env, "MEMORIA_DATA_DIR": str(target)}
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+class HeaderBoundsTests(MemoriaTestCase):
+    """The header is authenticated only with the key it describes: its values are
+    bounded before anything is derived from them."""
+
+    def header(self, **changes) -> dict:
+        from memoria.operations.backup import SCRYPT_N
+
+        header = {
+            "kdf": "scrypt",
+            "salt": "AAAAAAAAAAAAAAAAAAAAAA==",
+            "n": SCRYPT_N,
+            "nonce_prefix": "00112233aabbccdd",
+            "format": 1,
+        }
+        header.update(changes)
+        return header
+
+    def test_it_accepts_what_memoria_writes(self):
+        from memoria.operations.backup import check_header
+
+        check_header(self.header())
+        check_header(KeySource(master=b"\x02" * 32).header() | {"nonce_prefix": "00" * 8})
+        check_header(KeySource(passphrase="x" * 12).header() | {"nonce_prefix": "00" * 8})
+
+    def test_it_refuses_a_cost_out_of_bounds_before_deriving(self):
+        from memoria.operations.backup import check_header
+
+        for changes, named in (
+            ({"n": 1 << 24}, "n=16777216"),
+            ({"n": 1 << 10}, "n=1024"),
+            ({"n": (1 << 15) + 1}, "n=32769"),
+            ({"n": "32768"}, "n='32768'"),
+            ({"n": True}, "n=True"),
+            ({"r": 1 << 10}, "r=1024"),
+            ({"p": 64}, "p=64"),
+            ({"salt": "x" * 60_000}, "salt"),
+            ({"nonce_prefix": "zz"}, "nonce prefix"),
+            ({"kdf": "argon9"}, "unknown key derivation"),
+            ({"kdf": "master", "master_key_id": "x" * 60_000}, "fingerprint"),
+        ):
+            with self.subTest(changes=changes):
+                with self.assertRaisesMessage(BackupError, named):
+                    check_header(self.header(**changes))
+                # The same header never reaches a key derivation through a key source.
+                with (
+                    mock.patch("memoria.operations.backup.Scrypt") as scrypt,
+                    mock.patch("memoria.operations.backup.HKDF") as hkdf,
+                    self.assertRaisesMessage(BackupError, named),
+                ):
+                    source = KeySource(passphrase="una frase de respaldo larga")
+                    if changes.get("kdf") == "master":
+                        source = KeySource(master=keys.load_master_key())
+                    source.derive(self.header(**changes))
+                scrypt.assert_not_called()
+                hkdf.assert_not_called()
+
+    def test_it_refuses_a_header_that_is_not_an_object(self):
+        path = Path(tempfile_dir(self)) / "copia.mbk"
+        path.write_bytes(b"MEMORIA-BACKUP-1\n[1, 2]\n")
+        with self.assertRaisesMessage(BackupError, "header is damaged"):
+            read_backup(path, KeySource(passphrase="una frase de respaldo larga"))
+
+
+def tempfile_dir(test) -> str:
+    import shutil
+    import tempfile
+
+    directory = tempfile.mkdtemp(prefix="memoria-backup-test-")
+    test.addCleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
+    return directory
+
+
+def _limit_memory() -> None:
+    # 2 GiB of address space: a restore that trusted a header asking scrypt for
+    # 16 GiB fails here instead of taking the machine's memory.
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+def _with_header(archive: bytes, **changes) -> bytes:
+    import json
+
+    magic, header_line, body = archive.split(b"\n", 2)
+    header = json.loads(header_line)
+    header.update(changes)
+    return magic + b"\n" + json.dumps(header, sort_keys=True).encode() + b"\n" + body
+
+
+def test_restore_refuses_an_edited_scrypt_cost_and_restores_the_true_archive(tmp_path: Path):
+    """`memoria restore` of a passphrase archive whose header asks for a huge scrypt
+    cost stops at once, with one line naming the parameter, and writes nothing."""
+    source_dir = tmp_path / "origen"
+    passphrase = "una frase de respaldo larga"
+    env = {
+        **os.environ,
+        "MEMORIA_DATA_DIR": str(source_dir),
+        "PYTHONPATH": str(ROOT),
+        "MEMORIA_BACKUP_PASSPHRASE": passphrase,
+    }
+    for name in ("DATABASE_URL", "MEMORIA_MASTER_KEY_FILE", "MEMORIA_MASTER_KEY"):
+        env.pop(name, None)
+    assert memoria("manage", "migrate", "-v0", env=env).returncode == 0
+    archive = tmp_path / "copia.mbk"
+    result = memoria("backup", "--passphrase", str(archive), env=env)
+    assert result.returncode == 0, result.stderr
+    good = archive.read_bytes()
+    key_file = source_dir / "keys" / "master.key"
+    restore_env = {k: v for k, v in env.items() if k != "MEMORIA_DATA_DIR"}
+
+    def restore(path: Path, target: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "memoria", "restore", str(path), "--passphrase",
+             "--data-dir", str(target), "--master-key-file", str(key_file)],
+            env=restore_env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+            preexec_fn=_limit_memory,
+        )  # fmt: skip
+
+    for changes, named in (
+        ({"n": 1 << 24}, "scrypt cost n=16777216"),
+        ({"r": 1 << 12}, "scrypt parameter r=4096"),
+        ({"p": 1 << 10}, "scrypt parameter p=1024"),
+    ):
+        tampered = tmp_path / "editada.mbk"
+        tampered.write_bytes(_with_header(good, **changes))
+        target = tmp_path / f"destino-{next(iter(changes))}"
+        result = restore(tampered, target)
+        assert result.returncode == 2, result.stdout + result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and named in lines[0], result.stderr
+        assert "Traceback" not in result.stderr
+        assert not target.exists()
+
+    target = tmp_path / "destino"
+    result = restore(archive, target)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Restored and verified" in result.stdout
+    assert (target / "memoria.sqlite3").is_file()

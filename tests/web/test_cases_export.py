@@ -7,6 +7,7 @@ import io
 import json
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 from openpyxl import load_workbook
 
@@ -179,3 +180,160 @@ class ExportCommandTests(MemoriaTestCase):
     def test_it_names_an_unknown_organization(self):
         code = run_command(["export", "--organization", "no-existe", "--out", "/tmp/x.csv"])
         self.assertEqual(code, 2)
+
+
+class AuditRefused(Exception):
+    pass
+
+
+def export_command(argv: list[str]) -> tuple[int, str]:
+    """``memoria export`` in this process: its exit code and its one-line error, if any."""
+    import argparse
+
+    from memoria.cli import export
+    from memoria.cli.common import CommandError
+
+    parser = argparse.ArgumentParser(prog="memoria")
+    export.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["export", *argv])
+    try:
+        return args.handler(args) or 0, ""
+    except CommandError as error:
+        return error.exit_code, str(error)
+
+
+def damage_audit_key() -> None:
+    """Put an audit key wrapped under another master key in the chain head, as when
+    the key is damaged: no audit entry can be written until it is restored."""
+    from memoria.audit.log import new_wrapped_key
+    from memoria.audit.models import AuditChainHead
+
+    AuditChainHead.objects.update(wrapped_key=new_wrapped_key(master=b"\x03" * 32))
+
+
+def damage_last_victims_name(organization) -> Person:
+    """Move the ciphertext of one column into another in the last act's victim (what a
+    tampered or half-restored database holds): decrypting it fails, half-way through
+    an export with identities."""
+    from django.db import connection
+
+    act = Act.objects.filter(organization=organization).order_by("event__number", "id").last()
+    table = Person._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET given_names = paternal_surname WHERE id = %s",  # noqa: S608
+            [act.victim_id],
+        )
+    return act.victim
+
+
+class ExportBoundaryTests(MemoriaTestCase):
+    """An export and its audit entry: both land or neither (CLI and web)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        load_demo_cases(cls.org, count=12, seed=5)
+
+    def setUp(self):
+        self.folder = Path(tempfile.mkdtemp(prefix="memoria-export-test-"))
+        self.addCleanup(lambda: __import__("shutil").rmtree(self.folder, ignore_errors=True))
+        self.names = [p.paternal_surname for p in Person.objects.filter(organization=self.org)]
+
+    def exports_audited(self) -> int:
+        return AuditEntry.objects.filter(
+            action__in=("cases.export", "cases.export_identities")
+        ).count()
+
+    def command(self, out: Path) -> tuple[int, str]:
+        return export_command(["--organization", self.org.slug, "--identities", "--out", str(out)])
+
+    def test_the_command_delivers_nothing_when_the_audit_entry_cannot_be_written(self):
+        damage_audit_key()
+        out = self.folder / "casos.csv"
+        code, message = self.command(out)
+        self.assertEqual(code, 2)
+        self.assertIn(f"nothing was exported to {out}", message)
+        self.assertEqual(list(self.folder.iterdir()), [])  # no file, no part of one
+        self.assertEqual(self.exports_audited(), 0)
+
+    def test_the_command_keeps_an_older_file_when_the_audit_refuses(self):
+        out = self.folder / "casos.csv"
+        out.write_bytes(b"the previous export\n")
+        with (
+            mock.patch("memoria.audit.log.audit", side_effect=AuditRefused),
+            self.assertRaises(AuditRefused),
+        ):
+            self.command(out)
+        self.assertEqual(out.read_bytes(), b"the previous export\n")
+        self.assertEqual([p.name for p in self.folder.iterdir()], ["casos.csv"])
+
+    def test_the_command_audits_nothing_and_leaves_nothing_when_it_fails_half_way(self):
+        damage_last_victims_name(self.org)
+        out = self.folder / "casos.csv"
+        code, message = self.command(out)
+        self.assertEqual(code, 2)
+        self.assertIn("nothing was exported", message)
+        self.assertEqual(list(self.folder.iterdir()), [])
+        self.assertEqual(self.exports_audited(), 0)
+
+    def test_the_command_audits_the_acts_it_wrote(self):
+        out = self.folder / "casos.json"
+        code, _message = export_command(
+            ["--organization", self.org.slug, "--format", "json", "--out", str(out)]
+        )
+        self.assertEqual(code, 0)
+        entry = AuditEntry.objects.get(action="cases.export")
+        acts = sum(len(e["acts"]) for e in json.loads(out.read_bytes())["events"])
+        self.assertEqual(entry.details["acts"], acts)
+        self.assertEqual(acts, Act.objects.filter(organization=self.org).count())
+        self.assertEqual([p.name for p in self.folder.iterdir()], ["casos.json"])
+
+    def sign_in(self) -> None:
+        self.client.force_login(self.coordinator)
+        self.client.reauthenticate()
+
+    def post_export(self, fmt: str = "csv"):
+        return self.client.post(f"/o/{self.org.slug}/cases/export/identities/", {"format": fmt})
+
+    def assert_nothing_delivered(self, response) -> None:
+        self.assertEqual(response.status_code, 500)
+        self.assertNotIn("Content-Disposition", response)
+        self.assertTrue(response["Content-Type"].startswith("text/html"))
+        page = response.content.decode()
+        self.assertIn("nothing was downloaded", page)
+        self.assertFalse([name for name in self.names if name in page])
+        self.assertEqual(self.exports_audited(), 0)
+
+    def test_the_page_delivers_nothing_when_the_audit_entry_cannot_be_written(self):
+        self.sign_in()
+        for fmt in ("csv", "json", "xlsx"):
+            with self.subTest(fmt=fmt):
+                damage_audit_key()
+                with self.settings(LANGUAGE_CODE="en"):
+                    response = self.post_export(fmt)
+                self.assert_nothing_delivered(response)
+
+    def test_the_page_delivers_nothing_when_the_log_raises(self):
+        # As in the write-boundary tests: whatever the log raises stops the download.
+        self.sign_in()
+        with (
+            mock.patch("memoria.cases.io_views.audit", side_effect=AuditRefused),
+            self.assertRaises(AuditRefused),
+        ):
+            self.post_export("csv")
+        self.assertEqual(self.exports_audited(), 0)
+
+    def test_the_page_audits_nothing_and_sends_nothing_when_it_fails_half_way(self):
+        damage_last_victims_name(self.org)
+        self.sign_in()
+        for fmt in ("csv", "json", "xlsx"):
+            with self.subTest(fmt=fmt), self.settings(LANGUAGE_CODE="en"):
+                self.assert_nothing_delivered(self.post_export(fmt))
+
+    def test_the_page_audits_the_acts_it_sent(self):
+        self.sign_in()
+        response = self.post_export("csv")
+        self.assertEqual(response.status_code, 200)
+        entry = AuditEntry.objects.get(action="cases.export_identities")
+        self.assertEqual(entry.details["acts"], len(csv_rows(content_of(response))))

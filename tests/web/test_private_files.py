@@ -7,6 +7,8 @@ import stat
 import subprocess
 import sys
 
+import pytest
+
 
 def mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
@@ -22,14 +24,32 @@ def memoria(*args: str, data_dir) -> subprocess.CompletedProcess:
     )
 
 
-def test_it_keeps_the_database_its_wal_and_exports_private(tmp_path):
-    data_dir = tmp_path / "datos"
+# Run inside ``memoria manage shell``: a write holds the WAL and its index open, and
+# the modes of every database file are printed while they exist.
+WHILE_OPEN = (
+    "import os, stat; from django.db import connection; "
+    "from memoria.accounts.models import Organization as O; "
+    "O.objects.create(name='Y', slug='y'); "
+    "d = os.environ['MEMORIA_DATA_DIR']; "
+    "print(sorted((n, oct(stat.S_IMODE(os.stat(os.path.join(d, n)).st_mode))) "
+    "for n in os.listdir(d) if n.startswith('memoria.sqlite3')))"
+)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """A data directory made by the commands, with one organization ("x")."""
+    data_dir = tmp_path_factory.mktemp("privados") / "datos"
     memoria("manage", "migrate", "-v0", data_dir=data_dir)
     create = (
         "from memoria.accounts.models import Organization as O; "
         "O.objects.create(name='X', slug='x')"
     )
     memoria("manage", "shell", "-c", f'"{create}"', data_dir=data_dir)
+    return data_dir
+
+
+def test_it_keeps_the_database_its_wal_and_exports_private(data_dir, tmp_path):
     export = tmp_path / "export.csv"
     memoria(
         "export", "--organization", "x", "--format", "csv", "--out", str(export), data_dir=data_dir
@@ -40,3 +60,27 @@ def test_it_keeps_the_database_its_wal_and_exports_private(tmp_path):
     for path in databases:
         assert mode(path) & 0o077 == 0, f"{path.name} is {oct(mode(path))}"
     assert mode(export) & 0o077 == 0, oct(mode(export))
+
+
+def test_the_wal_and_its_index_are_private_while_the_database_is_open(data_dir):
+    result = memoria("manage", "shell", "-c", f'"{WHILE_OPEN}"', data_dir=data_dir)
+    files = dict(eval(result.stdout.strip().splitlines()[-1]))  # noqa: S307 - our own print
+    assert set(files) == {"memoria.sqlite3", "memoria.sqlite3-wal", "memoria.sqlite3-shm"}, files
+    assert set(files.values()) == {"0o600"}, files
+    assert mode(data_dir) == 0o700
+
+
+def test_an_export_with_identities_is_private_and_leaves_no_temporary_file(data_dir, tmp_path):
+    folder = tmp_path / "salidas"
+    folder.mkdir(mode=0o755)
+    for fmt in ("csv", "json", "xlsx"):
+        out = folder / f"identidades.{fmt}"
+        memoria(
+            "export", "--organization", "x", "--identities", "--format", fmt, "--out", str(out),
+            data_dir=data_dir,
+        )  # fmt: skip
+        assert mode(out) == 0o600, f"{out.name} is {oct(mode(out))}"
+    # No temporary file is left beside them.
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "identidades.csv", "identidades.json", "identidades.xlsx",
+    ]  # fmt: skip

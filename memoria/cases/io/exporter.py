@@ -182,20 +182,28 @@ def _yes_no(value: bool) -> str:
 
 
 def write_csv(organization, identities: bool, out, progress: Progress | None = None) -> int:
-    """Write CSV (UTF-8 with a byte-order mark, for Excel) to the binary stream ``out``."""
-    for chunk in iter_csv(organization, identities, progress):
+    """Write CSV (UTF-8 with a byte-order mark, for Excel) to the binary stream ``out``;
+    returns the number of acts written."""
+    acts = 0
+
+    def counted():
+        nonlocal acts
+        for row in iter_act_rows(organization, identities, progress):
+            acts += 1
+            yield row
+
+    for chunk in _csv_chunks(counted(), identities):
         out.write(chunk)
-    return count_acts(organization)
+    return acts
 
 
-def iter_csv(organization, identities: bool, progress: Progress | None = None) -> Iterator[bytes]:
-    """The CSV file in pieces, for a streaming download."""
+def _csv_chunks(rows, identities: bool) -> Iterator[bytes]:
     keys = [c.key for c in export_columns(identities)]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=keys, extrasaction="ignore")
     buffer.write("\ufeff")
     writer.writeheader()
-    for n, row in enumerate(iter_act_rows(organization, identities, progress), 1):
+    for n, row in enumerate(rows, 1):
         writer.writerow({k: _safe_cell(v) for k, v in row.items()})
         if n % 200 == 0:
             yield buffer.getvalue().encode("utf-8")
@@ -384,8 +392,7 @@ def _source_data(source, identities: bool) -> dict:
     return data
 
 
-def iter_json(organization, identities: bool, progress: Progress | None = None) -> Iterator[bytes]:
-    """The JSON document in pieces: a header object whose ``events`` list streams."""
+def _json_chunks(organization, events, identities: bool) -> Iterator[bytes]:
     header = {
         "schema": SCHEMA_VERSION,
         "organization": organization.slug,
@@ -393,16 +400,26 @@ def iter_json(organization, identities: bool, progress: Progress | None = None) 
         "identities": identities,
     }
     yield json.dumps(header, ensure_ascii=False)[:-1].encode() + b', "events": ['
-    for n, event in enumerate(iter_events(organization, identities, progress)):
+    for n, event in enumerate(events):
         prefix = b"\n  " if n == 0 else b",\n  "
         yield prefix + json.dumps(event, ensure_ascii=False).encode()
     yield b"\n]}\n"
 
 
 def write_json(organization, identities: bool, out, progress: Progress | None = None) -> int:
-    for chunk in iter_json(organization, identities, progress):
+    """Write the JSON document (a header object whose ``events`` list is written event
+    by event) to ``out``; returns the number of acts written."""
+    acts = 0
+
+    def counted():
+        nonlocal acts
+        for event in iter_events(organization, identities, progress):
+            acts += len(event["acts"])
+            yield event
+
+    for chunk in _json_chunks(organization, counted(), identities):
         out.write(chunk)
-    return count_acts(organization)
+    return acts
 
 
 WRITERS = {"csv": write_csv, "json": write_json, "xlsx": write_xlsx}
@@ -415,7 +432,9 @@ def export_records(
     out,
     progress: Progress | None = None,
 ) -> int:
-    """Write the organization's records in ``fmt`` to the binary stream ``out``."""
+    """Write the organization's records in ``fmt`` to the binary stream ``out``.
+
+    Returns the number of acts written (what the audit entry records)."""
     if fmt not in WRITERS:
         raise ValueError(f"unknown export format {fmt!r}")
     return WRITERS[fmt](organization, identities, out, progress)

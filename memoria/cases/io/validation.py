@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from memoria.cases.ages import check_birth_and_age
 from memoria.cases.io.schema import COLUMNS_BY_KEY
 from memoria.geo import fold
 from memoria.names.curp import is_valid_curp
@@ -289,6 +290,7 @@ def check_row(row: int, values: dict[str, str], lookups: Lookups) -> tuple[Parse
     parsed.event_description = values.get("event_description", "").strip()
     parsed.event_status = check.term("event_status")
     _check_person(check, parsed)
+    _check_birth_and_age(check, parsed)
     parsed.violation_type = check.term("violation_type")
     if not values.get("violation_type", "").strip():
         check.error("violation_type", _("The violation type is missing."))
@@ -327,6 +329,22 @@ def _check_defaults(check: RowChecker, parsed: ParsedRow) -> None:
                 )
                 % {"field": COLUMNS_BY_KEY[key].label, "code": DEFAULT_TERMS[key]},
             )
+
+
+def _check_birth_and_age(check: RowChecker, parsed: ParsedRow) -> None:
+    """Every row's victim is a direct victim of the row's event: born before it, and
+    of an age that agrees with the birth date."""
+    if any(error.column in ("age", "birth_date", "event_date") for error in check.errors):
+        return  # a value that did not read is already reported
+    problem = check_birth_and_age(
+        parsed.birth_date.value,
+        parsed.birth_date.precision,
+        parsed.age,
+        parsed.event_date.value,
+        parsed.event_date.precision,
+    )
+    if problem is not None:
+        check.error(problem.field, problem.message)
 
 
 def _check_place(check: RowChecker, parsed: ParsedRow) -> None:
