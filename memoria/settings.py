@@ -139,6 +139,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# A refused form gets a Memoria page that says what to do, not Django's bare one.
+CSRF_FAILURE_VIEW = "memoria.core.errors.csrf_failure"
 
 # Internationalization: Spanish (Mexico) first, English second.
 LANGUAGE_CODE = "es-mx"

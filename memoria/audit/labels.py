@@ -51,6 +51,7 @@ class AuditAction(models.TextChoices):
     PERSON_CREATE = "person.create", _("Registered a person")
     PERSON_VIEW = "person.view", _("Viewed a person's record")
     PERSON_UPDATE = "person.update", _("Changed a person's record")
+    PERSON_HISTORY = "person.history", _("Viewed a person's history of changes")
     ACT_CREATE = "act.create", _("Recorded an act against a victim")
     ACT_UPDATE = "act.update", _("Changed an act against a victim")
     PERPETRATOR_CREATE = "perpetrator.create", _("Attributed responsibility to a perpetrator")

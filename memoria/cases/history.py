@@ -60,7 +60,7 @@ def display_value(model, name: str, value):
     return value
 
 
-def history_entries(changes) -> list[HistoryEntry]:
+def history_entries(changes, viewer=None) -> list[HistoryEntry]:
     entries = []
     for change in changes:
         model, kind_label = KINDS.get(change.kind, (None, change.kind))

@@ -46,6 +46,11 @@ urlpatterns = [
     path(case + "<slug:kind>/<int:record_id>/remove/", views.remove, name="remove"),
     path("o/<slug:slug>/people/", views.person_search, name="people"),
     path("o/<slug:slug>/people/<int:person_id>/", views.person_detail, name="person"),
+    path(
+        "o/<slug:slug>/people/<int:person_id>/history/",
+        views.person_history,
+        name="person_history",
+    ),
     path("o/<slug:slug>/people/<int:person_id>/edit/", views.person_edit, name="person_edit"),
     path(
         "o/<slug:slug>/people/<int:person_id>/to-case/",
