@@ -119,6 +119,24 @@ def case_list(request, membership):
     return render(request, "cases/case_list.html", context)
 
 
+def _case_roles(person: Person) -> list[str]:
+    """What a person found by a search is in the organization's cases, with the case numbers:
+    a victim, or whose relative (only when recorded as one), or in no case at all."""
+    numbers = sorted({act.event.number for act in person.acts.all()})
+    roles = [_("Victim in case #%(number)s") % {"number": number} for number in numbers]
+    for relative in person.relative_of.all():
+        victim = relative.direct_victim
+        roles.append(
+            _("%(relationship)s of %(name)s, case #%(number)s")
+            % {
+                "relationship": relative.relationship.label,
+                "name": victim.full_name or victim.aliases or _("a victim"),
+                "number": relative.event.number,
+            }
+        )
+    return roles or [_("In no case")]
+
+
 @organization_view(Capability.READ_RECORDS)
 def person_search(request, membership):
     """Find a person by name. The name travels in the body of a POST, never in the address,
@@ -129,6 +147,8 @@ def person_search(request, membership):
     if form.is_valid():
         hits = search_people(organization, form.cleaned_data["q"])
         people = people_for_hits(organization, hits)
+        for person in people:
+            person.case_roles = _case_roles(person)
         audit(
             request.user,
             organization,
