@@ -74,7 +74,12 @@ class ErrorPageTests(MemoriaTestCase):
         client = Client(enforce_csrf_checks=True)
         response = client.post("/accounts/login/", {"username": "a@b.example", "password": "x"})
         self.assert_memoria_page(
-            response, 403, "es-mx", "No se pudo enviar el formulario", "No se guardó nada"
+            response,
+            403,
+            "es-mx",
+            "No se pudo enviar el formulario",
+            "No se guardó nada",
+            'href="/accounts/login/"',
         )
         self.in_english(client)
         response = client.post("/accounts/login/", {"username": "a@b.example", "password": "x"})
