@@ -98,14 +98,15 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Django's checks, with sentences that address the person as "tú" (memoria.accounts.passwords).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "memoria.accounts.passwords.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "memoria.accounts.passwords.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "memoria.accounts.passwords.CommonPasswordValidator"},
+    {"NAME": "memoria.accounts.passwords.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
@@ -139,8 +140,12 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# A refused form gets a Memoria page that says what to do, not Django's bare one.
+CSRF_FAILURE_VIEW = "memoria.core.errors.csrf_failure"
 
 # Internationalization: Spanish (Mexico) first, English second.
+# memoria/formats/: English times without "a.m." (which doubled the period ending a sentence).
+FORMAT_MODULE_PATH = ["memoria.formats"]
 LANGUAGE_CODE = "es-mx"
 # Each language is named in itself, so anyone can find their own.
 LANGUAGES = [("es-mx", "Español (México)"), ("en", "English")]

@@ -31,10 +31,11 @@ def access_membership(request: HttpRequest, slug: str, capability: Capability) -
     )
     if membership is None:
         raise Http404("No such organization")
-    if not membership.can(capability):
-        raise PermissionDenied("Your role does not allow this")
+    # Known before the capability check, so a 403 page can lead back to the organization.
     request.organization = membership.organization
     request.membership = membership
+    if not membership.can(capability):
+        raise PermissionDenied("Your role does not allow this")
     return membership
 
 

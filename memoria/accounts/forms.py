@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
@@ -53,6 +54,46 @@ class AcceptInvitationForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    """The password step of sign-in, with its messages in "tú" (Django's Spanish says "usted")."""
+
+    error_messages = {
+        **auth_forms.AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "Please check your e-mail address and password: one of them is not right. "
+            "Capital letters count in the password."
+        ),
+    }
+
+
+class _NewPasswordMessages:
+    """The new-password fields of Django's forms, with their messages in "tú"."""
+
+    error_messages = {
+        **auth_forms.SetPasswordForm.error_messages,
+        "password_mismatch": _("The two passwords differ."),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password2"].help_text = _("Type the same new password again.")
+
+
+class SetPasswordForm(_NewPasswordMessages, auth_forms.SetPasswordForm):
+    """A new password after a reset link."""
+
+
+class PasswordChangeForm(_NewPasswordMessages, auth_forms.PasswordChangeForm):
+    error_messages = {
+        **_NewPasswordMessages.error_messages,
+        "password_incorrect": _("Your current password is not right. Type it again."),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = _("Current password")
 
 
 class MembershipRoleForm(forms.ModelForm):

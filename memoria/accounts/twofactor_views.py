@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 
 from memoria.accounts import actions
-from memoria.accounts.forms import CodeForm, EnrolForm, ReauthForm
+from memoria.accounts.forms import CodeForm, EnrolForm, LoginForm, ReauthForm
 from memoria.accounts.models import SealedStaticDevice, SealedTOTPDevice
 from memoria.accounts.reauth import has_recent_auth, mark_recent_auth, reauth_url
 from memoria.accounts.twofactor import (
@@ -55,6 +55,7 @@ class TwoFactorLoginView(auth_views.LoginView):
     """The password step; members who owe a second factor go on to the code page."""
 
     template_name = "accounts/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def get_success_url(self):

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from memoria.accounts import twofactor_views, views
+from memoria.accounts.forms import PasswordChangeForm, SetPasswordForm
 from memoria.accounts.twofactor_views import TwoFactorLoginView
 
 app_name = "accounts"
@@ -17,6 +18,7 @@ urlpatterns = [
         "accounts/password/",
         auth_views.PasswordChangeView.as_view(
             template_name="accounts/password_change.html",
+            form_class=PasswordChangeForm,
             success_url=reverse_lazy("accounts:password_change_done"),
         ),
         name="password_change",
@@ -47,6 +49,7 @@ urlpatterns = [
         "accounts/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
             template_name="accounts/password_reset_confirm.html",
+            form_class=SetPasswordForm,
             success_url=reverse_lazy("accounts:password_reset_complete"),
         ),
         name="password_reset_confirm",

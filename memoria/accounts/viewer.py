@@ -23,6 +23,7 @@ class RecordAccess:
     read: bool
     write: bool
     identities: bool
+    history: bool = False  # may read who changed what (shared copies never carry it)
     fields: frozenset[str] | None = None  # None: every field of the record
     shared_by: Organization | None = None  # set when another organization shared it
 
@@ -32,6 +33,12 @@ class RecordAccess:
 
 
 def own_access(viewer: Viewer) -> RecordAccess:
-    """Access to a record of the viewer's own organization: what their role allows."""
+    """Access to a record of the viewer's own organization: what their role allows.
+
+    Whoever may change a record may read its history (what they and others
+    changed before them); reading it without that takes the history capability.
+    """
     read = viewer.can(Capability.READ_RECORDS)
-    return RecordAccess(read=read, write=viewer.can(Capability.EDIT_RECORDS), identities=read)
+    write = viewer.can(Capability.EDIT_RECORDS)
+    history = write or viewer.can(Capability.VIEW_HISTORY)
+    return RecordAccess(read=read, write=write, identities=read, history=history)

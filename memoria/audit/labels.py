@@ -6,6 +6,8 @@ Codes are ``<thing>.<what happened>``: the cases app uses the verb
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.apps import apps
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +39,7 @@ class AuditAction(models.TextChoices):
     MEMBER_ROLE_CHANGED = "member.role_changed", _("Changed a role")
     MEMBER_REMOVED = "member.removed", _("Removed a member")
     ORGANIZATION_UPDATED = "organization.updated", _("Changed the organization's details")
+    AUDIT_VIEW = "audit.view", _("Viewed the audit log")
     # Keys
     KEYS_ROTATED = "keys.rotated", _("Rotated the encryption key")
     KEYS_MASTER_ROTATED = "keys.master_rotated", _("Rotated the master key")
@@ -52,6 +55,7 @@ class AuditAction(models.TextChoices):
     PERSON_CREATE = "person.create", _("Registered a person")
     PERSON_VIEW = "person.view", _("Viewed a person's record")
     PERSON_UPDATE = "person.update", _("Changed a person's record")
+    PERSON_HISTORY = "person.history", _("Viewed a person's history of changes")
     ACT_CREATE = "act.create", _("Recorded an act against a victim")
     ACT_UPDATE = "act.update", _("Changed an act against a victim")
     PERPETRATOR_CREATE = "perpetrator.create", _("Attributed responsibility to a perpetrator")
@@ -93,3 +97,30 @@ def target_label(target_type: str) -> str:
     except (LookupError, ValueError):
         return target_type
     return str(model._meta.verbose_name)
+
+
+# How each app names its records on the audit log page: target type ("cases.event") →
+# namer(organization, ids, identities) -> {id: name}. Filled by each app's ready(), so
+# the log, below the feature apps, names their records without importing them.
+_TARGET_NAMERS: dict[str, Callable[..., dict[str, str]]] = {}
+
+
+def register_target_names(target_type: str, namer: Callable[..., dict[str, str]]) -> None:
+    _TARGET_NAMERS[target_type] = namer
+
+
+def target_names(organization, entries, *, identities: bool) -> dict[tuple[str, str], str]:
+    """Names of the records ``entries`` point to, as members know them (case #3, a name).
+
+    A record with no registered namer, or since removed, is left out: the page
+    then says its kind and id.
+    """
+    wanted: dict[str, set[str]] = {}
+    for entry in entries:
+        if entry.target_type in _TARGET_NAMERS and entry.target_id:
+            wanted.setdefault(entry.target_type, set()).add(entry.target_id)
+    names = {}
+    for target_type, ids in wanted.items():
+        found = _TARGET_NAMERS[target_type](organization, sorted(ids), identities)
+        names.update({(target_type, target_id): name for target_id, name in found.items()})
+    return names

@@ -11,6 +11,7 @@ read. Sharing between organizations is decided here and in
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
@@ -70,6 +71,13 @@ def get_event(
     """
     queryset = Event.objects.select_related("state", "municipality", "organization")
     return _own_or_shared(viewer, queryset, event_id, write=write, shared=shared)
+
+
+def get_history_of(record: Event | Person) -> Event | Person:
+    """``record`` (fetched for the viewer) if the viewer may read its history; 403 otherwise."""
+    if not record.access.history:
+        raise PermissionDenied("Your role does not allow reading this history")
+    return record
 
 
 def get_person(

@@ -9,6 +9,8 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from memoria.cases.io import jobs  # noqa: F401  (registers the import and reindex jobs)
+        from memoria.cases.naming import register_audit_names
         from memoria.cases.sharing import register
 
         register()
+        register_audit_names()

@@ -11,7 +11,8 @@ from memoria.cases.models import DatePrecision
 
 
 def _spanish_case(text: str) -> str:
-    # Django's Spanish locale capitalizes month names ("Marzo"); Mexican usage does not.
+    # Month names are lower case through the core catalogue (memoria.core.dates), but the
+    # "M" format capitalizes the short ones itself ("Mar"); Mexican usage does not.
     language = translation.get_language() or ""
     return text.lower() if language.startswith("es") else text
 

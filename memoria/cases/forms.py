@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from memoria.cases import access
 from memoria.cases.ages import check_birth_and_age
+from memoria.cases.curp import curp_error
 from memoria.cases.models import (
     PROFILE_FLAGS,
     Confidence,
@@ -33,7 +34,6 @@ from memoria.cases.models import (
     Visibility,
     Vocabulary,
 )
-from memoria.names.curp import is_valid_curp
 from memoria.places.forms import PlaceFormMixin
 from memoria.places.models import Municipality, State
 
@@ -55,10 +55,10 @@ MONTHS = [
 
 
 def validate_curp(value: str) -> None:
-    if not is_valid_curp(value):
-        raise ValidationError(
-            _("This is not a valid CURP: 18 characters, like GOMJ800101HDFRRN09."), code="curp"
-        )
+    """Refuse a CURP saying which of its checks failed (length, format, date, state, digit)."""
+    error = curp_error(value)
+    if error is not None:
+        raise ValidationError(error, code="curp")
 
 
 def term_choices(organization, vocabulary: str, keep=(), *, retired: bool = False):

@@ -289,5 +289,11 @@ def rebuild_search_index(
 def people_for_hits(organization: Organization, hits: list[SearchHit]) -> list[Person]:
     """The people of the hits, in rank order (decrypts only these rows)."""
     people = Person.objects.filter(organization=organization, pk__in=[h.person_id for h in hits])
-    by_id = {person.pk: person for person in people.prefetch_related("acts__event")}
+    people = people.prefetch_related(
+        "acts__event",
+        "relative_of__event",
+        "relative_of__direct_victim",
+        "relative_of__relationship",
+    )
+    by_id = {person.pk: person for person in people}
     return [by_id[hit.person_id] for hit in hits if hit.person_id in by_id]

@@ -47,6 +47,11 @@ urlpatterns = [
     path("o/<slug:slug>/people/", views.person_search, name="people"),
     path("o/<slug:slug>/people/matches/", views.person_matches, name="person_matches"),
     path("o/<slug:slug>/people/<int:person_id>/", views.person_detail, name="person"),
+    path(
+        "o/<slug:slug>/people/<int:person_id>/history/",
+        views.person_history,
+        name="person_history",
+    ),
     path("o/<slug:slug>/people/<int:person_id>/edit/", views.person_edit, name="person_edit"),
     path(
         "o/<slug:slug>/people/<int:person_id>/to-case/",

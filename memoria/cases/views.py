@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from memoria.accounts.access import organization_view
-from memoria.accounts.reauth import recent_auth_required
+from memoria.accounts.reauth import has_recent_auth, reauth_url
 from memoria.accounts.roles import Capability
 from memoria.accounts.views import _member_counts
 from memoria.audit.labels import AuditAction
@@ -120,6 +120,24 @@ def case_list(request, membership):
     return render(request, "cases/case_list.html", context)
 
 
+def _case_roles(person: Person) -> list[str]:
+    """What a person found by a search is in the organization's cases, with the case numbers:
+    a victim, or whose relative (only when recorded as one), or in no case at all."""
+    numbers = sorted({act.event.number for act in person.acts.all()})
+    roles = [_("Victim in case #%(number)s") % {"number": number} for number in numbers]
+    for relative in person.relative_of.all():
+        victim = relative.direct_victim
+        roles.append(
+            _("%(relationship)s of %(name)s, case #%(number)s")
+            % {
+                "relationship": relative.relationship.label,
+                "name": victim.full_name or victim.aliases or _("a victim"),
+                "number": relative.event.number,
+            }
+        )
+    return roles or [_("In no case")]
+
+
 @organization_view(Capability.READ_RECORDS)
 def person_search(request, membership):
     """Find a person by name. The name travels in the body of a POST, never in the address,
@@ -130,6 +148,8 @@ def person_search(request, membership):
     if form.is_valid():
         hits = search_people(organization, form.cleaned_data["q"])
         people = people_for_hits(organization, hits)
+        for person in people:
+            person.case_roles = _case_roles(person)
         audit(
             request.user,
             organization,
@@ -208,11 +228,32 @@ def case_edit(request, membership, event_id):
     )
 
 
-@organization_view(Capability.VIEW_HISTORY)
-@recent_auth_required
+def _history_page(request, viewer, record, changes, template_context: dict):
+    """The history of ``record`` (a case or a person): who changed what and when.
+
+    A history shows identities as they were, so it asks for a fresh password
+    and code first; a role that may not read it gets 403 before that.
+    """
+    if not has_recent_auth(request):
+        return redirect(reauth_url(request.get_full_path()))
+    organization = viewer.organization
+    entries = changes.select_related("actor").order_by("-at", "-id")
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    action = AuditAction.CASE_HISTORY if isinstance(record, Event) else AuditAction.PERSON_HISTORY
+    audit(request.user, organization, action, record, request=request)
+    context = {
+        "organization": organization,
+        "page": page,
+        "entries": history_entries(page.object_list, viewer),
+        **template_context,
+    }
+    return render(request, "cases/history.html", context)
+
+
+@organization_view(Capability.READ_RECORDS)
 def case_history(request, membership, event_id):
     organization = membership.organization
-    event = access.get_event(membership, event_id)
+    event = access.get_history_of(access.get_event(membership, event_id))
     changes = Change.objects.filter(organization=organization, event=event)
     victims = Person.objects.filter(organization=organization).filter(
         Q(acts__event=event) | Q(relative_of__event=event)
@@ -220,16 +261,15 @@ def case_history(request, membership, event_id):
     person_changes = Change.objects.filter(
         organization=organization, person__in=victims, event__isnull=True
     )
-    entries = (changes | person_changes).select_related("actor").order_by("-at", "-id")
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    audit(request.user, organization, AuditAction.CASE_HISTORY, event, request=request)
-    context = {
-        "organization": organization,
-        "event": event,
-        "page": page,
-        "entries": history_entries(page.object_list),
-    }
-    return render(request, "cases/history.html", context)
+    return _history_page(request, membership, event, changes | person_changes, {"event": event})
+
+
+@organization_view(Capability.READ_RECORDS)
+def person_history(request, membership, person_id):
+    organization = membership.organization
+    person = access.get_history_of(access.get_person(membership, person_id))
+    changes = Change.objects.filter(organization=organization, person=person)
+    return _history_page(request, membership, person, changes, {"person": person})
 
 
 # -- people already recorded -----------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
@@ -47,12 +48,16 @@ class PrivatePagesMiddleware:
 
 
 class LanguageMiddleware:
-    """Spanish unless the person chose another language.
+    """Spanish unless the person chose another language, or, before signing in, prefers one.
 
-    Unlike Django's LocaleMiddleware this ignores the browser's Accept-Language:
-    many phones in Mexico are set to English, and the platform's working
-    language is Spanish. The choice made with the language selector is kept in
-    a cookie.
+    The choice made with the language selector is kept in a cookie and always
+    wins. Without one, pages seen before signing in (the sign-in page, a
+    password reset, an invitation) follow the browser's Accept-Language
+    between Spanish and English, Spanish when it names neither; on signing in
+    that language is kept in the cookie, so the platform goes on in the
+    language the person signed in with. A signed-in person without the cookie
+    gets Spanish, not the browser's language: many phones in Mexico are set
+    to English, and the platform's working language is Spanish.
     """
 
     def __init__(self, get_response):
@@ -61,11 +66,37 @@ class LanguageMiddleware:
 
     def __call__(self, request):
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
+        signed_in = SESSION_KEY in request.session
+        if chosen in self.supported:
+            language = chosen
+        elif not signed_in:
+            language = translation.get_language_from_request(request)
+        else:
+            language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
+        if chosen not in self.supported and not signed_in and _now_signed_in(request):
+            _keep_language(response, language)
         response.headers.setdefault("Content-Language", language)
-        patch_vary_headers(response, ("Cookie",))
+        patch_vary_headers(response, ("Cookie", "Accept-Language"))
         translation.deactivate()
         return response
+
+
+def _now_signed_in(request) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user and user.is_authenticated)
+
+
+def _keep_language(response, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )

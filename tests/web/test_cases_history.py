@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from memoria.audit.models import AuditEntry
 from memoria.cases.models import (
     Change,
 )
@@ -39,12 +40,54 @@ class HistoryTests(CaseFixtures):
         self.assertContains(page, "Ríos Luna")
         self.assertContains(page, "Apellido paterno")
 
-    def test_it_shows_history_only_to_coordinators(self):
+    def test_it_shows_a_case_history_to_those_who_may_change_the_case(self):
         event = self.make_case()
-        for user in (self.documenter, self.analyst, self.reader):
-            self.client.force_login(user)
-            response = self.client.get(f"/o/{self.org.slug}/cases/{event.pk}/history/")
-            self.assertEqual(response.status_code, 403)
+        url = f"/o/{self.org.slug}/cases/{event.pk}/history/"
+        for user in (self.coordinator, self.documenter):
+            with self.subTest(user=user.email):
+                self.client.force_login(user)
+                case_page = self.client.get(f"/o/{self.org.slug}/cases/{event.pk}/")
+                self.assertContains(case_page, f'href="{url}"')
+                self.client.reauthenticate()
+                page = self.client.get(url)
+                self.assertContains(page, f"Historial del caso #{event.number}")
+
+    def test_it_refuses_the_history_to_readers_and_analysts_without_asking_a_password(self):
+        event = self.make_case()
+        url = f"/o/{self.org.slug}/cases/{event.pk}/history/"
+        for user in (self.analyst, self.reader):
+            with self.subTest(user=user.email):
+                self.client.force_login(user)
+                case_page = self.client.get(f"/o/{self.org.slug}/cases/{event.pk}/")
+                self.assertNotContains(case_page, url)
+                response = self.client.get(url)  # 403 at once, not the password page first
+                self.assertContains(response, "Tu rol no permite esto", status_code=403)
+                self.client.reauthenticate()
+                self.assertEqual(self.client.get(url).status_code, 403)
+
+    def test_it_shows_a_persons_history_from_their_page_to_a_documenter(self):
+        person = self.add_victim(
+            self.make_case(), given_names="Ana", paternal_surname="Ríos"
+        ).victim
+        self.client.force_login(self.documenter)
+        self.client.post(
+            f"/o/{self.org.slug}/people/{person.pk}/edit/",
+            {"given_names": "Ana", "paternal_surname": "Ríos Luna", "sex": "female",
+             "visibility": "private", "version": 1},
+        )  # fmt: skip
+        url = f"/o/{self.org.slug}/people/{person.pk}/history/"
+        self.assertContains(self.client.get(f"/o/{self.org.slug}/people/{person.pk}/"), url)
+        self.assertEqual(self.client.get(url).status_code, 302)  # confirm who you are first
+        self.client.reauthenticate()
+        page = self.client.get(url)
+        self.assertContains(page, "Historial de Ana Ríos Luna")
+        self.assertContains(page, "Ríos Luna")
+        self.assertTrue(AuditEntry.objects.filter(action="person.history").exists())
+
+        self.client.force_login(self.reader)
+        self.assertNotContains(self.client.get(f"/o/{self.org.slug}/people/{person.pk}/"), url)
+        self.client.reauthenticate()
+        self.assertEqual(self.client.get(url).status_code, 403)
 
     def test_it_asks_the_coordinator_to_confirm_who_they_are_first(self):
         event = self.make_case()

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from memoria.accounts.models import Organization
-from tests.web.base import MemoriaTestCase
+from tests.web.base import PASSWORD, MemoriaTestCase
 from tests.web.test_access import fill, organization_routes
 
 URL_ATTRIBUTES = {"href", "src", "action", "srcset", "poster", "data", "formaction"}
@@ -135,7 +135,39 @@ class DemoBannerTests(MemoriaTestCase):
 
 
 class BrowserLanguageTests(MemoriaTestCase):
-    def test_it_stays_in_spanish_for_a_browser_set_to_english(self):
+    def test_it_shows_the_sign_in_page_in_the_browsers_language(self):
         response = self.client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+        self.assertContains(response, "Forgot your password?")
+        self.assertContains(response, '<html lang="en">')
+        self.assertEqual(response["Content-Language"], "en")
+        self.assertIn("Accept-Language", response["Vary"])
+        response = self.client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="es-ES,es;q=0.9")
         self.assertContains(response, "¿Olvidaste tu contraseña?")
-        self.assertEqual(response["Content-Language"], "es-mx")
+
+    def test_it_speaks_spanish_to_a_browser_that_names_neither_language(self):
+        for header in ("fr-FR,fr;q=0.9,de;q=0.8", ""):
+            with self.subTest(header=header):
+                response = self.client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE=header)
+                self.assertContains(response, "¿Olvidaste tu contraseña?")
+                self.assertEqual(response["Content-Language"], "es-mx")
+
+    def test_it_keeps_the_language_chosen_with_the_selector_over_the_browsers(self):
+        self.client.cookies["memoria_language"] = "es-mx"
+        response = self.client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en")
+        self.assertContains(response, "¿Olvidaste tu contraseña?")
+
+    def test_it_goes_on_in_the_language_the_person_signed_in_with(self):
+        self.client.post(
+            "/accounts/login/",
+            {"username": self.reader.email, "password": PASSWORD},
+            HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9",
+        )
+        self.assertEqual(self.client.cookies["memoria_language"].value, "en")
+        self.client.force_login(self.reader)  # past the second step
+        response = self.client.get(f"/o/{self.org.slug}/", HTTP_ACCEPT_LANGUAGE="en")
+        self.assertContains(response, '<html lang="en">')
+
+    def test_it_stays_in_spanish_after_sign_in_for_a_member_who_never_chose(self):
+        self.client.force_login(self.reader)
+        response = self.client.get(f"/o/{self.org.slug}/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+        self.assertContains(response, '<html lang="es-mx">')

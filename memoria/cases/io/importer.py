@@ -110,7 +110,9 @@ def build_lookups(organization: Organization) -> Lookups:
     vocabularies = {}
     for key, code in TERM_FIELDS.items():
         terms = Term.objects.for_organization(organization, code)
-        vocabularies[key] = Vocabulary({t.code: [t.label_es, t.label_en] for t in terms})
+        vocabularies[key] = Vocabulary(
+            {t.code: [t.label_es, t.label_en] for t in terms}, {t.code: t.label for t in terms}
+        )
     statuses = {}
     for value, label in Event.Status.choices:
         with translation.override("en"):
@@ -118,7 +120,8 @@ def build_lookups(organization: Organization) -> Lookups:
         with translation.override("es-mx"):
             spanish = str(label)
         statuses[value] = [english, spanish, *STATUS_SYNONYMS.get(value, [])]
-    vocabularies["event_status"] = Vocabulary(statuses)
+    shown = {value: str(label) for value, label in Event.Status.choices}
+    vocabularies["event_status"] = Vocabulary(statuses, shown)
     return Lookups(places=PlaceIndex.from_database(), vocabularies=vocabularies)
 
 

@@ -7,6 +7,7 @@ what is wrong. Nothing here writes to the database.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -15,9 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from memoria.cases.ages import check_birth_and_age
+from memoria.cases.curp import curp_error
+from memoria.cases.formatting import month_label
 from memoria.cases.io.schema import COLUMNS_BY_KEY
 from memoria.geo import fold
-from memoria.names.curp import is_valid_curp
 
 DAY, MONTH, YEAR, UNKNOWN = "day", "month", "year", "unknown"
 EARLIEST_YEAR = 1900
@@ -125,8 +127,10 @@ class Vocabulary:
     """A controlled vocabulary as the importer sees it: any of a term's codes
     or labels (in any language, accents and case ignored) leads to its code."""
 
-    def __init__(self, terms: dict[str, list[str]]) -> None:
+    def __init__(self, terms: dict[str, list[str]], shown: dict[str, str] | None = None) -> None:
+        """``terms``: each code's labels; ``shown``: the label an error message names it by."""
         self.codes = list(terms)
+        self.shown = shown or {code: code for code in terms}
         self._lookup: dict[str, str] = {}
         for code, labels in terms.items():
             for text in (code, code.replace("_", " "), *labels):
@@ -134,6 +138,13 @@ class Vocabulary:
 
     def find(self, text: str) -> str | None:
         return self._lookup.get(fold(text))
+
+    def accepted(self) -> str:
+        """Every accepted value as "label (code)", for a message about a value that is not."""
+        return "; ".join(
+            f"{self.shown[code]} ({code})" if self.shown[code] != code else code
+            for code in self.codes
+        )
 
 
 @dataclass
@@ -200,6 +211,9 @@ class RowChecker:
         raw = self.values.get(key, "")
         try:
             parsed = parse_partial_date(raw)
+        except ImpossibleDate as impossible:
+            self.error(key, impossible.message(raw))
+            return PartialDate.unknown()
         except ValueError:
             self.error(
                 key,
@@ -218,14 +232,48 @@ class RowChecker:
         raw = self.values.get(key, "").strip()
         if not raw:
             return None
-        code = self.lookups.vocabularies[key].find(raw)
+        vocabulary = self.lookups.vocabularies[key]
+        code = vocabulary.find(raw)
         if code is None:
             self.error(
                 key,
-                _("“%(value)s” is not one of the accepted values for %(field)s.")
-                % {"value": raw, "field": COLUMNS_BY_KEY[key].label},
+                _(
+                    "“%(value)s” is not one of the accepted values for %(field)s. Write one of "
+                    "these labels or codes: %(accepted)s."
+                )
+                % {
+                    "value": raw,
+                    "field": COLUMNS_BY_KEY[key].label,
+                    "accepted": vocabulary.accepted(),
+                },
             )
         return code
+
+
+class ImpossibleDate(ValueError):
+    """Written the way dates are written, but naming no real day (31/02/2024, 25/2019, 1850)."""
+
+    def __init__(self, year: int, month: int | None = None, day: int | None = None) -> None:
+        super().__init__(year, month, day)
+        self.year, self.month, self.day = year, month, day
+
+    def message(self, raw: str) -> str:
+        if self.year < EARLIEST_YEAR:
+            return _(
+                "“%(value)s”: the year %(year)s is before %(earliest)s, the earliest the "
+                "platform records."
+            ) % {"value": raw, "year": self.year, "earliest": EARLIEST_YEAR}
+        if self.month is not None and not 1 <= self.month <= 12:
+            return _(
+                "“%(value)s” has no month %(month)s: months go from 1 to 12. Write the date "
+                "as day/month/year (14/03/2019)."
+            ) % {"value": raw, "month": self.month}
+        days = calendar.monthrange(self.year, self.month)[1]
+        return _("“%(value)s” is a day that does not exist: %(month)s has %(days)s days.") % {
+            "value": raw,
+            "month": month_label(dt.date(self.year, self.month, 1)),
+            "days": days,
+        }
 
 
 def parse_partial_date(raw: str) -> PartialDate:
@@ -265,11 +313,17 @@ def _partial_date(parts: dict[str, str]) -> PartialDate:
             raise ValueError(parts["mname"])
         parts["m"] = str(MONTHS[parts["mname"]])
     if year < EARLIEST_YEAR:
-        raise ValueError(year)
+        raise ImpossibleDate(year)
+    month = int(parts["m"]) if "m" in parts else None
+    if month is not None and not 1 <= month <= 12:
+        raise ImpossibleDate(year, month)
     if "d" in parts:
-        return PartialDate(dt.date(year, int(parts["m"]), int(parts["d"])), DAY)
-    if "m" in parts:
-        return PartialDate(dt.date(year, int(parts["m"]), 1), MONTH)
+        try:
+            return PartialDate(dt.date(year, month, int(parts["d"])), DAY)
+        except ValueError:
+            raise ImpossibleDate(year, month, int(parts["d"])) from None
+    if month is not None:
+        return PartialDate(dt.date(year, month, 1), MONTH)
     return PartialDate(dt.date(year, 1, 1), YEAR)
 
 
@@ -442,11 +496,7 @@ def _check_person(check: RowChecker, parsed: ParsedRow) -> None:
             check.error("age", _("“%(value)s” is not an age in years.") % {"value": raw_age})
     parsed.birth_date = check.date("birth_date")
     parsed.curp = values.get("curp", "").strip().upper()
-    if parsed.curp and not is_valid_curp(parsed.curp):
-        check.error(
-            "curp",
-            _("“%(value)s” is not a valid CURP (18 characters, with its check digit).")
-            % {"value": values["curp"]},
-        )
+    if parsed.curp and (error := curp_error(parsed.curp)):
+        check.error("curp", error)
     parsed.nationality = check.text("nationality", 100)
     parsed.occupation = check.text("occupation", 200)

@@ -19,3 +19,17 @@ def test_it_refuses_a_wrong_check_digit():
 def test_it_refuses_an_unknown_state_and_an_impossible_date():
     assert not is_valid_curp("HEGG560427MXXRRL04")
     assert not is_valid_curp("HEGG561327MVZRRL04")
+
+
+def test_it_names_the_first_check_a_curp_fails():
+    from memoria.names.curp import CurpProblem, curp_problem
+
+    assert curp_problem(PUBLISHED) is None
+    assert curp_problem(PUBLISHED[:17] + "5") == CurpProblem.CHECK_DIGIT
+    assert curp_problem(PUBLISHED[:17]) == CurpProblem.LENGTH
+    assert curp_problem("HEGG560231MVZRRL04") == CurpProblem.DATE  # 31 February
+    assert curp_problem("HEGG560427MXXRRL04") == CurpProblem.STATE
+    assert curp_problem("HEGG560427QVZRRL04") == CurpProblem.FORMAT  # Q is no sex
+    # The homonym key says the century: a letter after 2000, so 29/02/2000 exists, 29/02/1900 not.
+    assert curp_problem("HEGG000229MVZRRLA" + str(curp_check_digit("HEGG000229MVZRRLA"))) is None
+    assert curp_problem("HEGG000229MVZRRL04") == CurpProblem.DATE
