@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from contextlib import redirect_stdout
 
-from memoria.cases import actions, privacy
+from memoria.cases import actions, privacy, search
 from memoria.cases.models import PersonSearchToken
 from memoria.cli import main
 from tests.web.cases_fixtures import CaseFixtures, term
@@ -67,6 +67,30 @@ class PrivacyReportTests(CaseFixtures):
         self.assertEqual(index.keys, len(counts))
         self.assertEqual(index.shared_keys, sum(1 for n in counts if n > 1))
         self.assertGreater(index.shared_keys, 0)  # the two Ruiz share their surname's keys
+
+    def test_every_person_has_as_many_index_rows_whatever_the_length_of_their_name(self):
+        event = self.make_case()
+        self.add_victim(event, given_names="Eva", paternal_surname="Paz", sex="female")
+        self.add_victim(
+            event,
+            given_names="María Guadalupe",
+            paternal_surname="Hernández",
+            maternal_surname="Castañeda",
+            sex="female",
+        )
+        index = privacy.measure().index
+        self.assertEqual(index.rows_per_person, [search.PADDED_KEYS, search.PADDED_KEYS])
+        self.add_victim(
+            event,
+            given_names="María de los Ángeles Guadalupe",
+            paternal_surname="Hernández Villaseñor",
+            maternal_surname="Castañeda",
+            sex="female",
+        )
+        longest = max(privacy.measure().index.rows_per_person)
+        self.assertEqual(longest % search.PADDING_STEP, 0)
+        hits = search.search_people(self.org, "eva paz")
+        self.assertEqual(len(hits), 1)
 
     def test_every_clear_column_of_the_case_tables_is_measured_or_explained(self):
         self.assertEqual(privacy.unclassified_columns(), [])
