@@ -43,7 +43,7 @@ Models and key fields:
 * ``Attribution`` — who is held responsible for an act: ``act``, ``event``,
   ``kind`` (Term, perpetrator kind), ``group_name`` *enc*, ``basis`` (Term: how
   it is known), ``confidence`` (high, medium, low), ``notes`` *enc*.
-* ``Source`` — how we know: ``event``, ``kind`` (Term), ``date``,
+* ``Source`` — how we know: ``event``, ``kind`` (Term), ``date`` *enc*,
   ``reliability`` (high, medium, low, unknown), ``reference`` *enc*,
   ``summary`` *enc*, ``acts`` (the acts it supports).
 * ``Attachment`` — a file of a source, stored encrypted in the database:
@@ -51,7 +51,7 @@ Models and key fields:
   (base64).
 * ``Intervention`` — follow-up: ``event``, ``victim`` (optional Person),
   ``kind`` (Term: complaint to the prosecutor, to a human-rights commission,
-  referral, accompaniment…), ``authority``, ``folio`` *enc*, ``date``,
+  referral, accompaniment…), ``authority`` *enc*, ``folio`` *enc*, ``date`` *enc*,
   ``notes`` *enc*.
 * ``Change`` — history: ``organization``, ``event`` (the case it belongs to),
   ``person`` (set for a person's own changes), ``actor``, ``at``, ``kind``
@@ -556,7 +556,7 @@ class Source(Versioned):
     kind = models.ForeignKey(
         Term, on_delete=models.PROTECT, related_name="+", verbose_name=_("kind of source")
     )
-    date = models.DateField(_("date of the source"), null=True, blank=True)
+    date = EncryptedDateField(_("date of the source"), null=True, blank=True)
     reliability = models.CharField(
         _("reliability"), max_length=8, choices=Reliability.choices, default=Reliability.UNKNOWN
     )
@@ -608,13 +608,14 @@ class Intervention(Versioned):
     kind = models.ForeignKey(
         Term, on_delete=models.PROTECT, related_name="+", verbose_name=_("kind of intervention")
     )
-    authority = models.CharField(_("authority or institution"), max_length=200, blank=True)
+    authority = EncryptedCharField(_("authority or institution"), max_length=200, blank=True)
     folio = EncryptedCharField(_("folio or file number"), max_length=120, blank=True)
-    date = models.DateField(_("date"), null=True, blank=True)
+    date = EncryptedDateField(_("date"), null=True, blank=True)
     notes = EncryptedTextField(_("notes and outcome"), blank=True)
 
     class Meta:
-        ordering = ["event", "date", "id"]
+        # The date is encrypted: pages sort a case's interventions by date in Python.
+        ordering = ["event", "id"]
         verbose_name = _("intervention")
         verbose_name_plural = _("interventions")
 

@@ -171,6 +171,10 @@ class PrivacyReport:
         return "\n".join(lines)
 
 
+# Filled by victim_signatures() from the models as they are now.
+_ENCRYPTED: set[str] = set()
+
+
 def _table(name: str) -> str:
     return apps.get_model("cases", name)._meta.db_table
 
@@ -204,9 +208,28 @@ def _tags_table() -> str:
     return _tags_model()._meta.db_table
 
 
+def encrypted_columns() -> set[str]:
+    """The listed columns whose field now encrypts: a copy shows only whether they are set."""
+    found = set()
+    for key in CLEAR_COLUMNS:
+        if key == "event_tags":
+            continue
+        model = apps.get_model("cases", key)
+        for model_field in model._meta.concrete_fields:
+            if isinstance(model_field, EncryptedMixin):
+                found.add(f"{key}.{model_field.column}")
+    return found
+
+
+def _shown(column: str, value) -> str:
+    if column in _ENCRYPTED:
+        return "set" if value not in (None, "") else "empty"
+    return str(value)
+
+
 def _values(row: tuple, names: tuple[str, ...], prefix: str, wanted: set[str] | None) -> tuple:
     return tuple(
-        (f"{prefix}.{name}", str(value))
+        (f"{prefix}.{name}", _shown(f"{prefix}.{name}", value))
         for name, value in zip(names, row, strict=True)
         if wanted is None or f"{prefix}.{name}" in wanted
     )
@@ -226,6 +249,8 @@ def _rows_by(model: str, key: str, wanted: set[str] | None, organization_id=None
 
 def victim_signatures(wanted: set[str] | None = None) -> dict[int, tuple]:
     """Each victim's person id → everything in clear about them (only ``wanted`` columns)."""
+    _ENCRYPTED.clear()
+    _ENCRYPTED.update(encrypted_columns())
     person_names = _clear("person")
     people = {
         row[0]: _values(row[1:], person_names, "person", wanted)
@@ -331,7 +356,12 @@ def index_leak() -> IndexLeak:
 
 
 def measured_columns() -> list[str]:
-    return [f"{model}.{name}" for model in CLEAR_COLUMNS for name in _clear(model)]
+    encrypted = encrypted_columns()
+    return [
+        f"{model}.{name}" + (" (encrypted: whether set)" if f"{model}.{name}" in encrypted else "")
+        for model in CLEAR_COLUMNS
+        for name in _clear(model)
+    ]
 
 
 def measure() -> PrivacyReport:

@@ -92,6 +92,18 @@ class PrivacyReportTests(CaseFixtures):
         hits = search.search_people(self.org, "eva paz")
         self.assertEqual(len(hits), 1)
 
+    def test_an_encrypted_date_tells_only_that_it_is_set(self):
+        testimony = term("source_kind", "testimony")
+        for day in (2, 27):
+            event = self.make_case()
+            self.add_victim(event, sex="female")
+            source = {"kind": testimony, "reliability": "high", "date": event.start_date}
+            actions.add_source(
+                event, self.documenter, {**source, "date": source["date"].replace(day=day)}
+            )
+        layer = privacy.measure().layers[-1]
+        self.assertEqual((layer.victims, layer.unique, layer.smallest_group), (2, 0, 2))
+
     def test_every_clear_column_of_the_case_tables_is_measured_or_explained(self):
         self.assertEqual(privacy.unclassified_columns(), [])
 

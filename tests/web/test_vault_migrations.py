@@ -19,7 +19,7 @@ from django_otp.oath import TOTP
 
 from memoria.accounts.models import Organization, SealedTOTPDevice, User, two_factor_key
 from memoria.cases import actions as case_actions
-from memoria.cases.models import Attachment, Term
+from memoria.cases.models import Attachment, Intervention, Source, Term
 from memoria.places.models import Municipality, State
 from memoria.vault import seeds
 from memoria.vault.cipher import decrypt_text, is_ciphertext
@@ -124,3 +124,82 @@ class MigrationTests(TransactionTestCase):
         self.assertEqual(len(bytes(stored)), len(content) + 64)
         self.assertEqual(new_size, len(content) + 64)
         self.assertLess(new_size, 0.6 * old_size)  # 1.78 times the file before
+
+    def test_it_encrypts_the_dates_of_sources_and_interventions_and_back(self):
+        user = self.make_user()
+        organization = user.memberships.get().organization
+        event = case_actions.register_case(
+            organization,
+            user,
+            {
+                "title": "Caso",
+                "description": "",
+                "start_date": datetime.date(2019, 3, 14),
+                "start_precision": "day",
+                "end_date": None,
+                "end_precision": "unknown",
+                "state": State.objects.get(code="08"),
+                "municipality": Municipality.objects.get(cvegeo="08017"),
+                "status": "open",
+            },
+        )
+
+        def term(vocabulary, code):
+            return Term.objects.get(vocabulary__code=vocabulary, code=code, organization=None)
+
+        source = case_actions.add_source(
+            event,
+            user,
+            {
+                "kind": term("source_kind", "testimony"),
+                "reliability": "high",
+                "date": datetime.date(2019, 3, 20),
+            },
+        )
+        intervention = case_actions.add_intervention(
+            event,
+            user,
+            {
+                "kind": term("intervention_kind", "complaint_prosecutor"),
+                "authority": "Fiscalía Especializada de Chihuahua",
+                "date": datetime.date(2019, 3, 22),
+            },
+        )
+        undated = case_actions.add_intervention(
+            event, user, {"kind": term("intervention_kind", "complaint_prosecutor")}
+        )
+
+        def stored():
+            return (
+                raw("SELECT date FROM cases_source WHERE id = %s", [source.pk])[0],
+                raw(
+                    "SELECT authority, date FROM cases_intervention WHERE id = %s",
+                    [intervention.pk],
+                )[0],
+                raw("SELECT authority, date FROM cases_intervention WHERE id = %s", [undated.pk])[
+                    0
+                ],
+            )
+
+        (source_date,), (authority, date), empty = stored()
+        self.assertTrue(is_ciphertext(source_date) and is_ciphertext(authority))
+        self.assertTrue(is_ciphertext(date))
+        self.assertEqual(empty, ("", None))
+
+        migrate(("cases", "0010_uniq_pad_search_index"))
+        (source_date,), (authority, date), empty = stored()
+        self.assertEqual(str(source_date), "2019-03-20")
+        self.assertEqual(
+            (authority, str(date)), ("Fiscalía Especializada de Chihuahua", "2019-03-22")
+        )
+        self.assertEqual(empty, ("", None))
+
+        migrate()
+        (source_date,), (authority, date), empty = stored()
+        self.assertNotIn("2019", source_date + date)
+        self.assertNotIn("Fiscalía", authority)
+        self.assertEqual(empty, ("", None))
+        self.assertEqual(Source.objects.get(pk=source.pk).date, datetime.date(2019, 3, 20))
+        moved = Intervention.objects.get(pk=intervention.pk)
+        self.assertEqual(moved.date, datetime.date(2019, 3, 22))
+        self.assertEqual(moved.authority, "Fiscalía Especializada de Chihuahua")
