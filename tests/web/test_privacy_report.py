@@ -13,39 +13,48 @@ from tests.web.cases_fixtures import CaseFixtures, term
 
 class PrivacyReportTests(CaseFixtures):
     def three_victims_one_unique(self):
-        """Two women alike in one case, and a man in the same case: he alone is unique."""
+        """Two people killed in one case, and a third tortured in it: the third alone is unique."""
         event = self.make_case()
         self.add_victim(event, given_names="Ana", paternal_surname="Ruiz", sex="female")
         self.add_victim(event, given_names="Eva", paternal_surname="Ruiz", sex="female")
-        self.add_victim(event, given_names="Luis", paternal_surname="Soto", sex="male")
+        self.add_victim(
+            event, violation="torture", given_names="Luis", paternal_surname="Soto", sex="male"
+        )
         return event
 
     def test_it_counts_the_victims_alone_in_their_group(self):
         self.three_victims_one_unique()
         report = privacy.measure()
-        for layer in report.layers:
+        for layer in report.layers[1:]:  # those with the violation type
             self.assertEqual((layer.victims, layer.unique), (3, 1), layer.label)
             self.assertEqual(layer.smallest_group, 1)
             self.assertAlmostEqual(layer.unique_share, 1 / 3)
             self.assertEqual((layer.direct_victims, layer.direct_unique), (3, 1))
+        self.assertEqual(report.layers[0].unique, 0)  # place and month alone: all alike
 
-    def test_a_victim_in_a_group_of_three_is_not_unique(self):
-        event = self.three_victims_one_unique()
-        self.add_victim(event, given_names="Raúl", paternal_surname="Soto", sex="male")
-        self.add_victim(event, given_names="Iris", paternal_surname="Paz", sex="female")
+    def test_sex_is_encrypted_so_a_man_and_a_woman_otherwise_alike_are_not_told_apart(self):
+        event = self.make_case()
+        self.add_victim(event, given_names="Ana", sex="female", birth_date=None)
+        self.add_victim(event, given_names="Luis", sex="male", birth_date=None)
         layer = privacy.measure().layers[-1]
-        self.assertEqual((layer.victims, layer.unique, layer.smallest_group), (5, 0, 2))
+        self.assertEqual((layer.victims, layer.unique, layer.smallest_group), (2, 0, 2))
+
+    def test_a_victim_in_a_group_of_two_is_not_unique(self):
+        event = self.three_victims_one_unique()
+        self.add_victim(event, violation="torture", given_names="Raúl", sex="male")
+        layer = privacy.measure().layers[-1]
+        self.assertEqual((layer.victims, layer.unique, layer.smallest_group), (4, 0, 2))
 
     def test_a_victim_of_another_month_is_told_apart_by_the_month(self):
         event = self.three_victims_one_unique()
         other = self.make_case(start_date=event.start_date.replace(year=2010))
         self.add_victim(other, given_names="Ana", paternal_surname="Ruiz", sex="female")
         layer = privacy.measure().layers[0]
-        self.assertEqual((layer.victims, layer.unique), (4, 2))
+        self.assertEqual((layer.victims, layer.unique), (4, 1))
 
     def test_an_indirect_victim_is_measured_with_the_case_of_their_relative(self):
         event = self.three_victims_one_unique()
-        luis = event.acts.get(victim__sex="male").victim
+        luis = event.acts.get(violation_type=term("violation_type", "torture")).victim
         mother = term("relationship", "mother")
         for given in ("Rosa", "Irma"):
             actions.add_indirect_victim(
@@ -53,7 +62,7 @@ class PrivacyReportTests(CaseFixtures):
             )
         report = privacy.measure()
         layer = report.layers[-1]
-        # The two mothers look alike; the man is still alone.
+        # The two mothers look alike; the tortured man is still alone.
         self.assertEqual((layer.victims, layer.unique, layer.direct_unique), (5, 1, 1))
 
     def test_the_index_report_counts_rows_per_person_and_shared_values(self):

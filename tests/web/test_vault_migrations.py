@@ -19,7 +19,7 @@ from django_otp.oath import TOTP
 
 from memoria.accounts.models import Organization, SealedTOTPDevice, User, two_factor_key
 from memoria.cases import actions as case_actions
-from memoria.cases.models import Attachment, Intervention, Source, Term
+from memoria.cases.models import Attachment, Intervention, Person, Source, Term
 from memoria.places.models import Municipality, State
 from memoria.vault import seeds
 from memoria.vault.cipher import decrypt_text, is_ciphertext
@@ -203,3 +203,56 @@ class MigrationTests(TransactionTestCase):
         moved = Intervention.objects.get(pk=intervention.pk)
         self.assertEqual(moved.date, datetime.date(2019, 3, 22))
         self.assertEqual(moved.authority, "Fiscalía Especializada de Chihuahua")
+
+    def test_it_encrypts_sex_and_age_band_and_back(self):
+        user = self.make_user()
+        organization = user.memberships.get().organization
+        event = case_actions.register_case(
+            organization,
+            user,
+            {
+                "title": "Caso",
+                "description": "",
+                "start_date": datetime.date(2019, 3, 14),
+                "start_precision": "day",
+                "end_date": None,
+                "end_precision": "unknown",
+                "state": State.objects.get(code="08"),
+                "municipality": Municipality.objects.get(cvegeo="08017"),
+                "status": "open",
+            },
+        )
+        act = case_actions.add_victim(
+            event,
+            user,
+            {
+                "given_names": "Ana",
+                "sex": "female",
+                "birth_date": datetime.date(1990, 5, 1),
+                "birth_precision": "day",
+                "visibility": "private",
+            },
+            {
+                "violation_type": Term.objects.get(
+                    vocabulary__code="violation_type", code="homicide", organization=None
+                ),
+                "situation": None,
+                "description": "",
+            },
+            None,
+        )
+        query = "SELECT sex, birth_precision, age_band FROM cases_person WHERE id = %s"
+        (stored,) = raw(query, [act.victim_id])
+        self.assertTrue(all(is_ciphertext(value) for value in stored))
+
+        migrate(("cases", "0011_uniq_encrypt_source_intervention_dates"))
+        self.assertEqual(raw(query, [act.victim_id]), [("female", "day", "18-29")])
+
+        migrate()
+        (stored,) = raw(query, [act.victim_id])
+        self.assertTrue(all(is_ciphertext(value) for value in stored))
+        person = Person.objects.get(pk=act.victim_id)
+        self.assertEqual(
+            (person.sex, person.birth_precision, person.age_band), ("female", "day", "18-29")
+        )
+        self.assertEqual(person.get_sex_display(), "Mujer")
