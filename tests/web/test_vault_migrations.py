@@ -256,3 +256,24 @@ class MigrationTests(TransactionTestCase):
             (person.sex, person.birth_precision, person.age_band), ("female", "day", "18-29")
         )
         self.assertEqual(person.get_sex_display(), "Mujer")
+
+    def test_the_statistics_show_the_same_figures_before_and_after_the_privacy_migrations(self):
+        from memoria.cases.demo import load_demo_cases
+        from memoria.cases.statistics import dashboard
+
+        organization = self.make_user().memberships.get().organization
+
+        def figures() -> dict:
+            shown = dashboard(organization)
+            charts = ("by_month", "by_year", "by_violation", "by_state")
+            return {
+                "totals": shown["totals"],
+                "without_month": shown["without_month"],
+                **{name: [(b.label, b.count) for b in shown[name].bars] for name in charts},
+            }
+
+        load_demo_cases(organization, count=150)
+        after = figures()
+        self.assertEqual(after["totals"]["events"], 150)
+        migrate(("cases", "0009_event_facets"))
+        self.assertEqual(figures(), after)
