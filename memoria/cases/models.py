@@ -27,9 +27,9 @@ Models and key fields:
   profile code), and the event's ``state_code``, ``start_month`` and ``number``. Kept by
   ``listing.refresh_event_facets``.
 * ``Person`` — ``given_names``, ``paternal_surname``, ``maternal_surname``,
-  ``aliases``, ``gender_identity``, ``birth_date``, ``age``, ``nationality``,
-  ``ethnicity``, ``occupation``, ``curp``, ``consent_note`` (all *enc*);
-  plain: ``sex``, ``birth_precision``, ``age_band``, the risk-profile flags
+  ``aliases``, ``sex``, ``gender_identity``, ``birth_date``, ``birth_precision``,
+  ``age``, ``age_band``, ``nationality``, ``ethnicity``, ``occupation``,
+  ``curp``, ``consent_note`` (all *enc*); plain: the risk-profile flags
   ``is_defender``, ``is_journalist``, ``is_searching_relative``, ``is_migrant``,
   ``is_indigenous_authority``, ``is_lgbttti``, ``is_child``; ``visibility``
   (private, partners, aggregate, memorial), ``consent_recorded_at``, ``version``.
@@ -43,7 +43,7 @@ Models and key fields:
 * ``Attribution`` — who is held responsible for an act: ``act``, ``event``,
   ``kind`` (Term, perpetrator kind), ``group_name`` *enc*, ``basis`` (Term: how
   it is known), ``confidence`` (high, medium, low), ``notes`` *enc*.
-* ``Source`` — how we know: ``event``, ``kind`` (Term), ``date``,
+* ``Source`` — how we know: ``event``, ``kind`` (Term), ``date`` *enc*,
   ``reliability`` (high, medium, low, unknown), ``reference`` *enc*,
   ``summary`` *enc*, ``acts`` (the acts it supports).
 * ``Attachment`` — a file of a source, stored encrypted in the database:
@@ -51,7 +51,7 @@ Models and key fields:
   (base64).
 * ``Intervention`` — follow-up: ``event``, ``victim`` (optional Person),
   ``kind`` (Term: complaint to the prosecutor, to a human-rights commission,
-  referral, accompaniment…), ``authority``, ``folio`` *enc*, ``date``,
+  referral, accompaniment…), ``authority`` *enc*, ``folio`` *enc*, ``date`` *enc*,
   ``notes`` *enc*.
 * ``Change`` — history: ``organization``, ``event`` (the case it belongs to),
   ``person`` (set for a person's own changes), ``actor``, ``at``, ``kind``
@@ -374,17 +374,19 @@ class Person(Versioned):
     paternal_surname = EncryptedCharField(_("paternal surname"), max_length=120, blank=True)
     maternal_surname = EncryptedCharField(_("maternal surname"), max_length=120, blank=True)
     aliases = EncryptedCharField(_("aliases or nicknames"), max_length=300, blank=True)
-    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    # Sex, age band and the precision of the birth date are encrypted: with the
+    # case's place and month they singled out most victims (docs/security.md).
+    sex = EncryptedCharField(_("sex"), max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
     gender_identity = EncryptedCharField(_("gender identity"), max_length=120, blank=True)
     birth_date = EncryptedDateField(_("birth date"), null=True, blank=True)
-    birth_precision = models.CharField(
+    birth_precision = EncryptedCharField(
         _("precision of the birth date"),
         max_length=8,
         choices=DatePrecision.choices,
         default=DatePrecision.UNKNOWN,
     )
     age = EncryptedJSONField(_("age in years"), null=True, blank=True)
-    age_band = models.CharField(
+    age_band = EncryptedCharField(
         _("age band"), max_length=5, choices=AgeBand.choices, blank=True, default=""
     )
     nationality = EncryptedCharField(_("nationality"), max_length=80, blank=True)
@@ -411,9 +413,6 @@ class Person(Versioned):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         indexes = [
-            models.Index(fields=["organization", "sex"], name="person_org_sex"),
-            models.Index(fields=["organization", "age_band"], name="person_org_age_band"),
-        ] + [
             models.Index(
                 fields=["organization", flag],
                 condition=models.Q(**{flag: True}),
@@ -556,7 +555,7 @@ class Source(Versioned):
     kind = models.ForeignKey(
         Term, on_delete=models.PROTECT, related_name="+", verbose_name=_("kind of source")
     )
-    date = models.DateField(_("date of the source"), null=True, blank=True)
+    date = EncryptedDateField(_("date of the source"), null=True, blank=True)
     reliability = models.CharField(
         _("reliability"), max_length=8, choices=Reliability.choices, default=Reliability.UNKNOWN
     )
@@ -608,13 +607,14 @@ class Intervention(Versioned):
     kind = models.ForeignKey(
         Term, on_delete=models.PROTECT, related_name="+", verbose_name=_("kind of intervention")
     )
-    authority = models.CharField(_("authority or institution"), max_length=200, blank=True)
+    authority = EncryptedCharField(_("authority or institution"), max_length=200, blank=True)
     folio = EncryptedCharField(_("folio or file number"), max_length=120, blank=True)
-    date = models.DateField(_("date"), null=True, blank=True)
+    date = EncryptedDateField(_("date"), null=True, blank=True)
     notes = EncryptedTextField(_("notes and outcome"), blank=True)
 
     class Meta:
-        ordering = ["event", "date", "id"]
+        # The date is encrypted: pages sort a case's interventions by date in Python.
+        ordering = ["event", "id"]
         verbose_name = _("intervention")
         verbose_name_plural = _("interventions")
 

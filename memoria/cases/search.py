@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,7 +41,7 @@ from memoria.names import (
     typo_keys,
     typo_query_keys,
 )
-from memoria.vault.blind import blind_tokens
+from memoria.vault.blind import BLIND_INDEX_HEX, blind_tokens
 
 MAX_QUERY_WORDS = 6
 MAX_CANDIDATES = 500
@@ -49,6 +50,13 @@ CURP_PREFIX = "curp:"
 # check characters); the form validates it fully, the search only has to tell
 # a CURP from a name before the name normalization drops its digits.
 CURP_QUERY = re.compile(r"[A-ZÑ]{4}\d{6}[A-ZÑ]{6}[A-Z\d]\d")
+# Every person has at least this many index rows: real keys, then random
+# padding that matches no query. Unpadded, the count of a person's rows follows
+# the length of their name (2 to 67 rows in the demo, median 35), which a copy
+# of the database shows. A longer name is padded to the next multiple of
+# PADDING_STEP, so only very long names stand out, and only coarsely.
+PADDED_KEYS = 72
+PADDING_STEP = 24
 # A query word matching exactly at least this many people is spelled as the
 # records spell it: looking its typo neighbours up too would scan many more
 # index rows only to add matches ranked below all of those.
@@ -95,10 +103,23 @@ def curp_key(curp: str) -> str:
     return CURP_PREFIX + curp.strip().upper()
 
 
+def padded(digests: set[str]) -> list[str]:
+    """The digests and random ones up to ``PADDED_KEYS`` (or the next ``PADDING_STEP``), sorted.
+
+    A random digest has the length of a real one and, being random, no query
+    ever hashes to it (one chance in 2**64), so padding changes no search result.
+    """
+    target = max(PADDED_KEYS, -(-len(digests) // PADDING_STEP) * PADDING_STEP)
+    rows = set(digests)
+    while len(rows) < target:
+        rows.add(secrets.token_hex(BLIND_INDEX_HEX // 2))
+    return sorted(rows)
+
+
 def index_person(person: Person) -> None:
     """Replace the person's blind search keys (call after any change of name)."""
     PersonSearchToken.objects.filter(person=person).delete()
-    digests = sorted(set(blind_tokens(person.organization_id, sorted(person_keys(person)))))
+    digests = padded(set(blind_tokens(person.organization_id, sorted(person_keys(person)))))
     PersonSearchToken.objects.bulk_create(
         PersonSearchToken(organization_id=person.organization_id, person=person, token=digest)
         for digest in digests
@@ -116,7 +137,7 @@ def index_people(organization, people: list) -> None:
     digests = iter(blind_tokens(organization.pk, [k for keys in keys_per_person for k in keys]))
     rows = []
     for person, keys in zip(people, keys_per_person, strict=True):
-        for digest in sorted({next(digests) for _ in keys}):
+        for digest in padded({next(digests) for _ in keys}):
             rows.append(
                 PersonSearchToken(
                     organization_id=organization.pk, person_id=person.pk, token=digest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -46,6 +47,11 @@ from memoria.cases.models import Act, Attribution, Change, Event, Person, Term, 
 from memoria.cases.search import people_for_hits, search_people
 from memoria.sharing.access import SharedView
 from memoria.sharing.actions import record_shared_view
+
+
+def _by_date(records) -> list:
+    """Records in date order, undated last: their dates are encrypted, so sorted here."""
+    return sorted(records, key=lambda r: (r.date is None, r.date or datetime.date.min, r.pk))
 
 
 def _case_url(event: Event) -> str:
@@ -199,7 +205,7 @@ def case_detail(request, membership, event_id):
         "sources": event.sources.select_related("kind").prefetch_related(
             "attachments", "acts__victim", "acts__violation_type"
         ),
-        "interventions": event.interventions.select_related("kind", "victim"),
+        "interventions": _by_date(event.interventions.select_related("kind", "victim")),
         "tags": event.tags.all(),
         "can_edit": event.access.write,
         "last_change": Change.objects.filter(organization=organization, event=event)

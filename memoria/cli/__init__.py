@@ -26,6 +26,7 @@ COMMANDS = (
     "import_",
     "export",
     "reindex",
+    "privacy_report",
     "link",
     "estimate",
     "audit",

@@ -132,3 +132,24 @@ class CreateCaseTests(CaseFixtures):
         self.assertContains(response, "no es una CURP válida")
         self.client.post(url, victim_data(curp=valid.lower()))
         self.assertEqual(Person.objects.get().curp, valid)
+
+
+class InterventionOrderTests(CaseFixtures):
+    def test_the_case_page_lists_interventions_by_date_undated_last(self):
+        """Their dates are encrypted, so the page sorts them, not the database."""
+        from memoria.cases import actions
+
+        event = self.make_case()
+        complaint = term("intervention_kind", "complaint_prosecutor")
+        for authority, date in (
+            ("Sin fecha", None),
+            ("Segunda", datetime.date(2019, 5, 2)),
+            ("Primera", datetime.date(2019, 3, 20)),
+        ):
+            actions.add_intervention(
+                event, self.documenter, {"kind": complaint, "authority": authority, "date": date}
+            )
+        self.client.force_login(self.documenter)
+        page = self.client.get(f"/o/{self.org.slug}/cases/{event.pk}/").content.decode()
+        positions = [page.index(name) for name in ("Primera", "Segunda", "Sin fecha")]
+        self.assertEqual(positions, sorted(positions))

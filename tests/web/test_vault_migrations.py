@@ -19,7 +19,7 @@ from django_otp.oath import TOTP
 
 from memoria.accounts.models import Organization, SealedTOTPDevice, User, two_factor_key
 from memoria.cases import actions as case_actions
-from memoria.cases.models import Attachment, Term
+from memoria.cases.models import Attachment, Intervention, Person, Source, Term
 from memoria.places.models import Municipality, State
 from memoria.vault import seeds
 from memoria.vault.cipher import decrypt_text, is_ciphertext
@@ -124,3 +124,156 @@ class MigrationTests(TransactionTestCase):
         self.assertEqual(len(bytes(stored)), len(content) + 64)
         self.assertEqual(new_size, len(content) + 64)
         self.assertLess(new_size, 0.6 * old_size)  # 1.78 times the file before
+
+    def test_it_encrypts_the_dates_of_sources_and_interventions_and_back(self):
+        user = self.make_user()
+        organization = user.memberships.get().organization
+        event = case_actions.register_case(
+            organization,
+            user,
+            {
+                "title": "Caso",
+                "description": "",
+                "start_date": datetime.date(2019, 3, 14),
+                "start_precision": "day",
+                "end_date": None,
+                "end_precision": "unknown",
+                "state": State.objects.get(code="08"),
+                "municipality": Municipality.objects.get(cvegeo="08017"),
+                "status": "open",
+            },
+        )
+
+        def term(vocabulary, code):
+            return Term.objects.get(vocabulary__code=vocabulary, code=code, organization=None)
+
+        source = case_actions.add_source(
+            event,
+            user,
+            {
+                "kind": term("source_kind", "testimony"),
+                "reliability": "high",
+                "date": datetime.date(2019, 3, 20),
+            },
+        )
+        intervention = case_actions.add_intervention(
+            event,
+            user,
+            {
+                "kind": term("intervention_kind", "complaint_prosecutor"),
+                "authority": "Fiscalía Especializada de Chihuahua",
+                "date": datetime.date(2019, 3, 22),
+            },
+        )
+        undated = case_actions.add_intervention(
+            event, user, {"kind": term("intervention_kind", "complaint_prosecutor")}
+        )
+
+        def stored():
+            return (
+                raw("SELECT date FROM cases_source WHERE id = %s", [source.pk])[0],
+                raw(
+                    "SELECT authority, date FROM cases_intervention WHERE id = %s",
+                    [intervention.pk],
+                )[0],
+                raw("SELECT authority, date FROM cases_intervention WHERE id = %s", [undated.pk])[
+                    0
+                ],
+            )
+
+        (source_date,), (authority, date), empty = stored()
+        self.assertTrue(is_ciphertext(source_date) and is_ciphertext(authority))
+        self.assertTrue(is_ciphertext(date))
+        self.assertEqual(empty, ("", None))
+
+        migrate(("cases", "0011_uniq_pad_search_index"))
+        (source_date,), (authority, date), empty = stored()
+        self.assertEqual(str(source_date), "2019-03-20")
+        self.assertEqual(
+            (authority, str(date)), ("Fiscalía Especializada de Chihuahua", "2019-03-22")
+        )
+        self.assertEqual(empty, ("", None))
+
+        migrate()
+        (source_date,), (authority, date), empty = stored()
+        self.assertNotIn("2019", source_date + date)
+        self.assertNotIn("Fiscalía", authority)
+        self.assertEqual(empty, ("", None))
+        self.assertEqual(Source.objects.get(pk=source.pk).date, datetime.date(2019, 3, 20))
+        moved = Intervention.objects.get(pk=intervention.pk)
+        self.assertEqual(moved.date, datetime.date(2019, 3, 22))
+        self.assertEqual(moved.authority, "Fiscalía Especializada de Chihuahua")
+
+    def test_it_encrypts_sex_and_age_band_and_back(self):
+        user = self.make_user()
+        organization = user.memberships.get().organization
+        event = case_actions.register_case(
+            organization,
+            user,
+            {
+                "title": "Caso",
+                "description": "",
+                "start_date": datetime.date(2019, 3, 14),
+                "start_precision": "day",
+                "end_date": None,
+                "end_precision": "unknown",
+                "state": State.objects.get(code="08"),
+                "municipality": Municipality.objects.get(cvegeo="08017"),
+                "status": "open",
+            },
+        )
+        act = case_actions.add_victim(
+            event,
+            user,
+            {
+                "given_names": "Ana",
+                "sex": "female",
+                "birth_date": datetime.date(1990, 5, 1),
+                "birth_precision": "day",
+                "visibility": "private",
+            },
+            {
+                "violation_type": Term.objects.get(
+                    vocabulary__code="violation_type", code="homicide", organization=None
+                ),
+                "situation": None,
+                "description": "",
+            },
+            None,
+        )
+        query = "SELECT sex, birth_precision, age_band FROM cases_person WHERE id = %s"
+        (stored,) = raw(query, [act.victim_id])
+        self.assertTrue(all(is_ciphertext(value) for value in stored))
+
+        migrate(("cases", "0012_uniq_encrypt_source_intervention_dates"))
+        self.assertEqual(raw(query, [act.victim_id]), [("female", "day", "18-29")])
+
+        migrate()
+        (stored,) = raw(query, [act.victim_id])
+        self.assertTrue(all(is_ciphertext(value) for value in stored))
+        person = Person.objects.get(pk=act.victim_id)
+        self.assertEqual(
+            (person.sex, person.birth_precision, person.age_band), ("female", "day", "18-29")
+        )
+        self.assertEqual(person.get_sex_display(), "Mujer")
+
+    def test_the_statistics_show_the_same_figures_before_and_after_the_privacy_migrations(self):
+        from memoria.cases.demo import load_demo_cases
+        from memoria.cases.statistics import dashboard
+
+        organization = self.make_user().memberships.get().organization
+
+        def figures() -> dict:
+            shown = dashboard(organization)
+            charts = ("by_month", "by_year", "by_violation", "by_state")
+            return {
+                "totals": shown["totals"],
+                "without_month": shown["without_month"],
+                **{name: [(b.label, b.count) for b in shown[name].bars] for name in charts},
+            }
+
+        load_demo_cases(organization, count=150)
+        after = figures()
+        self.assertEqual(after["totals"]["events"], 150)
+        migrate(("cases", "0009_event_facets"))
+        self.assertEqual(figures(), after)
