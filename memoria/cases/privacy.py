@@ -92,6 +92,10 @@ NOT_MEASURED: dict[str, str] = {
     "change.kind": "record keeping (history: which model changed)",
     "change.object_id": "record keeping (history)",
     "change.action": "record keeping (history)",
+    "importedreference.key": "keyed digest of a row's reference in its file: unique per row, "
+    "says nothing without the key",
+    "importedreference.file_digest": "keyed digest of an imported file: groups the cases "
+    "imported together (record keeping), not a victim's trait",
 }
 
 # The columns of the first estimate: place, month, sex and age band.
