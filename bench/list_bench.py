@@ -101,7 +101,7 @@ def main() -> int:
         "violation (common)": {"violation_type": common},
         "violation (rare)": {"violation_type": rare},
         "violation + state": {"violation_type": common, "state": "08"},
-        "profile": {"profile": "is_journalist"},
+        "profile": {"profile": "is_searching_relative"},
         "status": {"status": "verified"},
         "dates": {"date_from": "2019-01-01", "date_to": "2019-12-31"},
     }
