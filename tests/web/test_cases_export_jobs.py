@@ -215,6 +215,19 @@ class ExportJobTests(MemoriaTestCase):
         self.assertEqual(export_jobs.delete_expired_exports(now=later), 1)
         self.assertFalse(Path(path).exists())
 
+    def test_without_its_audit_entry_the_export_is_not_done_nor_downloadable(self):
+        from tests.web.test_cases_import_jobs import broken_audit
+
+        page = self.start(self.analyst)
+        with mock.patch("memoria.audit.log.audit", broken_audit):
+            drain()
+        job = Job.objects.get()
+        self.assertEqual(job.status, Job.Status.QUEUED)  # tried again later
+        self.assertIn("AuditBroken", job.error)
+        self.assertFalse(AuditEntry.objects.filter(action="cases.export").exists())
+        self.assertEqual(self.client.post(f"{page}download/").status_code, 404)
+        self.assertNotContains(self.client.get(page), "Descargar")
+
     def test_a_small_export_still_downloads_at_once(self):
         Event.objects.filter(organization=self.org, number__gt=3).delete()
         self.client.force_login(self.reader)
