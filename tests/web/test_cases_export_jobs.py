@@ -135,7 +135,9 @@ class ExportJobTests(MemoriaTestCase):
 
     def test_a_large_export_runs_as_a_job_with_its_progress_shown(self):
         page = self.start(self.analyst, "xlsx")
-        self.assertContains(self.client.get(page), "la escribe el proceso en segundo plano")
+        waiting = self.client.get(page)
+        self.assertContains(waiting, "la escribe el proceso en segundo plano")
+        self.assertContains(waiting, "la exportación espera en la fila hasta que inicie")
         self.assertFalse(AuditEntry.objects.filter(action="cases.export").exists())
         seen = []
         real = export_jobs.export_records
