@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from memoria.accounts.access import organization_view
-from memoria.accounts.reauth import recent_auth_required
+from memoria.accounts.reauth import has_recent_auth, reauth_url, recent_auth_required
 from memoria.accounts.roles import Capability
 from memoria.audit.log import audit
 from memoria.cases.io import export_jobs, exporter
@@ -347,6 +347,10 @@ def export_job_download(request, membership, job_id: int):
     path = export_jobs.export_path(job.pk)
     if job.status != Job.Status.DONE or not path.exists():
         raise Http404
+    if job.payload.get("identities") and not has_recent_auth(request):
+        # As for the export itself: password and code again, then back to the job's page.
+        page = reverse("cases_io:export_job", args=[organization.slug, job.pk])
+        return redirect(reauth_url(page))
     Job.objects.filter(pk=job.pk).update(result={**job.result, "downloaded": True})
 
     def content():

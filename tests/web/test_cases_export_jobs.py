@@ -199,6 +199,14 @@ class ExportJobTests(MemoriaTestCase):
         entry = AuditEntry.objects.get(action="cases.export_identities")
         self.assertEqual(entry.details["job"], job.pk)
         self.assertEqual(entry.actor_id, self.coordinator.pk)
+        session = self.client.session
+        session["memoria_reauth_at"] = 0  # long ago: the download asks again
+        session.save()
+        again = self.client.post(f"{response['Location']}download/")
+        self.assertEqual(again.status_code, 302)
+        self.assertIn("next=", again["Location"])
+        self.assertTrue(export_jobs.export_path(job.pk).exists())
+        self.client.reauthenticate()
         rows = csv_rows(content_of(self.client.post(f"{response['Location']}download/")))
         surnames = {p.paternal_surname for p in Person.objects.filter(organization=self.org)}
         self.assertIn(rows[0]["paternal_surname"], surnames)

@@ -152,6 +152,8 @@ def iter_act_rows(
         chunk = _Chunk(organization, event_ids[start : start + CHUNK_EVENTS], identities)
         for act in chunk.acts:
             done += 1
+            if act.victim_id not in chunk.people:
+                continue  # the act was deleted, with its victim, while the export ran
             yield labels.add_to(_act_row(act, chunk, labels, places, identities, relatives))
             if progress and (done % 500 == 0 or done == total):
                 progress(done, total)
@@ -208,7 +210,12 @@ class _Chunk:
             first_source[act_id] = min(source_id, first_source.get(act_id, source_id))
         sources = Source.objects.filter(pk__in=set(first_source.values()))
         by_id = {source.pk: source for source in sources.only(*_fields("source", identities))}
-        self.sources = {act_id: by_id[source_id] for act_id, source_id in first_source.items()}
+        # (A source deleted while the export runs is simply not there.)
+        self.sources = {
+            act_id: by_id[source_id]
+            for act_id, source_id in first_source.items()
+            if source_id in by_id
+        }
 
 
 def _act_row(act, chunk: _Chunk, labels: _Labels, places: _Places, identities, relatives) -> dict:
