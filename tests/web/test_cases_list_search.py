@@ -8,6 +8,7 @@ from unittest import mock
 from memoria.audit.models import AuditEntry
 from memoria.cases import actions, listing
 from memoria.cases.models import Event
+from memoria.places.models import State
 from tests.web.cases_fixtures import CaseFixtures, term
 
 DECEMBER = [15, 6, 16, 27]  # recorded in this order: the list sorted them so by month alone
@@ -66,6 +67,18 @@ class FullDateOrderTests(CaseFixtures):
                 "Sin fecha",
             ],
         )
+
+    def test_the_sorts_by_state_and_status_order_each_group_by_full_date(self):
+        newest_first = self.titles()
+        closed = self.make_case(title="Cerrado", start_date=datetime.date(2024, 12, 31))
+        Event.objects.filter(pk=closed.pk).update(status="closed")
+        # INEGI order of states (all these are in Chihuahua), then by full date.
+        self.assertEqual(self.titles(sort="state"), ["Cerrado", *newest_first])
+        # Statuses in code order ("closed" before "open"), then by full date.
+        self.assertEqual(self.titles(sort="status"), ["Cerrado", *newest_first])
+        self.make_case(title="En Jalisco", start_date=datetime.date(2024, 12, 20),
+                       state=State.objects.get(code="14"), municipality=None)  # fmt: skip
+        self.assertEqual(self.titles(sort="state")[-1], "En Jalisco")
 
     def test_a_month_split_between_pages_is_split_in_date_order(self):
         with mock.patch.object(listing, "PAGE_SIZE", 3):
