@@ -8,7 +8,10 @@ class CasesConfig(AppConfig):
     verbose_name = _("Case documentation")
 
     def ready(self) -> None:
-        from memoria.cases.io import jobs  # noqa: F401  (registers the import and reindex jobs)
+        from memoria.cases.io import (  # noqa: F401  (register the import, reindex, export jobs)
+            export_jobs,
+            jobs,
+        )
         from memoria.cases.naming import register_audit_names
         from memoria.cases.sharing import register
 

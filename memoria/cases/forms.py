@@ -884,6 +884,21 @@ class PersonSearchForm(forms.Form):
     )
 
 
+class CaseSearchForm(forms.Form):
+    """The case list's search box: a case number, or a person's name (sent by POST)."""
+
+    q = forms.CharField(
+        label=_("Case number or name of a person"),
+        max_length=200,
+        help_text=_(
+            "A case number (3001 or #3001) opens that case. A name finds the cases of a victim "
+            "or relative, with accents, spelling mistakes and nicknames forgiven. Titles and "
+            "descriptions are encrypted, so they are not searched."
+        ),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+
 class CaseNumberForm(GroupedForm):
     """Which of the organization's cases a person is also a victim in."""
 

@@ -21,4 +21,10 @@ urlpatterns = [
         io_views.export_identities,
         name="export_identities",
     ),
+    path("o/<slug:slug>/cases/export/jobs/<int:job_id>/", io_views.export_job, name="export_job"),
+    path(
+        "o/<slug:slug>/cases/export/jobs/<int:job_id>/download/",
+        io_views.export_job_download,
+        name="export_job_download",
+    ),
 ]

@@ -20,7 +20,7 @@ import zlib
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language
@@ -28,10 +28,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from memoria.accounts.access import organization_view
-from memoria.accounts.reauth import recent_auth_required
+from memoria.accounts.reauth import has_recent_auth, reauth_url, recent_auth_required
 from memoria.accounts.roles import Capability
 from memoria.audit.log import audit
-from memoria.cases.io import exporter
+from memoria.cases.io import export_jobs, exporter
 from memoria.cases.io.forms import ExportForm, MappingForm, UploadForm
 from memoria.cases.io.importer import check_table
 from memoria.cases.io.jobs import IMPORT, bad_rows, import_problems, queue_import
@@ -280,6 +280,12 @@ def _export(request, membership, identities: bool):
     status = 200
     if request.method == "POST" and form.is_valid():
         fmt = form.cleaned_data["format"]
+        if exporter.count_acts(organization) > export_jobs.LARGE_EXPORT_ACTS:
+            # Built by the worker, audited when it is done (export_jobs._audit_export).
+            job = export_jobs.queue_export(
+                organization, request.user, fmt, identities, get_language()
+            )
+            return redirect("cases_io:export_job", organization.slug, job.pk)
         try:
             return _delivered_export(request, organization, fmt, identities)
         except VaultError:
@@ -301,6 +307,7 @@ def _export(request, membership, identities: bool):
         "identities": identities,
         "can_export_identities": membership.can(Capability.EXPORT_IDENTITIES),
         "act_count": exporter.count_acts(organization),
+        "large": export_jobs.LARGE_EXPORT_ACTS,
     }
     return render(request, "cases/io/export.html", context, status=status)
 
@@ -309,12 +316,12 @@ def _delivered_export(request, organization, fmt: str, identities: bool) -> Http
     """The whole file, built before its audit entry is written and sent after it.
 
     Both land or neither: an export that fails half-way is never audited nor
-    sent, and an export whose audit entry cannot be written is not sent. (So
-    the file is built in memory, not streamed; identities never touch the disk
-    in clear. Very large exports are for ``memoria export``.)
+    sent, and an export whose audit entry cannot be written is not sent. So the
+    file is built in memory, not streamed (at most ``LARGE_EXPORT_ACTS`` acts:
+    larger exports are worker jobs); identities never touch the disk in clear.
     """
     buffer = io.BytesIO()
-    acts = exporter.export_records(organization, fmt, identities, buffer)
+    acts = exporter.export_records(organization, fmt, identities, buffer, language=get_language())
     with transaction.atomic():
         audit(
             request.user,
@@ -326,6 +333,71 @@ def _delivered_export(request, organization, fmt: str, identities: bool) -> Http
             acts=acts,
         )
     response = HttpResponse(buffer.getvalue(), content_type=exporter.CONTENT_TYPES[fmt])
+    filename = exporter.export_filename(organization, fmt, identities)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _export_job(request, membership, job_id: int) -> Job:
+    """An export job the member asked for themselves (404 for anyone else's).
+
+    One with identities also needs the right to export them still.
+    """
+    job = Job.objects.filter(
+        pk=job_id,
+        kind=export_jobs.EXPORT,
+        organization=membership.organization,
+        created_by=request.user,
+    ).first()
+    if job is None:
+        raise Http404
+    if job.payload.get("identities") and not membership.can(Capability.EXPORT_IDENTITIES):
+        raise Http404
+    return job
+
+
+@organization_view(Capability.READ_RECORDS)
+def export_job(request, membership, job_id: int):
+    """A queued export: its progress, then the link to download it."""
+    job = _export_job(request, membership, job_id)
+    context = {
+        "organization": membership.organization,
+        "job": job,
+        "worker": worker_status(),
+        "refresh": not job.finished,
+        "available": job.status == Job.Status.DONE
+        and not job.result.get("downloaded")
+        and export_jobs.export_path(job.pk).exists(),
+        "keep_hours": export_jobs.KEEP_HOURS,
+    }
+    return render(request, "cases/io/export_job.html", context)
+
+
+@organization_view(Capability.READ_RECORDS)
+@require_POST
+def export_job_download(request, membership, job_id: int):
+    """The export's file, once: it is deleted as soon as it has been sent."""
+    organization = membership.organization
+    job = _export_job(request, membership, job_id)
+    path = export_jobs.export_path(job.pk)
+    if job.status != Job.Status.DONE or not path.exists():
+        raise Http404
+    if job.payload.get("identities") and not has_recent_auth(request):
+        # As for the export itself: password and code again, then back to the job's page.
+        page = reverse("cases_io:export_job", args=[organization.slug, job.pk])
+        return redirect(reauth_url(page))
+    Job.objects.filter(pk=job.pk).update(result={**job.result, "downloaded": True})
+
+    def content():
+        try:
+            yield from export_jobs.read_sealed(path, organization.pk, job.pk)
+        finally:
+            path.unlink(missing_ok=True)
+
+    fmt = job.payload["format"]
+    identities = job.payload.get("identities", False)
+    response = StreamingHttpResponse(content(), content_type=exporter.CONTENT_TYPES[fmt])
     filename = exporter.export_filename(organization, fmt, identities)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"

@@ -1,7 +1,14 @@
-"""The case list: its filters, sort orders and a paginator that stays fast at a million rows."""
+"""The case list: filters, sort orders, search and a paginator that stays fast at a million rows.
+
+Views sort and search only through the functions here (``filter_events``,
+``ListPaginator``, ``case_number``, ``cases_of_people``): which columns are
+kept in clear for the list is this module's business.
+"""
 
 from __future__ import annotations
 
+import datetime
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -11,15 +18,17 @@ from django.db.models import F, FilteredRelation, Q
 from django.utils.functional import cached_property
 
 from memoria.cases import access
-from memoria.cases.models import Act, Attribution, Event, EventFacet, Person
+from memoria.cases.models import Act, Attribution, DatePrecision, Event, EventFacet, Person
 
 if TYPE_CHECKING:
     from memoria.cases.forms import CaseFilterForm
 
 PAGE_SIZE = 25
-# Counting every match of a filter over a million rows costs more than the page
-# itself; beyond this many the list says "more than" and asks for a narrower filter.
-COUNT_CAP = 1000
+# The list counts its matches exactly up to this many: an indexed COUNT of
+# 100,000 events or facets takes tens of milliseconds (docs/benchmarks.md),
+# beyond that it grows with the matches. Past it the list says "more than"
+# and still offers every page.
+COUNT_CAP = 100_000
 
 
 class OpenEndedPage(Page):
@@ -80,6 +89,118 @@ class CappedPaginator(Paginator):
             return super().get_page(number)
         except EmptyPage:
             return self.page(1)
+
+
+class ListPaginator(CappedPaginator):
+    """The case list's paginator: the capped count, and each page in the order of
+    the full event date.
+
+    The database orders events by the month kept in clear for the list
+    (``start_month``); the day is encrypted. So the database gives the page's
+    events in month order, and ``refine_by_date`` then orders them by the full
+    date, taking in the rest of the months at the page's two edges so that a
+    month split between pages is split where the full order splits it.
+    """
+
+    def __init__(self, object_list, per_page, sort: str = "-start") -> None:
+        super().__init__(object_list, per_page)
+        self.sort = sort
+
+    def _get_page(self, object_list, number, paginator):
+        page = super()._get_page(object_list, number, paginator)
+        return self._refined(page)
+
+    def page(self, number) -> Page:
+        page = super().page(number)
+        return self._refined(page) if isinstance(page, OpenEndedPage) else page
+
+    def _refined(self, page: Page) -> Page:
+        if self.sort in DATE_GROUPS and not getattr(page, "refined", False):
+            bottom = (page.number - 1) * self.per_page
+            page.object_list = refine_by_date(
+                self.object_list, bottom, bottom + self.per_page, self.sort
+            )
+            page.refined = True
+        return page
+
+
+# For the sorts that order by date: the columns that, with the month, form the
+# groups the database already orders (the sort's first key before the month),
+# and whether the dates run newest first.
+DATE_GROUPS = {
+    "-start": ((), True),
+    "start": ((), False),
+    "state": (("state_id",), True),
+    "status": (("status",), True),
+}
+PRECISION_RANK = {
+    DatePrecision.YEAR: 0,
+    DatePrecision.MONTH: 1,
+    DatePrecision.DAY: 2,
+}
+
+
+def date_key(start_date, precision: str) -> tuple:
+    """Where an event's start falls in time, for sorting.
+
+    A partial date counts as the first day of its month or year; on that same
+    day the more precise date comes later in time order, so newest first shows
+    27, 16, 15 and 6 December, then "December", and a bare year after every
+    date of its January.
+    """
+    if start_date is None:
+        return (datetime.date.min, -1)
+    return (start_date, PRECISION_RANK.get(precision, 0))
+
+
+def refine_by_date(events, bottom: int, top: int, sort: str) -> list:
+    """Events ``bottom``..``top`` of ``events`` (ordered by month, then number) in
+    the order of their full start date, then their number.
+
+    Reads the ids of every event in the months at the page's edges (a few
+    hundred a month at 100,000 cases) and decrypts their dates.
+    """
+    group_fields, newest_first = DATE_GROUPS[sort]
+    fields = [*group_fields, "start_month"]
+    rows = list(events.values_list("pk", "number", *fields)[bottom:top])
+    if not rows:
+        return []
+    first, last = rows[0], rows[-1]
+    # Where the first month of the page starts in the list: the page's first row
+    # less the rows of that month the database put before it.
+    same_first = _in_group(fields, first[2:])
+    tie = {"number__gt" if newest_first else "number__lt": first[1]}
+    start = bottom - events.filter(same_first, **tie).count()
+    window = list(events.filter(same_first).values_list("pk", "number", *fields))
+    window += [row for row in rows if row[2:] != first[2:] and row[2:] != last[2:]]
+    if last[2:] != first[2:]:
+        window += list(
+            events.filter(_in_group(fields, last[2:])).values_list("pk", "number", *fields)
+        )
+    dates = {
+        event.pk: date_key(event.start_date, event.start_precision)
+        for event in Event.objects.filter(pk__in=[row[0] for row in window if row[-1]]).only(
+            "pk", "organization_id", "start_date", "start_precision"
+        )
+    }
+    # The window's groups are already in the database's order: sort within each.
+    groups: dict[tuple, list] = {}
+    for row in window:
+        groups.setdefault(row[2:], []).append(row)
+    ordered = []
+    for members in groups.values():
+        members.sort(key=lambda row: (dates.get(row[0], (datetime.date.min, -1)), row[1]))
+        ordered += reversed(members) if newest_first else members
+    ids = [row[0] for row in ordered[bottom - start : top - start]]
+    by_id = {event.pk: event for event in events.model.objects.filter(pk__in=ids)}
+    return [by_id[pk] for pk in ids]
+
+
+def _in_group(fields: list[str], values: tuple) -> Q:
+    condition = Q()
+    for field, value in zip(fields, values, strict=True):
+        condition &= Q(**{f"{field}__isnull": True}) if value is None else Q(**{field: value})
+    return condition
 
 
 def _undated_last(field: str, descending: bool = False):
@@ -190,6 +311,38 @@ def _primary_sort(sort: str) -> list | None:
     if sort == "start":
         return [F("facet__start_month").asc(nulls_last=True), F("facet__number").asc()]
     return None
+
+
+def sort_of(form: CaseFilterForm) -> str:
+    """The sort the list's form asks for (newest first by default)."""
+    if form.is_bound and form.is_valid():
+        return form.cleaned_data["sort"] or "-start"
+    return "-start"
+
+
+CASE_NUMBER = re.compile(r"#?\s*(\d{1,9})")
+
+
+def case_number(text: str) -> int | None:
+    """The case number in a search ("3001", "#3001", "# 3001"), or None for anything else."""
+    match = CASE_NUMBER.fullmatch(text.strip())
+    return int(match.group(1)) if match else None
+
+
+MAX_CASES_OF_PEOPLE = 100
+
+
+def cases_of_people(organization, person_ids: list[int]) -> list[Event]:
+    """The organization's events in which these people are direct or indirect victims,
+    newest first by full date, at most ``MAX_CASES_OF_PEOPLE``."""
+    events = (
+        access.events_of(organization)
+        .filter(Q(acts__victim_id__in=person_ids) | Q(indirect_victims__person_id__in=person_ids))
+        .distinct()
+        .order_by(*SORTS["-start"])
+    )
+    matches = events.count()
+    return refine_by_date(events, 0, min(matches, MAX_CASES_OF_PEOPLE), "-start")
 
 
 def filter_events(organization, form: CaseFilterForm):

@@ -14,6 +14,7 @@ def part(route: str, view, kind: str, name: str):
 
 urlpatterns = [
     path("o/<slug:slug>/cases/", views.case_list, name="list"),
+    path("o/<slug:slug>/cases/search/", views.case_search, name="search"),
     path("o/<slug:slug>/cases/new/", views.case_new, name="new"),
     path("o/<slug:slug>/cases/statistics/", views.case_statistics, name="statistics"),
     path(case, views.case_detail, name="case"),

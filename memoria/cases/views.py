@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,6 +30,7 @@ from memoria.cases.forms import (
     AttributionForm,
     CaseFilterForm,
     CaseNumberForm,
+    CaseSearchForm,
     EventForm,
     InterventionForm,
     MatchQueryForm,
@@ -105,21 +106,16 @@ def case_list(request, membership):
     organization = membership.organization
     form = CaseFilterForm(request.GET or None, organization=organization)
     events = listing.filter_events(organization, form)
-    page = listing.CappedPaginator(events, listing.PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(
-        page.object_list.select_related("state", "municipality").prefetch_related(
-            Prefetch("acts", queryset=Act.objects.select_related("violation_type"))
-        )
-    )
-    for event in rows:
-        event.violation_labels = sorted({act.violation_type.label for act in event.acts.all()})
+    paginator = listing.ListPaginator(events, listing.PAGE_SIZE, listing.sort_of(form))
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "organization": organization,
         "form": form,
+        "search_form": CaseSearchForm(),
         "page": page,
-        "events": rows,
+        "events": _with_violations(list(page.object_list)),
         "query": query.urlencode(),
     }
     audit(request.user, organization, AuditAction.CASE_LIST, request=request, page=page.number)
@@ -142,6 +138,65 @@ def _case_roles(person: Person) -> list[str]:
             }
         )
     return roles or [_("In no case")]
+
+
+def _with_violations(events: list[Event]) -> list[Event]:
+    prefetch_related_objects(
+        events,
+        "state",
+        "municipality",
+        Prefetch("acts", queryset=Act.objects.select_related("violation_type")),
+    )
+    for event in events:
+        event.violation_labels = sorted({act.violation_type.label for act in event.acts.all()})
+    return events
+
+
+@organization_view(Capability.READ_RECORDS)
+def case_search(request, membership):
+    """The case list's search box. A case number opens the case; a name lists the cases
+    of the people it matches. It arrives by POST, so a name never enters an address
+    (server logs, browser history, Referer headers)."""
+    organization = membership.organization
+    if request.method != "POST":
+        return redirect("cases:list", organization.slug)
+    search_form = CaseSearchForm(request.POST)
+    context = {
+        "organization": organization,
+        "form": CaseFilterForm(None, organization=organization),
+        "search_form": search_form,
+        "searched": True,
+        "events": [],
+    }
+    if search_form.is_valid():
+        text = search_form.cleaned_data["q"]
+        number = listing.case_number(text)
+        if number is not None:
+            event = access.events_of(organization).filter(number=number).first()
+            if event is not None:
+                return redirect("cases:case", organization.slug, event.pk)
+            context["missing_number"] = number
+        else:
+            people = people_for_hits(organization, search_people(organization, text))
+            events = listing.cases_of_people(organization, [p.pk for p in people])
+            for event in _with_violations(events):
+                event.matched_people = _people_in(event, people)
+            context.update(events=events, people=people)
+            audit(
+                request.user,
+                organization,
+                AuditAction.PERSON_SEARCH,
+                request=request,
+                results=len(people),
+                cases=len(events),
+            )
+    return render(request, "cases/case_list.html", context)
+
+
+def _people_in(event: Event, people: list[Person]) -> list[Person]:
+    ids = set(event.acts.values_list("victim_id", flat=True))
+    ids |= set(event.indirect_victims.values_list("person_id", flat=True))
+    return [person for person in people if person.pk in ids]
 
 
 @organization_view(Capability.READ_RECORDS)

@@ -105,12 +105,30 @@ EXPORT_ONLY_COLUMNS: tuple[Column, ...] = (
     Column("updated_at", _("Last change")),
 )
 
+# Labels in the reader's language beside the codes (the codes stay, for machines).
+LABEL_COLUMNS: tuple[Column, ...] = (
+    Column("event_status_label", _("Status of the event (label)")),
+    Column("sex_label", _("Sex (label)")),
+    Column("violation_type_label", _("Violation type (label)")),
+    Column("victim_situation_label", _("Situation of the victim (label)")),
+    Column("perpetrator_kind_label", _("Perpetrator (label)")),
+    Column("source_kind_label", _("Source kind (label)")),
+    Column("event_date_precision_label", _("Precision of the event date (label)")),
+    Column("attribution_basis_label", _("How the attribution is known (label)")),
+    Column("attribution_confidence_label", _("Confidence of the attribution (label)")),
+    Column("visibility_label", _("Visibility (label)")),
+)
+
 
 def export_columns(identities: bool) -> list[Column]:
-    """The export's columns in order; identity columns only when asked for."""
+    """The export's columns in order; identity columns only when asked for.
+
+    The label columns come last, so the columns before them keep their places.
+    """
     columns = [
         *EXPORT_ONLY_COLUMNS[:3],
         *IMPORT_COLUMNS,
         *EXPORT_ONLY_COLUMNS[3:],
+        *LABEL_COLUMNS,
     ]
     return [c for c in columns if identities or not c.identity]
