@@ -243,5 +243,8 @@ class ExportJobTests(MemoriaTestCase):
         self.client.force_login(self.reader)
         response = self.client.post(f"/o/{self.org.slug}/cases/export/", {"format": "csv"})
         self.assertEqual(response.status_code, 200)
-        self.assertTrue(response.streaming)
+        # Built whole, audited, then sent (an export and its entry land together).
+        rows = csv_rows(response.content)
+        self.assertEqual(len(rows), Act.objects.filter(event__organization=self.org).count())
+        self.assertTrue(AuditEntry.objects.filter(action="cases.export").exists())
         self.assertFalse(Job.objects.exists())
