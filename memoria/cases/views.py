@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 from memoria.accounts.access import organization_view
 from memoria.accounts.reauth import recent_auth_required
 from memoria.accounts.roles import Capability
-from memoria.accounts.views import _member_counts
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
 from memoria.cases import access, actions, listing, statistics
@@ -581,14 +580,7 @@ def remove(request, membership, event_id, kind, record_id):
 @organization_view(Capability.READ_RECORDS)
 def case_statistics(request, membership):
     organization = membership.organization
-    context = {
-        # What the organization dashboard this page extends shows above the figures.
-        "membership": membership,
-        "states": organization.states.all(),
-        "member_counts": _member_counts(organization),
-        "organization": organization,
-        **statistics.dashboard(organization),
-    }
+    context = {"organization": organization, **statistics.dashboard(organization)}
     return render(request, "cases/statistics.html", context)
 
 

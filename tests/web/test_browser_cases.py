@@ -73,7 +73,9 @@ def test_a_documenter_records_a_case_on_a_phone_and_finds_the_victim(live_server
     assert "julio de 2021" in page.content()
     assert Act.objects.get(event=event).violation_type.code == "disappearance_private"
 
-    page.get_by_role("link", name="Buscar a una persona").first.click()
+    # On a phone the navigation folds behind the menu button.
+    page.get_by_text("Menú", exact=True).click()
+    page.get_by_role("navigation").get_by_role("link", name="Buscar a una persona").click()
     page.locator("#id_q").fill("lupe ernandes")
     page.get_by_role("button", name="Buscar").click()
     page.get_by_role("heading", name="Resultados").wait_for()
