@@ -61,7 +61,7 @@ def problems_of(page, where: str) -> list[str]:
             found.append(f"{where} [{name}]: {scroll}px wide in a {inner}px window: {wide(page)}")
         found += [f"{where} [{name}]: {v}" for v in all_violations(page)]
         # The page's own content starts near the top (it started 330 px down on a phone).
-        top = page.evaluate("document.getElementById('main').offsetTop")
+        top = page.evaluate("(document.getElementById('main') || document.body).offsetTop")
         if name == "phone" and top > 100:
             found.append(f"{where} [{name}]: the content starts {top:.0f}px down")
     return found
