@@ -403,8 +403,9 @@ def test_the_municipality_picker_is_a_combobox_for_keyboard_and_mouse(live_serve
         personas.close()
 
 
-def test_the_place_fields_work_without_javascript(live_server, browser):
-    """Without the script there is no search box: the two selects do the work."""
+def test_the_menu_and_the_place_fields_work_without_javascript(live_server, browser):
+    """Without the script the menu button still opens the navigation, and the two
+    place selects do the work of the search box (which is not there)."""
     ensure_reference_data()
     load_demo_network()
     context = browser.new_context(viewport=PHONE, java_script_enabled=False)
@@ -415,6 +416,10 @@ def test_the_place_fields_work_without_javascript(live_server, browser):
     try:
         page = context.new_page()
         page.goto(f"{live_server.url}/o/{SLUG}/cases/new/")
+        cases = page.get_by_role("navigation").get_by_role("link", name="Casos")
+        assert not cases.is_visible()
+        page.get_by_text("Menú", exact=True).click()
+        assert cases.is_visible()
         assert page.get_by_role("combobox", name="Buscar municipio por nombre").count() == 0
         page.locator("#id_title").fill("Sin JavaScript")
         page.locator("#id_state").select_option("08")

@@ -13,6 +13,7 @@
 
   fit();
   wide.addEventListener("change", fit);
+  document.documentElement.classList.add("has-menu-script");
 })();
 
 // A region marked data-refresh="N" (an import in progress) is fetched again
