@@ -187,6 +187,14 @@ def enrol_two_factor(user: User, device: SealedTOTPDevice, request=None) -> list
     return codes
 
 
+@transaction.atomic
+def renew_recovery_codes(user: User, request=None) -> list[str]:
+    """Issue fresh recovery codes (the old ones stop working); return them to show once."""
+    codes = replace_recovery_codes(user)
+    audit(user, None, "two_factor.recovery_codes_replaced", request=request)
+    return codes
+
+
 def _accepting_device(user: User, token: str):
     for device in devices_accepting(user, token):
         if device.verify_token(token):

@@ -66,6 +66,16 @@ def has_confirmed_totp(user) -> bool:
     return SealedTOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
 
 
+def totp_device(user) -> SealedTOTPDevice | None:
+    """The user's confirmed authenticator, if they set one up."""
+    return SealedTOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+
+
+def recovery_codes_left(user) -> int:
+    device = SealedStaticDevice.objects.filter(user=user, name=RECOVERY_DEVICE_NAME).first()
+    return device.token_set.count() if device else 0
+
+
 def has_any_device(user) -> bool:
     return user_has_device(user, confirmed=True)
 

@@ -19,7 +19,12 @@ from django_otp import login as otp_login
 from memoria.accounts import actions
 from memoria.accounts.forms import CodeForm, EnrolForm, LoginForm, ReauthForm
 from memoria.accounts.models import SealedStaticDevice, SealedTOTPDevice
-from memoria.accounts.reauth import has_recent_auth, mark_recent_auth, reauth_url
+from memoria.accounts.reauth import (
+    has_recent_auth,
+    mark_recent_auth,
+    reauth_url,
+    recent_auth_required,
+)
 from memoria.accounts.twofactor import (
     TOTP_DEVICE_NAME,
     has_any_device,
@@ -122,6 +127,23 @@ def two_factor_setup(request):
         "secret": _grouped(secret),
     }
     return render(request, "accounts/two_factor_setup.html", context)
+
+
+@login_required
+@recent_auth_required
+def recovery_codes(request):
+    """New recovery codes, shown once; the old ones stop working.
+
+    Reached from the account page after confirming the password and a code
+    again; a GET (where the confirmation comes back to) asks once more.
+    """
+    if not has_confirmed_totp(request.user):
+        return redirect("accounts:two_factor_setup")
+    if request.method != "POST":
+        return render(request, "accounts/recovery_codes_renew.html")
+    codes = actions.renew_recovery_codes(request.user, request=request)
+    context = {"codes": codes, "next": resolve_url("accounts:account")}
+    return render(request, "accounts/recovery_codes.html", context)
 
 
 @login_required

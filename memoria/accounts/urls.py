@@ -13,6 +13,12 @@ urlpatterns = [
     path("accounts/two-factor/", twofactor_views.two_factor, name="two_factor"),
     path("accounts/two-factor/setup/", twofactor_views.two_factor_setup, name="two_factor_setup"),
     path("accounts/confirm/", twofactor_views.reauth, name="reauth"),
+    path("accounts/", views.account, name="account"),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        twofactor_views.recovery_codes,
+        name="recovery_codes",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",

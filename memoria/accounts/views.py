@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +20,20 @@ from memoria.accounts.forms import (
 )
 from memoria.accounts.models import Invitation, Membership, User, hash_token
 from memoria.accounts.roles import Capability, Role
+from memoria.accounts.twofactor import recovery_codes_left, totp_device
+
+
+@login_required
+def account(request):
+    """The member's own account: password, two-step sign-in, language, organizations."""
+    device = totp_device(request.user)
+    context = {
+        "device": device,
+        "recovery_codes_left": recovery_codes_left(request.user) if device else 0,
+        "account_memberships": request.user.memberships.select_related("organization"),
+        "session_hours": settings.SESSION_COOKIE_AGE // 3600,
+    }
+    return render(request, "accounts/account.html", context)
 
 
 @organization_view(Capability.READ_RECORDS)

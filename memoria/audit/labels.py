@@ -30,6 +30,10 @@ class AuditAction(models.TextChoices):
     LOGIN_RECOVERY_CODE = "login.recovery_code", _("Signed in with a recovery code")
     LOGOUT = "logout", _("Signed out")
     TWO_FACTOR_ENROLLED = "two_factor.enrolled", _("Set up two-step sign-in")
+    TWO_FACTOR_RECOVERY_CODES_REPLACED = (
+        "two_factor.recovery_codes_replaced",
+        _("Replaced the recovery codes"),
+    )
     REAUTH = "reauth", _("Confirmed identity again")
     REAUTH_FAILED = "reauth.failed", _("Failed to confirm identity")
     # Members and the organization

@@ -8,7 +8,8 @@ from elsewhere and each chart has a table of the same numbers beside it.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+import textwrap
+from dataclasses import dataclass, field
 
 from django.db.models import Count
 
@@ -21,6 +22,11 @@ MONTHS_SHOWN = 24
 CHART_WIDTH = 400
 BAR_HEIGHT = 20
 LABEL_WIDTH = 170
+# A label of the horizontal charts wraps at this many characters (10-unit text
+# in a 164-unit column); each line is LINE_HEIGHT units tall.
+LABEL_CHARACTERS = 28
+LINE_HEIGHT = 11
+ROW_GAP = 6
 
 
 @dataclass
@@ -28,6 +34,7 @@ class Bar:
     label: str
     count: int
     tick: str = ""  # the axis label, on some columns only
+    tick_lines: list[str] = field(default_factory=list)  # the label wrapped (horizontal charts)
     anchor: str = "middle"
     # Geometry in SVG user units.
     x: float = 0
@@ -36,6 +43,7 @@ class Bar:
     height: float = 0
     text_x: float = 0
     text_y: float = 0
+    label_y: float = 0  # the first label line's baseline (horizontal charts)
 
 
 @dataclass
@@ -48,28 +56,36 @@ class Chart:
 
 
 def horizontal_chart(items: list[tuple[str, int]]) -> Chart:
-    """Bars left to right, one row per item, labels on the left."""
+    """Bars left to right, one row per item, labels on the left, wrapped, never cut."""
     top = max((count for _label, count in items), default=0) or 1
     span = CHART_WIDTH - LABEL_WIDTH - 40
     bars = []
-    for i, (label, count) in enumerate(items):
-        y = i * (BAR_HEIGHT + 6)
+    y = 0
+    for label, count in items:
+        lines = textwrap.wrap(label, LABEL_CHARACTERS, break_long_words=True) or [""]
+        row_height = max(BAR_HEIGHT, len(lines) * LINE_HEIGHT + 4)
         width = span * count / top
+        bar_y = y + (row_height - BAR_HEIGHT) / 2
+        # The first line's baseline, so that the lines sit centred on the bar.
+        label_y = y + row_height / 2 - (len(lines) - 1) * LINE_HEIGHT / 2 + 3.5
         bars.append(
             Bar(
                 label,
                 count,
-                tick=label if len(label) <= 28 else label[:27] + "…",
+                tick=label,
+                tick_lines=lines,
                 anchor="end",
                 x=LABEL_WIDTH,
-                y=y,
+                y=bar_y,
                 width=width,
                 height=BAR_HEIGHT,
                 text_x=LABEL_WIDTH + width + 4,
-                text_y=y + BAR_HEIGHT * 0.7,
+                text_y=bar_y + BAR_HEIGHT * 0.7,
+                label_y=label_y,
             )
         )
-    height = max(len(items) * (BAR_HEIGHT + 6), BAR_HEIGHT)
+        y += row_height + ROW_GAP
+    height = max(y - ROW_GAP, BAR_HEIGHT)
     return Chart(bars, CHART_WIDTH, height, sum(c for _l, c in items), horizontal=True)
 
 

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 from memoria.accounts.access import organization_view
 from memoria.accounts.reauth import has_recent_auth, reauth_url
 from memoria.accounts.roles import Capability
-from memoria.accounts.views import _member_counts
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
 from memoria.cases import access, actions, duplicates, listing, statistics
@@ -818,14 +817,7 @@ def remove(request, membership, event_id, kind, record_id):
 @organization_view(Capability.READ_RECORDS)
 def case_statistics(request, membership):
     organization = membership.organization
-    context = {
-        # What the organization dashboard this page extends shows above the figures.
-        "membership": membership,
-        "states": organization.states.all(),
-        "member_counts": _member_counts(organization),
-        "organization": organization,
-        **statistics.dashboard(organization),
-    }
+    context = {"organization": organization, **statistics.dashboard(organization)}
     return render(request, "cases/statistics.html", context)
 
 

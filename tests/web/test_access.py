@@ -34,6 +34,8 @@ LOGIN_ONLY = {
     "accounts:two_factor",
     "accounts:two_factor_setup",
     "accounts:reauth",
+    "accounts:account",
+    "accounts:recovery_codes",
 }
 
 

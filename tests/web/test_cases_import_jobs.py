@@ -92,7 +92,7 @@ class ImportJobPageTests(MemoriaTestCase):
         self.assertContains(response, "Revisando las filas: 1 de 3.")
         self.assertContains(response, 'value="33"')
         self.assertContains(response, "se está ejecutando")
-        self.assertContains(response, '<meta http-equiv="refresh" content="2">')
+        self.assertContains(response, 'data-refresh="2"')
 
     def test_it_cancels_an_import_still_waiting(self):
         page = self.confirm(csv_bytes(*GOOD_ROWS))
