@@ -28,6 +28,7 @@ def test_a_documenter_typing_a_missing_case_gets_the_memoria_404_on_a_phone(
     page.wait_for_url(f"{base}/cases/")
     assert page.get_by_role("heading", level=1).count() == 1
 
+    page.get_by_text("Menú", exact=True).click()  # the phone's menu holds the language too
     page.get_by_label("Idioma").select_option("en")
     page.get_by_role("button", name="Cambiar").click()
     response = page.goto(f"{base}/cases/424242/history/")

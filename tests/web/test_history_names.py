@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from memoria.audit.log import audit
 from memoria.cases import actions
 from tests.web.cases_fixtures import CaseFixtures, term
+
+
+def cells(page: str) -> list[str]:
+    """The text of every table cell (cells carry data-label attributes for phones)."""
+    return re.findall(r"<td[^>]*>(.*?)</td>", page)
 
 
 class NamedHistoryTests(CaseFixtures):
@@ -43,14 +50,14 @@ class NamedHistoryTests(CaseFixtures):
     def test_it_names_people_and_violations_instead_of_ids_in_spanish(self):
         page = self.history("es-mx")
         self.assertIn(f"Homicidio contra Ana Ríos Luna, caso #{self.number}", page)  # acts
-        self.assertIn("<td>Ana Ríos Luna</td>", page)  # whose relative
+        self.assertIn("Ana Ríos Luna", cells(page))  # whose relative
         self.assertIn(
             f"Familiar: Rosa Luna Vega, madre de Ana Ríos Luna, caso #{self.number} · Creado", page
         )
-        self.assertIn("<td>Madre</td>", page)
-        self.assertIn("<td>Testimonio</td>", page)
+        self.assertIn("Madre", cells(page))
+        self.assertIn("Testimonio", cells(page))
         for raw_id in (self.act.pk, self.victim.pk):
-            self.assertNotIn(f"<td>{raw_id}</td>", page)
+            self.assertNotIn(f"{raw_id}", cells(page))
 
     def test_it_shows_vocabulary_terms_in_english_on_english_pages(self):
         page = self.history("en")
@@ -58,8 +65,8 @@ class NamedHistoryTests(CaseFixtures):
         self.assertIn(
             f"Relative: Rosa Luna Vega, mother of Ana Ríos Luna, case #{self.number}", page
         )
-        self.assertIn("<td>Mother</td>", page)
-        self.assertIn("<td>Testimony</td>", page)
+        self.assertIn("Mother", cells(page))
+        self.assertIn("Testimony", cells(page))
         self.assertNotIn("Testimonio", page)
         self.assertNotIn("Madre", page)
 
@@ -79,12 +86,12 @@ class NamedAuditLogTests(CaseFixtures):
         audit(self.documenter, self.org, "person.view", victim)
         self.client.force_login(self.coordinator)
         page = self.client.get(f"/o/{self.org.slug}/audit/").content.decode()
-        self.assertIn(f"<td>Caso #{event.number}</td>", page)
-        self.assertIn("<td>Ana Ríos</td>", page)
+        self.assertIn(f"Caso #{event.number}", cells(page))
+        self.assertIn("Ana Ríos", cells(page))
         self.assertNotIn(f"Evento {event.pk}", page)
         self.assertNotIn(f"Persona {victim.pk}", page)
 
         self.client.cookies["memoria_language"] = "en"
         page = self.client.get(f"/o/{self.org.slug}/audit/").content.decode()
-        self.assertIn(f"<td>Case #{event.number}</td>", page)
+        self.assertIn(f"Case #{event.number}", cells(page))
         self.assertIn("Viewed the audit log", page)  # a page that names people is a read too
