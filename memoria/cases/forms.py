@@ -33,7 +33,7 @@ from memoria.cases.models import (
     Vocabulary,
 )
 from memoria.names.curp import is_valid_curp
-from memoria.places.forms import PlaceFormMixin
+from memoria.places.forms import PlaceFormMixin, posted_state_code
 from memoria.places.models import Municipality, State
 
 MONTHS = [
@@ -829,7 +829,7 @@ class CaseFilterForm(forms.Form):
                 "data-search-url": reverse_lazy("places:search"),
             }
         )
-        state_code = self.data.get("state") if self.is_bound else None
+        state_code = posted_state_code(self.data.get("state")) if self.is_bound else None
         if state_code:
             self.fields["municipality"].queryset = Municipality.objects.filter(
                 state_id=state_code
