@@ -314,6 +314,11 @@ def _plain(value):
     return bytes(value) if isinstance(value, memoryview) else value
 
 
+# The network's own vocabulary terms are many and no organization can change them:
+# counted, not compared row by row (an organization's terms are).
+SHARED_ROWS = {"Term": {"organization__isnull": True}}
+
+
 def snapshot() -> dict[str, dict]:
     """Every row of every watched table: {model name: {pk: row}}."""
     state = {}
@@ -321,7 +326,12 @@ def snapshot() -> dict[str, dict]:
         if model._meta.app_label not in WATCHED_APPS or model._meta.proxy:
             continue
         names = [f.attname for f in model._meta.concrete_fields]
-        rows = model._default_manager.order_by("pk").values_list(*names)
+        rows = model._default_manager.order_by("pk")
+        if model.__name__ in SHARED_ROWS:
+            shared = rows.filter(**SHARED_ROWS[model.__name__])
+            state[f"{model.__name__} (shared)"] = {"count": {"rows": shared.count()}}
+            rows = rows.exclude(pk__in=shared.values("pk"))
+        rows = rows.values_list(*names)
         key = names.index(model._meta.pk.attname)
         state[model.__name__] = {
             row[key]: dict(zip(names, map(_plain, row), strict=True)) for row in rows

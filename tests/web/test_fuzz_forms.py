@@ -404,14 +404,20 @@ class FormFuzz(HypothesisTestCase, FuzzCase):
             self.forms[target.key] = forms[0]
         return self.forms[target.key]
 
+    def valid_values(self, target: Target) -> dict[str, str]:
+        key = ("valid", target.key)
+        if key not in self.forms:
+            self.forms[key] = {k: str(v) for k, v in target.valid(self).items()}
+        return self.forms[key]
+
     def pairs(self, target: Target, form: fuzz.Form, plan: dict) -> list[tuple[str, object]]:
         """The (name, value) pairs the plan sends, with its placeholders resolved."""
         names = form.names() or ["q"]
-        valid = dict(form.shown_values())
-        valid.update({k: str(v) for k, v in target.valid(self).items()})
+        given = self.valid_values(target)
+        valid = {**dict(form.shown_values()), **given}
         if plan["base"] == "valid":
-            sent = [(k, v) for k, v in form.shown_values() if k not in target.valid(self)]
-            sent += [(k, str(v)) for k, v in target.valid(self).items()]
+            sent = [(k, v) for k, v in form.shown_values() if k not in given]
+            sent += list(given.items())
         else:
             sent = []
 
