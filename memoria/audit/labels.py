@@ -30,6 +30,7 @@ class AuditAction(models.TextChoices):
     TWO_FACTOR_ENROLLED = "two_factor.enrolled", _("Set up two-step sign-in")
     REAUTH = "reauth", _("Confirmed identity again")
     REAUTH_FAILED = "reauth.failed", _("Failed to confirm identity")
+    PASSWORD_CHANGED = "password.changed", _("Changed their password")
     # Members and the organization
     MEMBER_INVITED = "member.invited", _("Invited a person")
     MEMBER_INVITATION_REVOKED = "member.invitation_revoked", _("Withdrew an invitation")
