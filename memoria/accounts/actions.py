@@ -212,7 +212,6 @@ def verify_second_factor(user: User, token: str, request=None):
 
 
 @transaction.atomic
-@transaction.atomic
 def change_password(form, request=None) -> User:
     """Save a valid password-change form (Django's) and audit it, together."""
     user = form.save()
@@ -220,6 +219,7 @@ def change_password(form, request=None) -> User:
     return user
 
 
+@transaction.atomic
 def confirm_identity(user: User, password_ok: bool, token: str | None, request=None) -> str:
     """Re-authentication before an export or a key operation.
 

@@ -1,15 +1,16 @@
 """Hostile and random values posted to every form of case documentation, as its users would.
 
-For each form a documenter (or, for the coordinator's own forms, a
-coordinator) can send, the fuzz reads the form from its page, then posts
-values Hypothesis draws (``tests/web/fuzz.py``): NUL bytes, lone surrogates,
-right-to-left marks, 10,000-character strings, SQL and HTML injection, huge
-and negative numbers, impossible dates, ids of another organization's
-records, missing, repeated and unknown fields, options no list offers, and
-for edits stale, missing and malformed version tokens. Every response must
-be below 500; a request that did not succeed must leave every row of every
-table as it was; one that succeeded must have changed exactly its record
-and written an audit entry; no page may echo a script from the input.
+For each form of the cases app a documenter (or, for the coordinator's own
+forms, a coordinator) can send, and the documenter's account forms, the
+fuzz reads the form from its page, then posts values Hypothesis draws
+(``tests/web/fuzz.py``): NUL bytes, lone surrogates, right-to-left marks,
+10,000-character strings, SQL and HTML injection, huge and negative
+numbers, impossible dates, ids of another organization's records, missing,
+repeated and unknown fields, options no list offers, and for edits stale,
+missing and malformed version tokens. Every response must be below 500; a
+request that did not succeed must leave every row of every table as it
+was; one that succeeded must have changed exactly its record and written an
+audit entry; no page may echo a script from the input.
 
 ``test_it_fuzzes_every_form_of_the_cases_app`` walks the URL conf: a new page
 of the cases app fails it until it is fuzzed here or named as having no form.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
@@ -756,5 +758,16 @@ class FoundByTheFuzzTests(FuzzCase):
         )
         self.assertEqual(response.status_code, 200)
         self.assertFalse(AuditEntry.objects.filter(action="password.changed").exists())
+        self.documenter.refresh_from_db()
+        self.assertTrue(self.documenter.check_password(PASSWORD))
+
+    def test_it_keeps_the_old_password_when_the_change_cannot_be_audited(self):
+        new = "otra contraseña larga de prueba 2026"
+        data = {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+        with (
+            mock.patch("memoria.accounts.actions.audit", side_effect=RuntimeError("audit")),
+            self.assertRaises(RuntimeError),
+        ):
+            self.client.post(self.url("accounts:password_change"), data)
         self.documenter.refresh_from_db()
         self.assertTrue(self.documenter.check_password(PASSWORD))
