@@ -55,6 +55,11 @@ class Form:
                 pairs.append((f.name, f.value))
         return pairs
 
+    def text_names(self) -> list[str]:
+        """The fields a person types free text into."""
+        kinds = ("text", "search", "textarea", "email", "url")
+        return sorted({f.name for f in self.fields if f.kind in kinds})
+
     def options(self, name: str) -> list[str]:
         values = []
         for f in self.fields:
@@ -249,6 +254,7 @@ VALUES = st.one_of(
 VERSIONS = ["keep", "stale", "missing", "garbage", "future", "negative", "huge"]
 EXTRA_NAMES = ["organization", "organization_id", "id", "pk", "event", "created_by", "version"]
 ALL = -1  # in a plan's slot: every field of the form
+TEXT = -2  # in a plan's slot: every free-text field (the rest keeps values that pass)
 
 PLANS = st.fixed_dictionaries(
     {
@@ -278,8 +284,16 @@ def everywhere(value) -> dict:
     return plan(set=[(ALL, value)])
 
 
-# The cases everyone knows to try, run on every form before the random ones.
+def in_text(value) -> dict:
+    return plan(set=[(TEXT, value)])
+
+
+# The cases everyone knows to try, run on every form before the random ones. Those
+# in the free-text fields alone are saved: they test what the pages show afterwards.
 KNOWN = [
+    in_text(SCRIPT),
+    in_text(IMAGE),
+    in_text("Zubir\udfffía \u202eaíraM\u200f '; DROP TABLE cases_event; --"),
     everywhere("\x00"),
     everywhere("Zubir\udfffía"),
     everywhere(b"\xff\xfe\x00"),

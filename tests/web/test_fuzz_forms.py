@@ -459,7 +459,11 @@ class FormFuzz(HypothesisTestCase, FuzzCase):
             return value
 
         def slots(slot):
-            return names if slot == fuzz.ALL else [names[slot % len(names)]]
+            if slot == fuzz.ALL:
+                return names
+            if slot == fuzz.TEXT:
+                return form.text_names()
+            return [names[slot % len(names)]]
 
         for slot, value in plan["set"]:
             for name in slots(slot):
@@ -623,7 +627,7 @@ def fuzz_test(target: Target):
     def test(self, plan):
         self.fuzz_once(target, plan)
 
-    plans = fuzz.KNOWN[:3] + fuzz.KNOWN[-2:] if target.fieldless else fuzz.KNOWN
+    plans = fuzz.KNOWN[3:6] + fuzz.KNOWN[-2:] if target.fieldless else fuzz.KNOWN
     for known in reversed(plans):
         test = example(plan=known)(test)
     test = given(plan=fuzz.PLANS)(test)
