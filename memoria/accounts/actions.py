@@ -220,6 +220,14 @@ def verify_second_factor(user: User, token: str, request=None):
 
 
 @transaction.atomic
+def change_password(form, request=None) -> User:
+    """Save a valid password-change form (Django's) and audit it, together."""
+    user = form.save()
+    audit(user, None, "password.changed", request=request)
+    return user
+
+
+@transaction.atomic
 def confirm_identity(user: User, password_ok: bool, token: str | None, request=None) -> str:
     """Re-authentication before an export or a key operation.
 

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from memoria.accounts import twofactor_views, views
-from memoria.accounts.forms import PasswordChangeForm, SetPasswordForm
+from memoria.accounts.forms import SetPasswordForm
 from memoria.accounts.twofactor_views import TwoFactorLoginView
 
 app_name = "accounts"
@@ -22,11 +22,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password_change.html",
-            form_class=PasswordChangeForm,
-            success_url=reverse_lazy("accounts:password_change_done"),
-        ),
+        views.PasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

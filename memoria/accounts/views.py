@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,6 +18,7 @@ from memoria.accounts.forms import (
     InvitationForm,
     MembershipRoleForm,
     OrganizationForm,
+    PasswordChangeForm,
 )
 from memoria.accounts.models import Invitation, Membership, User, hash_token
 from memoria.accounts.roles import Capability, Role
@@ -160,3 +162,16 @@ def accept_invitation(request, token):
         return redirect("accounts:dashboard", invitation.organization.slug)
     context = {"invitation": invitation, "form": form}
     return render(request, "accounts/accept_invitation.html", context)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's page to change one's password, with the change audited in its transaction."""
+
+    template_name = "accounts/password_change.html"
+    form_class = PasswordChangeForm  # its messages address the member as "tú"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+    def form_valid(self, form):
+        actions.change_password(form, request=self.request)
+        update_session_auth_hash(self.request, form.user)
+        return redirect(self.get_success_url())

@@ -36,6 +36,7 @@ class AuditAction(models.TextChoices):
     )
     REAUTH = "reauth", _("Confirmed identity again")
     REAUTH_FAILED = "reauth.failed", _("Failed to confirm identity")
+    PASSWORD_CHANGED = "password.changed", _("Changed their password")
     # Members and the organization
     MEMBER_INVITED = "member.invited", _("Invited a person")
     MEMBER_INVITATION_REVOKED = "member.invitation_revoked", _("Withdrew an invitation")

@@ -34,7 +34,7 @@ from memoria.cases.models import (
     Visibility,
     Vocabulary,
 )
-from memoria.places.forms import PlaceFormMixin
+from memoria.places.forms import PlaceFormMixin, posted_state_code
 from memoria.places.models import Municipality, State
 
 MONTHS = [
@@ -89,7 +89,30 @@ class TermChoiceField(forms.ModelChoiceField):
         return term_label(obj)
 
 
-class TermMultipleChoiceField(forms.ModelMultipleChoiceField):
+class BoundedIdsMixin:
+    """Refuse an id no database column can hold before it reaches a query.
+
+    ``ModelMultipleChoiceField`` looks the chosen ids up with ``pk__in``, which
+    SQLite cannot bind past 64 bits (``OverflowError``, a 500): a posted
+    ``tags=99999999999999999999`` is an invalid choice like any unknown id.
+    """
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                number = int(pk)
+            except (TypeError, ValueError):
+                continue  # Django's own check refuses it
+            if not -(2**63) <= number < 2**63:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
+class TermMultipleChoiceField(BoundedIdsMixin, forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Term) -> str:
         return term_label(obj)
 
@@ -671,7 +694,7 @@ class AttributionForm(PartForm):
 # -- sources and interventions ---------------------------------------------------------
 
 
-class ActChoiceField(forms.ModelMultipleChoiceField):
+class ActChoiceField(BoundedIdsMixin, forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj) -> str:
         return f"{obj.victim.full_name or obj.victim.aliases} — {obj.violation_type.label}"
 
@@ -848,7 +871,7 @@ class CaseFilterForm(forms.Form):
                 "data-search-url": reverse_lazy("places:search"),
             }
         )
-        state_code = self.data.get("state") if self.is_bound else None
+        state_code = posted_state_code(self.data.get("state")) if self.is_bound else None
         if state_code:
             self.fields["municipality"].queryset = Municipality.objects.filter(
                 state_id=state_code

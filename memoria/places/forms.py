@@ -17,6 +17,18 @@ from memoria.places.models import Municipality, State
 PLACE_FIELDS = ["state", "municipality", "locality", "latitude", "longitude"]
 
 
+def posted_state_code(value) -> str | None:
+    """A posted state code, if it could be one: two ASCII digits at most.
+
+    Anything else (a NUL byte, which PostgreSQL refuses in a query, a long
+    string) never reaches the municipalities' query; the state field itself
+    then says the choice is not valid.
+    """
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 2:
+        return value
+    return None
+
+
 class PlaceFormMixin:
     """Mix into a ModelForm whose model inherits ``memoria.places.models.Place``."""
 
@@ -45,7 +57,7 @@ class PlaceFormMixin:
 
     def _chosen_state_code(self) -> str | None:
         if self.is_bound:
-            return self.data.get(self.add_prefix("state")) or None
+            return posted_state_code(self.data.get(self.add_prefix("state")))
         initial = self.initial.get("state") or getattr(self.instance, "state_id", None)
         return getattr(initial, "pk", initial)
 
