@@ -434,7 +434,7 @@ def victim_new(request, membership, event_id):
             if following == "relative":
                 return redirect(_relative_url(event, act.victim_id))
             return redirect("cases:source_new", organization.slug, event.pk)
-    elif request.method == "POST":
+    elif form.is_bound:
         # The name may be fine while another field is not: offer the matches already.
         candidates = _show_matches(request, membership, form.cleaned_data)
     people = _wizard_people(event)
@@ -665,7 +665,7 @@ def relative_new(request, membership, event_id):
             )  # fmt: skip
             messages.success(request, _("Relative added to the case."))
             return redirect(_after_relative(event, request.POST.get("next"), victim, in_wizard))
-    elif request.method == "POST":
+    elif form.is_bound:  # (an empty POST leaves the form unbound: nothing to match)
         candidates = _show_matches(request, membership, form.cleaned_data)
     _audit_form_view(request, membership, AuditAction.CASE_VIEW, event, "relative")
     context = {

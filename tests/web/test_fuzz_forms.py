@@ -35,6 +35,7 @@ from memoria.accounts.models import User
 from memoria.accounts.roles import Role
 from memoria.audit.models import AuditEntry
 from memoria.cases import actions
+from memoria.cases.io.export_jobs import queue_export
 from memoria.cases.io.jobs import IMPORT
 from memoria.cases.models import (
     Act,
@@ -74,6 +75,9 @@ class Target:
     valid: Callable = lambda case: {}  # noqa: E731 - values that make the form pass
     files: dict[str, bytes] = field(default_factory=dict)  # file fields and their content
     form_on: str | None = None  # the page that shows the form, if not its own
+    # A script posts that page's form to this address (its own action is form_on):
+    # the fuzz sends the fields of the form posting to form_on.
+    fields_of_form_on: bool = False
     route: dict = field(default_factory=dict)  # route values not in the fixtures (kind...)
     prepare: Callable | None = None  # (test) -> None, before the form is read and posted
     reauth: bool = False
@@ -174,6 +178,24 @@ TARGETS = [
         valid=lambda case: {"q": "Zubiría"},
     ),
     Target(
+        "cases:search",
+        succeeds=lambda response: response.status_code in (200, 302),
+        audited=False,  # a case number only leads to the case; a name search is audited
+        always_writes=False,
+        form_on="cases:list",
+        valid=lambda case: {"q": "Zubiría"},
+    ),
+    # What the victim and relative forms ask while a name is typed (by POST, never a URL).
+    Target(
+        "cases:person_matches",
+        succeeds=lambda response: response.status_code == 200,
+        audited=False,  # audited only when someone is shown
+        always_writes=False,
+        form_on="cases:victim_new",
+        fields_of_form_on=True,
+        valid=lambda case: {"given_names": "Ana", "paternal_surname": "Zubiría"},
+    ),
+    Target(
         "cases:person_to_case",
         method="get",
         audited=False,
@@ -231,6 +253,17 @@ TARGETS = [
         fieldless=True,
         examples=3,
     ),
+    # The first download deletes the file: later ones answer that it is gone.
+    Target(
+        "cases_io:export_job_download",
+        succeeds=downloaded,
+        edits=(Job, "export_job"),  # marked downloaded (its file is deleted)
+        audited=False,  # the export was audited when the worker finished it
+        always_writes=False,
+        form_on="cases_io:export_job",
+        fieldless=True,
+        examples=3,
+    ),
     Target(
         "cases_io:import_job_cancel",
         edits=(Job, "job"),
@@ -273,6 +306,8 @@ NO_FORM = {
     "cases:person",
     "cases:vocabularies",
     "cases_io:import_job",
+    "cases_io:export_job",
+    "cases:person_history",
 }
 
 
@@ -314,6 +349,9 @@ class FuzzCase(CaseFixtures):
         cls.own_term = Term.objects.create(
             vocabulary=vocabulary, organization=cls.org, code="propio", label_es="Propio"
         )
+        # A finished export waiting for its download (the file is sealed on disk).
+        cls.export_job = queue_export(cls.org, cls.documenter, "csv", False, "es-mx")
+        drain()  # before the queued import below, which must stay queued
         cls.job = Job.objects.create(
             kind=IMPORT, organization=cls.org, created_by=cls.documenter, idempotency_key="fuzz"
         )
@@ -381,6 +419,8 @@ class FuzzCase(CaseFixtures):
             "vocabulary_code": "violation_type",
             "kind": "intervention",
         }
+        if target is not None and target.name.startswith("cases_io:export_job"):
+            own["job_id"] = self.export_job.pk
         if target is not None:
             own.update(target.route)
             if target.removes:
@@ -424,6 +464,8 @@ class FormFuzz(HypothesisTestCase, FuzzCase):
             response = self.client.get(page)
             assert response.status_code in (200, 422), (page, response.status_code)
             action = self.url(target.name, target)
+            if target.fields_of_form_on:
+                action = page
             forms = [
                 form
                 for form in fuzz.read_forms(response.content.decode())
