@@ -110,6 +110,37 @@ class ReimportTests(MemoriaTestCase):
         # The changed file is now known too: importing it again warns of the same file.
         self.assertTrue(self.check(self.table(*UPDATED_ROWS)).previous.same_file)
 
+    def test_an_update_adds_a_new_violation_of_a_victim_already_in_the_case(self):
+        self.first_import()
+        event = Event.objects.get(organization=self.org, number=1)
+        [juan] = [
+            a.victim for a in Act.objects.filter(event=event) if a.victim.given_names == "Juan"
+        ]
+        tortured = GOOD_ROWS[0].replace("Desaparición cometida por particulares", "torture")
+        write_rows(
+            self.check(self.table(GOOD_ROWS[0], tortured)),
+            self.org,
+            self.documenter,
+            on_duplicate="update",
+        )
+        violations = sorted(
+            Act.objects.filter(event=event, victim=juan).values_list(
+                "violation_type__code", flat=True
+            )
+        )
+        self.assertEqual(violations, ["disappearance_private", "torture"])
+        self.assertEqual(Person.objects.filter(organization=self.org).count(), 3)  # no second Juan
+
+    def test_an_update_keeps_the_saved_municipality_when_its_cell_is_empty(self):
+        self.first_import()
+        event = Event.objects.get(organization=self.org, number=1)
+        municipality = event.municipality
+        self.assertIsNotNone(municipality)
+        row = GOOD_ROWS[0].replace(",Cuauhtémoc,", ",,")
+        write_rows(self.check(self.table(row)), self.org, self.documenter, on_duplicate="update")
+        event.refresh_from_db()
+        self.assertEqual(event.municipality, municipality)
+
     def test_it_creates_them_again_only_when_told_to(self):
         self.first_import()
         write_rows(

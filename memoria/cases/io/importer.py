@@ -338,12 +338,12 @@ def _update_event(event, row: ParsedRow, actor) -> None:
         data["end_date"] = row.event_end_date.value
         data["end_precision"] = row.event_end_date.precision
     if row.state_code:
-        data["state"] = State.objects.get(code=row.state_code)
-        data["municipality"] = (
-            Municipality.objects.get(cvegeo=row.municipality_code)
-            if row.municipality_code
-            else None
-        )
+        state = State.objects.get(code=row.state_code)
+        if row.municipality_code:
+            data["municipality"] = Municipality.objects.get(cvegeo=row.municipality_code)
+        elif state.pk != event.state_id:
+            data["municipality"] = None  # the saved one belongs to the other state
+        data["state"] = state
     data["locality"] = row.locality or event.locality
     data["status"] = row.event_status or event.status
     actions.update_event(event, actor, data, event.version)
@@ -361,15 +361,16 @@ def _update_victim(event, row: ParsedRow, actor) -> None:
     situation = terms["victim_situation"].get(row.victim_situation or "")
     acts = list(Act.objects.filter(event=event).select_related("victim", "violation_type"))
     same_person = [act for act in acts if _is_row_person(act.victim, row)]
-    if same_person:
-        for act in same_person:
-            if act.violation_type_id == violation.pk and situation is not None:
-                data = {
-                    "violation_type": violation,
-                    "situation": situation,
-                    "description": act.description,
-                }
-                actions.update_act(act, actor, data, act.version)
+    same_violation = [act for act in same_person if act.violation_type_id == violation.pk]
+    for act in same_violation:
+        if situation is not None:
+            data = {
+                "violation_type": violation,
+                "situation": situation,
+                "description": act.description,
+            }
+            actions.update_act(act, actor, data, act.version)
+    if same_violation:
         return
     person = {
         "given_names": row.given_names,
@@ -392,7 +393,10 @@ def _update_victim(event, row: ParsedRow, actor) -> None:
             "kind": terms["perpetrator_kind"][kind],
             "group_name": row.perpetrator_group,
         }
-    actions.add_victim(event, actor, person, act, attribution)
+    # A victim already in the case with another violation gets this one too, on her
+    # own record; anyone else is added as a new victim.
+    known = same_person[0].victim if same_person else None
+    actions.add_victim(event, actor, person, act, attribution, person=known)
 
 
 def _is_row_person(person, row: ParsedRow) -> bool:
