@@ -455,12 +455,13 @@ class PersonForm(VersionedFormMixin, PersonFieldsMixin, GroupedForm):
         self.add_version(instance.version)
 
     def victim_of(self) -> Event | None:
-        """The first dated event the person is a direct victim of (ages refer to it)."""
-        return (
-            Event.objects.filter(acts__victim=self.instance, start_date__isnull=False)
-            .order_by("start_date")
-            .first()
-        )
+        """The first dated event the person is a direct victim of (ages refer to it).
+
+        The day is encrypted (the database would order ciphertexts): the person's
+        few events are compared here, after decryption."""
+        events = Event.objects.filter(acts__victim=self.instance, start_month__isnull=False)
+        dated = [event for event in events.distinct() if event.start_date]
+        return min(dated, key=lambda event: event.start_date, default=None)
 
     def clean(self):
         data = super().clean()

@@ -11,12 +11,13 @@ import datetime as dt
 
 from django.utils import translation
 
+from memoria.cases import actions
 from memoria.cases.ages import check_birth_and_age
 from memoria.cases.io.importer import import_table
 from memoria.cases.io.mapping import guess_mapping
 from memoria.cases.io.readers import read_table
 from memoria.cases.models import Event, Person
-from tests.web.cases_fixtures import CaseFixtures, victim_data
+from tests.web.cases_fixtures import CaseFixtures, term, victim_data
 
 
 def problem(birth, birth_precision, age, event, event_precision):
@@ -102,6 +103,29 @@ class FormTests(CaseFixtures):
         self.assertEqual(response.status_code, 302)
         person.refresh_from_db()
         self.assertEqual((person.birth_date, person.age), (dt.date(2000, 1, 1), 19))
+
+    def test_the_person_form_finds_the_earliest_of_several_cases_by_its_day(self):
+        # The day is encrypted: ordering by it in the database would pick any case.
+        act = self.add_victim(self.event, given_names="Ana", paternal_surname="Zubiría")
+        person = act.victim
+        for year in (2021, 2022, 2023, 2024, 2025):
+            later = self.make_case(start_date=dt.date(year, 1, 1), start_precision="day")
+            actions.add_victim(
+                later,
+                self.documenter,
+                {},
+                {"violation_type": term("violation_type", "threat"), "description": ""},
+                person=person,
+            )
+        person.refresh_from_db()
+        url = f"/o/{self.org.slug}/people/{person.pk}/edit/"
+        data = {
+            "given_names": "Ana", "paternal_surname": "Zubiría", "sex": "female",
+            "visibility": "private", "version": person.version,
+        }  # fmt: skip
+        response = self.client.post(url, {**data, "birth_year": "2020"})
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("(14/03/2019)", str(response.context["form"].errors["birth_year"]))
 
     def test_a_relative_may_be_born_after_the_events(self):
         # A child born after a disappearance is an indirect victim of it.
