@@ -508,6 +508,8 @@ def add_indirect_victim(
     two sons, in two cases) no one new is registered.
     """
     known = person is not None
+    if known and person.pk == direct_victim.pk:
+        raise ValueError("a direct victim cannot be recorded as their own relative")
     if not known:
         person = _new_person(event.organization, actor, person_data, RELATIVE_PERSON_FIELDS, event)
     relative = IndirectVictim.objects.create(

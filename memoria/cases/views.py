@@ -43,7 +43,16 @@ from memoria.cases.forms import (
     VictimForm,
 )
 from memoria.cases.history import history_entries
-from memoria.cases.models import Act, Attribution, Change, Event, Person, Term, Vocabulary
+from memoria.cases.models import (
+    Act,
+    Attribution,
+    Change,
+    Event,
+    IndirectVictim,
+    Person,
+    Term,
+    Vocabulary,
+)
 from memoria.cases.search import people_for_hits, search_people
 from memoria.sharing.access import SharedView
 from memoria.sharing.actions import record_shared_view
@@ -349,18 +358,19 @@ def _show_matches(request, membership, data: dict, *, exclude=None) -> list:
     return candidates
 
 
-def _who_is_it(request, membership, data: dict):
+def _who_is_it(request, membership, data: dict, *, exclude=None):
     """Before registering someone new: (the person already recorded the documenter says
     it is, or None; the likely matches to show instead of saving, if any).
 
     Nothing is asked once the documenter has said it is a different person.
+    ``exclude`` (a relative's direct victim) is never offered as a match.
     """
     chosen = request.POST.get("same_person")
     if chosen:
         return access.get_person(membership, chosen, write=True), []
     if request.POST.get("different_person"):
         return None, []
-    return None, _show_matches(request, membership, data)
+    return None, _show_matches(request, membership, data, exclude=exclude)
 
 
 @organization_view(Capability.EDIT_RECORDS)
@@ -656,9 +666,12 @@ def relative_new(request, membership, event_id):
     candidates = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        person, candidates = _who_is_it(request, membership, data)
-        if not candidates:
-            victim = data["direct_victim"]
+        victim = data["direct_victim"]
+        person, candidates = _who_is_it(request, membership, data, exclude=victim.pk)
+        problem = _relative_problem(event, victim, person)
+        if problem:
+            form.add_error(None, problem)
+        elif not candidates:
             actions.add_indirect_victim(
                 event, request.user, victim, data["relationship"], data, person=person,
                 request=request,
@@ -666,7 +679,9 @@ def relative_new(request, membership, event_id):
             messages.success(request, _("Relative added to the case."))
             return redirect(_after_relative(event, request.POST.get("next"), victim, in_wizard))
     elif form.is_bound:  # (an empty POST leaves the form unbound: nothing to match)
-        candidates = _show_matches(request, membership, form.cleaned_data)
+        victim = form.cleaned_data.get("direct_victim")
+        exclude = victim.pk if victim else None
+        candidates = _show_matches(request, membership, form.cleaned_data, exclude=exclude)
     _audit_form_view(request, membership, AuditAction.CASE_VIEW, event, "relative")
     context = {
         "organization": organization,
@@ -677,6 +692,17 @@ def relative_new(request, membership, event_id):
         "step": 2 if in_wizard else None,
     }
     return render(request, "cases/relative_form.html", context)
+
+
+def _relative_problem(event: Event, victim: Person, person: Person | None) -> str | None:
+    """Why a person already recorded cannot be linked as this victim's relative, if so."""
+    if person is None:
+        return None
+    if person.pk == victim.pk:
+        return _("A victim cannot be recorded as their own relative: choose another person.")
+    if IndirectVictim.objects.filter(event=event, direct_victim=victim, person=person).exists():
+        return _("This person is already recorded as this victim's relative in this case.")
+    return None
 
 
 def _after_relative(event: Event, following: str | None, victim: Person, in_wizard: bool) -> str:

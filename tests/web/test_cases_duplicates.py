@@ -176,6 +176,32 @@ class RelativesInTheWizardTests(CaseFixtures):
         self.assertEqual(Person.objects.filter(organization=self.org).count(), 3)
         self.assertTrue(AuditEntry.objects.filter(action="relative.create").exists())
 
+    def test_a_victim_is_never_offered_nor_linked_as_their_own_relative(self):
+        ana = self.add_victim(
+            self.case, given_names="Ana", paternal_surname="Ramírez", maternal_surname="Luna"
+        ).victim
+        url = f"{self.base}/relatives/new/?step=victims&victim={ana.pk}"
+        # Her mother shares both surnames: Ana herself is not a likely match.
+        data = self.relative_data(ana, next="sources")
+        data.update(given_names="Rosa", paternal_surname="Ramírez", maternal_surname="Luna")
+        response = self.client.post(url, data)
+        self.assertEqual(response.status_code, 302)  # nobody to ask about: Rosa is recorded
+        self.assertEqual(IndirectVictim.objects.filter(event=self.case).count(), 1)
+        # Ana posted as the same person anyway (a stale page, a crafted form): refused.
+        response = self.client.post(url, {**data, "same_person": ana.pk})
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "no puede registrarse como su propio familiar")
+        self.assertEqual(IndirectVictim.objects.filter(event=self.case).count(), 1)
+
+    def test_the_same_relative_is_not_linked_twice_to_one_victim(self):
+        juan = self.add_victim(self.case, given_names="Juan", paternal_surname="Pérez").victim
+        rosa = actions_add_relative(self.case, juan, self.documenter)
+        url = f"{self.base}/relatives/new/?step=victims&victim={juan.pk}"
+        response = self.client.post(url, self.relative_data(juan, same_person=rosa.pk))
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "ya está registrada como familiar de esta víctima")
+        self.assertEqual(IndirectVictim.objects.filter(event=self.case).count(), 1)
+
 
 def actions_add_relative(event, victim, actor) -> Person:
     from memoria.cases import actions

@@ -243,7 +243,10 @@ def test_two_workers_on_postgresql_never_run_a_job_twice(platform):
         lambda: platform.scalar("SELECT count(*) FROM jobs_workerheartbeat") == 2,
         what="both workers",
     )
-    jobs = platform.queue_imports([rows_csv(1) for _ in range(30)])
+    # Thirty different files (the same one twice would be refused as imported before).
+    files = [rows_csv(1).replace(b"\nR-0,", f"\nJ-{n},".encode()) for n in range(30)]
+    assert len(set(files)) == 30
+    jobs = platform.queue_imports(files)
     platform.wait_for(
         lambda: platform.scalar("SELECT count(*) FROM jobs_job WHERE status = 'done'") == len(jobs),
         timeout=240,
