@@ -228,6 +228,14 @@ def change_password(form, request=None) -> User:
 
 
 @transaction.atomic
+def reset_password(form, request=None) -> User:
+    """Save a valid password-reset form (the e-mailed link's last step) and audit it, together."""
+    user = form.save()
+    audit(user, None, "password.reset", request=request)
+    return user
+
+
+@transaction.atomic
 def confirm_identity(user: User, password_ok: bool, token: str | None, request=None) -> str:
     """Re-authentication before an export or a key operation.
 

@@ -2,7 +2,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from memoria.accounts import twofactor_views, views
-from memoria.accounts.forms import SetPasswordForm
 from memoria.accounts.twofactor_views import TwoFactorLoginView
 
 app_name = "accounts"
@@ -49,11 +48,7 @@ urlpatterns = [
     ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="accounts/password_reset_confirm.html",
-            form_class=SetPasswordForm,
-            success_url=reverse_lazy("accounts:password_reset_complete"),
-        ),
+        views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

@@ -19,6 +19,7 @@ from memoria.accounts.forms import (
     MembershipRoleForm,
     OrganizationForm,
     PasswordChangeForm,
+    SetPasswordForm,
 )
 from memoria.accounts.models import Invitation, Membership, User, hash_token
 from memoria.accounts.roles import Capability, Role
@@ -162,6 +163,20 @@ def accept_invitation(request, token):
         return redirect("accounts:dashboard", invitation.organization.slug)
     context = {"invitation": invitation, "form": form}
     return render(request, "accounts/accept_invitation.html", context)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The last step of a reset by e-mail, with the new password audited in its transaction."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = SetPasswordForm
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        actions.reset_password(form, request=self.request)
+        # As Django's view does: the link is spent, and no one is signed in.
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
+        return redirect(self.get_success_url())
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

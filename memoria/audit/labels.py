@@ -37,6 +37,7 @@ class AuditAction(models.TextChoices):
     REAUTH = "reauth", _("Confirmed identity again")
     REAUTH_FAILED = "reauth.failed", _("Failed to confirm identity")
     PASSWORD_CHANGED = "password.changed", _("Changed their password")
+    PASSWORD_RESET = "password.reset", _("Reset their password by e-mail")
     # Members and the organization
     MEMBER_INVITED = "member.invited", _("Invited a person")
     MEMBER_INVITATION_REVOKED = "member.invitation_revoked", _("Withdrew an invitation")

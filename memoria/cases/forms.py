@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from memoria.cases import access
-from memoria.cases.ages import check_birth_and_age
+from memoria.cases.ages import check_birth_and_age, shown
 from memoria.cases.curp import curp_error
 from memoria.cases.models import (
     PROFILE_FLAGS,
@@ -282,7 +282,29 @@ class EventForm(VersionedFormMixin, PlaceFormMixin, GroupedForm):
         start, end = data["start_date"], data["end_date"]
         if start and end and end < start:
             self.add_error("end_year", _("The end cannot come before the start."))
+        if self.instance is not None and start and not self.has_error("start_year"):
+            self.check_direct_victims_born(start, data["start_precision"])
         return data
+
+    def check_direct_victims_born(self, start: datetime.date, precision: str) -> None:
+        """Refuse a start before the birth of any direct victim of this case.
+
+        Each victim's partial birth date is a range, as in the victim form: only
+        a birth after every day the start may mean is refused.
+        """
+        victims = Person.objects.filter(acts__event=self.instance).distinct()
+        births = {(p.birth_date, p.birth_precision) for p in victims if p.birth_date}
+        for birth_date, birth_precision in sorted(births):
+            problem = check_birth_and_age(birth_date, birth_precision, None, start, precision)
+            if problem is not None and problem.field == "birth_date":
+                self.add_error(
+                    "start_year",
+                    _(
+                        "A direct victim of this case (born %(birth)s) was born after this "
+                        "date. Check this date, or the victim's birth date."
+                    )
+                    % {"birth": shown(birth_date, birth_precision)},
+                )
 
 
 # -- people ---------------------------------------------------------------------------

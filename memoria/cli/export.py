@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+# The site's languages (settings.LANGUAGES), known here before Django is set up.
+LANGUAGES = ("es-mx", "en")
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -20,6 +23,13 @@ def register(subparsers) -> None:
         "--identities",
         action="store_true",
         help="include names, CURP, birth dates and testimonies (keep the file safe)",
+    )
+    parser.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        default="es-mx",
+        help="language of the *_label columns of CSV and XLSX, and of the XLSX column "
+        "descriptions (default: es-mx); codes never change",
     )
     parser.add_argument("--out", type=Path, required=True, help="file to write")
     parser.set_defaults(handler=run)
@@ -57,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
                 args.identities,
                 stream,
                 progress=lambda done, total: advance("export", done, total),
+                language=args.language,
             )
 
     def record(acts: int) -> None:

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import re
+from unittest import mock
 
 from django.core import mail
 from django.test import override_settings
 
 from memoria.accounts.models import Invitation, Membership, User
 from memoria.accounts.roles import Role
+from memoria.audit.models import AuditEntry
 from tests.web.base import PASSWORD, MemoriaTestCase, make_member, totp_code
 
 
@@ -77,6 +79,36 @@ class PasswordResetTests(MemoriaTestCase):
             form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}
         )
         self.assertRedirects(response, "/accounts/reset/complete/")
+        self.documenter.refresh_from_db()
+        self.assertTrue(self.documenter.check_password(new))
+        entry = AuditEntry.objects.get(action="password.reset")
+        self.assertEqual((entry.actor_id, entry.organization_id), (self.documenter.pk, None))
+        # The link is spent, and no one was signed in by it.
+        self.assertEqual(self.client.get("/accounts/").status_code, 302)
+        again = self.client.post(
+            form_page.redirect_chain[-1][0], {"new_password1": "x" * 20, "new_password2": "x" * 20}
+        )
+        self.assertEqual(again.status_code, 200)
+        self.assertFalse(again.context["validlink"])
+        self.assertEqual(AuditEntry.objects.filter(action="password.reset").count(), 1)
+
+    def test_it_keeps_the_old_password_when_the_reset_cannot_be_audited(self):
+        self.client.post("/accounts/reset/", {"email": self.documenter.email})
+        link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body)[1]
+        set_password = self.client.get(link, follow=True).redirect_chain[-1][0]
+        new = "nueva contraseña de documentación"
+        data = {"new_password1": new, "new_password2": new}
+        with (
+            mock.patch("memoria.accounts.actions.audit", side_effect=RuntimeError("audit")),
+            self.assertRaises(RuntimeError),
+        ):
+            self.client.post(set_password, data)
+        self.documenter.refresh_from_db()
+        self.assertTrue(self.documenter.check_password(PASSWORD))
+        self.assertFalse(self.documenter.check_password(new))
+        self.assertFalse(AuditEntry.objects.filter(action="password.reset").exists())
+        # Nothing was spent: once the audit log works, the same link sets the password.
+        self.assertRedirects(self.client.post(set_password, data), "/accounts/reset/complete/")
         self.documenter.refresh_from_db()
         self.assertTrue(self.documenter.check_password(new))
 

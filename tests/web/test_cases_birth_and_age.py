@@ -17,7 +17,7 @@ from memoria.cases.io.importer import import_table
 from memoria.cases.io.mapping import guess_mapping
 from memoria.cases.io.readers import read_table
 from memoria.cases.models import Event, Person
-from tests.web.cases_fixtures import CaseFixtures, term, victim_data
+from tests.web.cases_fixtures import CaseFixtures, event_data, term, victim_data
 
 
 def problem(birth, birth_precision, age, event, event_precision):
@@ -145,6 +145,53 @@ class FormTests(CaseFixtures):
                 "visibility": "private", "version": person.version, "birth_year": "2021",
             },
         )  # fmt: skip
+        self.assertEqual(response.status_code, 302)
+
+    def test_the_case_form_refuses_a_date_before_a_direct_victims_birth(self):
+        self.add_victim(self.event, given_names="Ana", paternal_surname="Zubiría",
+                        birth_date=dt.date(1990, 1, 1), birth_precision="year")  # fmt: skip
+        self.add_victim(self.event, given_names="Eva", paternal_surname="Luna",
+                        birth_date=dt.date(2005, 6, 1), birth_precision="month")  # fmt: skip
+        url = f"/o/{self.org.slug}/cases/{self.event.pk}/edit/"
+        version = self.client.get(url).context["form"]["version"].value()
+        dated = {"start_year": "2005", "start_month": "5", "start_day": "31", "version": version}
+        response = self.client.post(url, event_data(**dated))
+        self.assertEqual(response.status_code, 200)
+        errors = response.context["form"].errors
+        self.assertEqual(list(errors), ["start_year"])
+        self.assertEqual(
+            errors["start_year"],
+            [
+                "Una víctima directa de este caso (nacida en 06/2005) nació después de esta "
+                "fecha. Revisa esta fecha o la fecha de nacimiento de la víctima."
+            ],
+        )
+        self.assertNotIn("Eva", str(errors))
+        self.event.refresh_from_db()
+        self.assertEqual(self.event.start_date, dt.date(2019, 3, 14))
+        # A year may mean June 2005, when she was born: not impossible, so it is kept.
+        response = self.client.post(
+            url, event_data(**{**dated, "start_month": "", "start_day": ""})
+        )
+        self.assertEqual(response.status_code, 302)
+        self.event.refresh_from_db()
+        self.assertEqual((self.event.start_date, self.event.start_precision),
+                         (dt.date(2005, 1, 1), "year"))  # fmt: skip
+
+    def test_the_case_form_does_not_check_relatives_born_later(self):
+        from memoria.cases import actions
+        from tests.web.cases_fixtures import term
+
+        act = self.add_victim(self.event, given_names="Ana", paternal_surname="Zubiría",
+                              birth_date=dt.date(1990, 1, 1), birth_precision="year")  # fmt: skip
+        actions.add_indirect_victim(
+            self.event, self.documenter, act.victim, term("relationship", "daughter"),
+            {"given_names": "Luz", "paternal_surname": "Zubiría",
+             "birth_date": dt.date(2021, 1, 1), "birth_precision": "year"},
+        )  # fmt: skip
+        url = f"/o/{self.org.slug}/cases/{self.event.pk}/edit/"
+        version = self.client.get(url).context["form"]["version"].value()
+        response = self.client.post(url, event_data(start_year="2020", version=version))
         self.assertEqual(response.status_code, 302)
 
 

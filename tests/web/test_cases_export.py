@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from unittest import mock
@@ -180,6 +181,49 @@ class ExportCommandTests(MemoriaTestCase):
     def test_it_names_an_unknown_organization(self):
         code = run_command(["export", "--organization", "no-existe", "--out", "/tmp/x.csv"])
         self.assertEqual(code, 2)
+
+    def test_it_writes_the_labels_in_the_language_asked_for(self):
+        from memoria.cases.models import Term
+
+        directory = Path(tempfile.mkdtemp(prefix="memoria-export-test-"))
+        self.addCleanup(shutil.rmtree, directory)
+        base = ["export", "--organization", self.org.slug, "--out"]
+        self.assertEqual(run_command([*base, str(directory / "es.csv")]), 0)
+        self.assertEqual(run_command([*base, str(directory / "en.csv"), "--language", "en"]), 0)
+        spanish = csv_rows((directory / "es.csv").read_bytes())
+        english = csv_rows((directory / "en.csv").read_bytes())
+        terms = {t.code: t for t in Term.objects.filter(vocabulary__code="violation_type")}
+        self.assertEqual(len(english), Act.objects.filter(organization=self.org).count())
+        for es_row, en_row in zip(spanish, english, strict=True):
+            # The codes never change with the language; the labels beside them do.
+            code = en_row["violation_type"]
+            self.assertEqual(es_row["violation_type"], code)
+            self.assertEqual(en_row["violation_type_label"], terms[code].label_en)
+            self.assertEqual(es_row["violation_type_label"], terms[code].label_es)
+            self.assertNotEqual(terms[code].label_en, terms[code].label_es)
+            status = {"es": es_row["event_status_label"], "en": en_row["event_status_label"]}
+            expected = {"open": {"es": "Abierto", "en": "Open"}}.get(en_row["event_status"])
+            if expected:
+                self.assertEqual(status, expected)
+        self.assertIn("Open", {r["event_status_label"] for r in english})
+        out = directory / "en.xlsx"
+        self.assertEqual(run_command([*base, str(out), "--format", "xlsx", "--language", "en"]), 0)
+        workbook = load_workbook(out)
+        descriptions = dict(workbook["columnas"].iter_rows(min_row=2, values_only=True))
+        self.assertEqual(descriptions["violation_type_label"], "Violation type (label)")
+
+    def test_it_refuses_a_language_it_does_not_have_and_writes_nothing(self):
+        out = Path(tempfile.mkdtemp(prefix="memoria-export-test-")) / "casos.csv"
+        self.addCleanup(out.parent.rmdir)
+        stderr = io.StringIO()
+        with mock.patch("sys.stderr", stderr), self.assertRaises(SystemExit) as exit_:
+            run_command(["export", "--organization", self.org.slug, "--out", str(out),
+                         "--language", "fr"])  # fmt: skip
+        self.assertEqual(exit_.exception.code, 2)
+        self.assertIn("--language: invalid choice: 'fr'", stderr.getvalue())
+        self.assertIn("es-mx", stderr.getvalue())
+        self.assertFalse(out.exists())
+        self.assertFalse(AuditEntry.objects.filter(action="cases.export").exists())
 
 
 class AuditRefused(Exception):
