@@ -80,6 +80,7 @@ class AuditAction(models.TextChoices):
     CASES_REINDEX = "cases.reindex", _("Rebuilt the search index of people")
     CASES_EXPORT = "cases.export", _("Exported cases without identities")
     CASES_EXPORT_IDENTITIES = "cases.export_identities", _("Exported cases with identities")
+    CASES_EXPORT_DOWNLOAD = "cases.export_download", _("Downloaded an export the worker made")
     # Sharing between organizations
     SHARE_GRANTED = "share.granted", _("Shared a record with another organization")
     SHARE_REVOKED = "share.revoked", _("Stopped sharing a record with another organization")

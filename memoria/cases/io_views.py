@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 from memoria.accounts.access import organization_view
 from memoria.accounts.reauth import has_recent_auth, reauth_url, recent_auth_required
 from memoria.accounts.roles import Capability
+from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
 from memoria.cases.io import export_jobs, exporter
 from memoria.cases.io.forms import ExportForm, MappingForm, UploadForm
@@ -387,7 +388,30 @@ def export_job_download(request, membership, job_id: int):
         # As for the export itself: password and code again, then back to the job's page.
         page = reverse("cases_io:export_job", args=[organization.slug, job.pk])
         return redirect(reauth_url(page))
-    Job.objects.filter(pk=job.pk).update(result={**job.result, "downloaded": True})
+    try:
+        # Every part is authenticated before the first byte is sent: a damaged file
+        # is refused whole, never sent cut short behind a 200.
+        for _part in export_jobs.read_sealed(path, organization.pk, job.pk):
+            pass
+    except VaultError:
+        logger.exception("export job %s: its sealed file does not open", job.pk)
+        path.unlink(missing_ok=True)
+        messages.error(
+            request,
+            _("The exported file was damaged on the server and was deleted. Export again."),
+        )
+        return redirect("cases_io:export_job", organization.slug, job.pk)
+    with transaction.atomic():
+        Job.objects.filter(pk=job.pk).update(result={**job.result, "downloaded": True})
+        audit(
+            request.user,
+            organization,
+            AuditAction.CASES_EXPORT_DOWNLOAD,
+            job,
+            request=request,
+            format=job.payload["format"],
+            identities=job.payload.get("identities", False),
+        )
 
     def content():
         try:

@@ -225,6 +225,26 @@ class ExportJobTests(MemoriaTestCase):
         self.assertEqual(export_jobs.delete_expired_exports(now=later), 1)
         self.assertFalse(Path(path).exists())
 
+    def test_the_download_is_audited_and_a_damaged_file_is_never_sent_cut_short(self):
+        page = self.start(self.analyst)
+        drain()
+        job = Job.objects.get()
+        self.client.post(f"{page}download/")
+        entry = AuditEntry.objects.get(action="cases.export_download")
+        self.assertEqual((entry.actor_id, entry.target_id), (self.analyst.pk, str(job.pk)))
+
+        page = self.start(self.analyst)
+        drain()
+        job = Job.objects.filter(status=Job.Status.DONE).latest("pk")
+        path = export_jobs.export_path(job.pk)
+        whole = path.read_bytes()
+        path.write_bytes(whole[: len(whole) - 40])
+        response = self.client.post(f"{page}download/")
+        self.assertRedirects(response, page, fetch_redirect_response=False)
+        self.assertFalse(path.exists())
+        self.assertEqual(AuditEntry.objects.filter(action="cases.export_download").count(), 1)
+        self.assertContains(self.client.get(page), "estaba dañado")
+
     def test_without_its_audit_entry_the_export_is_not_done_nor_downloadable(self):
         from tests.web.test_cases_import_jobs import broken_audit
 
