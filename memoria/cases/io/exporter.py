@@ -79,8 +79,8 @@ CHUNK_EVENTS = 500
 class _Labels:
     """Every code's label in one language, read once before the rows are written.
 
-    Built eagerly: a streamed download runs after the view has returned, when
-    the request's language may no longer be active.
+    Built eagerly, in the language asked for: a worker job runs outside any
+    request, where the reader's language is not active.
     """
 
     def __init__(self, organization: Organization, language: str | None) -> None:

@@ -20,15 +20,26 @@ COLUMNS = {
 CONTEXT = {"cases_source": "cases.source", "cases_intervention": "cases.intervention"}
 
 
-def _rows(connection, table: str, columns: tuple[str, ...]):
+BATCH = 2000  # rows read, sealed and written at a time (a large table is never loaded whole)
+
+
+def _batches(connection, table: str, columns: tuple[str, ...]):
     qn = connection.ops.quote_name
     selected = ", ".join(qn(c) for c in columns)
     where = " OR ".join(f"{qn(c)} IS NOT NULL" for c in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, organization_id, {selected} FROM {qn(table)} WHERE {where}"  # noqa: S608
-        )
-        return cursor.fetchall()
+    sql = (
+        f"SELECT id, organization_id, {selected} FROM {qn(table)} "  # noqa: S608
+        f"WHERE id > %s AND ({where}) ORDER BY id LIMIT {BATCH}"
+    )
+    last = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [last])
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
 
 
 def _write(connection, table: str, columns: tuple[str, ...], changes: list[tuple]) -> None:
@@ -62,17 +73,18 @@ def encrypt(apps, schema_editor):
         return str(encrypt_text_with(key_id, data_key, _plaintext(value), context))
 
     for table, columns in COLUMNS.items():
-        changes = [
-            (
-                *(
-                    seal(org, f"{CONTEXT[table]}.{column}", value)
-                    for column, value in zip(columns, values, strict=True)
-                ),
-                pk,
-            )
-            for pk, org, *values in _rows(connection, table, columns)
-        ]
-        _write(connection, table, columns, changes)
+        for rows in _batches(connection, table, columns):
+            changes = [
+                (
+                    *(
+                        seal(org, f"{CONTEXT[table]}.{column}", value)
+                        for column, value in zip(columns, values, strict=True)
+                    ),
+                    pk,
+                )
+                for pk, org, *values in rows
+            ]
+            _write(connection, table, columns, changes)
 
 
 def decrypt(apps, schema_editor):
@@ -86,17 +98,18 @@ def decrypt(apps, schema_editor):
         return decrypt_text(value, context, organization_id=organization_id)
 
     for table, columns in COLUMNS.items():
-        changes = [
-            (
-                *(
-                    open_(org, f"{CONTEXT[table]}.{column}", value)
-                    for column, value in zip(columns, values, strict=True)
-                ),
-                pk,
-            )
-            for pk, org, *values in _rows(connection, table, columns)
-        ]
-        _write(connection, table, columns, changes)
+        for rows in _batches(connection, table, columns):
+            changes = [
+                (
+                    *(
+                        open_(org, f"{CONTEXT[table]}.{column}", value)
+                        for column, value in zip(columns, values, strict=True)
+                    ),
+                    pk,
+                )
+                for pk, org, *values in rows
+            ]
+            _write(connection, table, columns, changes)
 
 
 class Migration(migrations.Migration):

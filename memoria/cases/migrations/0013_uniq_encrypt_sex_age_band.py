@@ -14,12 +14,25 @@ import memoria.vault.fields
 COLUMNS = ("sex", "birth_precision", "age_band")
 
 
-def _rows(connection):
+BATCH = 2000  # people read, sealed and written at a time (never the whole table at once)
+
+
+def _batches(connection):
     qn = connection.ops.quote_name
     selected = ", ".join(qn(c) for c in COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, organization_id, {selected} FROM {qn('cases_person')}")  # noqa: S608
-        return cursor.fetchall()
+    sql = (
+        f"SELECT id, organization_id, {selected} FROM {qn('cases_person')} "  # noqa: S608
+        f"WHERE id > %s ORDER BY id LIMIT {BATCH}"
+    )
+    last = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [last])
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
 
 
 def _write(connection, changes: list[tuple]) -> None:
@@ -47,11 +60,12 @@ def encrypt(apps, schema_editor):
         key_id, data_key = keys[organization_id]
         return str(encrypt_text_with(key_id, data_key, value, f"cases.person.{column}"))
 
-    changes = [
-        (*(seal(org, c, v) for c, v in zip(COLUMNS, values, strict=True)), pk)
-        for pk, org, *values in _rows(connection)
-    ]
-    _write(connection, changes)
+    for rows in _batches(connection):
+        changes = [
+            (*(seal(org, c, v) for c, v in zip(COLUMNS, values, strict=True)), pk)
+            for pk, org, *values in rows
+        ]
+        _write(connection, changes)
 
 
 def decrypt(apps, schema_editor):
@@ -64,11 +78,12 @@ def decrypt(apps, schema_editor):
             return value
         return decrypt_text(value, f"cases.person.{column}", organization_id=organization_id)
 
-    changes = [
-        (*(open_(org, c, v) for c, v in zip(COLUMNS, values, strict=True)), pk)
-        for pk, org, *values in _rows(connection)
-    ]
-    _write(connection, changes)
+    for rows in _batches(connection):
+        changes = [
+            (*(open_(org, c, v) for c, v in zip(COLUMNS, values, strict=True)), pk)
+            for pk, org, *values in rows
+        ]
+        _write(connection, changes)
 
 
 class Migration(migrations.Migration):
