@@ -50,6 +50,16 @@ class WriteBoundaryTests(CaseFixtures):
             term("relationship", "mother"),
             {"given_names": "Rosa", "paternal_surname": "Zubiría"},
         )
+        # Elena, recorded as the mother of Luz in another case: linked, not copied, here.
+        other = self.make_case(title="Otro hecho")
+        luz = self.add_victim(other, given_names="Luz", paternal_surname="Zubiría").victim
+        self.elena = actions.add_indirect_victim(
+            other,
+            self.documenter,
+            luz,
+            term("relationship", "mother"),
+            {"given_names": "Elena", "paternal_surname": "Zubiría"},
+        ).person
         self.source = actions.add_source(
             self.event, self.documenter, {"kind": term("source_kind", "press")}
         )
@@ -113,8 +123,8 @@ class WriteBoundaryTests(CaseFixtures):
             "sex": "female",
         }  # fmt: skip
         yield "relative already recorded", f"{base}/relatives/new/", {
-            "direct_victim": self.victim.pk, "relationship": mother, "given_names": "Rosa",
-            "paternal_surname": "Zubiría", "sex": "female", "same_person": self.relative.person_id,
+            "direct_victim": self.victim.pk, "relationship": mother, "given_names": "Elena",
+            "paternal_surname": "Zubiría", "sex": "female", "same_person": self.elena.pk,
         }  # fmt: skip
         yield "relative edit", f"{base}/relatives/{self.relative.pk}/", {
             "direct_victim": self.victim.pk, "relationship": mother, "version": 1,
