@@ -54,24 +54,29 @@ def victim_data(**overrides) -> dict:
     return data
 
 
+def case_data(**overrides) -> dict:
+    """What ``actions.register_case`` takes for a case in Cuauhtémoc on 14 March 2019."""
+    data = {
+        "title": "Caso de prueba",
+        "description": "",
+        "start_date": datetime.date(2019, 3, 14),
+        "start_precision": "day",
+        "end_date": None,
+        "end_precision": "unknown",
+        "state": State.objects.get(code="08"),
+        "municipality": Municipality.objects.get(cvegeo="08017"),
+        "status": "open",
+    }
+    data.update(overrides)
+    return data
+
+
 class CaseFixtures(MemoriaTestCase):
     """A few cases recorded through the actions, as a documenter would."""
 
     def make_case(self, organization=None, *, victim=None, **event_overrides) -> Event:
         organization = organization or self.org
-        data = {
-            "title": "Caso de prueba",
-            "description": "",
-            "start_date": datetime.date(2019, 3, 14),
-            "start_precision": "day",
-            "end_date": None,
-            "end_precision": "unknown",
-            "state": State.objects.get(code="08"),
-            "municipality": Municipality.objects.get(cvegeo="08017"),
-            "status": "open",
-        }
-        data.update(event_overrides)
-        event = actions.register_case(organization, self.documenter, data)
+        event = actions.register_case(organization, self.documenter, case_data(**event_overrides))
         if victim is not None:
             self.add_victim(event, **victim)
         return event

@@ -8,8 +8,7 @@ import pytest
 
 from memoria.accounts.roles import Role
 from memoria.cases import actions
-from memoria.cases.models import Term
-from memoria.places.models import State
+from tests.web.cases_fixtures import case_data, term
 from tests.web.conftest import accessibility_violations
 from tests.web.test_browser_cases import reference_data, signed_in  # noqa: F401 (fixture)
 
@@ -17,24 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def record_case(organization, user, title: str, day: int, given: str, surname: str):
-    event = actions.register_case(
-        organization,
-        user,
-        {
-            "title": title,
-            "description": "",
-            "start_date": datetime.date(2024, 12, day),
-            "start_precision": "day",
-            "end_date": None,
-            "end_precision": "unknown",
-            "state": State.objects.get(code="08"),
-            "municipality": None,
-            "status": "open",
-        },
-    )
-    violation = Term.objects.get(
-        vocabulary__code="violation_type", code="disappearance_private", organization=None
-    )
+    data = case_data(title=title, start_date=datetime.date(2024, 12, day), municipality=None)
+    event = actions.register_case(organization, user, data)
+    violation = term("violation_type", "disappearance_private")
     actions.add_victim(
         event,
         user,

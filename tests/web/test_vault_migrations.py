@@ -21,11 +21,11 @@ from django_otp.oath import TOTP
 
 from memoria.accounts.models import Organization, SealedTOTPDevice, User, two_factor_key
 from memoria.cases import actions as case_actions
-from memoria.cases.models import Attachment, Intervention, Person, Source, Term
-from memoria.places.models import Municipality, State
+from memoria.cases.models import Attachment, Intervention, Person, Source
 from memoria.vault import seeds
 from memoria.vault.cipher import decrypt_text, is_ciphertext
 from tests.web.base import ensure_reference_data
+from tests.web.cases_fixtures import case_data, term
 
 
 def migrate(*targets: tuple[str, str]) -> None:
@@ -91,29 +91,13 @@ class MigrationTests(TransactionTestCase):
     def test_it_converts_attachments_to_encrypted_bytes_and_back(self):
         user = self.make_user()
         organization = user.memberships.get().organization
-        event = case_actions.register_case(
-            organization,
-            user,
-            {
-                "title": "Caso",
-                "description": "",
-                "start_date": datetime.date(2019, 3, 14),
-                "start_precision": "day",
-                "end_date": None,
-                "end_precision": "unknown",
-                "state": State.objects.get(code="08"),
-                "municipality": Municipality.objects.get(cvegeo="08017"),
-                "status": "open",
-            },
-        )
+        event = case_actions.register_case(organization, user, case_data(title="Caso"))
         content = b"%PDF-1.7 acta de la fiscal\xeda \x00\xff" * 1000
         source = case_actions.add_source(
             event,
             user,
             {
-                "kind": Term.objects.get(
-                    vocabulary__code="source_kind", code="official_document", organization=None
-                ),
+                "kind": term("source_kind", "official_document"),
                 "reliability": "high",
             },
             upload=SimpleUploadedFile("acta.pdf", content, "application/pdf"),
@@ -139,24 +123,7 @@ class MigrationTests(TransactionTestCase):
     def test_it_encrypts_the_dates_of_sources_and_interventions_and_back(self):
         user = self.make_user()
         organization = user.memberships.get().organization
-        event = case_actions.register_case(
-            organization,
-            user,
-            {
-                "title": "Caso",
-                "description": "",
-                "start_date": datetime.date(2019, 3, 14),
-                "start_precision": "day",
-                "end_date": None,
-                "end_precision": "unknown",
-                "state": State.objects.get(code="08"),
-                "municipality": Municipality.objects.get(cvegeo="08017"),
-                "status": "open",
-            },
-        )
-
-        def term(vocabulary, code):
-            return Term.objects.get(vocabulary__code=vocabulary, code=code, organization=None)
+        event = case_actions.register_case(organization, user, case_data(title="Caso"))
 
         source = case_actions.add_source(
             event,
@@ -218,21 +185,7 @@ class MigrationTests(TransactionTestCase):
     def test_it_encrypts_sex_and_age_band_and_back(self):
         user = self.make_user()
         organization = user.memberships.get().organization
-        event = case_actions.register_case(
-            organization,
-            user,
-            {
-                "title": "Caso",
-                "description": "",
-                "start_date": datetime.date(2019, 3, 14),
-                "start_precision": "day",
-                "end_date": None,
-                "end_precision": "unknown",
-                "state": State.objects.get(code="08"),
-                "municipality": Municipality.objects.get(cvegeo="08017"),
-                "status": "open",
-            },
-        )
+        event = case_actions.register_case(organization, user, case_data(title="Caso"))
         act = case_actions.add_victim(
             event,
             user,
@@ -244,9 +197,7 @@ class MigrationTests(TransactionTestCase):
                 "visibility": "private",
             },
             {
-                "violation_type": Term.objects.get(
-                    vocabulary__code="violation_type", code="homicide", organization=None
-                ),
+                "violation_type": term("violation_type", "homicide"),
                 "situation": None,
                 "description": "",
             },
