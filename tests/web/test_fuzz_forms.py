@@ -79,6 +79,8 @@ class Target:
     # the fuzz sends the fields of the form posting to form_on.
     fields_of_form_on: bool = False
     route: dict = field(default_factory=dict)  # route values not in the fixtures (kind...)
+    # Route values taken from another fixture than the default: {"job_id": "export_job"}
+    route_fixtures: dict = field(default_factory=dict)
     prepare: Callable | None = None  # (test) -> None, before the form is read and posted
     reauth: bool = False
     examples: int = 10  # random plans, after the known hostile ones
@@ -261,6 +263,7 @@ TARGETS = [
         audited=False,  # the export was audited when the worker finished it
         always_writes=False,
         form_on="cases_io:export_job",
+        route_fixtures={"job_id": "export_job"},
         fieldless=True,
         examples=3,
     ),
@@ -419,9 +422,8 @@ class FuzzCase(CaseFixtures):
             "vocabulary_code": "violation_type",
             "kind": "intervention",
         }
-        if target is not None and target.name.startswith("cases_io:export_job"):
-            own["job_id"] = self.export_job.pk
         if target is not None:
+            own.update({key: getattr(self, name).pk for key, name in target.route_fixtures.items()})
             own.update(target.route)
             if target.removes:
                 own["record_id"] = getattr(self, target.removes[1]).pk
