@@ -278,10 +278,11 @@ def export_identities(request, membership):
 def _export(request, membership, identities: bool):
     organization = membership.organization
     form = ExportForm(request.POST or None)
+    act_count = exporter.count_acts(organization)
     status = 200
     if request.method == "POST" and form.is_valid():
         fmt = form.cleaned_data["format"]
-        if exporter.count_acts(organization) > export_jobs.LARGE_EXPORT_ACTS:
+        if act_count > export_jobs.LARGE_EXPORT_ACTS:
             # Built by the worker, audited when it is done (export_jobs._audit_export).
             job = export_jobs.queue_export(
                 organization, request.user, fmt, identities, get_language()
@@ -307,7 +308,7 @@ def _export(request, membership, identities: bool):
         "form": form,
         "identities": identities,
         "can_export_identities": membership.can(Capability.EXPORT_IDENTITIES),
-        "act_count": exporter.count_acts(organization),
+        "act_count": act_count,
         "large": export_jobs.LARGE_EXPORT_ACTS,
     }
     return render(request, "cases/io/export.html", context, status=status)
