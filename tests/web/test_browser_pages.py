@@ -17,6 +17,7 @@ import pytest
 from memoria.accounts.models import Organization, User
 from memoria.accounts.roles import Role
 from memoria.cases import actions
+from memoria.cases.io.export_jobs import queue_export
 from memoria.cases.models import Act, Attribution, Event, Intervention, Term, Vocabulary
 from memoria.core.demo import load_demo_network
 from memoria.jobs.worker import drain
@@ -90,9 +91,9 @@ class Personas:
         self.contexts = {}
 
     def page(self, email: str, language: str, *, otp: bool = True):
-        """The persona's page in ``language``; a coordinator has just confirmed their
-        password and code (the history and key pages ask for that)."""
-        recent = otp and (email or "").startswith("coordinacion@")
+        """The persona's page in ``language``; a coordinator or documenter has just
+        confirmed their password and code (the history and key pages ask for that)."""
+        recent = otp and (email or "").startswith(("coordinacion@", "documentacion@"))
         key = (email, otp)
         if key not in self.contexts:
             context = self.browser.new_context(viewport=PHONE, locale="es-MX", bypass_csp=True)
@@ -204,6 +205,11 @@ def test_every_main_page_passes_axe_and_fits_a_phone(live_server, browser):
     reader = "lectura@sierra-viva.example"
     documenter = "documentacion@sierra-viva.example"
     coordinator = "coordinacion@sierra-viva.example"
+    # A finished export waiting for its reader (the worker's job page).
+    export = queue_export(
+        Organization.objects.get(slug=SLUG), User.objects.get(email=reader), "csv", False, "es-mx"
+    )
+    drain()
     pages = [
         (None, "/accounts/login/"),
         (None, "/accounts/reset/"),
@@ -216,6 +222,8 @@ def test_every_main_page_passes_axe_and_fits_a_phone(live_server, browser):
         (reader, f"{base}/people/{person.pk}/"),
         (reader, f"{base}/cases/statistics/"),
         (reader, f"{base}/cases/export/"),
+        (reader, f"{base}/cases/export/jobs/{export.pk}/"),
+        (reader, "case search"),
         (reader, f"{base}/cases/{data['shared'].pk}/"),
         (reader, "/accounts/"),
         (reader, "/accounts/password/"),
@@ -242,6 +250,8 @@ def test_every_main_page_passes_axe_and_fits_a_phone(live_server, browser):
         (documenter, f"{base}/people/{person.pk}/edit/"),
         (documenter, f"{base}/people/{person.pk}/to-case/"),
         (documenter, "import"),
+        (documenter, f"{case}/history/"),
+        (documenter, f"{base}/people/{person.pk}/history/"),
         (coordinator, f"{base}/"),
         (coordinator, f"{case}/history/"),
         (coordinator, f"{base}/members/"),
@@ -263,6 +273,13 @@ def test_every_main_page_passes_axe_and_fits_a_phone(live_server, browser):
                     page.locator("#id_q").fill(person.paternal_surname or "a")
                     page.locator("form[role=search] button[type=submit]").click()
                     page.get_by_role("heading", name=results).wait_for()
+                elif path == "case search":
+                    page.goto(f"{live_server.url}{base}/cases/")
+                    page.locator("form.case-search input[name=q]").fill(
+                        person.paternal_surname or "a"
+                    )
+                    page.locator("form.case-search button[type=submit]").click()
+                    page.wait_for_url(f"**{base}/cases/search/")
                 elif path == "import":
                     problems += import_pages(page, live_server.url + base, language)
                     continue
