@@ -18,6 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Files Memoria makes (the SQLite database and its WAL, exports, backups) are its user's
+# alone: group and others get no access, whatever the umask the process inherits.
+PRIVATE_UMASK = 0o077
+
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 
@@ -75,6 +79,16 @@ class EmailConfig:
 
 
 @dataclass(frozen=True)
+class ReportsConfig:
+    """The anonymous reporting form's limits and the public feed's delay (docs/reports.md)."""
+
+    publish_delay_hours: int = 72
+    rate_per_address: int = 10
+    rate_per_organization: int = 300
+    form_min_seconds: int = 3
+
+
+@dataclass(frozen=True)
 class Config:
     production: bool
     debug: bool
@@ -85,6 +99,9 @@ class Config:
     csrf_trusted_origins: list[str]
     email: EmailConfig
     master_key_file: Path
+    # Local addresses alert channels may send to (memoria.alerts.addresses).
+    alerts_local_receivers: list[str] = field(default_factory=list)
+    reports: ReportsConfig = field(default_factory=lambda: ReportsConfig())
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -116,6 +133,29 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         master_key_file=Path(
             env.get("MEMORIA_MASTER_KEY_FILE") or data_dir / "keys" / "master.key"
         ).expanduser(),
+        alerts_local_receivers=env_list(env, "MEMORIA_ALERTS_LOCAL_RECEIVERS", []),
+        reports=_reports(env),
+    )
+
+
+def _reports(env: Mapping[str, str]) -> ReportsConfig:
+    defaults = ReportsConfig()
+    return ReportsConfig(
+        publish_delay_hours=env_int(
+            env, "MEMORIA_REPORTS_PUBLISH_DELAY_HOURS", defaults.publish_delay_hours
+        ),
+        rate_per_address=env_int(
+            env, "MEMORIA_REPORTS_RATE_PER_ADDRESS", defaults.rate_per_address, minimum=1
+        ),
+        rate_per_organization=env_int(
+            env,
+            "MEMORIA_REPORTS_RATE_PER_ORGANIZATION",
+            defaults.rate_per_organization,
+            minimum=1,
+        ),
+        form_min_seconds=env_int(
+            env, "MEMORIA_REPORTS_FORM_MIN_SECONDS", defaults.form_min_seconds
+        ),
     )
 
 

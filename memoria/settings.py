@@ -40,6 +40,16 @@ INSTALLED_APPS = [
     "memoria.jobs",
     "memoria.sharing",
     "memoria.cases",
+    "memoria.victims",
+    "memoria.protection",
+    "memoria.analysis",
+    "memoria.network",
+    "memoria.search",
+    "memoria.alerts",
+    "memoria.checkins",
+    "memoria.reports",
+    "memoria.public",
+    "memoria.capture",
 ]
 
 MIDDLEWARE = [
@@ -221,6 +231,17 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
 
 MEMORIA_MASTER_KEY_FILE = CONFIG.master_key_file
+# Host names or addresses (host, host:port, [v6]:port) on a local network that alert
+# channels may send to; every other non-global address is refused.
+MEMORIA_ALERTS_LOCAL_RECEIVERS = CONFIG.alerts_local_receivers
+
+# Anonymous reports (memoria.reports, docs/reports.md): hours a verified report waits
+# before the public feed shows it, posts allowed per client address and per
+# organization in an hour, and the least time between showing the form and a post.
+MEMORIA_REPORTS_PUBLISH_DELAY_HOURS = CONFIG.reports.publish_delay_hours
+MEMORIA_REPORTS_RATE_PER_ADDRESS = CONFIG.reports.rate_per_address
+MEMORIA_REPORTS_RATE_PER_ORGANIZATION = CONFIG.reports.rate_per_organization
+MEMORIA_REPORTS_FORM_MIN_SECONDS = CONFIG.reports.form_min_seconds
 
 LOGGING = {
     "version": 1,

@@ -29,3 +29,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # A model with every encrypted field type, for the vault's tests (not in production).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.vaultapp"]  # noqa: F405
+
+# The tests' webhook receivers, SMS gateway and mail server listen on loopback
+# (tests/web/test_alerts_channels.py checks the refusal with this list empty).
+MEMORIA_ALERTS_LOCAL_RECEIVERS = ["127.0.0.1"]

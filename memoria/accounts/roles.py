@@ -27,13 +27,42 @@ class Capability(StrEnum):
     MANAGE_ORGANIZATION = "manage_organization"
     EXPORT_IDENTITIES = "export_identities"
     VIEW_HISTORY = "view_history"
+    # Follow victims' registrations, requests and reparations (memoria.victims): the
+    # records of a family's path through the victims' law. Analysts see its figures only.
+    FOLLOW_VICTIMS = "follow_victims"
+    # People at risk and their protection (memoria.protection): analysts see none of it.
+    READ_PROTECTION = "read_protection"
+    # Anonymous reports from the public (memoria.reports): the moderation queue. Deciding
+    # on a report needs EDIT_RECORDS; analysts see only the public feed.
+    READ_REPORTS = "read_reports"
+    # The search for the disappeared (memoria.search): families' ante-mortem files with
+    # their contacts and DNA donors, graves, remains. Writing takes EDIT_RECORDS as well.
+    # Analysts see none of it (they match exported tables with `memoria match`).
+    READ_SEARCH = "read_search"
 
 
 CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.COORDINATOR: frozenset(Capability),
-    Role.DOCUMENTER: frozenset({Capability.READ_RECORDS, Capability.EDIT_RECORDS}),
+    Role.DOCUMENTER: frozenset(
+        {
+            Capability.READ_RECORDS,
+            Capability.EDIT_RECORDS,
+            Capability.FOLLOW_VICTIMS,
+            Capability.READ_PROTECTION,
+            Capability.READ_REPORTS,
+            Capability.READ_SEARCH,
+        }
+    ),
     Role.ANALYST: frozenset({Capability.READ_RECORDS, Capability.RUN_ANALYSES}),
-    Role.READER: frozenset({Capability.READ_RECORDS}),
+    Role.READER: frozenset(
+        {
+            Capability.READ_RECORDS,
+            Capability.FOLLOW_VICTIMS,
+            Capability.READ_PROTECTION,
+            Capability.READ_REPORTS,
+            Capability.READ_SEARCH,
+        }
+    ),
 }
 
 

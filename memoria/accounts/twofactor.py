@@ -21,6 +21,8 @@ from memoria.accounts.roles import CAPABILITIES, Capability
 IDENTITY_CAPABILITIES = frozenset(
     {
         Capability.READ_RECORDS,
+        Capability.READ_PROTECTION,
+        Capability.READ_SEARCH,
         Capability.EDIT_RECORDS,
         Capability.EXPORT_IDENTITIES,
         Capability.MANAGE_MEMBERS,

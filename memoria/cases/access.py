@@ -69,7 +69,7 @@ def get_event(
     A shared case comes back as a ``SharedView`` holding only the granted
     fields; pages that show a whole case or change it leave ``shared`` off.
     """
-    queryset = Event.objects.select_related("state", "municipality", "organization")
+    queryset = Event.objects.select_related("organization")
     return _own_or_shared(viewer, queryset, event_id, write=write, shared=shared)
 
 
@@ -95,17 +95,17 @@ def _part(case: Event, queryset: QuerySet, record_id, **lookup) -> Model:
 
 
 def get_act(event: Event, act_id) -> Act:
-    queryset = Act.objects.select_related("victim", "violation_type", "situation", "event")
+    queryset = Act.objects.select_related("victim", "violation_type", "event")
     return _part(event, queryset, act_id, event=event)
 
 
 def get_attribution(event: Event, attribution_id) -> Attribution:
-    queryset = Attribution.objects.select_related("act", "act__victim", "event", "kind", "basis")
+    queryset = Attribution.objects.select_related("act", "act__victim", "event", "basis")
     return _part(event, queryset, attribution_id, event=event)
 
 
 def get_indirect_victim(event: Event, relative_id) -> IndirectVictim:
-    queryset = IndirectVictim.objects.select_related("person", "direct_victim", "relationship")
+    queryset = IndirectVictim.objects.select_related("person", "direct_victim")
     return _part(event, queryset, relative_id, event=event)
 
 

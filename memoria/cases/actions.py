@@ -25,8 +25,9 @@ from django.utils import timezone
 from memoria.accounts.models import Organization, User
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
+from memoria.cases import caseindex
+from memoria.cases.caseindex import month_of
 from memoria.cases.history import display_value
-from memoria.cases.listing import refresh_event_facets, refresh_facets_of_person
 from memoria.cases.models import (
     Act,
     AgeBand,
@@ -147,15 +148,6 @@ def plain(value) -> object:
     return str(value)
 
 
-def month_of(date: datetime.date | None, precision: str) -> datetime.date | None:
-    """The plain, countable month of a date: 1 January when only the year is known."""
-    if date is None or precision == DatePrecision.UNKNOWN:
-        return None
-    if precision == DatePrecision.YEAR:
-        return date.replace(month=1, day=1)
-    return date.replace(day=1)
-
-
 def age_band(age: int | None) -> str:
     if age is None:
         return AgeBand.UNKNOWN
@@ -183,8 +175,15 @@ def age_at(birth: datetime.date | None, precision: str, when: datetime.date) -> 
 def _reference_date(person: Person, event: Event | None = None) -> datetime.date:
     """The day ages refer to: when the person's first documented event began."""
     if event is None:
-        act = person.acts.select_related("event").order_by("event__start_month").first()
-        event = act.event if act else None
+        # The earliest dated of their events (dates are encrypted: compared here).
+        events = [act.event for act in person.acts.select_related("event").order_by("pk")]
+        dated = [e for e in events if month_of(e.start_date, e.start_precision)]
+        if dated:
+            event = min(
+                dated, key=lambda e: (month_of(e.start_date, e.start_precision), e.start_date)
+            )
+        else:
+            event = events[0] if events else None
     if event is not None and event.start_date is not None:
         return event.start_date
     return timezone.localdate()
@@ -201,11 +200,6 @@ def _derive_person(person: Person, event: Event | None = None) -> None:
         # Never public by name without consent on record (the forms refuse it first);
         # consent is recorded only when someone says so, never assumed from the visibility.
         person.visibility = Visibility.PRIVATE
-
-
-def _derive_event(event: Event) -> None:
-    event.start_month = month_of(event.start_date, event.start_precision)
-    event.end_month = month_of(event.end_date, event.end_precision)
 
 
 def _record(
@@ -323,7 +317,6 @@ def register_case(
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
     last = Event.objects.filter(organization=organization).aggregate(n=Max("number"))["n"]
     event = _create(Event, organization, actor, data, EVENT_FIELDS, number=(last or 0) + 1)
-    _derive_event(event)
     event.save()
     if data.get("tags") is not None:
         event.tags.set(data["tags"])
@@ -331,6 +324,8 @@ def register_case(
     if data.get("tags"):
         changes["tags"] = [None, plain(data["tags"])]
     _record(actor, event, Change.Action.CREATED, changes, event=event)
+    caseindex.rebuild([event.pk])
+    refresh_shares(event)  # the sharing agreements in force cover new cases too
     audit(actor, organization, AuditAction.CASE_CREATE, event, request=request)
     return event
 
@@ -339,10 +334,8 @@ def register_case(
 def update_event(
     event: Event, actor: User | None, data: dict, version: int, *, request=None
 ) -> Event:
-    event, _changes = _update(
-        event, actor, data, EVENT_FIELDS, version, _derive_event, m2m=("tags",), event=event
-    )
-    refresh_event_facets([event.pk])
+    event, _changes = _update(event, actor, data, EVENT_FIELDS, version, m2m=("tags",), event=event)
+    caseindex.rebuild([event.pk])
     audit(actor, event.organization, AuditAction.CASE_UPDATE, event, request=request)
     return event
 
@@ -398,7 +391,9 @@ def add_victim(
     )  # fmt: skip
     if attribution_data and attribution_data.get("kind"):
         _new_attribution(act, actor, attribution_data)
-    refresh_event_facets([event.pk])
+    caseindex.rebuild([event.pk])
+    # A new victim bounds what the agreements may share of the case (their consent).
+    refresh_shares(person)
     if known:
         audit(actor, event.organization, AuditAction.ACT_CREATE, act, request=request)
     else:
@@ -415,7 +410,8 @@ def add_act(
     act.save()
     changes = _created_changes(act, ACT_FIELDS)
     _record(actor, act, Change.Action.CREATED, changes, event=event, person=victim)
-    refresh_event_facets([event.pk])
+    caseindex.rebuild([event.pk])
+    refresh_shares(victim)
     audit(actor, event.organization, AuditAction.ACT_CREATE, act, request=request)
     return act
 
@@ -439,7 +435,7 @@ def update_person(
     person, changes = _update(person, actor, data, fields, version, _derive_person, person=person)
     if changes:
         index_person(person)
-        refresh_facets_of_person(person)
+        caseindex.rebuild_for_person(person)
     audit(actor, person.organization, AuditAction.PERSON_UPDATE, person, request=request)
     return person
 
@@ -449,7 +445,7 @@ def update_act(act: Act, actor: User | None, data: dict, version: int, *, reques
     act, _changes = _update(
         act, actor, data, ACT_FIELDS, version, event=act.event, person=act.victim
     )
-    refresh_event_facets([act.event_id])
+    caseindex.rebuild([act.event_id])
     audit(actor, act.organization, AuditAction.ACT_UPDATE, act, request=request)
     return act
 
@@ -469,7 +465,7 @@ def _new_attribution(act: Act, actor: User | None, data: dict) -> Attribution:
     attribution.save()
     changes = _created_changes(attribution, ATTRIBUTION_FIELDS)
     _record(actor, attribution, Change.Action.CREATED, changes, event=act.event)
-    refresh_event_facets([act.event_id])
+    caseindex.rebuild([act.event_id])
     return attribution
 
 
@@ -480,7 +476,7 @@ def update_attribution(
     attribution, _changes = _update(
         attribution, actor, data, ATTRIBUTION_FIELDS, version, event=attribution.event
     )
-    refresh_event_facets([attribution.event_id])
+    caseindex.rebuild([attribution.event_id])
     audit(
         actor,
         attribution.organization,
@@ -525,6 +521,7 @@ def add_indirect_victim(
         "direct_victim": [None, direct_victim.pk],
     }
     _record(actor, relative, Change.Action.CREATED, changes, event=event, person=person)
+    refresh_shares(person)
     if known:
         audit(actor, event.organization, AuditAction.RELATIVE_CREATE, relative, request=request)
     else:
@@ -654,10 +651,13 @@ def add_term(
 
 @transaction.atomic
 def update_term(term: Term, data: dict, *, actor: User | None = None, request=None) -> Term:
+    state_actor = term.state_actor
     for field in ("label_es", "label_en", "position", "is_active", "state_actor"):
         if field in data:
             setattr(term, field, data[field])
     term.save()
+    if term.state_actor != state_actor:
+        caseindex.rebuild_for_term(term)  # its cases' count of acts by state agents
     codes = {"vocabulary": term.vocabulary.code, "code": term.code}
     audit(actor, term.organization, AuditAction.VOCABULARY_UPDATE, term, request=request, **codes)
     return term
@@ -705,4 +705,4 @@ def remove_record(
         _record(actor, record, Change.Action.DELETED, changes, event=event)
     audit(actor, current.organization, AuditAction.CASE_REMOVE, current, request=request, kind=kind)
     current.delete()
-    refresh_event_facets([event.pk])
+    caseindex.rebuild([event.pk])

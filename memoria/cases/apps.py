@@ -8,6 +8,7 @@ class CasesConfig(AppConfig):
     verbose_name = _("Case documentation")
 
     def ready(self) -> None:
+        from memoria.cases import caseindex  # noqa: F401  (deleting a case bumps its clock)
         from memoria.cases.io import (  # noqa: F401  (register the import, reindex, export jobs)
             export_jobs,
             jobs,

@@ -439,7 +439,6 @@ class DemoWriter:
 
     def _write_batch(self, size: int) -> None:
         from memoria.cases import models as m
-        from memoria.cases.actions import month_of
 
         rng = self.rng
         term = self.terms
@@ -453,7 +452,6 @@ class DemoWriter:
                 number=self.next_number,
                 start_date=date,
                 start_precision=precision,
-                start_month=month_of(date, precision),
                 state_id=state,
                 municipality_id=municipality.cvegeo,
                 locality="" if rng.random() < 0.6 else f"Colonia {self.names.surname(rng)}",
@@ -464,7 +462,6 @@ class DemoWriter:
             if precision == "day" and rng.random() < 0.1:
                 event.end_date = date + dt.timedelta(days=rng.randint(1, 30))
                 event.end_precision = "day"
-                event.end_month = event.end_date.replace(day=1)
             self.next_number += 1
             n_victims = 1 if rng.random() < 0.78 else rng.choice((2, 2, 2, 3, 3, 4, 5))
             victims = [self.victim(violation, date) for _ in range(n_victims)]
@@ -513,7 +510,7 @@ class DemoWriter:
 
     def _write_details(self, cases, acts) -> None:
         from memoria.cases import models as m
-        from memoria.cases.listing import refresh_event_facets
+        from memoria.cases.caseindex import rebuild
 
         rng = self.rng
         term = self.terms
@@ -603,7 +600,7 @@ class DemoWriter:
         bulk_create_sealed(m.Change, changes, org.pk, batch_size=self.BATCH)
         people = [a.victim for a in acts] + [iv.person for iv in indirect]
         index_people(org, people)
-        refresh_event_facets(event.pk for event, *_rest in cases)
+        rebuild(event.pk for event, *_rest in cases)
 
 
 def source_reference(kind: str, rng: random.Random, date: dt.date | None) -> str:

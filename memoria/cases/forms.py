@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from memoria.cases import access
 from memoria.cases.ages import check_birth_and_age, shown
+from memoria.cases.caseindex import month_of
 from memoria.cases.curp import curp_error
 from memoria.cases.models import (
     PROFILE_FLAGS,
@@ -481,8 +482,12 @@ class PersonForm(VersionedFormMixin, PersonFieldsMixin, GroupedForm):
 
         The day is encrypted (the database would order ciphertexts): the person's
         few events are compared here, after decryption."""
-        events = Event.objects.filter(acts__victim=self.instance, start_month__isnull=False)
-        dated = [event for event in events.distinct() if event.start_date]
+        events = Event.objects.filter(acts__victim=self.instance).distinct()
+        dated = [
+            event
+            for event in events
+            if event.start_date and month_of(event.start_date, event.start_precision)
+        ]
         return min(dated, key=lambda event: event.start_date, default=None)
 
     def clean(self):
@@ -899,6 +904,48 @@ class CaseFilterForm(forms.Form):
             self.fields["municipality"].queryset = Municipality.objects.filter(
                 state_id=state_code
             ).order_by("name")
+
+
+class StatisticsFilterForm(forms.Form):
+    """The statistics page's filters (GET): period, state, violation type, and the map."""
+
+    MEASURES = [("count", _("Cases")), ("rate", _("Cases per 100,000 inhabitants"))]
+    MAPS = [("states", _("States")), ("municipalities", _("Municipalities"))]
+
+    date_from = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Counts whole months: the month of this date is included."),
+    )
+    date_to = forms.DateField(
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    state = forms.ModelChoiceField(
+        label=_("State"), queryset=State.objects.order_by("name"), required=False
+    )
+    violation_type = TermChoiceField(
+        label=_("Violation"), queryset=Term.objects.none(), required=False
+    )
+    measure = forms.ChoiceField(label=_("Map of"), choices=MEASURES, required=False)
+    map = forms.ChoiceField(label=_("Map by"), choices=MAPS, required=False)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["violation_type"].queryset = term_choices(
+            organization, Vocabulary.VIOLATION_TYPE, retired=True
+        )
+        for name in ("state", "violation_type"):
+            self.fields[name].empty_label = _("Any")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end of the period is before its start."))
+        return data
 
 
 class MatchQueryForm(forms.Form):

@@ -64,6 +64,15 @@ def _field(model, name: str):
         return None
 
 
+def _target(field):
+    """The model a field refers to: a foreign key's, or an encrypted reference's."""
+    if field is None:
+        return None
+    if field.is_relation:
+        return field.related_model
+    return getattr(field, "target", None)
+
+
 def display_value(model, name: str, value):
     """Choice values (``"verifying"``) as their labels ("Under verification")."""
     field = _field(model, name)
@@ -98,13 +107,13 @@ class _Namer:
                 continue
             wanted.setdefault(model, set()).add(change.object_id)
             for name, pair in (change.changes or {}).items():
-                field = _field(model, name)
-                if field is None or not field.is_relation:
+                target = _target(_field(model, name))
+                if target is None:
                     continue
                 for value in (v for side in pair for v in _values(side)):
                     if isinstance(value, int):
-                        wanted.setdefault(field.related_model, set()).add(value)
-                    elif field.related_model is models.Term:
+                        wanted.setdefault(target, set()).add(value)
+                    elif target is models.Term:
                         labels.add(value)
         self.records = {m: naming.fetch(organization, m, ids) for m, ids in wanted.items()}
         self.terms = naming.terms_by_label(organization, labels)
@@ -120,8 +129,8 @@ class _Namer:
             return value
         if isinstance(value, list):
             return [self.value(model, name, item) for item in value]
-        if field.is_relation:
-            return self._related(field.related_model, value)
+        if _target(field) is not None:
+            return self._related(_target(field), value)
         # Dates stay as stored (2019-03-01): only the precision beside them says whether
         # the day is known. A moment (when consent was recorded) is exact: shown in words.
         if isinstance(value, str) and field.get_internal_type() == "DateTimeField":

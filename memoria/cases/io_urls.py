@@ -6,6 +6,11 @@ app_name = "cases_io"
 
 urlpatterns = [
     path("o/<slug:slug>/cases/import/", io_views.import_upload, name="import"),
+    path(
+        "o/<slug:slug>/cases/import/standard/",
+        io_views.import_standard,
+        name="import_standard",
+    ),
     path("o/<slug:slug>/cases/import/columns/", io_views.import_columns, name="import_columns"),
     path("o/<slug:slug>/cases/import/review/", io_views.import_review, name="import_review"),
     path("o/<slug:slug>/cases/import/cancel/", io_views.import_cancel, name="import_cancel"),

@@ -33,7 +33,7 @@ from memoria.accounts.roles import Capability
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
 from memoria.cases.io import export_jobs, exporter
-from memoria.cases.io.forms import ExportForm, MappingForm, UploadForm
+from memoria.cases.io.forms import ExportForm, MappingForm, StandardImportForm, UploadForm
 from memoria.cases.io.importer import check_table
 from memoria.cases.io.jobs import IMPORT, bad_rows, import_problems, queue_import
 from memoria.cases.io.mapping import guess_mapping
@@ -427,3 +427,46 @@ def export_job_download(request, membership, job_id: int):
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# -- standard formats ---------------------------------------------------------------
+
+
+@organization_view(Capability.EDIT_RECORDS)
+def import_standard(request, membership):
+    """Import a file in ESF, Uwazi CSV or HXL: every record checked, then all or nothing."""
+    from memoria.cases.io.standard import FormatProblems, import_file
+
+    organization = membership.organization
+    form = StandardImportForm(request.POST or None, request.FILES or None)
+    report, status = None, 200
+    if request.method == "POST" and form.is_valid():
+        dry_run = form.cleaned_data["check_only"]
+        try:
+            report = import_file(
+                form.cleaned_data["format"],
+                form.content,
+                form.filename,
+                organization,
+                request.user,
+                dry_run=dry_run,
+            )
+        except FormatProblems as error:
+            form.add_error("file", str(error))
+            status = 422
+        else:
+            if not report.ok:
+                status = 422
+            elif dry_run:
+                messages.info(request, _("Every record of the file is correct; nothing was saved."))
+            else:
+                messages.success(
+                    request,
+                    _("Imported %(events)s events, %(people)s people and %(acts)s acts.")
+                    % {"events": report.events, "people": report.people, "acts": report.acts},
+                )
+                return redirect(_after_import_url(organization))
+    if request.method == "POST" and not form.is_valid():
+        status = 422
+    context = {"organization": organization, "form": form, "report": report}
+    return render(request, "cases/io/standard.html", context, status=status)

@@ -3,8 +3,9 @@
 Every row belongs to one organization (``organization`` FK on every model, so
 access helpers filter on it and the vault encrypts with that organization's
 key). Fields marked *enc* are encrypted at rest: they can be read and written
-from Python but never filtered, sorted or grouped in SQL. Everything the case
-list filters on and statistics count is a plain, indexed column.
+from Python but never filtered, sorted or grouped in SQL. References marked
+*enc ref* (``EncryptedReferenceField``) read like foreign keys (``act.situation``
+is a Term, ``act.situation_id`` its id) but keep the id encrypted, empty or not.
 
 Models and key fields:
 
@@ -18,30 +19,28 @@ Models and key fields:
   ``term.label`` is the label in the current language.
 * ``Event`` — what happened: ``organization``, ``number`` (per organization),
   ``title`` *enc*, ``description`` *enc*, ``start_date`` *enc* /
-  ``start_precision`` / ``start_month`` (plain first day of the month, 1 January
-  when only the year is known), the same for ``end_*``, place (``state``,
-  ``municipality``, ``locality`` *enc*, ``latitude`` *enc*, ``longitude`` *enc*),
-  ``status`` (open, verifying, verified, closed), ``tags`` (Terms), ``version``.
-* ``EventFacet`` — derived rows the case list filters on: ``event``,
-  ``kind`` (violation, perpetrator, victim profile), ``value`` (a Term id or a
-  profile code), and the event's ``state_code``, ``start_month`` and ``number``. Kept by
-  ``listing.refresh_event_facets``.
+  ``start_precision`` *enc*, the same for ``end_*``, place (``state`` *enc ref*,
+  ``municipality`` *enc ref*, ``locality`` *enc*, ``latitude`` *enc*, ``longitude`` *enc*),
+  ``status`` *enc* (open, verifying, verified, closed), ``tags`` (Terms), ``version``.
+* ``CaseIndexEntry`` — the encrypted case index the case list and dashboard
+  read (one row per event, ``data`` *enc*), and ``CaseIndexClock`` (one per
+  organization). Kept by ``caseindex.rebuild``.
 * ``Person`` — ``given_names``, ``paternal_surname``, ``maternal_surname``,
   ``aliases``, ``sex``, ``gender_identity``, ``birth_date``, ``birth_precision``,
   ``age``, ``age_band``, ``nationality``, ``ethnicity``, ``occupation``,
-  ``curp``, ``consent_note`` (all *enc*); plain: the risk-profile flags
+  ``curp``, ``consent_note``, the risk-profile flags
   ``is_defender``, ``is_journalist``, ``is_searching_relative``, ``is_migrant``,
-  ``is_indigenous_authority``, ``is_lgbttti``, ``is_child``; ``visibility``
+  ``is_indigenous_authority``, ``is_lgbttti``, ``is_child`` (all *enc*); ``visibility``
   (private, partners, aggregate, memorial), ``consent_recorded_at``, ``version``.
 * ``PersonSearchToken`` — blind index of a person's name keys:
   ``organization``, ``person``, ``token`` (indexed on organization + token).
 * ``Act`` — a violation suffered by a direct victim in an event: ``event``,
-  ``victim`` (Person), ``violation_type`` (Term), ``situation`` (Term: still
+  ``victim`` (Person), ``violation_type`` (Term), ``situation`` (Term *enc ref*: still
   missing, found alive…), ``description`` *enc*, ``version``.
 * ``IndirectVictim`` — a relative or dependant of a direct victim:
-  ``event``, ``direct_victim`` and ``person`` (Persons), ``relationship`` (Term).
+  ``event``, ``direct_victim`` and ``person`` (Persons), ``relationship`` (Term *enc ref*).
 * ``Attribution`` — who is held responsible for an act: ``act``, ``event``,
-  ``kind`` (Term, perpetrator kind), ``group_name`` *enc*, ``basis`` (Term: how
+  ``kind`` (Term *enc ref*, perpetrator kind), ``group_name`` *enc*, ``basis`` (Term: how
   it is known), ``confidence`` (high, medium, low), ``notes`` *enc*.
 * ``Source`` — how we know: ``event``, ``kind`` (Term), ``date`` *enc*,
   ``reliability`` (high, medium, low, unknown), ``reference`` *enc*,
@@ -60,9 +59,8 @@ Models and key fields:
 
 Write through ``memoria.cases.actions`` (it keeps the version, the history and
 the search index together). Bulk loaders that bypass it must set
-``start_month``/``end_month`` with ``actions.month_of``, ``age_band``, and the
-search tokens with ``search.person_keys`` + ``blind_tokens``, and call
-``listing.refresh_event_facets`` with the events they wrote.
+``age_band``, and the search tokens with ``search.person_keys`` +
+``blind_tokens``, and call ``caseindex.rebuild`` with the events they wrote.
 
 Every editable model has ``version``: an edit form carries it, and a save whose
 version is no longer current is refused (see ``actions.ConflictError``).
@@ -79,9 +77,11 @@ from memoria.accounts.models import Organization
 from memoria.places.models import Place
 from memoria.vault.fields import (
     EncryptedBinaryField,
+    EncryptedBooleanField,
     EncryptedCharField,
     EncryptedDateField,
     EncryptedJSONField,
+    EncryptedReferenceField,
     EncryptedTextField,
 )
 
@@ -220,117 +220,78 @@ class Event(Versioned, Place):
     title = EncryptedCharField(_("title"), max_length=300)
     description = EncryptedTextField(_("description"), blank=True)
     start_date = EncryptedDateField(_("start date"), null=True, blank=True)
-    start_precision = models.CharField(
+    start_precision = EncryptedCharField(
         _("precision of the start date"),
         max_length=8,
         choices=DatePrecision.choices,
         default=DatePrecision.UNKNOWN,
     )
-    start_month = models.DateField(_("start month"), null=True, blank=True, editable=False)
     end_date = EncryptedDateField(_("end date"), null=True, blank=True)
-    end_precision = models.CharField(
+    end_precision = EncryptedCharField(
         _("precision of the end date"),
         max_length=8,
         choices=DatePrecision.choices,
         default=DatePrecision.UNKNOWN,
     )
-    end_month = models.DateField(_("end month"), null=True, blank=True, editable=False)
     locality = EncryptedCharField(_("locality"), max_length=200, blank=True)
-    status = models.CharField(
+    status = EncryptedCharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
     tags = models.ManyToManyField(Term, verbose_name=_("tags"), blank=True, related_name="+")
 
     class Meta:
-        # Undated cases last on every database (PostgreSQL puts NULL first in DESC).
-        ordering = [models.F("start_month").desc(nulls_last=True), "-number"]
+        # The case list orders by date from the encrypted case index (listing.py).
+        ordering = ["-number"]
         verbose_name = _("event")
         verbose_name_plural = _("events")
         constraints = [
             models.UniqueConstraint(fields=["organization", "number"], name="event_number_per_org")
-        ]
-        indexes = [
-            models.Index(fields=["organization", "start_month", "number"], name="event_org_month"),
-            models.Index(fields=["organization", "status"], name="event_org_status"),
-            models.Index(fields=["organization", "state", "start_month"], name="event_org_state"),
-            models.Index(fields=["organization", "municipality"], name="event_org_municipality"),
-            # The case list's default sort: newest first, undated last. Created on
-            # PostgreSQL only (see migration 0007): SQLite refuses NULLS LAST here.
-            models.Index(
-                "organization",
-                models.F("start_month").desc(nulls_last=True),
-                models.F("number").desc(),
-                name="event_org_newest",
-            ),
         ]
 
     def __str__(self) -> str:
         return f"#{self.number}"
 
 
-class EventFacet(models.Model):
-    """One value the case list filters on, present in one event (derived; never edit by hand).
+class CaseIndexEntry(models.Model):
+    """What the case list and the dashboard need of one event, encrypted (derived; never
+    edit by hand).
 
-    The case list's filters on violation type, perpetrator kind and victim
-    profile read these rows instead of the acts, attributions and people
-    behind them: the event's ``start_month`` and ``number`` are copied here, so
-    one index gives the matching events already in list order, however rare
-    the value is in recent years. ``memoria.cases.listing.refresh_event_facets``
-    rebuilds an event's rows; every write that changes them calls it.
+    ``data`` is a short JSON list written by ``memoria.cases.caseindex.rebuild``
+    (number, state, municipality, start date and precision, status, violation
+    types, perpetrator kinds, whether any is a state agent, the victims'
+    profile codes, the acts with a state-agent attribution); servers decrypt
+    every entry of an organization into memory and filter, sort and count
+    there. ``seq`` is the organization's change number when it was written.
     """
 
-    class Kind(models.IntegerChoices):  # never shown to people: no translation
-        VIOLATION = 1
-        PERPETRATOR = 2
-        PROFILE = 3
-
+    event = models.OneToOneField(
+        Event, on_delete=models.CASCADE, primary_key=True, related_name="index_entry"
+    )
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="facets")
-    kind = models.PositiveSmallIntegerField(choices=Kind.choices)
-    # A Term's primary key (violations, perpetrators: shared and own terms alike),
-    # or the code of a profile flag (``listing.PROFILE_CODES``).
-    value = models.PositiveIntegerField()
-    # The event's state, so "this violation in this state" is one index range
-    # whichever of the two is rare.
-    state_code = models.CharField(max_length=2, blank=True, default="")
-    start_month = models.DateField(null=True, blank=True)
-    number = models.PositiveIntegerField()
+    seq = models.BigIntegerField()
+    data = EncryptedJSONField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["event", "kind", "value"], name="event_facet_once")
-        ]
-        indexes = [
-            models.Index(
-                fields=["organization", "kind", "value", "start_month", "number"],
-                name="event_facet_month",
-            ),
-            models.Index(
-                fields=["organization", "kind", "value", "state_code", "start_month", "number"],
-                name="event_facet_state",
-            ),
-            # Newest first, undated last; PostgreSQL only (see migration 0008).
-            models.Index(
-                "organization",
-                "kind",
-                "value",
-                models.F("start_month").desc(nulls_last=True),
-                models.F("number").desc(),
-                name="event_facet_newest",
-            ),
-            models.Index(
-                "organization",
-                "kind",
-                "value",
-                "state_code",
-                models.F("start_month").desc(nulls_last=True),
-                models.F("number").desc(),
-                name="event_facet_state_newest",
-            ),
-        ]
+        indexes = [models.Index(fields=["organization", "seq"], name="case_index_seq")]
 
     def __str__(self) -> str:
-        return f"{self.event_id}:{self.kind}:{self.value}"
+        return f"{self.event_id}@{self.seq}"
+
+
+class CaseIndexClock(models.Model):
+    """An organization's index clock: ``seq`` grows with every entry written, ``epoch``
+    with every event deleted; a new row gets a new ``generation``. A server compares
+    them with what it holds in memory (``memoria.cases.caseindex.snapshot``)."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    generation = models.CharField(max_length=16)
+    seq = models.BigIntegerField(default=0)
+    epoch = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}:{self.epoch}:{self.seq}"
 
 
 class Sex(models.TextChoices):
@@ -395,13 +356,14 @@ class Person(Versioned):
     )
     occupation = EncryptedCharField(_("occupation"), max_length=160, blank=True)
     curp = EncryptedCharField(_("CURP"), max_length=18, blank=True)
-    is_defender = models.BooleanField(_("human-rights defender"), default=False)
-    is_journalist = models.BooleanField(_("journalist"), default=False)
-    is_searching_relative = models.BooleanField(_("searching relative"), default=False)
-    is_migrant = models.BooleanField(_("migrant"), default=False)
-    is_indigenous_authority = models.BooleanField(_("indigenous authority"), default=False)
-    is_lgbttti = models.BooleanField(_("LGBTTTI"), default=False)
-    is_child = models.BooleanField(_("child or adolescent"), default=False)
+    # The risk profile is encrypted, "no" as well as "yes" (docs/security.md).
+    is_defender = EncryptedBooleanField(_("human-rights defender"), default=False)
+    is_journalist = EncryptedBooleanField(_("journalist"), default=False)
+    is_searching_relative = EncryptedBooleanField(_("searching relative"), default=False)
+    is_migrant = EncryptedBooleanField(_("migrant"), default=False)
+    is_indigenous_authority = EncryptedBooleanField(_("indigenous authority"), default=False)
+    is_lgbttti = EncryptedBooleanField(_("LGBTTTI"), default=False)
+    is_child = EncryptedBooleanField(_("child or adolescent"), default=False)
     visibility = models.CharField(
         _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE
     )
@@ -412,14 +374,6 @@ class Person(Versioned):
         ordering = ["-created_at"]
         verbose_name = _("person")
         verbose_name_plural = _("people")
-        indexes = [
-            models.Index(
-                fields=["organization", flag],
-                condition=models.Q(**{flag: True}),
-                name=f"person_{flag[3:]}"[:30],
-            )
-            for flag, _label in PROFILE_FLAGS
-        ]
 
     def __str__(self) -> str:
         return self.full_name or f"#{self.pk}"
@@ -462,13 +416,8 @@ class Act(Versioned):
     violation_type = models.ForeignKey(
         Term, on_delete=models.PROTECT, related_name="+", verbose_name=_("violation")
     )
-    situation = models.ForeignKey(
-        Term,
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-        verbose_name=_("situation afterwards"),
+    situation = EncryptedReferenceField(
+        Term, null=True, blank=True, verbose_name=_("situation afterwards")
     )
     description = EncryptedTextField(_("what happened to this person"), blank=True)
 
@@ -492,9 +441,7 @@ class IndirectVictim(Versioned):
     person = models.ForeignKey(
         Person, on_delete=models.PROTECT, related_name="relative_of", verbose_name=_("person")
     )
-    relationship = models.ForeignKey(
-        Term, on_delete=models.PROTECT, related_name="+", verbose_name=_("relationship")
-    )
+    relationship = EncryptedReferenceField(Term, verbose_name=_("relationship"))
 
     class Meta:
         ordering = ["event", "id"]
@@ -514,9 +461,7 @@ class Confidence(models.TextChoices):
 class Attribution(Versioned):
     act = models.ForeignKey(Act, on_delete=models.CASCADE, related_name="attributions")
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="attributions")
-    kind = models.ForeignKey(
-        Term, on_delete=models.PROTECT, related_name="+", verbose_name=_("perpetrator")
-    )
+    kind = EncryptedReferenceField(Term, verbose_name=_("perpetrator"))
     group_name = EncryptedCharField(_("group or unit name"), max_length=200, blank=True)
     basis = models.ForeignKey(
         Term,
@@ -535,9 +480,6 @@ class Attribution(Versioned):
         ordering = ["act", "id"]
         verbose_name = _("perpetrator attribution")
         verbose_name_plural = _("perpetrator attributions")
-        indexes = [
-            models.Index(fields=["organization", "kind", "event"], name="attribution_org_kind"),
-        ]
 
     def __str__(self) -> str:
         return str(self.kind)

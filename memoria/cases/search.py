@@ -314,7 +314,6 @@ def people_for_hits(organization: Organization, hits: list[SearchHit]) -> list[P
         "acts__event",
         "relative_of__event",
         "relative_of__direct_victim",
-        "relative_of__relationship",
     )
     by_id = {person.pk: person for person in people}
     return [by_id[hit.person_id] for hit in hits if hit.person_id in by_id]

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -39,6 +40,7 @@ from memoria.cases.forms import (
     RelativeEditForm,
     RelativeForm,
     SourceForm,
+    StatisticsFilterForm,
     TermForm,
     VictimForm,
 )
@@ -149,11 +151,9 @@ def _case_roles(person: Person) -> list[str]:
 
 
 def _with_violations(events: list[Event]) -> list[Event]:
+    # The state and municipality are encrypted references, read from a cache.
     prefetch_related_objects(
-        events,
-        "state",
-        "municipality",
-        Prefetch("acts", queryset=Act.objects.select_related("violation_type")),
+        events, Prefetch("acts", queryset=Act.objects.select_related("violation_type"))
     )
     for event in events:
         event.violation_labels = sorted({act.violation_type.label for act in event.acts.all()})
@@ -255,16 +255,14 @@ def case_detail(request, membership, event_id):
         record_shared_view(membership, event, request=request)
         context = {"organization": organization, "shared": event}
         return render(request, "cases/shared_record.html", context)
-    acts = event.acts.select_related("victim", "violation_type", "situation").prefetch_related(
-        Prefetch("attributions", queryset=Attribution.objects.select_related("kind", "basis"))
+    acts = event.acts.select_related("victim", "violation_type").prefetch_related(
+        Prefetch("attributions", queryset=Attribution.objects.select_related("basis"))
     )
     context = {
         "organization": organization,
         "event": event,
         "acts": acts,
-        "relatives": event.indirect_victims.select_related(
-            "person", "direct_victim", "relationship"
-        ),
+        "relatives": event.indirect_victims.select_related("person", "direct_victim"),
         "sources": event.sources.select_related("kind").prefetch_related(
             "attachments", "acts__victim", "acts__violation_type"
         ),
@@ -398,7 +396,7 @@ def person_matches(request, membership):
 
 def _wizard_people(event: Event):
     """The direct victims recorded so far, each with their relatives in this case."""
-    relatives = event.indirect_victims.select_related("person", "relationship")
+    relatives = event.indirect_victims.select_related("person")
     victims = victims_in(event)
     for victim in victims:
         victim.case_relatives = [r for r in relatives if r.direct_victim_id == victim.pk]
@@ -768,9 +766,9 @@ def person_detail(request, membership, person_id):
         record_shared_view(membership, person, request=request)
         context = {"organization": organization, "shared": person}
         return render(request, "cases/shared_record.html", context)
-    acts = person.acts.select_related("event", "violation_type", "situation")
-    relatives = person.relatives.select_related("person", "relationship", "event")
-    relative_of = person.relative_of.select_related("direct_victim", "relationship", "event")
+    acts = person.acts.select_related("event", "violation_type")
+    relatives = person.relatives.select_related("person", "event")
+    relative_of = person.relative_of.select_related("direct_victim", "event")
     audit(request.user, organization, AuditAction.PERSON_VIEW, person, request=request)
     context = {
         "organization": organization,
@@ -843,7 +841,32 @@ def remove(request, membership, event_id, kind, record_id):
 @organization_view(Capability.READ_RECORDS)
 def case_statistics(request, membership):
     organization = membership.organization
-    context = {"organization": organization, **statistics.dashboard(organization)}
+    form = StatisticsFilterForm(request.GET or None, organization=organization)
+    filters, measure, municipal_map = None, "count", False
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        violation = data.get("violation_type")
+        filters = statistics.Filters.from_dates(
+            data.get("date_from"),
+            data.get("date_to"),
+            data["state"].pk if data.get("state") else None,
+            violation.pk if violation else None,
+        )
+        measure = data.get("measure") or "count"
+        municipal_map = data.get("map") == "municipalities"
+    filtered = filters is not None and filters != statistics.Filters()
+    chosen = form.cleaned_data if form.is_bound and form.is_valid() else {}
+
+    def render_figures(figures: dict) -> str:
+        context = {"organization": organization, "filtered": filtered, "chosen": chosen}
+        return render_to_string("cases/_figures.html", {**context, **figures})
+
+    # From the index only (no SQL count), and kept for the same index version and
+    # filters: see docs/benchmarks.md.
+    figures_html = statistics.rendered(
+        organization, filters, render_figures, measure=measure, municipal_map=municipal_map
+    )
+    context = {"organization": organization, "form": form, "figures_html": figures_html}
     return render(request, "cases/statistics.html", context)
 
 

@@ -16,6 +16,7 @@ import sys
 
 from memoria import __version__
 from memoria.cli.common import CommandError
+from memoria.config import PRIVATE_UMASK
 
 # One module per subcommand group, in the order ``--help`` lists them.
 COMMANDS = (
@@ -28,6 +29,7 @@ COMMANDS = (
     "reindex",
     "privacy_report",
     "link",
+    "match",
     "estimate",
     "audit",
     "keys",
@@ -49,11 +51,6 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         importlib.import_module(f"memoria.cli.{name}").register(subparsers)
     return parser
-
-
-# Files Memoria makes (the SQLite database and its WAL, exports, backups) are its user's
-# alone: group and others get no access, whatever the shell's umask.
-PRIVATE_UMASK = 0o077
 
 
 def main(argv: list[str] | None = None) -> int:

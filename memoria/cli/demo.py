@@ -10,8 +10,9 @@ def register(subparsers) -> None:
         "demo",
         help="load the fictional demo network into the database",
         description="Create three fictional organizations with a demo user for every role "
-        "and thousands of fictional cases each. Running it again changes nothing. Refused "
-        "when MEMORIA_PRODUCTION is on.",
+        "and thousands of fictional cases each, their directory profiles, a search for the "
+        "disappeared with ranked candidates, anonymous reports and a public site. Running it "
+        "again changes nothing. Refused when MEMORIA_PRODUCTION is on.",
     )
     parser.add_argument(
         "--cases",

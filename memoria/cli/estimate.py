@@ -101,6 +101,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sampler uses 20); default no cap",
     )
     parser.add_argument(
+        "--until-converged",
+        action="store_true",
+        help="LCMCR: keep sampling, doubling the chains' length, until R-hat is below 1.01 "
+        "with 100 effective draws per chain (or the time cap); the first half of the "
+        "extended chains is discarded",
+    )
+    parser.add_argument(
+        "--max-seconds",
+        type=_positive,
+        default=600,
+        metavar="S",
+        help="with --until-converged: start no round that would end after S seconds (default 600)",
+    )
+    parser.add_argument(
         "--bootstrap",
         type=_non_negative,
         default=0,
@@ -191,6 +205,8 @@ def _options(args: argparse.Namespace, seed: int):
         thin=args.thin,
         max_unobserved_ratio=args.max_unobserved_ratio,
         seed=seed,
+        until_converged=args.until_converged,
+        max_seconds=float(args.max_seconds),
     )
     return EstimateOptions(
         methods=methods,
@@ -288,11 +304,12 @@ def _row(method: str, result: dict) -> list[str]:
         detail += f" ({result['criterion']})"
     else:
         diag = result.get("diagnostics", {})
-        detail = (
-            f"R-hat {diag['rhat']:.3f}, ESS {diag['ess_bulk']:.0f}"
-            if diag.get("rhat") is not None
-            else "posterior (summed strata)"
-        )
+        if diag.get("rhat") is not None:
+            detail = f"R-hat {diag['rhat']:.3f}, ESS {diag['ess_bulk']:.0f}"
+        elif diag.get("chains") == 1:
+            detail = "1 chain: convergence not checked"
+        else:
+            detail = "posterior (summed strata)"
     return [f"{result['estimate']:,.0f}", interval, detail, result["interval_method"]]
 
 

@@ -14,11 +14,18 @@ def register(subparsers) -> None:
         "export",
         help="export an organization's case records",
         description="Write an organization's case records as CSV, JSON or XLSX (schema: "
-        "docs/export-schema.md). Without --identities, names, CURP, birth dates, titles, "
+        "docs/export-schema.md), or in a standard format: ESF, Uwazi CSV, HXL "
+        "(docs/formats.md). Without --identities, names, CURP, birth dates, titles, "
         "descriptions and source references are left out. Every export is audited.",
     )
     parser.add_argument("--organization", required=True, metavar="SLUG", help="its short name")
-    parser.add_argument("--format", choices=("csv", "json", "xlsx"), default="csv")
+    parser.add_argument(
+        "--format",
+        choices=("csv", "json", "xlsx", "esf", "uwazi", "hxl"),
+        default="csv",
+        help="esf: HURIDOCS Events Standard Formats (JSON); uwazi: Uwazi entity CSV; "
+        "hxl: CSV with HXL hashtags (docs/formats.md)",
+    )
     parser.add_argument(
         "--identities",
         action="store_true",

@@ -25,6 +25,14 @@ def register(subparsers) -> None:
         'mapping file ({"field": "column header"}, see docs/export-schema.md) is given.',
     )
     parser.add_argument("file", type=Path, help="the CSV or XLSX file")
+    parser.add_argument(
+        "--format",
+        choices=("spreadsheet", "esf", "uwazi", "hxl"),
+        default="spreadsheet",
+        help="spreadsheet: your own CSV or XLSX (the default); esf: HURIDOCS Events Standard "
+        "Formats (JSON); uwazi: Uwazi entity CSV; hxl: CSV with HXL hashtags "
+        "(docs/formats.md). --mapping and --on-duplicate are for spreadsheets only",
+    )
     parser.add_argument("--organization", required=True, metavar="SLUG", help="its short name")
     parser.add_argument("--mapping", type=Path, help="JSON file mapping fields to column headers")
     parser.add_argument(
@@ -58,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from error
     if not args.file.is_file():
         raise CommandError(f"{args.file} is not a file")
+    if args.format != "spreadsheet":
+        return _import_standard(console, args, organization)
     try:
         table = read_path(args.file)
         mapping = load_mapping_file(args.mapping) if args.mapping else guess_mapping(table.headers)
@@ -127,3 +137,42 @@ def _print_problems(console, report) -> None:
         for error in errors:
             table.add_row(str(row), error.column_label, error.value, error.message)
     console.print(table)
+
+
+def _import_standard(console, args, organization) -> int:
+    """ESF, Uwazi CSV or HXL: every record checked, then all written, or nothing."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from memoria.cases.io.standard import FormatProblems, import_file
+    from memoria.cli.common import CommandError
+
+    try:
+        report = import_file(
+            args.format,
+            args.file.read_bytes(),
+            args.file.name,
+            organization,
+            None,
+            via="cli",
+            dry_run=args.dry_run,
+        )
+    except FormatProblems as error:
+        raise CommandError(str(error)) from error
+    if not report.ok:
+        console.print(f"[bold red]Nothing was imported: {len(report.errors)} problems.[/]")
+        table = Table("where", "field", "value", "problem")
+        for error in report.errors:
+            table.add_row(
+                escape(error.where), error.field, escape(error.value), escape(error.message)
+            )
+        console.print(table)
+        return 1
+    if args.dry_run:
+        console.print("Dry run: every record is correct; nothing was written.")
+        return 0
+    console.print(
+        f"Imported {report.events} events, {report.people} people and {report.acts} acts "
+        f"into {organization.slug}."
+    )
+    return 0

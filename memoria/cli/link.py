@@ -77,6 +77,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--seed", type=int, default=42, help="seed for u sampling (default 42)")
     parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse the run when a date cannot be read (default: read it as unknown and count it)",
+    )
+    parser.add_argument(
         "--json", action="store_true", help="print the summary as one JSON object on stdout"
     )
     parser.set_defaults(handler=run)
@@ -125,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
                 backend=args.backend,
                 seed=args.seed,
                 progress=lambda message: status.update(message),
+                strict=args.strict,
             )
     except InputError as error:
         raise CommandError(str(error)) from error
@@ -161,6 +167,38 @@ def _report(summary: dict, args: argparse.Namespace, console) -> None:
         f"[bold]{summary['clusters']:,}[/] clusters; {summary['review_pairs']:,} pairs to review; "
         f"{summary['seconds']} s"
     )
+    _report_input(summary.get("input", {}), console)
     for name, path in outputs.items():
         console.print(f"  {name}: {path}")
     sys.stderr.flush()
+
+
+def _report_input(cleaning: dict, console) -> None:
+    """Say which values were read as missing: the analyst may want to fix the list."""
+    invalid = cleaning.get("invalid_dates_read_as_unknown", 0)
+    placeholders = cleaning.get("placeholders_read_as_missing", 0)
+    unnamed = cleaning.get("records_with_placeholder_names_only", 0)
+    if invalid:
+        console.print(
+            f"  {invalid:,} date(s) that cannot exist or cannot be read were treated as "
+            "unknown (--strict refuses them instead):",
+            highlight=False,
+        )
+        for example in cleaning.get("invalid_date_examples", []):
+            console.print(f"    {example}", highlight=False)
+    if placeholders:
+        columns = _by_column(cleaning.get("placeholders", {}))
+        console.print(
+            f"  {placeholders:,} placeholder value(s) read as missing ({columns})",
+            highlight=False,
+        )
+    if unnamed:
+        console.print(f"  {unnamed:,} record(s) have only placeholder names", highlight=False)
+
+
+def _by_column(per_source: dict) -> str:
+    totals: dict[str, int] = {}
+    for columns in per_source.values():
+        for column, count in columns.items():
+            totals[column] = totals.get(column, 0) + count
+    return ", ".join(f"{column} {count:,}" for column, count in sorted(totals.items()))

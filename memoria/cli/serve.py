@@ -88,6 +88,28 @@ def _stop_worker(worker, timeout: float = 60) -> None:
 
 
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+# Paths whose requests leave no line at all in the access log: the anonymous reporting
+# pages (memoria.reports), whose visitors must leave no address, no time and no path.
+UNLOGGED_PREFIXES = ("r/",)
+
+
+def is_unlogged(path: str) -> bool:
+    """Whether a request for ``path`` (PATH_INFO, as Django routes it) stays out of the log."""
+    return path.lstrip("/").startswith(UNLOGGED_PREFIXES)
+
+
+def _logger_class():
+    from gunicorn.glogging import Logger
+
+    class PrivateAccessLogger(Logger):
+        """Gunicorn's logger, minus every access line of an anonymous page."""
+
+        def access(self, resp, req, environ, request_time) -> None:
+            if is_unlogged(environ.get("PATH_INFO", "") or ""):
+                return
+            super().access(resp, req, environ, request_time)
+
+    return PrivateAccessLogger
 
 
 def _run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
@@ -105,6 +127,8 @@ def _run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
             # The path without its query string, and no Referer: an address may carry
             # what a person typed, and access logs are kept and copied carelessly.
             self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
+            # Anonymous reports: not even a redacted line (docs/reports.md).
+            self.cfg.set("logger_class", _logger_class())
             # Gunicorn's control socket defaults to one path per user: two servers of
             # one user would break each other. Memoria does not use it.
             self.cfg.set("control_socket_disable", True)

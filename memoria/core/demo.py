@@ -74,11 +74,19 @@ DEMO_MAILBOXES = {
 def load_demo_network(cases: int = 0, progress=None) -> dict[Organization, list[tuple[User, str]]]:
     """Create (or find) the demo organizations and users; return them for printing.
 
+    Then the directory profiles, the search for the disappeared (files, sites,
+    a brigade day, remains and their ranked candidates), anonymous reports and a
+    published public site: each app's ``demo`` module, through its actions.
+
     With ``cases``, each organization also gets that many fictional cases
     (``memoria.cases.demo``; skipped where it has some); ``progress(organization,
     done, total)`` hears how far each has got.
     """
     from memoria.cases.demo import load_demo_cases
+    from memoria.network.demo import load_demo_profiles
+    from memoria.public.demo import load_demo_publication
+    from memoria.reports.demo import load_demo_reports
+    from memoria.search.demo import load_demo_search
 
     network = {}
     for spec in DEMO_ORGANIZATIONS:
@@ -102,6 +110,10 @@ def load_demo_network(cases: int = 0, progress=None) -> dict[Organization, list[
                 (lambda done, total, o=organization: progress(o, done, total)) if progress else None
             )
             load_demo_cases(organization, cases, progress=report)
+    load_demo_profiles()
+    load_demo_search()  # after the cases: the files are on their disappeared people
+    load_demo_reports()
+    load_demo_publication()  # after the cases: the figures are built from them
     return network
 
 

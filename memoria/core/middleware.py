@@ -42,7 +42,12 @@ class PrivatePagesMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if hasattr(request, "user"):  # reached the application, not a static file
+        # Reached the application, not a static file; the public site's pages
+        # (memoria.public, aggregates and the consented memorial only) say so,
+        # unless the response sets a cookie (a signed-in member's renewed session):
+        # a shared cache must never keep, and hand out, someone's cookie.
+        public = getattr(response, "public_cache", False) and not response.cookies
+        if hasattr(request, "user") and not public:
             response.headers["Cache-Control"] = "no-store, private"
         return response
 

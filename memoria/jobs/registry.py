@@ -7,6 +7,13 @@ Apps register both in ``AppConfig.ready()``::
 
     register_periodic("audit.seal", seal_pending, every_seconds=60)
 
+    register_loop("alerts.deliver", send_due, poll_seconds=1.0)
+
+A loop runs in its own thread of every worker, beside the jobs, so a long job
+never delays it: ``func(context)`` does what is due now and returns how much
+it did; when it did nothing the thread sleeps ``poll_seconds``. ``context``
+is a ``LoopContext`` (the worker's id, its lease, and ``should_stop()``).
+
 A handler runs inside the transaction that marks its job done, so its writes
 land together with that mark or not at all. ``prepare``, if given, runs first,
 outside that transaction: it may only read, or write what is safe to write
@@ -42,8 +49,23 @@ class Periodic:
     every_seconds: int
 
 
+@dataclass(frozen=True)
+class Loop:
+    name: str
+    func: Callable[[LoopContext], int]
+    poll_seconds: float
+
+
+@dataclass(frozen=True)
+class LoopContext:
+    worker_id: str
+    lease_seconds: int
+    should_stop: Callable[[], bool]
+
+
 HANDLERS: dict[str, Handler] = {}
 PERIODIC: dict[str, Periodic] = {}
+LOOPS: dict[str, Loop] = {}
 
 
 def job_handler(kind: str, prepare: Callable | None = None) -> Callable:
@@ -65,6 +87,14 @@ def register_periodic(name: str, func: Callable[[], object], every_seconds: int)
     if every_seconds < 1:
         raise ValueError("every_seconds must be at least 1")
     PERIODIC[name] = Periodic(name, func, every_seconds)
+
+
+def register_loop(name: str, func: Callable[[LoopContext], int], poll_seconds: float) -> None:
+    """Have every worker run ``func(context)`` in a thread of its own, every ``poll_seconds``
+    when idle. ``func`` must claim its own work atomically (several workers run it)."""
+    if poll_seconds <= 0:
+        raise ValueError("poll_seconds must be positive")
+    LOOPS[name] = Loop(name, func, poll_seconds)
 
 
 def handler_for(kind: str) -> Handler | None:

@@ -1,10 +1,12 @@
 """The worker loop behind ``memoria worker``: claim, run, sleep briefly; heartbeat.
 
 One thread claims and runs jobs; a second one updates the worker's heartbeat
-row and renews the lease of the job it is running every few seconds. SIGTERM
+row and renews the lease of the job it is running every few seconds; each
+registered loop (``register_loop``: the alerts' delivery loop) has a thread of
+its own, so a long job never delays it. SIGTERM
 or SIGINT asks the loop to stop: a job still in its preparing phase is put
-back in the queue, a job already writing finishes, and the worker says it has
-stopped.
+back in the queue, a job already writing finishes, a loop finishes what it
+is doing, and the worker says it has stopped.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from django.utils import timezone
 
 from memoria.jobs import queue
 from memoria.jobs.models import Job, PeriodicRun, WorkerHeartbeat
-from memoria.jobs.registry import PERIODIC
+from memoria.jobs.registry import LOOPS, PERIODIC, Loop, LoopContext
 
 logger = logging.getLogger("memoria.jobs")
 
@@ -62,6 +64,12 @@ class Worker:
         self._beat()
         beat = threading.Thread(target=self._heartbeat_loop, name="heartbeat", daemon=True)
         beat.start()
+        loops = [
+            threading.Thread(target=self._run_loop, args=(loop,), name=loop.name, daemon=True)
+            for loop in LOOPS.values()
+        ]
+        for thread in loops:
+            thread.start()
         ran = 0
         try:
             while not self.stopping.is_set():
@@ -75,6 +83,8 @@ class Worker:
                 self.stopping.wait(self.poll_seconds)
         finally:
             self.stopping.set()
+            for thread in loops:
+                thread.join(timeout=self.lease_seconds)
             beat.join(timeout=self.heartbeat_seconds + 25)
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).update(
                 stopped=True, current_job=None, last_seen=timezone.now()
@@ -98,6 +108,23 @@ class Worker:
 
     def _on_progress(self, phase: str, done: int, total: int) -> None:
         self.saving = phase == queue.SAVING and done < total
+
+    # -- registered loops ----------------------------------------------------------
+
+    def _run_loop(self, loop: Loop) -> None:
+        context = LoopContext(self.worker_id, self.lease_seconds, self.stopping.is_set)
+        try:
+            while not self.stopping.is_set():
+                close_old_connections()
+                try:
+                    did = loop.func(context)
+                except Exception:  # noqa: BLE001 - the loop must outlive one bad round
+                    logger.exception("loop %s failed", loop.name)
+                    did = 0
+                if not did:
+                    self.stopping.wait(loop.poll_seconds)
+        finally:
+            connection.close()
 
     # -- periodic tasks ------------------------------------------------------------
 

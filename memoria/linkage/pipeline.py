@@ -22,7 +22,7 @@ from memoria.linkage import model
 from memoria.linkage.backends import Backend, make_backend
 from memoria.linkage.explain import explain_pairs, level_labels
 from memoria.linkage.features import build_features
-from memoria.linkage.schema import InputError, read_source
+from memoria.linkage.schema import CleaningReport, InputError, read_source
 
 Progress = Callable[[str], None]
 SourceInput = pd.DataFrame | str | Path
@@ -60,6 +60,8 @@ class LinkageResult:
 
 def _as_sources(
     sources: Mapping[str, SourceInput] | Sequence[SourceInput],
+    strict: bool = True,
+    report: CleaningReport | None = None,
 ) -> tuple[list[str], list[pd.DataFrame]]:
     """Read every source; returns their names (in input order) and records."""
     if isinstance(sources, Mapping):
@@ -72,7 +74,7 @@ def _as_sources(
     names = [name for name, _ in items]
     if len(set(names)) != len(names):
         raise InputError(f"two sources share a name: {sorted(names)}; rename one")
-    return names, [read_source(data, name) for name, data in items]
+    return names, [read_source(data, name, strict=strict, report=report) for name, data in items]
 
 
 def _train(
@@ -360,6 +362,7 @@ def link_records(
     max_pairs_u: float = 2e6,
     count_candidates: bool = True,
     progress: Progress | None = None,
+    strict: bool = False,
 ) -> LinkageResult:
     """Deduplicate and link person records across any number of sources.
 
@@ -374,6 +377,11 @@ def link_records(
     :mod:`memoria.linkage.backends`); ``count_candidates`` adds the exact
     number of compared pairs to the summary at the cost of one more pass.
 
+    Placeholders ("N/D", "SIN DATO", birth date 1900-01-01...) are read as
+    missing, and dates that cannot exist (1999-02-29) as unknown; both are
+    counted in ``summary["input"]``. With ``strict`` an unreadable date
+    refuses the run instead.
+
     Raises :class:`memoria.linkage.InputError` when a source cannot be read.
     """
     if not 0 < threshold < 1:
@@ -385,7 +393,8 @@ def link_records(
     say = progress or (lambda _message: None)
     started = time.monotonic()
     say("reading sources")
-    names, frames = _as_sources(sources)
+    cleaning = CleaningReport()
+    names, frames = _as_sources(sources, strict, cleaning)
     records = pd.concat(frames, ignore_index=True)
     say(f"preparing {len(records):,} records")
     features = build_features(records)
@@ -396,6 +405,7 @@ def link_records(
     finally:
         if isinstance(backend, str):
             engine.close()
+    result.summary["input"] = cleaning.as_dict()
     result.summary["seconds"] = round(time.monotonic() - started, 1)
     return result
 

@@ -19,20 +19,29 @@ municipality      INEGI 5-digit municipality code ("09015")
 curp              optional CURP (18 characters)
 ================  =============================================================
 
-Imports are all-or-nothing: :func:`read_source` checks every row and raises
-one :class:`InputError` that lists every value it could not read, with its row
-number, so a list can be fixed in one pass.
+Placeholders that lists write for "unknown" ("N/D", "S/N", "SIN DATO",
+"DESCONOCIDO", "XXX", "NO ESPECIFICADO"...) and sentinel dates (1900-01-01,
+1899-12-31, 9999-12-31...) are read as missing and counted, never as data: two
+people whose maternal surname is "N/D" share nothing.
+
+With ``strict=True`` (the default of :func:`read_source`) imports are
+all-or-nothing: every row is checked and one :class:`InputError` lists every
+value that could not be read, with its row number, so a list can be fixed in
+one pass. With ``strict=False`` (the default of ``memoria link``) a date that
+cannot be a date (1999-02-29, "ayer") is read as unknown and counted in a
+:class:`CleaningReport` instead; other bad values still refuse the import.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from memoria.linkage.dates import PartialDate, parse_date
+from memoria.names.normalize import normalize_text
 
 COLUMNS = (
     "record_id",
@@ -71,6 +80,26 @@ _UNKNOWN = {
     "99",
     "9",
 }
+#: Values lists write for "unknown" in name and CURP columns, compared after
+#: upper-casing, removing accents and everything but letters and digits.
+PLACEHOLDERS = frozenset(
+    {
+        "ND", "NA", "SN", "SD", "NE", "NN", "NS", "NR", "NULL", "NONE", "NAN", "NIL",
+        "SINDATO", "SINDATOS", "SINNOMBRE", "SINAPELLIDO", "SINREGISTRO", "SININFORMACION",
+        "DESCONOCIDO", "DESCONOCIDA", "DESCONOCIDOS", "SEDESCONOCE", "NOSESABE", "NOSABE",
+        "NOESPECIFICADO", "NOESPECIFICADA", "NOESPECIFICA", "NOAPLICA", "NOREGISTRADO",
+        "NOIDENTIFICADO", "NOIDENTIFICADA", "IGNORADO", "IGNORADA", "ANONIMO", "ANONIMA",
+        "NINGUNO", "NINGUNA", "PENDIENTE", "UNKNOWN", "FNU", "LNU",
+    }
+)  # fmt: skip
+#: Dates that systems write when the true one is unknown (ISO, after parsing).
+SENTINEL_DATES = frozenset(
+    {"1900-01-01", "1899-12-31", "1899-12-30", "1901-01-01", "1800-01-01", "1111-11-11"}
+)
+_SENTINEL_DATE_TEXT = re.compile(
+    r"^(?:0{1,2}[/.-]0{1,2}[/.-]0{2,4}|0{4}-0{1,2}-0{1,2}|9{4}-\d{2}-\d{2}|\d{1,2}[/.-]\d{1,2}[/.-]9{4}"
+    r"|9{1,2}[/.-]9{1,2}[/.-]\d{4}|\d{4}-99-99|1111-11-11|11[/.-]11[/.-]1111)$"
+)
 _CURP = re.compile(r"^[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{5}[A-Z0-9]\d$")
 _AGE = re.compile(r"^(\d{1,3})(?:[.,]0+)?(?:\s*(?:anos|años|a))?$")
 MAX_REPORTED_ERRORS = 20
@@ -103,6 +132,69 @@ class InputError(ValueError):
         more = len(problems) - MAX_REPORTED_ERRORS
         suffix = f"; and {more} more" if more > 0 else ""
         super().__init__(f"{len(problems)} value(s) cannot be read: {shown}{suffix}")
+
+
+@dataclass
+class CleaningReport:
+    """What the importer read as missing instead of refusing: counts per source and column.
+
+    ``placeholders``: values such as "N/D" or 1900-01-01 read as missing;
+    ``invalid_dates``: dates that cannot exist or cannot be read (1999-02-29,
+    "ayer"), read as unknown when ``strict`` is off; ``examples`` keeps up to
+    :data:`MAX_REPORTED_ERRORS` of the latter with their rows;
+    ``unnamed_records``: records whose every name is a placeholder and that
+    have no CURP (kept, with no name to compare).
+    """
+
+    placeholders: dict[str, dict[str, int]] = field(default_factory=dict)
+    invalid_dates: dict[str, dict[str, int]] = field(default_factory=dict)
+    unnamed_records: dict[str, dict[str, int]] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, kind: str, source: str, column: str, count: int) -> None:
+        if count:
+            table = getattr(self, kind).setdefault(source, {})
+            table[column] = table.get(column, 0) + count
+
+    def total(self, kind: str) -> int:
+        return sum(sum(columns.values()) for columns in getattr(self, kind).values())
+
+    def as_dict(self) -> dict:
+        return {
+            "placeholders_read_as_missing": self.total("placeholders"),
+            "invalid_dates_read_as_unknown": self.total("invalid_dates"),
+            "records_with_placeholder_names_only": self.total("unnamed_records"),
+            "placeholders": self.placeholders,
+            "invalid_dates": self.invalid_dates,
+            "invalid_date_examples": self.examples,
+        }
+
+
+def is_placeholder(value: str) -> bool:
+    """True for the ways lists write "unknown" in a name: "N/D", "S/N", "SIN DATO", "XXX"...
+
+    >>> is_placeholder("s/n"), is_placeholder("Sin Dato"), is_placeholder("Xóchitl")
+    (True, True, False)
+    """
+    key = re.sub(r"[^A-Z0-9]", "", normalize_text(value).upper())
+    return (
+        key == ""
+        or key in PLACEHOLDERS
+        or set(key) <= {"X"}
+        or set(key) <= {"0"}
+        or set(key) <= {"9"}
+    )
+
+
+def is_sentinel_date(value: str) -> bool:
+    """True for dates systems write when the true one is unknown (1900-01-01, 00/00/0000...)."""
+    text = value.strip()
+    if _SENTINEL_DATE_TEXT.match(text):
+        return True
+    try:
+        return parse_date(text).iso() in SENTINEL_DATES
+    except ValueError:
+        return False
 
 
 def _blank(value: object) -> bool:
@@ -223,8 +315,28 @@ def _stripped(series: pd.Series) -> pd.Series:
     return text.astype(object).where(text.notna(), None)
 
 
-def _clean_frame(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, list[BadValue]]:
-    """Read every cell into its canonical form, collecting the bad ones."""
+def _drop_placeholders(
+    raw: pd.Series, test, report: CleaningReport | None, source: str, column: str
+) -> pd.Series:
+    """Placeholders become ``None`` (each distinct value is tested once)."""
+    distinct = raw.dropna().unique()
+    found = [v for v in distinct if test(v)]
+    if not found:
+        return raw
+    hit = raw.isin(found)
+    if report is not None:
+        report.add("placeholders", source, column, int(hit.sum()))
+    return raw.where(~hit, None)
+
+
+def _clean_frame(
+    frame: pd.DataFrame, source: str, strict: bool = True, report: CleaningReport | None = None
+) -> tuple[pd.DataFrame, list[BadValue]]:
+    """Read every cell into its canonical form, collecting the bad ones.
+
+    Placeholders are read as missing; with ``strict`` off, unreadable dates are
+    too (counted in ``report``) instead of being returned as problems.
+    """
     problems: list[BadValue] = []
     readers = {
         "sex": _sex_reader(frame["sex"]) if "sex" in frame else None,
@@ -236,13 +348,33 @@ def _clean_frame(frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, list[B
         "curp": _read_curp,
     }
     out = pd.DataFrame(index=frame.index)
+    placeholder_only = pd.Series(False, index=frame.index)
     for column in COLUMNS:
         if column not in frame:
             out[column] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
             continue
-        values, bad = _read_column(_stripped(frame[column]), readers.get(column), source, column)
+        raw = _stripped(frame[column])
+        if column in NAME_COLUMNS or column == "curp":
+            before = raw.notna()
+            raw = _drop_placeholders(raw, is_placeholder, report, source, column)
+            placeholder_only |= before & raw.isna()
+        elif column in ("birth_date", "event_date"):
+            raw = _drop_placeholders(raw, is_sentinel_date, report, source, column)
+        values, bad = _read_column(raw, readers.get(column), source, column)
+        if bad and not strict and column in ("birth_date", "event_date"):
+            if report is not None:
+                report.add("invalid_dates", source, column, len(bad))
+                room = MAX_REPORTED_ERRORS - len(report.examples)
+                report.examples += [str(p) for p in bad[: max(room, 0)]]
+            bad = []  # the values are already None: read as unknown
         problems += bad
         out[column] = values
+    # A record whose only name is a placeholder ("DESCONOCIDO") is a person on
+    # the list with an unknown name, not a blank row: it is kept (and counted).
+    named = out[list(NAME_COLUMNS)].notna().any(axis=1) | out["curp"].notna()
+    out.attrs["unnamed"] = placeholder_only & ~named
+    if report is not None:
+        report.add("unnamed_records", source, "records", int(out.attrs["unnamed"].sum()))
     return out, problems
 
 
@@ -264,13 +396,24 @@ def _check_rows(out: pd.DataFrame, source: str) -> list[BadValue]:
             )
             problems.append(BadValue(source, int(row) + 1, "record_id", record_id, reason))
     has_name = out[list(NAME_COLUMNS)].notna().any(axis=1) | out["curp"].notna()
+    has_name |= out.attrs.get("unnamed", False)
     for row in (~has_name).to_numpy().nonzero()[0]:
         problems.append(BadValue(source, int(row) + 1, "full_name", "", "no name and no CURP"))
     return problems
 
 
-def read_source(data: pd.DataFrame | str | Path, source: str | None = None) -> pd.DataFrame:
+def read_source(
+    data: pd.DataFrame | str | Path,
+    source: str | None = None,
+    *,
+    strict: bool = True,
+    report: CleaningReport | None = None,
+) -> pd.DataFrame:
     """Read one source into the standard schema, or raise :class:`InputError`.
+
+    Placeholders and sentinel dates are read as missing. With ``strict`` off,
+    a date that cannot be read is read as unknown instead of refused. Pass a
+    :class:`CleaningReport` to learn how many values were read as missing.
 
     ``data`` is a DataFrame or the path of a CSV file (UTF-8, or Latin-1 as
     older Excel exports write; comma or semicolon separated). ``source``
@@ -285,10 +428,11 @@ def read_source(data: pd.DataFrame | str | Path, source: str | None = None) -> p
     source = source or "source"
     frame = data.rename(columns=lambda c: str(c).strip().lower())
     _validate_columns(frame, source)
-    out, problems = _clean_frame(frame.reset_index(drop=True), source)
+    out, problems = _clean_frame(frame.reset_index(drop=True), source, strict, report)
     problems += _check_rows(out, source)
     if problems:
         raise InputError(problems)
+    out.attrs.pop("unnamed", None)  # a Series in attrs would break pandas.concat
     out.insert(0, "source", source)
     return out
 
@@ -308,4 +452,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
     raise InputError(f"{path}: unknown text encoding")  # pragma: no cover - latin-1 reads anything
 
 
-__all__ = ["COLUMNS", "BadValue", "InputError", "PartialDate", "read_source"]
+__all__ = [
+    "COLUMNS",
+    "BadValue",
+    "CleaningReport",
+    "InputError",
+    "PartialDate",
+    "is_placeholder",
+    "is_sentinel_date",
+    "read_source",
+]

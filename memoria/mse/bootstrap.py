@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from memoria.mse.loglinear import ModelNotEstimable
 from memoria.mse.selection import STEPWISE_THRESHOLD, select_model
@@ -94,14 +93,16 @@ def bca_interval(
 
     Returns the bias correction z0 and the interval.
     """
+    from scipy.special import ndtr, ndtri  # slow to import: only with --bootstrap
+
     below = np.mean(replicates < estimate) + 0.5 * np.mean(replicates == estimate)
     below = float(np.clip(below, 1.0 / (len(replicates) + 1), 1.0 - 1.0 / (len(replicates) + 1)))
-    z0 = float(stats.norm.ppf(below))
+    z0 = float(ndtri(below))
     tail = (1.0 - level) / 2.0
     limits = []
     for alpha in (tail, 1.0 - tail):
-        z = z0 + stats.norm.ppf(alpha)
-        adjusted = stats.norm.cdf(z0 + z / (1.0 - acceleration * z))
+        z = z0 + ndtri(alpha)
+        adjusted = ndtr(z0 + z / (1.0 - acceleration * z))
         limits.append(float(np.quantile(replicates, adjusted)))
     return z0, (limits[0], limits[1])
 

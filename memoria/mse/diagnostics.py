@@ -8,7 +8,6 @@ integer-valued, which is why the rank-normalised versions are used.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 #: Vehtari et al. recommend R-hat below 1.01 and bulk ESS above 100 per chain.
 RHAT_LIMIT = 1.01
@@ -23,6 +22,8 @@ def split_chains(draws: np.ndarray) -> np.ndarray:
 
 def rank_normalize(draws: np.ndarray) -> np.ndarray:
     """Replace draws by normal scores of their pooled ranks (ties get average ranks)."""
+    from scipy import stats  # slow to import: only when chains are checked
+
     ranks = stats.rankdata(draws, method="average").reshape(draws.shape)
     return stats.norm.ppf((ranks - 0.375) / (draws.size + 0.25))
 
@@ -102,7 +103,14 @@ def convergence_warnings(draws: np.ndarray) -> list[str]:
     """Plain-language warnings when chains disagree or carry too little information."""
     messages = []
     value = rhat(draws)
-    if not np.isfinite(value) or value > RHAT_LIMIT:
+    if draws.shape[0] == 1 and (not np.isfinite(value) or value > RHAT_LIMIT):
+        half = draws.shape[1] // 2
+        messages.append(
+            f"THE CHAIN DRIFTS: its two halves disagree (medians {np.median(draws[0, :half]):,.0f} "
+            f"and {np.median(draws[0, half:]):,.0f}). Do not report this estimate: run more "
+            "iterations and several chains."
+        )
+    elif not np.isfinite(value) or value > RHAT_LIMIT:
         medians = ", ".join(f"{np.median(c):,.0f}" for c in draws)
         messages.append(
             f"CHAINS DISAGREE: R-hat = {value:.3f} (should be below {RHAT_LIMIT}); chain "

@@ -134,7 +134,16 @@ def loglinear_report(
         "bic": model.bic,
         "deviance": model.deviance,
         "residual_df": model.residual_df,
+        "asymptotic_bias": model.asymptotic_bias,
+        "warnings": [],
     }
+    if abs(model.asymptotic_bias) > 0.1 * model.estimate:
+        # Rcapture's test and wording (getBiasWarn): the estimate is unstable.
+        report["warnings"].append(
+            f"the asymptotic bias is large: {model.asymptotic_bias:,.0f} against an estimate "
+            f"of {model.estimate:,.0f} (more than 10%); the chosen model's estimate is "
+            "unstable, compare other models or use LCMCR"
+        )
     if selection.steps:
         report["steps"] = selection.steps
     if selection.ranking:
@@ -175,10 +184,24 @@ def _run_lcmcr(
     settings = options.lcmcr
     if settings.seed is None and options.seed is not None:
         settings = LcmcrSettings(**{**settings.__dict__, "seed": options.seed})
-    total = settings.chains * (WARM_UP + settings.burn_in + settings.iterations)
-    task = _task("LCMCR", label)
-    callback = (lambda done: progress(task, done, total)) if progress else None
-    return sample_lcmcr(table, settings, callback)
+    current = {
+        "task": _task("LCMCR", label),
+        "total": settings.chains * (WARM_UP + settings.burn_in + settings.iterations),
+    }
+
+    def on_round(number: int, total: int, rhat_now: float) -> None:
+        # Each extension is its own progress row, saying why it runs.
+        current["task"] = _task(f"LCMCR, round {number} (R-hat {rhat_now:.2f})", label)
+        current["total"] = total
+
+    if progress is None:
+        return sample_lcmcr(table, settings)
+    return sample_lcmcr(
+        table,
+        settings,
+        lambda done: progress(current["task"], done, current["total"]),
+        on_round,
+    )
 
 
 def lcmcr_report(result: LcmcrResult, level: float = 0.95) -> dict:
@@ -195,7 +218,20 @@ def lcmcr_report(result: LcmcrResult, level: float = 0.95) -> dict:
         "cap_hits": result.cap_hits,
         "cap_hits_burn_in": result.cap_hits_burn_in,
     }
+    if result.settings.until_converged:
+        report["rounds"] = result.rounds
+        report["converged"] = result.converged
+        report["discarded_per_chain"] = result.discarded_per_chain
     report["warnings"] = convergence_warnings(draws) if draws.shape[1] >= 4 else []
+    if result.converged is False:
+        report["warnings"].insert(
+            0,
+            f"sampling stopped at the time cap ({result.settings.max_seconds:.0f} s) after "
+            f"{result.rounds} round(s) without reaching R-hat {result.settings.target_rhat}: "
+            "raise --max-seconds, or run longer chains",
+        )
+    if draws.shape[0] == 1:
+        report["warnings"].insert(0, ONE_CHAIN_WARNING)
     if result.cap_hits:
         report["warnings"].append(
             f"the cap on the unobserved count was reached in {result.cap_hits} of "
@@ -205,11 +241,32 @@ def lcmcr_report(result: LcmcrResult, level: float = 0.95) -> dict:
     return report
 
 
+#: With one chain, the split R-hat only compares the chain's two halves: a chain
+#: stuck in one mode from start to end passes it.
+ONE_CHAIN_WARNING = (
+    "ONE CHAIN CANNOT SHOW CONVERGENCE: a chain stuck in one part of the posterior "
+    "looks as steady as one that has explored it all. R-hat needs several chains "
+    "(--chains 4, the default); this estimate has not been checked."
+)
+
+
 def _diagnostics(draws: np.ndarray) -> dict:
     if draws.shape[1] < 4:
-        return {"rhat": None, "ess_bulk": None, "ess_tail": None}
+        return {"rhat": None, "ess_bulk": None, "ess_tail": None, "chains": int(draws.shape[0])}
+    if draws.shape[0] == 1:
+        # Not an R-hat: only a drift between the chain's halves would show.
+        return {
+            "rhat": None,
+            "within_chain_rhat": rhat(draws),
+            "ess_bulk": ess_bulk(draws),
+            "ess_tail": ess_tail(draws),
+            "chains": 1,
+            "chain_medians": [float(np.median(draws[0]))],
+            "draws_per_chain": int(draws.shape[1]),
+        }
     return {
         "rhat": rhat(draws),
+        "chains": int(draws.shape[0]),
         "ess_bulk": ess_bulk(draws),
         "ess_tail": ess_tail(draws),
         "chain_medians": [float(np.median(c)) for c in draws],
@@ -313,8 +370,9 @@ def engine_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
 def _collect_warnings(report: dict) -> list[str]:
     messages = []
     for label, part in [(None, report), *report.get("strata", {}).items()]:
-        for message in part.get("lcmcr", {}).get("warnings", []):
-            messages.append(f"LCMCR{f' (stratum {label})' if label else ''}: {message}")
+        for method, name in (("loglinear", "log-linear"), ("lcmcr", "LCMCR")):
+            for message in part.get(method, {}).get("warnings", []):
+                messages.append(f"{name}{f' (stratum {label})' if label else ''}: {message}")
     return messages
 
 

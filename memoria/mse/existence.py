@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
 
 Pair = tuple[int, int]
 
@@ -96,6 +95,8 @@ def mle_exists(matrix: np.ndarray, counts: np.ndarray) -> bool:
     """
     if np.all(counts > 0):
         return True  # the observed table itself is a strictly positive solution
+    from scipy.optimize import linprog  # slow to import: only for tables with empty cells
+
     n_cells, n_par = matrix.shape
     # Variables: m (n_cells) then s. Scale so the tolerance is relative to the data.
     scale = max(float(counts.sum()), 1.0)

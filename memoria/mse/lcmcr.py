@@ -8,29 +8,38 @@ unobserved count n0 is sampled by data augmentation under p(N) ∝ 1/N.
 
 The Gibbs sampler works on cells (distinct histories) rather than individuals,
 as the R package's C++ code does: the individuals of one cell are exchangeable,
-so their class counts are one multinomial draw. The kernel is compiled with
-numba; chains run in separate processes.
+so their class counts are one multinomial draw. The kernel
+(:mod:`memoria.mse.lcmcr_kernel`) is compiled with numba, imported only when a
+chain runs and cached on disk; chains run in separate processes.
 
-The R sampler is also said to cap the unobserved count at 20 times the
-observed count. Here no cap is applied unless ``max_unobserved_ratio`` is set;
-when it is, draws beyond it are redrawn (a truncated prior), and the number of
+R's sampler caps the unobserved count at 20 times the observed count
+(``while (par->n0 > 20 * data->n)`` in ``src/NPLCM_CR_Basic_Freq.cpp`` of
+LCMCR 0.4.14: it redraws until the draw is under the cap). Here no cap is
+applied unless ``max_unobserved_ratio`` is set; when it is, draws beyond it
+come from the same truncated distribution R's redrawing produces, and the number of
 kept draws (after burn-in and thinning) that hit the cap is reported so a
 binding cap cannot go unnoticed; hits during warm-up and burn-in are counted
 apart, since those iterations are not part of the posterior.
+
+With ``until_converged`` the chains keep sampling, in rounds, until the split
+R-hat over all chains falls below ``target_rhat`` with enough effective draws,
+or the next round would pass ``max_seconds``. Each round continues every
+chain from where it stopped and doubles its length; the first half of each
+chain's draws is then treated as burn-in too (the usual rule when a run is
+extended), so the posterior is read from the second half only.
 """
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 import queue as queue_module
 import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 
-import numba
 import numpy as np
 
 from memoria.mse.tables import CaptureTable
@@ -55,6 +64,12 @@ class LcmcrSettings:
     max_unobserved_ratio: float | None = None
     seed: int | None = None
     processes: int | None = None
+    until_converged: bool = False
+    # The limits of the convergence warnings (memoria.mse.diagnostics): R-hat below
+    # 1.01 and a bulk effective sample size of 100 per chain.
+    target_rhat: float = 1.01
+    target_ess_per_chain: int = 100
+    max_seconds: float = 600.0
 
     def __post_init__(self) -> None:
         if self.classes < 1:
@@ -63,6 +78,8 @@ class LcmcrSettings:
             raise ValueError("chains, iterations and thin must be positive, burn-in non-negative")
         if self.iterations < self.thin:
             raise ValueError("iterations must be at least thin (no draw would be kept)")
+        if self.until_converged and (self.chains < 2 or self.max_seconds <= 0):
+            raise ValueError("sampling until converged needs 2 chains or more and a time cap")
 
 
 @dataclass(frozen=True)
@@ -81,6 +98,11 @@ class LcmcrResult:
     seed: int
     cap_hits: int
     cap_hits_burn_in: int = 0
+    # With until_converged: the rounds run, whether R-hat reached the target, and
+    # the iterations per chain discarded in all (burn-in and the extended runs' first halves).
+    rounds: int = 1
+    converged: bool | None = None
+    discarded_per_chain: int | None = None
 
     @property
     def pooled(self) -> np.ndarray:
@@ -108,29 +130,83 @@ def sample_lcmcr(
     table: CaptureTable,
     settings: LcmcrSettings | None = None,
     progress: Callable[[int], None] | None = None,
+    on_round: Callable[[int, int, float], None] | None = None,
 ) -> LcmcrResult:
     """Run the chains (in parallel processes when more than one) and collect draws of N.
 
-    ``progress`` receives the total number of iterations done over all chains.
+    ``progress`` receives the total number of iterations done over all chains
+    in the current round. With ``settings.until_converged``, ``on_round`` is told
+    of each new round before it starts: (round number, iterations it will run
+    over all chains, the R-hat that made it necessary).
     """
     settings = settings or LcmcrSettings()
     seed = settings.seed if settings.seed is not None else int.from_bytes(os.urandom(4), "little")
-    children = np.random.SeedSequence(seed).spawn(settings.chains)
-    chain_seeds = [int(c.generate_state(1)[0]) for c in children]
+    sequence = np.random.SeedSequence(seed)
     data = _cell_data(table)
     _warm_compile()
     processes = min(settings.processes or os.cpu_count() or 1, settings.chains)
-    if processes <= 1:
-        results = [
-            _run_chain(data, settings, s, _Reporter(progress, settings, index=k))
-            for k, s in enumerate(chain_seeds)
-        ]
-    else:
-        results = _run_parallel(data, settings, chain_seeds, processes, progress)
-    draws = np.vstack([r[0] for r in results]).astype(np.int64) + table.observed
+    began = time.monotonic()
+    results = _run_round(data, settings, sequence, processes, progress, None, 0)
+    kept = [r[0] for r in results]
     kept_hits = int(sum(r[1] for r in results))
     burn_in_hits = int(sum(r[2] for r in results))
-    return LcmcrResult(draws, table.observed, settings, seed, kept_hits, burn_in_hits)
+    if not settings.until_converged:
+        draws = np.vstack(kept).astype(np.int64) + table.observed
+        return LcmcrResult(draws, table.observed, settings, seed, kept_hits, burn_in_hits)
+
+    from memoria.mse.diagnostics import ess_bulk, rhat
+
+    rounds, length = 1, settings.iterations
+    while True:
+        usable = _usable(kept, rounds)
+        current = rhat(usable) if usable.shape[1] >= 4 else float("inf")
+        enough = usable.shape[1] >= 4 and (
+            ess_bulk(usable) >= settings.target_ess_per_chain * settings.chains
+        )
+        if current < settings.target_rhat and enough:
+            converged = True
+            break
+        # The next round doubles the kept length; it takes about as long as all so far.
+        elapsed = time.monotonic() - began
+        if elapsed * 2 > settings.max_seconds:
+            converged = False
+            break
+        rounds += 1
+        if on_round is not None:
+            on_round(rounds, length * settings.chains, current)
+        states = [r[3] for r in results]
+        extend = LcmcrSettings(**{**settings.__dict__, "iterations": length, "burn_in": 0})
+        results = _run_round(data, extend, sequence, processes, progress, states, rounds)
+        kept = [np.concatenate([old, r[0]]) for old, r in zip(kept, results, strict=True)]
+        kept_hits += int(sum(r[1] for r in results))
+        length *= 2
+    usable = _usable(kept, rounds)
+    discarded = WARM_UP + settings.burn_in + (len(kept[0]) - usable.shape[1]) * settings.thin
+    return LcmcrResult(
+        usable.astype(np.int64) + table.observed, table.observed, settings, seed,
+        kept_hits, burn_in_hits, rounds, converged, discarded,
+    )  # fmt: skip
+
+
+def _usable(kept: list[np.ndarray], rounds: int) -> np.ndarray:
+    """The draws to read: all of the first round's (it had its burn-in); once a run
+    is extended, each chain's second half only."""
+    chains = np.vstack(kept)
+    return chains if rounds == 1 else chains[:, chains.shape[1] // 2 :]
+
+
+def _run_round(data, settings, sequence, processes, progress, states, round_number) -> list:
+    """One round of every chain: from R's start (``states`` None) or from where each stopped."""
+    children = sequence.spawn(settings.chains)
+    seeds = [int(c.generate_state(1)[0]) for c in children]
+    if states is None:
+        states = [None] * settings.chains
+    if processes <= 1:
+        return [
+            _run_chain(data, settings, s, _Reporter(progress, settings, k, resumed=state), state)
+            for k, (s, state) in enumerate(zip(seeds, states, strict=True))
+        ]
+    return _run_parallel(data, settings, seeds, processes, progress, states)
 
 
 def _cell_data(table: CaptureTable) -> tuple:
@@ -158,9 +234,9 @@ def _cell_data(table: CaptureTable) -> tuple:
 class _Reporter:
     """Forwards a chain's progress to a callback, a queue, or nowhere."""
 
-    def __init__(self, sink, settings: LcmcrSettings, index: int) -> None:
+    def __init__(self, sink, settings: LcmcrSettings, index: int, resumed=None) -> None:
         self.sink, self.index = sink, index
-        self.before = index * (WARM_UP + settings.burn_in + settings.iterations)
+        self.before = index * _chain_length(settings, resumed is not None)
 
     def __call__(self, done: int) -> None:
         if self.sink is None:
@@ -171,40 +247,50 @@ class _Reporter:
             self.sink.put((self.index, done))
 
 
-def _run_chain(
-    data: tuple, settings: LcmcrSettings, seed: int, report
-) -> tuple[np.ndarray, int, int]:
-    """Run one chain from the R package's starting point.
+def _chain_length(settings: LcmcrSettings, resumed: bool) -> int:
+    return settings.iterations if resumed else WARM_UP + settings.burn_in + settings.iterations
 
-    Returns the kept n0 draws, how many of them hit the cap, and how many
-    warm-up and burn-in iterations hit it.
+
+def _run_chain(
+    data: tuple, settings: LcmcrSettings, seed: int, report, resume: _State | None = None
+) -> tuple[np.ndarray, int, int, _State]:
+    """Run one chain from the R package's starting point, or on from ``resume``.
+
+    Returns the kept n0 draws, how many of them hit the cap, how many
+    warm-up and burn-in iterations hit it, and the chain's state at the end.
     """
     start, ones, shared, freq, marginal = data
     n = int(freq.sum())
     k = settings.classes
-    _seed(seed)
-    # Start where R's LCMCR starts: every class at the lists' marginal frequencies.
-    lam = np.clip(np.repeat(marginal[:, None], k, axis=1), 0.01, 0.99)
-    nu = np.full(k, 1.0 / k)
-    if k > 4:
-        nu[:4], nu[4:] = 0.225, 0.1 / (k - 4)
-    state = _State(
-        lam, np.log(nu), np.zeros(k, np.int64), np.array([0.3 / k]), np.zeros(1, np.int64)
+    _kernel()._seed(seed)
+    if resume is not None:
+        state = resume
+    else:
+        # Start where R's LCMCR starts (``CNPLCM_CR_Basic_Freq::Initializes``): every
+        # class at the lists' marginal frequencies, and class weights drawn from the
+        # stick-breaking prior with concentration 1. R also fills ``nuK`` with fixed
+        # values (0.9 over the first four classes), but its first sweep reads
+        # ``log_nuK``, the random draw: a fixed start made short runs too low.
+        lam = np.clip(np.repeat(marginal[:, None], k, axis=1), 1e-6, 1.0 - 1e-6)
+        state = _State(
+            lam, _prior_log_weights(k), np.zeros(k, np.int64), np.array([0.3 / k]),
+            np.zeros(1, np.int64),
+        )  # fmt: skip
+    phases = (
+        (("keep", settings.iterations),)
+        if resume is not None
+        else (("warm", WARM_UP), ("burn", settings.burn_in), ("keep", settings.iterations))
     )
     max_n0 = -1 if settings.max_unobserved_ratio is None else int(settings.max_unobserved_ratio * n)
     kept_hits, burn_in_hits = 0, 0
     scratch = np.zeros(0, np.int64)
     done = 0
-    for phase, total in (
-        ("warm", WARM_UP),
-        ("burn", settings.burn_in),
-        ("keep", settings.iterations),
-    ):
+    for phase, total in phases:
         kept = np.zeros(total // settings.thin, np.int64) if phase == "keep" else scratch
         offset = 0
         for block_start in range(0, total, BLOCK):
             steps = min(BLOCK, total - block_start)
-            sweeps_hit, draws_hit = _gibbs(
+            sweeps_hit, draws_hit = _kernel()._gibbs(
                 start, ones, shared, freq, n, *state.arrays(), settings.a_alpha, settings.b_alpha,
                 max_n0, phase != "warm", steps, settings.thin if phase == "keep" else 0,
                 kept, offset, block_start,
@@ -216,7 +302,9 @@ def _run_chain(
                 burn_in_hits += sweeps_hit
             done += steps
             report(done)
-    return kept, kept_hits, burn_in_hits
+        if phase == "warm":
+            state.sort_classes()
+    return kept, kept_hits, burn_in_hits, state
 
 
 @dataclass
@@ -230,6 +318,28 @@ class _State:
     def arrays(self) -> tuple:
         return (self.lam, self.log_nu, self.count0, self.alpha, self.n0)
 
+    def sort_classes(self) -> None:
+        """Relabel classes by decreasing weight, as R does after its warm-up.
+
+        The stick-breaking prior is not exchangeable in the labels: the sampler
+        mixes better when the largest classes come first.
+        """
+        order = np.argsort(-self.log_nu, kind="stable")
+        self.lam[:] = self.lam[:, order]
+        self.log_nu[:] = self.log_nu[order]
+        self.count0[:] = self.count0[order]
+
+
+def _prior_log_weights(k: int) -> np.ndarray:
+    """log class weights drawn from the stick-breaking prior with alpha = 1.
+
+    Drawn with numba's generator, seeded per chain, in the same order as R's
+    ``Initializes``: each stick is Gamma(1)/(Gamma(1) + Gamma(1)), in logs.
+    """
+    out = np.empty(k)
+    _kernel()._fill_prior_log_weights(out)
+    return out
+
 
 _progress_queue = None
 
@@ -239,11 +349,12 @@ def _init_worker(progress_queue) -> None:
     _progress_queue = progress_queue
 
 
-def _chain_worker(data: tuple, settings: LcmcrSettings, seed: int, index: int):
-    return _run_chain(data, settings, seed, _Reporter(_progress_queue, settings, index))
+def _chain_worker(data: tuple, settings: LcmcrSettings, seed: int, index: int, resume):
+    reporter = _Reporter(_progress_queue, settings, index, resumed=resume)
+    return _run_chain(data, settings, seed, reporter, resume)
 
 
-def _run_parallel(data, settings, seeds, processes, progress) -> list:
+def _run_parallel(data, settings, seeds, processes, progress, states) -> list:
     # fork keeps the compiled kernel and avoids re-running ``python -m memoria``'s
     # main module in each child, which spawn would do.
     method = "fork" if sys.platform.startswith("linux") else "spawn"
@@ -256,7 +367,10 @@ def _run_parallel(data, settings, seeds, processes, progress) -> list:
         initializer=_init_worker,
         initargs=(progress_queue,),
     ) as pool:
-        futures = [pool.submit(_chain_worker, data, settings, s, k) for k, s in enumerate(seeds)]
+        futures = [
+            pool.submit(_chain_worker, data, settings, s, k, state)
+            for k, (s, state) in enumerate(zip(seeds, states, strict=True))
+        ]
         while progress_queue is not None and not all(f.done() for f in futures):
             try:
                 index, count = progress_queue.get(timeout=0.2)
@@ -266,14 +380,14 @@ def _run_parallel(data, settings, seeds, processes, progress) -> list:
             progress(sum(done))
         results = [f.result() for f in futures]
     if progress is not None:
-        progress(len(seeds) * (WARM_UP + settings.burn_in + settings.iterations))
+        progress(len(seeds) * _chain_length(settings, states[0] is not None))
     return results
 
 
 def _warm_compile() -> None:
     """Compile (or load from cache) the kernel in this process before any fork."""
     lam = np.full((3, 2), 0.5)
-    _gibbs(
+    _kernel()._gibbs(
         np.array([0, 1], np.int64), np.array([0], np.int64), np.zeros(1, np.int64),
         np.array([1], np.int64), 1,
         lam, np.log(np.full(2, 0.5)), np.zeros(2, np.int64), np.array([1.0]),
@@ -281,214 +395,8 @@ def _warm_compile() -> None:
     )  # fmt: skip
 
 
-@numba.njit(cache=True)
-def _seed(seed: int) -> None:
-    np.random.seed(seed)
+def _kernel():
+    """The numba kernel, imported on first use (numba takes seconds to import)."""
+    from memoria.mse import lcmcr_kernel
 
-
-@numba.njit(cache=True)
-def _beta(a: float, b: float) -> float:
-    """Beta(a, b) draw with exact shortcuts for a = 1 or b = 1.
-
-    Most latent classes hold nobody on a given list (a = 1) or nobody at all;
-    inverting the CDF there costs one uniform instead of two Gamma draws.
-    """
-    if a == 1.0:
-        return 1.0 - np.random.random() ** (1.0 / b)
-    if b == 1.0:
-        return np.random.random() ** (1.0 / a)
-    return np.random.beta(a, b)
-
-
-@numba.njit(cache=True)
-def _log_gamma(shape: float) -> float:
-    """log of a Gamma(shape, 1) draw, stable when shape is tiny (Gamma draws underflow to 0)."""
-    if shape == 1.0:
-        return math.log(-math.log(1.0 - np.random.random()))  # exponential
-    if shape < 1.0:
-        return math.log(np.random.gamma(shape + 1.0, 1.0)) + math.log(np.random.random()) / shape
-    return math.log(np.random.gamma(shape, 1.0))
-
-
-@numba.njit(cache=True)
-def _multinomial(total: int, weights: np.ndarray, weight_sum: float, out: np.ndarray) -> None:
-    """Split ``total`` over classes in proportion to ``weights`` (sequential binomials)."""
-    remaining, rest = total, weight_sum
-    last = len(weights) - 1
-    for k in range(last):
-        if remaining == 0 or rest <= 0.0:
-            out[k] = 0
-            continue
-        p = min(1.0, max(0.0, weights[k] / rest))
-        c = np.random.binomial(remaining, p)
-        out[k] = c
-        remaining -= c
-        rest -= weights[k]
-    out[last] = remaining
-
-
-@numba.njit(cache=True)
-def _categorical_counts(
-    total: int, weights: np.ndarray, weight_sum: float, out: np.ndarray
-) -> None:
-    """Class counts of ``total`` individuals drawn one by one (cheaper than K binomials)."""
-    out[:] = 0
-    last = len(weights) - 1
-    for _ in range(total):
-        u = np.random.random() * weight_sum
-        k = 0
-        while k < last and u >= weights[k]:
-            u -= weights[k]
-            k += 1
-        out[k] += 1
-
-
-@numba.njit(cache=True)
-def _log_weights(base, lam, ones, first, last, weights) -> float:
-    """Class weights of one history computed in logs (safe from under- and overflow)."""
-    top = -np.inf
-    for k in range(len(base)):
-        value = base[k]
-        for p in range(first, last):
-            j = ones[p]
-            value += math.log(lam[j, k]) - math.log1p(-lam[j, k])
-        weights[k] = value
-        top = max(top, value)
-    total = 0.0
-    for k in range(len(base)):
-        weights[k] = math.exp(weights[k] - top)
-        total += weights[k]
-    return total
-
-
-@numba.njit(cache=True)
-def _gibbs(
-    start, ones, shared, freq, n, lam, log_nu, count0, alpha, n0, a_alpha, b_alpha,
-    max_n0, update_alpha, n_iter, thin, kept, offset, first_iter,
-):  # fmt: skip
-    """Run ``n_iter`` Gibbs sweeps in place; store n0 every ``thin`` sweeps.
-
-    Returns how many sweeps hit the cap on n0, and how many stored draws did.
-
-    Sweep order follows the R package: class counts of observed cells, lambda,
-    stick-breaking weights, n0 and its classes, alpha.
-    """
-    n_lists, k_max = lam.shape
-    n_cells = len(freq)
-    base = np.empty(k_max)
-    ratio = np.empty((n_lists, k_max))
-    log_off = np.empty((n_lists, k_max))  # log(1 - lambda), reused by the next sweep
-    weights = np.empty(k_max)
-    longest = 0
-    for m in range(n_cells):
-        longest = max(longest, start[m + 1] - start[m])
-    prefix = np.empty((longest + 1, k_max))  # prefix[d]: base times the cell's first d ratios
-    cell_counts = np.empty(k_max, np.int64)
-    on_list = np.empty((n_lists, k_max), np.int64)
-    class_total = np.empty(k_max, np.int64)
-    for j in range(n_lists):
-        for k in range(k_max):
-            log_off[j, k] = math.log1p(-lam[j, k])
-    hits = 0
-    stored_hits = 0
-    for it in range(n_iter):
-        # Class weight of a history = nu_k · Π(1 − λ) · Π over its lists of λ/(1 − λ).
-        # Products of precomputed factors avoid an exp per cell and class, the
-        # dominant cost with many cells; the log form is the fallback on overflow.
-        top = -np.inf
-        for k in range(k_max):
-            base[k] = log_nu[k]
-        for j in range(n_lists):
-            for k in range(k_max):
-                base[k] += log_off[j, k]
-                ratio[j, k] = lam[j, k] / (1.0 - lam[j, k])
-        for k in range(k_max):
-            top = max(top, base[k])
-        for k in range(k_max):
-            prefix[0, k] = math.exp(base[k] - top)
-        on_list[:, :] = 0
-        class_total[:] = count0
-        for m in range(n_cells):
-            # Partial products shared with the previous cell are reused; lists
-            # outer, classes inner: k_max independent products in step (SIMD).
-            first, last = start[m], start[m + 1]
-            for d in range(shared[m], last - first):
-                j = ones[first + d]
-                for k in range(k_max):
-                    prefix[d + 1, k] = prefix[d, k] * ratio[j, k]
-            depth = last - first
-            weight_sum = 0.0
-            for k in range(k_max):
-                weights[k] = prefix[depth, k]
-                weight_sum += weights[k]
-            if not (0.0 < weight_sum < 1e300):
-                weight_sum = _log_weights(base, lam, ones, first, last, weights)
-            if freq[m] == 1 and k_max > 1:
-                # One individual (most cells with many lists): draw its class directly.
-                u = np.random.random() * weight_sum
-                k = 0
-                while k < k_max - 1 and u >= weights[k]:
-                    u -= weights[k]
-                    k += 1
-                class_total[k] += 1
-                for p in range(first, last):
-                    on_list[ones[p], k] += 1
-                continue
-            if freq[m] < k_max:
-                _categorical_counts(freq[m], weights, weight_sum, cell_counts)
-            else:
-                _multinomial(freq[m], weights, weight_sum, cell_counts)
-            for k in range(k_max):
-                c = cell_counts[k]
-                if c:
-                    class_total[k] += c
-                    for p in range(first, last):
-                        on_list[ones[p], k] += c
-        # lambda | classes: the unobserved (count0) are off every list.
-        for j in range(n_lists):
-            for k in range(k_max):
-                a = 1.0 + on_list[j, k]
-                b = 1.0 + class_total[k] - on_list[j, k]
-                lam[j, k] = min(max(_beta(a, b), 1e-300), 1.0 - 1e-16)
-                log_off[j, k] = math.log1p(-lam[j, k])
-        # Stick-breaking weights, in logs so tiny alphas cannot underflow.
-        remaining = n + n0[0]
-        acc = 0.0
-        for k in range(k_max - 1):
-            remaining -= class_total[k]
-            g1 = _log_gamma(1.0 + class_total[k])
-            g2 = _log_gamma(alpha[0] + remaining)
-            top = max(g1, g2)
-            log_sum = top + math.log(math.exp(g1 - top) + math.exp(g2 - top))
-            log_nu[k] = g1 - log_sum + acc
-            acc += g2 - log_sum
-        log_nu[k_max - 1] = acc
-        # Probability of being on no list, per class and in total.
-        prob_zero = 0.0
-        for k in range(k_max):
-            value = log_nu[k]
-            for j in range(n_lists):
-                value += log_off[j, k]
-            weights[k] = math.exp(value)
-            prob_zero += weights[k]
-        # n0 | rest ~ NegBin(n, 1 - prob_zero): p(N) ∝ 1/N integrated out.
-        success = max(1.0 - prob_zero, 1e-12)
-        draw = np.random.negative_binomial(n, success)
-        hit = max_n0 >= 0 and draw > max_n0
-        if hit:
-            hits += 1
-            tries = 0
-            while draw > max_n0 and tries < 100:
-                draw = np.random.negative_binomial(n, success)
-                tries += 1
-            draw = min(draw, max_n0)
-        n0[0] = draw
-        _multinomial(draw, weights, prob_zero, count0)
-        if update_alpha:
-            alpha[0] = np.random.gamma(a_alpha + k_max - 1.0, 1.0 / (b_alpha - log_nu[k_max - 1]))
-        if thin > 0 and (first_iter + it + 1) % thin == 0:
-            kept[offset] = n0[0]
-            offset += 1
-            if hit:
-                stored_hits += 1
-    return hits, stored_hits
+    return lcmcr_kernel

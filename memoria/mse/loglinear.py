@@ -13,14 +13,14 @@ the two agree.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
-from scipy.special import gammaln
 
 from memoria.mse.existence import Design, ModelCheck, Pair, build_design, check_design
+from memoria.mse.special import chi2_1_quantile, gammaln, normal_quantile
 from memoria.mse.tables import CaptureTable
 
 
@@ -57,6 +57,21 @@ class LoglinearFit:
     @property
     def estimate(self) -> float:
         return self.observed + self.unobserved
+
+    @property
+    def asymptotic_bias(self) -> float:
+        """First-order bias of the unobserved count, as Rcapture computes it.
+
+        Rcapture 1.4-4 (``internal.DRY.R``): with X the design, V the inverse
+        Fisher information and mu the fitted cells, xi = −½ diag(X V Xᵀ),
+        psi = −2 Xᵀ diag(mu) xi − e₁, bias = ½ exp(b₀) (−V psi)₀. Rcapture warns
+        "the asymptotic bias is large" when it exceeds 10% of N.
+        """
+        x, v, mu = self.design.matrix, self.fit.covariance, self.fit.fitted
+        xi = -0.5 * np.einsum("ij,jk,ik->i", x, v, x)
+        psi = -2.0 * x.T @ (mu * xi)
+        psi[0] -= 1.0
+        return float(0.5 * np.exp(self.fit.coefficients[0]) * (-(v @ psi))[0])
 
     @property
     def intercept_se(self) -> float:
@@ -99,7 +114,7 @@ class LoglinearFit:
 
     def normal_interval(self, level: float = 0.95) -> tuple[float, float]:
         """Interval from a normal distribution on the intercept (log dark figure)."""
-        z = stats.norm.ppf(0.5 + level / 2.0)
+        z = normal_quantile(0.5 + level / 2.0)
         b0, se = self.fit.coefficients[0], self.intercept_se
         return (
             self.observed + float(np.exp(b0 - z * se)),
@@ -137,10 +152,12 @@ def check_model(table: CaptureTable, pairs: tuple[Pair, ...]) -> ModelCheck:
 def fit_loglinear(
     table: CaptureTable, pairs: tuple[Pair, ...] = (), *, check: bool = True
 ) -> LoglinearFit:
-    """Fit one model with statsmodels; raises :class:`ModelNotEstimable` when it has no estimate."""
-    import statsmodels.api as sm
-    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+    """Fit one model; raises :class:`ModelNotEstimable` when it has no estimate.
 
+    Newton's method (:func:`fit_poisson`) gives the same maximum-likelihood
+    fit as statsmodels' GLM (the estimates equal Rcapture's); statsmodels,
+    slow to import, is only the fallback when Newton does not converge.
+    """
     patterns, counts = table.full_cells()
     design = build_design(patterns, counts, tuple(sorted(pairs)))
     if check:
@@ -148,21 +165,35 @@ def fit_loglinear(
         if not verdict.ok:
             names = ", ".join(pair_names(table.lists, pairs)) or "main effects"
             raise ModelNotEstimable(f"model [{names}]: {verdict.reason()}")
+    with np.errstate(all="ignore"):
+        try:
+            fit = fit_poisson(design.matrix, design.counts)
+        except np.linalg.LinAlgError:
+            fit = None
+    if fit is None or not fit.converged or not np.all(np.isfinite(fit.covariance)):
+        fit = _statsmodels_fit(design)
+    pairs = tuple(sorted(design.fitted_pairs + design.empty_pairs))
+    return LoglinearFit(table.lists, pairs, design, fit, table.observed)
+
+
+def _statsmodels_fit(design: Design) -> PoissonFit:
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
     with warnings.catch_warnings():
         # A saturated model fits every cell exactly; statsmodels then warns about
         # "perfect separation" and a zero residual df, which is expected here.
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", PerfectSeparationWarning)
-        result = sm.GLM(design.counts, design.matrix, family=sm.families.Poisson()).fit()
-    fit = PoissonFit(
+        result = GLM(design.counts, design.matrix, family=families.Poisson()).fit()
+    return PoissonFit(
         coefficients=np.asarray(result.params),
         covariance=np.asarray(result.cov_params()),
         fitted=np.asarray(result.fittedvalues),
         loglik=float(result.llf),
         converged=bool(result.converged),
     )
-    pairs = tuple(sorted(design.fitted_pairs + design.empty_pairs))
-    return LoglinearFit(table.lists, pairs, design, fit, table.observed)
 
 
 def quick_fit(table: CaptureTable, design: Design) -> LoglinearFit:
@@ -231,19 +262,68 @@ def profile_interval(model: LoglinearFit, level: float = 0.95) -> tuple[float, f
             kernel = np.where(y > 0, y * np.log(mu / total), 0.0).sum()
         return float(gammaln(total + 1.0) - gammaln(total - n + 1.0) + kernel)
 
-    peak = optimize.minimize_scalar(
-        lambda t: -loglik(t), bounds=(n, max(10.0 * model.estimate, n + 10.0)), method="bounded"
-    )
-    top, best = float(peak.x), -float(peak.fun)
-    cut = stats.chi2.ppf(level, 1) / 2.0
+    top = _golden_max(loglik, float(n), max(10.0 * model.estimate, n + 10.0))
+    best = loglik(top)
+    cut = chi2_1_quantile(level) / 2.0
 
     def gap(total: float) -> float:
         return best - loglik(total) - cut
 
-    low = float(n) if gap(float(n)) <= 0 else optimize.brentq(gap, n, top, xtol=1e-6)
+    low = float(n) if gap(float(n)) <= 0 else _root(gap, float(n), top)
     high = top * 1.5 + 10.0
     while gap(high) < 0:
         if high > 1e4 * model.estimate:
             return (low, float("inf"))
         high *= 2.0
-    return (low, optimize.brentq(gap, top, high, xtol=1e-6))
+    return (low, _root(gap, top, high))
+
+
+def _golden_max(function, low: float, high: float, tolerance: float = 1e-7) -> float:
+    """Maximum of a unimodal function on [low, high] by golden-section search.
+
+    (scipy.optimize would do, but takes longer to import than the whole fit.)
+    """
+    ratio = (math.sqrt(5.0) - 1.0) / 2.0
+    a, b = low, high
+    c, d = b - ratio * (b - a), a + ratio * (b - a)
+    fc, fd = function(c), function(d)
+    while b - a > tolerance * max(1.0, abs(a) + abs(b)):
+        if fc >= fd:
+            b, d, fd = d, c, fc
+            c = b - ratio * (b - a)
+            fc = function(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + ratio * (b - a)
+            fd = function(d)
+    return (a + b) / 2.0
+
+
+def _root(function, low: float, high: float, xtol: float = 1e-6) -> float:
+    """A root of ``function`` between ``low`` and ``high`` (opposite signs): Illinois method."""
+    f_low, f_high = function(low), function(high)
+    if f_low == 0.0:
+        return low
+    if f_high == 0.0:
+        return high
+    side = 0
+    while high - low > xtol:
+        middle = (low * f_high - high * f_low) / (f_high - f_low)
+        if not low < middle < high:
+            middle = (low + high) / 2.0
+        f_middle = function(middle)
+        if f_middle == 0.0:
+            return middle
+        if (f_middle > 0) == (f_high > 0):
+            high, f_high = middle, f_middle
+            if side == 1:
+                f_low /= 2.0
+            side = 1
+        else:
+            low, f_low = middle, f_middle
+            if side == -1:
+                f_high /= 2.0
+            side = -1
+        if abs(f_middle) < 1e-12:
+            return middle
+    return (low + high) / 2.0

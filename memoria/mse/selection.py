@@ -12,7 +12,6 @@ import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 from memoria.mse.existence import (
     Design,
@@ -23,6 +22,7 @@ from memoria.mse.existence import (
     mle_exists,
 )
 from memoria.mse.loglinear import LoglinearFit, ModelNotEstimable, pair_names, quick_fit
+from memoria.mse.special import poisson_at_least, poisson_cdf
 from memoria.mse.tables import CaptureTable
 
 CRITERIA = ("bic", "aic", "stepwise")
@@ -193,6 +193,6 @@ def _overlap_p_value(model: LoglinearFit, patterns: np.ndarray, pair: Pair, obse
     rows = patterns[model.design.rows]
     both = (rows[:, pair[0]] == 1) & (rows[:, pair[1]] == 1)
     expected = float(model.fit.fitted[both].sum())
-    lower = stats.poisson.cdf(observed, expected)
-    upper = stats.poisson.sf(observed - 1, expected)
+    lower = poisson_cdf(observed, expected)
+    upper = poisson_at_least(observed, expected)
     return float(min(lower, upper))

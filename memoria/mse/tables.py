@@ -12,9 +12,12 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Columns recognised as the number of individuals sharing a history.
 COUNT_COLUMNS = ("count", "freq", "frequency")
@@ -112,6 +115,8 @@ def table_from_arrays(
     lists: list[str] | tuple[str, ...], histories: np.ndarray, counts: np.ndarray
 ) -> CaptureTable:
     """Build a validated table from a 0/1 matrix and counts (duplicates are summed)."""
+    import pandas as pd
+
     frame = pd.DataFrame(np.asarray(histories), columns=list(lists))
     frame["count"] = np.asarray(counts)
     return table_from_frame(frame)
@@ -149,6 +154,12 @@ def read_capture_table(
     path: str | Path, *, strata: list[str] | None = None, ignore: tuple[str, ...] = ()
 ) -> dict[str | None, CaptureTable]:
     """Read a CSV of capture histories, one table per stratum (key ``None`` if unstratified)."""
+    if not strata:
+        plain = _read_plain(path, ignore)
+        if plain is not None:
+            return {None: plain}
+    import pandas as pd
+
     try:
         frame = pd.read_csv(path)
     except FileNotFoundError as error:
@@ -156,6 +167,44 @@ def read_capture_table(
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise CaptureTableError(f"cannot read {path} as CSV: {error}") from error
     return split_strata(frame, strata or [], ignore=ignore)
+
+
+def _read_plain(path: str | Path, ignore: tuple[str, ...]) -> CaptureTable | None:
+    """The common case without pandas (slow to import): plain 0/1 columns and counts.
+
+    Returns ``None`` for anything unusual (odd values, repeated names, empty
+    rows, unreadable file), which the pandas reader then handles and explains.
+    """
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    if len(rows) < 2 or len(set(rows[0])) != len(rows[0]):
+        return None
+    header = rows[0]
+    lower = [name.lower() for name in header]
+    count_index = next((k for k, name in enumerate(lower) if name in COUNT_COLUMNS), None)
+    skipped = {k for k, name in enumerate(header) if name.lower() in ID_COLUMNS or name in ignore}
+    list_index = [k for k in range(len(header)) if k != count_index and k not in skipped]
+    if not list_index or any(len(row) != len(header) for row in rows[1:]):
+        return None
+    body = rows[1:]
+    if any(row[k] not in ("0", "1") for row in body for k in list_index):
+        return None
+    if count_index is not None and not all(row[count_index].isdigit() for row in body):
+        return None
+    histories = np.array([[row[k] == "1" for k in list_index] for row in body], dtype=np.int8)
+    if np.any(histories.sum(axis=1) == 0):
+        return None
+    counts = (
+        np.array([int(row[count_index]) for row in body], dtype=np.int64)
+        if count_index is not None
+        else np.ones(len(body), dtype=np.int64)
+    )
+    return _aggregate([header[k] for k in list_index], histories, counts)
 
 
 def split_strata(
@@ -188,6 +237,8 @@ def _find_column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
 
 
 def _binary_column(frame: pd.DataFrame, column: str) -> np.ndarray:
+    import pandas as pd
+
     values = frame[column]
     if values.isna().any():
         row = int(np.flatnonzero(values.isna().to_numpy())[0]) + 1
@@ -204,6 +255,8 @@ def _binary_column(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def _count_column(frame: pd.DataFrame, column: str | None) -> np.ndarray:
+    import pandas as pd
+
     if column is None:
         return np.ones(len(frame), dtype=np.int64)
     numeric = pd.to_numeric(frame[column], errors="coerce")

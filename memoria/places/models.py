@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from memoria.geo import fold
-from memoria.vault.fields import EncryptedDecimalField
+from memoria.vault.fields import EncryptedDecimalField, EncryptedReferenceField
 
 
 class State(models.Model):
@@ -54,30 +54,20 @@ class Municipality(models.Model):
 class Place(models.Model):
     """Where something happened: state, municipality, locality and coordinates.
 
-    Abstract: records that have a place inherit these fields, so statistics can
-    always group by INEGI code. The locality and exact coordinates are optional.
-    The coordinates are encrypted (``EncryptedDecimalField``), so a model that
-    inherits this needs an organization (see ``memoria.vault.fields``); they can
-    be shown on a record but not filtered, sorted or counted in SQL: statistics
-    and maps use the state and municipality. Models that inherit this may
-    encrypt ``locality`` too (the cases' ``Event`` does).
+    Abstract: records that have a place inherit these fields. The locality and
+    exact coordinates are optional. Every part is encrypted: the state and
+    municipality are ``EncryptedReferenceField`` (``record.state`` is the
+    ``State``, ``record.state_id`` its INEGI code, as with a foreign key), the
+    coordinates ``EncryptedDecimalField``; so a model that inherits this needs
+    an organization (see ``memoria.vault.fields``), and none of them can be
+    filtered, sorted or counted in SQL (the case list and statistics read the
+    cases' encrypted index). Models that inherit this may encrypt ``locality``
+    too (the cases' ``Event`` does).
     """
 
-    state = models.ForeignKey(
-        State,
-        verbose_name=_("state"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    municipality = models.ForeignKey(
-        Municipality,
-        verbose_name=_("municipality"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
+    state = EncryptedReferenceField(State, verbose_name=_("state"), null=True, blank=True)
+    municipality = EncryptedReferenceField(
+        Municipality, verbose_name=_("municipality"), null=True, blank=True
     )
     locality = models.CharField(_("locality"), max_length=200, blank=True)
     latitude = EncryptedDecimalField(

@@ -1,4 +1,10 @@
-"""How a viewer reads what another organization shared with theirs."""
+"""How a viewer reads what another organization shared with theirs.
+
+A copy shared under an agreement carries its provenance (``view.agreements``:
+the agreements in force it is shared under). An agreement whose last day has
+passed is ended here, before the read, if the worker has not ended it yet: an
+expired agreement never shows a record, even for a minute.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ class SharedView:
         self.owner = record.owner
         self.shared = record
         self.values = dict(record.content or {})
+        self.agreements = list(record.agreements.all())
         granted = frozenset(record.fields)
         self.access = RecordAccess(
             read=True,
@@ -52,13 +59,23 @@ def shared_with(viewer: Viewer, model: type[models.Model], object_id) -> SharedV
         object_id = int(object_id)
     except (TypeError, ValueError):
         return None
-    record = (
-        SharedRecord.objects.select_related("owner")
-        .filter(
-            organization=viewer.organization,
-            kind=model._meta.label_lower,
-            object_id=object_id,
-        )
-        .first()
+    found = SharedRecord.objects.select_related("owner").filter(
+        organization=viewer.organization,
+        kind=model._meta.label_lower,
+        object_id=object_id,
     )
+    record = found.first()
+    if record is not None and _ends_expired(record):
+        record = found.first()  # what is left of it once the expired agreements are ended
     return SharedView(record) if record is not None else None
+
+
+def _ends_expired(record: SharedRecord) -> bool:
+    """End the expired agreements ``record`` is still shared under; whether there were any."""
+    from memoria.sharing import rules
+    from memoria.sharing.agreements import expire
+
+    expired = [a for a in record.agreements.all() if not rules.is_in_force(a)]
+    for agreement in expired:
+        expire(agreement)
+    return bool(expired)

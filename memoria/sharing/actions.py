@@ -1,8 +1,12 @@
 """Grant, refresh and revoke what one organization shares with another.
 
 Each is audited in the owner's organization, in the same transaction as the
-change. These are the mechanism; the network's sharing agreements (which
-records, which fields, for whom) will call them.
+change. ``share_record`` / ``revoke_share`` grant by hand; ``sync_grant``
+makes the copy hold exactly what the grant sources (open referrals, see
+``memoria.network``) and the agreements in force (``memoria.sharing.rules``)
+want the recipient to read, and deletes it when that is nothing. The owner's
+writes call ``refresh_shares``, which also re-applies the agreements, so a
+consent withdrawn or a victim added takes effect in the same transaction.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from memoria.accounts.models import Organization, User
 from memoria.accounts.viewer import Viewer
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
+from memoria.sharing import rules
 from memoria.sharing.access import SharedView
 from memoria.sharing.models import SharedRecord
-from memoria.sharing.registry import is_shareable, shareable
+from memoria.sharing.registry import grant_sources, is_shareable, shareable
 
 
 @transaction.atomic
@@ -88,8 +93,81 @@ def revoke_share(
     return bool(deleted)
 
 
+def sync_grant(
+    actor: User | None, instance: models.Model, recipient_id: int, *, request=None
+) -> SharedRecord | None:
+    """Make ``recipient_id``'s copy of ``instance`` hold what every source wants it to read.
+
+    The union of the grant sources' fields and the agreements' (each bounded by
+    the record's consent); no field left: the copy is deleted. A change of the
+    fields is audited in the owner's log; a mere refresh is not.
+    """
+    model = type(instance)
+    spec = shareable(model)
+    # Locked as the owner's edits lock it: a consent withdrawn meanwhile waits for us,
+    # then re-applies the agreements itself.
+    instance = model.objects.select_for_update().get(pk=instance.pk)
+    wanted: set[str] = set()
+    for source in grant_sources():
+        wanted.update(source(instance, recipient_id))
+    by_agreement = rules.contributions(instance, recipient_id)
+    for fields in by_agreement.values():
+        wanted.update(fields)
+    fields = [name for name in spec.fields if name in wanted]
+    record = (
+        SharedRecord.objects.select_for_update()
+        .filter(organization_id=recipient_id, kind=spec.kind, object_id=instance.pk)
+        .first()
+    )
+    owner = instance.organization
+    if not fields:
+        if record is not None:
+            record.delete()
+            audit(actor, owner, AuditAction.SHARE_REVOKED, instance, request=request,
+                  recipient=recipient_id)  # fmt: skip
+        return None
+    now = timezone.now()
+    changed = record is None or record.fields != fields
+    if record is None:
+        record = SharedRecord(
+            organization_id=recipient_id, owner_id=owner.pk, kind=spec.kind, object_id=instance.pk
+        )
+    if changed:
+        record.granted_by, record.granted_at = actor, now
+    record.fields = fields
+    record.content = spec.project(instance, fields)
+    record.refreshed_at = now
+    record.save()
+    record.agreements.set(sorted(by_agreement))
+    if changed:
+        audit(actor, owner, AuditAction.SHARE_GRANTED, instance, request=request,
+              recipient=recipient_id, fields=fields, agreements=sorted(by_agreement))  # fmt: skip
+    return record
+
+
+def _agreement_recipients(instance: models.Model) -> set[int]:
+    """Organizations an agreement may concern for ``instance``: in force, or holding its copy."""
+    kind = shareable(type(instance)).kind
+    partners = {
+        agreement.partner_id
+        for agreement in rules.in_force().filter(organization_id=instance.organization_id)
+        if kind in (agreement.fields or {})
+    }
+    partners.update(
+        SharedRecord.objects.filter(kind=kind, object_id=instance.pk, agreements__isnull=False)
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
+    return partners
+
+
 def refresh_shares(instance: models.Model) -> int:
-    """Bring every recipient's copy of ``instance`` up to date (inside the owner's write)."""
+    """Bring every recipient's copy of ``instance`` up to date (inside the owner's write).
+
+    Then re-apply the agreements to ``instance`` and to the records whose consent
+    follows from it (a person's cases): a new record starts being shared, one whose
+    consent was withdrawn stops, in this same transaction.
+    """
     if not is_shareable(type(instance)):
         return 0
     spec = shareable(type(instance))
@@ -100,11 +178,16 @@ def refresh_shares(instance: models.Model) -> int:
         record.refreshed_at = timezone.now()
         record.save(update_fields=["content", "refreshed_at"])
         count += 1
+    for record in [instance, *spec.dependents(instance)]:
+        if is_shareable(type(record)):
+            for recipient_id in _agreement_recipients(record):
+                sync_grant(None, record, recipient_id)
     return count
 
 
 def record_shared_view(viewer: Viewer, shared: SharedView, *, request=None) -> None:
-    """Tell the owner that someone of the recipient organization read what it shared."""
+    """Audit a read of a shared record on both sides: the owner's log and the reader's."""
+    agreements = [agreement.pk for agreement in getattr(shared, "agreements", [])]
     audit(
         viewer.user,
         shared.owner,
@@ -114,4 +197,16 @@ def record_shared_view(viewer: Viewer, shared: SharedView, *, request=None) -> N
         recipient=viewer.organization_id,
         kind=shared.kind,
         object_id=shared.pk,
+        agreements=agreements,
+    )
+    audit(
+        viewer.user,
+        viewer.organization,
+        AuditAction.SHARE_READ,
+        shared.shared,
+        request=request,
+        owner=shared.owner.pk,
+        kind=shared.kind,
+        object_id=shared.pk,
+        agreements=agreements,
     )

@@ -11,14 +11,40 @@ A feature app registers each shareable model in its ``AppConfig.ready()``:
 
 Only registered fields can be granted, so adding a field to a model never
 widens what an existing grant reveals.
+
+``consent`` says how far the people in a record allow it to travel under a
+sharing agreement (``Consent``: not at all, in counts only, without names,
+by name); ``dependents`` names the records whose consent follows from this one
+(a person's consent bounds the cases they are in). Grant sources
+(``register_grant_source``) say which fields of a record each mechanism —
+referrals, agreements — wants an organization to read; the copy holds their
+union.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import IntEnum
 
 from django.db import models
+
+
+class Consent(IntEnum):
+    """How far the people in a record allow it to go under an agreement (ordered)."""
+
+    NONE = 0  # private to the organization
+    AGGREGATE = 1  # counted, never shown one by one
+    PSEUDONYMIZED = 2  # shown one by one without what identifies anyone
+    NAMED = 3  # shown with names: the family's consent is recorded
+
+
+def _no_consent(instance) -> Consent:
+    return Consent.NONE
+
+
+def _no_dependents(instance) -> list:
+    return []
 
 
 @dataclass(frozen=True)
@@ -27,6 +53,9 @@ class Shareable:
     fields: dict[str, str]  # field name -> label shown to the recipient
     identity_fields: frozenset[str]  # fields that identify a person
     serialize: Callable[[object], object]  # a field's value -> JSON
+    consent: Callable[[models.Model], Consent] = _no_consent
+    dependents: Callable[[models.Model], list] = _no_dependents
+    extra: dict = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -54,12 +83,43 @@ def register_shareable(
     fields: dict[str, str],
     identity_fields=(),
     serialize: Callable[[object], object],
+    consent: Callable[[models.Model], Consent] = _no_consent,
+    dependents: Callable[[models.Model], list] = _no_dependents,
+    label: str = "",
+    aggregates: dict | None = None,
 ) -> None:
+    """``aggregates``: name -> (label, value of an instance): what counts show it by."""
     unknown = set(identity_fields) - set(fields)
     if unknown:
         raise ValueError(f"identity fields not shareable: {sorted(unknown)}")
-    shareable = Shareable(model, dict(fields), frozenset(identity_fields), serialize)
+    shareable = Shareable(
+        model,
+        dict(fields),
+        frozenset(identity_fields),
+        serialize,
+        consent=consent,
+        dependents=dependents,
+        extra={"label": label or model._meta.verbose_name_plural, "aggregates": aggregates or {}},
+    )
     _registry[shareable.kind] = shareable
+
+
+def kinds() -> list[Shareable]:
+    """Every shareable kind, in registration order."""
+    return list(_registry.values())
+
+
+# A grant source: (instance, recipient organization id) -> the field names it wants shared.
+GrantSource = Callable[[models.Model, int], Iterable[str]]
+_sources: dict[str, GrantSource] = {}
+
+
+def register_grant_source(name: str, source: GrantSource) -> None:
+    _sources[name] = source
+
+
+def grant_sources() -> list[GrantSource]:
+    return list(_sources.values())
 
 
 def shareable(model_or_kind) -> Shareable:

@@ -9,13 +9,19 @@ Usage, on any model with an ``organization`` foreign key, or with a property
     latitude = EncryptedDecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True)
     contact = EncryptedJSONField(_("contact"), null=True, blank=True)
     content = EncryptedBinaryField(blank=True)  # a file's bytes
+    is_child = EncryptedBooleanField(_("child"), default=False)
+    state = EncryptedReferenceField("places.State", null=True, blank=True)
 
 Values are encrypted in ``pre_save`` (``save()``, ``create()``, ``bulk_create()``);
 the column holds text ``mv1:<key id>:<base64>`` (``EncryptedBinaryField``: the
 bytes ``MVB1 | key id | nonce | ciphertext+tag``, with no text encoding). Python
 code sees plaintext.
 Empty values (``None``, and ``""`` for the text fields) are stored as they are,
-unencrypted: that a field is blank is not secret.
+unencrypted: that a field is blank is not secret. Two exceptions, for values
+that describe a victim whether or not they are set: ``EncryptedBooleanField``
+encrypts ``False`` like ``True``, and ``EncryptedReferenceField`` (a reference
+to another row, kept as its encrypted primary key) encrypts an empty reference
+too, so a copy cannot tell a set reference from an empty one.
 
 Every other value is encrypted, whatever it looks like: a person may type
 ``mv1:…`` into a form. Only a ``memoria.vault.cipher.Sealed`` string, which the
@@ -48,14 +54,18 @@ import base64
 import datetime
 import decimal
 import json
+import threading
+import time
 
 from django import forms
+from django.apps import apps
 from django.core import validators
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.backends.utils import format_number
 from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_delete, post_save
 from django.utils.functional import cached_property
 
 from memoria.vault.cipher import (
@@ -432,3 +442,203 @@ class EncryptedBinaryField(EncryptedMixin, models.BinaryField):
             organization_id_of(obj), self.python_value(value), self.vault_context
         )
         return base64.b64encode(sealed).decode("ascii")
+
+
+class EncryptedBooleanField(EncryptedMixin, models.TextField):
+    """A yes/no stored encrypted; ``False`` is encrypted too, so a copy cannot count the yeses."""
+
+    empty_values_stored_plain = (None,)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("default", False)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def to_plaintext(self, value) -> str:
+        return "1" if self.python_value(value) else "0"
+
+    def from_plaintext(self, text: str) -> bool:
+        return text in ("1", "t", "true", "True")  # the last ones: a column not yet encrypted
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:  # a row from before the column was added
+            return False
+        if isinstance(value, bool | int):  # a boolean column not yet encrypted
+            return bool(value)
+        return super().from_db_value(value, expression, connection)
+
+    def python_value(self, value) -> bool:
+        return models.BooleanField().to_python(value)
+
+    def formfield(self, **kwargs):
+        defaults = {"form_class": forms.BooleanField, "required": False}
+        defaults.update(kwargs)
+        return models.Field.formfield(self, **defaults)
+
+
+# Referenced rows (a state, a vocabulary term) by (model label, database, pk),
+# shared by the process; emptied for a model when one of its rows is saved or deleted
+# here, and read again after REFERENCE_SECONDS, so that a label changed in another
+# process (another server worker, the job worker) shows everywhere soon after.
+REFERENCE_SECONDS = 30
+_references: dict[tuple[str, str], dict] = {}
+_references_lock = threading.Lock()
+_watched: set[str] = set()
+
+
+def clear_reference_cache(sender=None, **kwargs) -> None:
+    """Forget cached referenced rows: of ``sender`` (a model), or all of them."""
+    with _references_lock:
+        if sender is None:
+            _references.clear()
+            return
+        for key in [k for k in _references if k[0] == sender._meta.label_lower]:
+            del _references[key]
+
+
+def _watch(model) -> None:
+    label = model._meta.label_lower
+    if label in _watched:
+        return
+    _watched.add(label)
+    post_save.connect(clear_reference_cache, sender=model, dispatch_uid=f"vault-ref-{label}")
+    post_delete.connect(clear_reference_cache, sender=model, dispatch_uid=f"vault-ref-{label}")
+
+
+def referenced(model, pk, using: str = "default"):
+    """The row of ``model`` whose primary key is ``pk`` (cached; ``None`` for no pk)."""
+    if pk is None:
+        return None
+    _watch(model)
+    key = (model._meta.label_lower, using)
+    now = time.monotonic()
+    with _references_lock:
+        rows = _references.setdefault(key, {})
+        found, read_at = rows.get(pk, (None, 0.0))
+    if found is None or now - read_at > REFERENCE_SECONDS:
+        found = model._base_manager.using(using).get(pk=pk)
+        with _references_lock:
+            _references.setdefault(key, {})[pk] = (found, now)
+    return found
+
+
+class ReferenceAttribute:
+    """``record.state``: the referenced row, from the decrypted primary key in ``state_id``."""
+
+    def __init__(self, field):
+        self.field = field
+
+    def __get__(self, instance, cls=None):
+        if instance is None:
+            return self
+        pk = getattr(instance, self.field.attname)
+        return referenced(self.field.target, pk, instance._state.db or "default")
+
+    def __set__(self, instance, value):
+        if value is not None and not isinstance(value, self.field.target):
+            raise ValueError(
+                f'Cannot assign "{value!r}": "{self.field.vault_context}" must be a '
+                f"{self.field.target._meta.object_name} instance."
+            )
+        setattr(instance, self.field.attname, None if value is None else value.pk)
+
+
+class EncryptedReferenceField(EncryptedMixin, models.TextField):
+    """A reference to another row (a state, a vocabulary term) whose primary key is encrypted.
+
+    Used like a foreign key: ``record.state`` is the row (read through a
+    per-process cache, emptied when a row of that model is saved or deleted),
+    ``record.state_id`` its primary key; assigning either works, and
+    ``formfield()`` is a ``ModelChoiceField`` over the model's rows (with
+    ``limit_choices_to``). The database sees neither a join nor a constraint:
+    the referenced rows must not be deleted (vocabulary terms are retired,
+    never deleted), and nothing can be filtered, ordered or grouped by it in
+    SQL. An empty reference is encrypted too (the ciphertext of ``""``):
+    that a victim's situation or a case's municipality is unknown is
+    something a copy should not tell either.
+    """
+
+    empty_values_stored_plain = ()
+
+    def __init__(self, to, *args, limit_choices_to=None, **kwargs):
+        self.to = to
+        self.limit_choices_to = limit_choices_to
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        target = self.to if isinstance(self.to, str) else self.to._meta.label
+        kwargs["to"] = target
+        if self.limit_choices_to is not None:
+            kwargs["limit_choices_to"] = self.limit_choices_to
+        return name, path, args, kwargs
+
+    @cached_property
+    def target(self):
+        if isinstance(self.to, str):
+            return apps.get_model(self.to)
+        return self.to
+
+    def get_attname(self) -> str:
+        return f"{self.name}_id"
+
+    def contribute_to_class(self, cls, name, private_only=False):
+        super().contribute_to_class(cls, name, private_only=private_only)
+        setattr(cls, self.name, ReferenceAttribute(self))
+
+    def _pk(self, value):
+        if isinstance(value, models.Model):
+            return value.pk
+        if value is None or value == "":
+            return None
+        return self.target._meta.pk.to_python(value)
+
+    def to_plaintext(self, value) -> str:
+        pk = self._pk(value)
+        return "" if pk is None else str(pk)
+
+    def from_plaintext(self, text: str):
+        return self._pk(text)
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        return super().from_db_value(value, expression, connection)
+
+    def get_prep_value(self, value):
+        if value is None:  # a column's default when it is added (read back as no reference)
+            return None
+        if isinstance(value, Sealed):
+            return str(value)
+        raise ValueError(
+            f"{self.vault_context} is encrypted: it is written by save() and cannot be "
+            "compared, filtered or updated in the database"
+        )
+
+    def get_lookup(self, lookup_name):
+        if lookup_name == "isnull":  # an empty reference is a ciphertext too
+            raise FieldError(
+                f"{self.vault_context} is encrypted, empty or not: it cannot be searched"
+            )
+        return super().get_lookup(lookup_name)
+
+    def python_value(self, value):
+        return self._pk(value)
+
+    def value_from_object(self, obj):
+        return getattr(obj, self.attname)
+
+    def save_form_data(self, instance, data):
+        setattr(instance, self.name, data)
+
+    def formfield(self, **kwargs):
+        queryset = self.target._default_manager.all()
+        if self.limit_choices_to:
+            queryset = queryset.complex_filter(self.limit_choices_to)
+        defaults = {
+            "form_class": forms.ModelChoiceField,
+            "queryset": queryset,
+            "required": not self.blank,
+        }
+        defaults.update(kwargs)
+        return models.Field.formfield(self, **defaults)

@@ -3,7 +3,14 @@
 import subprocess
 import sys
 
-ENGINES = ["memoria.geo", "memoria.names", "memoria.linkage", "memoria.mse"]
+ENGINES = [
+    "memoria.geo",
+    "memoria.names",
+    "memoria.linkage",
+    "memoria.mse",
+    "memoria.matching",
+    "memoria.disclosure",
+]
 
 
 def test_engines_import_with_django_absent():

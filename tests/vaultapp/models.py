@@ -11,9 +11,11 @@ from django.utils import timezone
 
 from memoria.vault.fields import (
     EncryptedBinaryField,
+    EncryptedBooleanField,
     EncryptedCharField,
     EncryptedDateField,
     EncryptedJSONField,
+    EncryptedReferenceField,
     EncryptedTextField,
 )
 
@@ -27,6 +29,8 @@ class ProtectedNote(models.Model):
     noted_on = EncryptedDateField("date", null=True, blank=True)
     data = EncryptedJSONField("data", null=True, blank=True)
     scan = EncryptedBinaryField("scan", null=True, blank=True)
+    state = EncryptedReferenceField("places.State", verbose_name="state", null=True, blank=True)
+    urgent = EncryptedBooleanField("urgent", default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

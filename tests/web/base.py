@@ -13,6 +13,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from memoria.accounts.models import Membership, Organization, SealedTOTPDevice, User
 from memoria.accounts.roles import Role
 from memoria.places.models import State
+from memoria.vault.fields import clear_reference_cache
 
 PASSWORD = "una contraseña larga de prueba"  # noqa: S105
 
@@ -85,6 +86,12 @@ def make_member(organization: Organization, email: str, role: str, name: str) ->
 
 class MemoriaTestCase(TestCase):
     client_class = TwoFactorClient
+
+    def setUp(self):
+        super().setUp()
+        # A test's rolled-back writes leave no referenced row (a term changed by the
+        # previous test) in the process-wide cache of memoria.vault.fields.
+        clear_reference_cache()
 
     @classmethod
     def setUpTestData(cls):

@@ -10,12 +10,14 @@ anything, even one changed column, is seen.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import quote_plus
 
 from django.apps import apps
+from django.db import connection
 from hypothesis import strategies as st
 
 # -- forms read from a page -------------------------------------------------------------------
@@ -321,7 +323,24 @@ KNOWN = [
 # -- what the database holds ------------------------------------------------------------------
 
 # The apps whose tables a form may write; places is the read-only INEGI catalogue.
-WATCHED_APPS = {"accounts", "audit", "cases", "jobs", "sharing", "vault", "otp_totp", "otp_static"}
+WATCHED_APPS = {
+    "accounts",
+    "alerts",
+    "audit",
+    "capture",
+    "cases",
+    "checkins",
+    "jobs",
+    "network",
+    "protection",
+    "reports",
+    "search",
+    "sharing",
+    "vault",
+    "victims",
+    "otp_totp",
+    "otp_static",
+}
 
 
 def _plain(value):
@@ -329,27 +348,52 @@ def _plain(value):
 
 
 # The network's own vocabulary terms are many and no organization can change them:
-# counted, not compared row by row (an organization's terms are).
-SHARED_ROWS = {"Term": {"organization__isnull": True}}
+# counted, not compared row by row (an organization's terms are). By model: the
+# column that is NULL on the shared rows.
+SHARED_ROWS = {"Term": "organization_id"}
 
 
-def snapshot() -> dict[str, dict]:
-    """Every row of every watched table: {model name: {pk: row}}."""
-    state = {}
+@functools.cache
+def _watched() -> list[tuple[str, str, list[str], int, str]]:
+    """For each watched table: its model's name, the SELECT of every row, the
+    attribute names of its columns, the primary key's place, the shared rows' test."""
+    quote = connection.ops.quote_name
+    watched = []
     for model in apps.get_models():
         if model._meta.app_label not in WATCHED_APPS or model._meta.proxy:
             continue
-        names = [f.attname for f in model._meta.concrete_fields]
-        rows = model._default_manager.order_by("pk")
-        if model.__name__ in SHARED_ROWS:
-            shared = rows.filter(**SHARED_ROWS[model.__name__])
-            state[f"{model.__name__} (shared)"] = {"count": {"rows": shared.count()}}
-            rows = rows.exclude(pk__in=shared.values("pk"))
-        rows = rows.values_list(*names)
-        key = names.index(model._meta.pk.attname)
-        state[model.__name__] = {
-            row[key]: dict(zip(names, map(_plain, row), strict=True)) for row in rows
-        }
+        fields = model._meta.concrete_fields
+        table = quote(model._meta.db_table)
+        columns = ", ".join(quote(f.column) for f in fields)
+        shared = SHARED_ROWS.get(model.__name__)
+        # Table and column names come from the models, quoted: no value is spliced in.
+        select = f"SELECT {columns} FROM {table}"  # noqa: S608
+        if shared:
+            select += f" WHERE {quote(shared)} IS NOT NULL"
+        select += f" ORDER BY {quote(model._meta.pk.column)}"
+        names = [f.attname for f in fields]
+        count = f"SELECT COUNT(*) FROM {table} WHERE {quote(shared)} IS NULL" if shared else ""  # noqa: S608
+        watched.append((model.__name__, select, names, names.index(model._meta.pk.attname), count))
+    return watched
+
+
+def snapshot() -> dict[str, dict]:
+    """Every row of every watched table, as stored: {model name: {pk: row}}.
+
+    Read with plain SQL, so encrypted columns are compared as ciphertext: a row
+    written again, even with the same values, shows as changed.
+    """
+    state = {}
+    with connection.cursor() as cursor:
+        for name, select, names, key, count in _watched():
+            if count:
+                cursor.execute(count)
+                state[f"{name} (shared)"] = {"count": {"rows": cursor.fetchone()[0]}}
+            cursor.execute(select)
+            state[name] = {
+                row[key]: dict(zip(names, map(_plain, row), strict=True))
+                for row in cursor.fetchall()
+            }
     return state
 
 

@@ -22,8 +22,43 @@ PUBLIC = {
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
     "accounts:accept_invitation",
+    "alerts:acknowledge",
     "core:healthz",
     "set_language",
+    # The person's secret check-in link: the token in the path is the credential.
+    "checkins:page",
+    # Anonymous reports from the public (memoria.reports): no sign-in by design, and
+    # 404 for an organization that does not receive reports (tests/web/test_reports.py).
+    "reports:public_form",
+    "reports:public_add",
+    "reports:public_feed",
+    # The public site (memoria.public): aggregates after suppression and the consented
+    # memorial, 404 until a coordinator publishes (tests/web/test_public.py).
+    "public:home",
+    "public:data",
+    "public:csv",
+    "public:hxl",
+    "public:json",
+    "public:memorial",
+    "public:incidents",
+}
+# The JSON API (memoria.checkins.api) authenticates with API tokens, not sessions:
+# tests/web/test_checkins_api.py checks each operation answers 401 without one.
+API = {
+    "api:api-root",
+    "api:openapi-json",
+    "api:list_people",
+    "api:get_watch",
+    "api:put_schedule",
+    "api:put_ladder",
+    "api:post_link",
+    "api:staff_check_in",
+    "api:staff_pause",
+    "api:staff_panic",
+    "api:staff_resolve",
+    "api:list_channels",
+    "api:create_channel",
+    "api:link_act",
 }
 LOGIN_ONLY = {
     "core:home",
@@ -36,6 +71,8 @@ LOGIN_ONLY = {
     "accounts:reauth",
     "accounts:account",
     "accounts:recovery_codes",
+    "checkins:api_tokens",
+    "checkins:revoke_api_token",
 }
 
 
@@ -57,8 +94,10 @@ def fill(route: str, slug: str) -> str:
 
 
 def organization_routes():
+    """The members' pages of an organization (not its public site, /p/<slug>/, nor its
+    public report pages, /r/<slug>/)."""
     for name, route, callback in walk(get_resolver().url_patterns):
-        if "<slug:slug>" in route:
+        if route.startswith("o/<slug:slug>"):
             yield name, route, callback
 
 
@@ -72,7 +111,7 @@ class UrlWalkTests(MemoriaTestCase):
                         f"{name} is under /o/ but not protected by organization_view",
                     )
                 else:
-                    self.assertIn(name, PUBLIC | LOGIN_ONLY, f"{name} is not classified")
+                    self.assertIn(name, PUBLIC | LOGIN_ONLY | API, f"{name} is not classified")
 
     def test_it_finds_organization_pages_to_check(self):
         self.assertGreaterEqual(len(list(organization_routes())), 5)
@@ -112,4 +151,9 @@ class UrlWalkTests(MemoriaTestCase):
         self.assertEqual(self.client.get("/o/no-existe/").status_code, 404)
 
     def test_it_gives_the_reader_read_only_access(self):
-        self.assertEqual(set(CAPABILITIES[Role.READER]), {"read_records"})
+        # Reading only: the cases, the victims' path through the victims' law, protection,
+        # the anonymous reports' queue and the search for the disappeared.
+        self.assertEqual(
+            set(CAPABILITIES[Role.READER]),
+            {"read_records", "follow_victims", "read_protection", "read_reports", "read_search"},
+        )

@@ -57,7 +57,10 @@ def test_a_documenter_records_a_case_on_a_phone_and_finds_the_victim(live_server
     page.locator("#id_situation").select_option(label="Sigue desaparecida")
     page.locator("#id_given_names").fill("Guadalupe")
     page.locator("#id_paternal_surname").fill("Hernández")
-    page.locator("#id_maternal_surname").fill("Ruiz")
+    # The live server shares one SQLite connection between its threads: let the page's
+    # look-up of similar people answer before the form is sent.
+    with page.expect_response(lambda response: "/people/matches/" in response.url):
+        page.locator("#id_maternal_surname").fill("Ruiz")
     page.locator("#id_sex").select_option("female")
     page.locator("#id_perpetrator_kind").select_option(label="Grupo del crimen organizado")
     page.get_by_role("button", name="Guardar y agregar fuentes").click()
@@ -102,7 +105,10 @@ def test_the_case_pages_pass_automated_accessibility_checks(live_server, audit_p
     assert accessibility_violations(page) == []
     threat = Term.objects.get(vocabulary__code="violation_type", code="threat", organization=None)
     page.locator("#id_violation_type").select_option(str(threat.pk))
-    page.locator("#id_given_names").fill("Ramón")
+    # The live server shares one SQLite connection between its threads: let the page's
+    # look-up of similar people answer before the form is sent.
+    with page.expect_response(lambda response: "/people/matches/" in response.url):
+        page.locator("#id_given_names").fill("Ramón")
     page.get_by_role("button", name="Guardar y agregar fuentes").click()
     page.wait_for_url("**/sources/new/")
     assert accessibility_violations(page) == []

@@ -21,7 +21,9 @@ from memoria.cases.io.export_jobs import queue_export
 from memoria.cases.models import Act, Attribution, Event, Intervention, Term, Vocabulary
 from memoria.core.demo import load_demo_network
 from memoria.jobs.worker import drain
+from memoria.search.official_jobs import queue_report
 from memoria.sharing.actions import share_record
+from memoria.victims import actions as victims_actions
 from tests.web.base import PASSWORD, TwoFactorClient, ensure_reference_data
 from tests.web.conftest import AXE, PHONE
 from tests.web.test_cases_import import GOOD_ROWS, csv_bytes
@@ -166,6 +168,7 @@ def demo_data() -> dict:
             {"kind": Term.objects.filter(vocabulary__code="intervention_kind").first(),
              "authority": "Fiscalía", "date": datetime.date(2024, 5, 2)},
         )  # fmt: skip
+    victims = victims_path(documenter, event, act.victim, relative.person)
     other = Organization.objects.get(slug="voces-que-buscan")
     shared = Event.objects.filter(organization=other).order_by("number").first()
     share_record(
@@ -183,6 +186,7 @@ def demo_data() -> dict:
         "intervention": intervention,
         "person": act.victim,
         "shared": shared,
+        **victims,
         "term": actions.add_term(
             organization,
             Vocabulary.objects.get(code="source_kind"),
@@ -193,6 +197,103 @@ def demo_data() -> dict:
             },
         ),
     }
+
+
+def victims_path(documenter, event, victim, relative) -> dict:
+    """A registration of the direct victim; a reparation request of the relative, a measure
+    granted and not delivered, and an appeal (the victims' registry pages)."""
+    registration = victims_actions.add_registration(
+        victim,
+        documenter,
+        {"event": event, "registry": "renavi", "filed_on": datetime.date(2024, 2, 1),
+         "folio": "RENAVI-2024-0042", "deadline": datetime.date(2024, 5, 1),
+         "status": "refused", "decided_on": datetime.date(2024, 6, 3),
+         "refusal_reason": "Faltó la constancia de la denuncia.", "accompanied_by": documenter},
+    )  # fmt: skip
+    request = victims_actions.add_request(
+        relative,
+        documenter,
+        {"event": event, "commission": "ceeav", "state_code": "08", "purpose": "reparation",
+         "filed_on": datetime.date(2024, 3, 1), "folio": "CEEAV-CHIH-77",
+         "deadline": datetime.date(2024, 6, 1), "status": "partly_granted",
+         "resolved_on": datetime.date(2024, 9, 10), "resolution": "Atención psicológica."},
+    )  # fmt: skip
+    measure = victims_actions.add_measure(
+        request,
+        documenter,
+        {"kind": "psychological", "decision": "granted", "amount_granted": "12000",
+         "due_on": datetime.date(2024, 10, 1), "delivery": "partly",
+         "delivered_on": datetime.date(2024, 11, 5)},
+    )  # fmt: skip
+    victims_actions.add_appeal(
+        victim, documenter, {"registration": registration, "kind": "amparo", "status": "pending",
+                             "filed_on": datetime.date(2024, 7, 1)},
+    )  # fmt: skip
+    return {"registration": registration, "victims_request": request, "measure": measure,
+            "relative_person": relative}  # fmt: skip
+
+
+def official_figures(organization, user):
+    """Official figures imported for the comparison pages (an RNPDNO table)."""
+    from memoria.analysis import official, official_actions
+
+    data = "Entidad,Año,Total\nChihuahua,2023,120\nGuerrero,2023,30\n".encode()
+    dataset = official_actions.upload(organization, user, official.RNPDNO, "rnpdno.csv", data)
+    parsed = official.parse(official.RNPDNO, data, dataset.mapping)
+    official_actions.write_counts(dataset, parsed, user)
+    return dataset
+
+
+def linkage_pages(organization, base: str) -> list[str]:
+    """A list with its columns chosen and a finished run with pairs to review."""
+    from memoria.analysis import actions as analysis_actions
+    from memoria.analysis.models import LinkageRun
+    from memoria.cases.io.readers import Table
+    from tests.web.test_analysis import LINKS, fake_result
+
+    table = Table(headers=["nombre", "apellido paterno"], rows=[(2, ["José", "Pérez"])])
+    listed = analysis_actions.upload_list(organization, None, "Fiscalía", table)
+    analysis_actions.set_list_mapping(listed, None, {"given_names": "nombre"})
+    run = LinkageRun.objects.create(organization=organization)
+    sources, result = fake_result(LINKS)
+    analysis_actions.save_run_result(run, sources, result)
+    pair = run.pairs.order_by("-uncertainty").first()
+    estimate = finished_estimate(organization)
+    linkage = f"{base}/linkage"
+    return [
+        f"{linkage}/",
+        f"{linkage}/lists/new/",
+        f"{linkage}/lists/{listed.pk}/columns/",
+        f"{linkage}/runs/{run.pk}/",
+        f"{linkage}/runs/{run.pk}/pairs/{pair.pk}/",
+        f"{linkage}/runs/{estimate.run_id}/estimates/",
+        f"{linkage}/estimates/{estimate.pk}/",
+        f"{linkage}/estimates/{estimate.pk}/report/",
+    ]
+
+
+def finished_estimate(organization):
+    """An estimate by state over a published table (both methods, tiny LCMCR chains)."""
+    from memoria.analysis import actions as analysis_actions
+    from memoria.analysis.estimation import (
+        EstimationSettings,
+        capture_table,
+        fingerprint,
+        run_estimate,
+    )
+    from memoria.analysis.models import Estimate
+    from tests.web.test_estimation import TINY, WESTERN, run_from_table
+
+    run = run_from_table(organization, WESTERN, states=["08", "19"])
+    settings = EstimationSettings(**TINY, strata="state")
+    graph, clusters = analysis_actions.run_graph(run), analysis_actions.run_clusters(run)
+    table = capture_table(graph, clusters, "state", run.values)
+    estimate = Estimate.objects.create(
+        organization=organization, run=run, options=settings.to_dict()
+    )
+    report = run_estimate(table, settings)
+    analysis_actions.save_estimate(estimate, table, fingerprint(table, settings), report)
+    return estimate
 
 
 def test_every_main_page_passes_axe_and_fits_a_phone(live_server, browser):
@@ -209,7 +310,11 @@ def test_every_main_page_passes_axe_and_fits_a_phone(live_server, browser):
     export = queue_export(
         Organization.objects.get(slug=SLUG), User.objects.get(email=reader), "csv", False, "es-mx"
     )
+    # A finished comparison with the registry (the reports' pages).
+    queue_report(Organization.objects.get(slug=SLUG), User.objects.get(email=reader), "pages")
     drain()
+    linkage = linkage_pages(Organization.objects.get(slug=SLUG), base)
+    figures = official_figures(Organization.objects.get(slug=SLUG), User.objects.get(email=reader))
     pages = [
         (None, "/accounts/login/"),
         (None, "/accounts/reset/"),
@@ -221,15 +326,30 @@ def test_every_main_page_passes_axe_and_fits_a_phone(live_server, browser):
         (reader, "search"),
         (reader, f"{base}/people/{person.pk}/"),
         (reader, f"{base}/cases/statistics/"),
+        (reader, f"{base}/cases/statistics/?state=08&measure=rate"),
+        (reader, f"{base}/cases/statistics/?map=municipalities"),
+        (reader, f"{base}/official-figures/"),
+        (reader, f"{base}/official-figures/{figures.pk}/"),
+        (reader, f"{base}/official-figures/{figures.pk}/?state=08"),
         (reader, f"{base}/cases/export/"),
         (reader, f"{base}/cases/export/jobs/{export.pk}/"),
         (reader, "case search"),
         (reader, f"{base}/cases/{data['shared'].pk}/"),
+        (reader, f"{base}/victims/"),
+        (reader, f"{base}/victims/owed/"),
+        (reader, f"{base}/victims/people/{person.pk}/"),
+        (reader, f"{base}/victims/people/{data['relative_person'].pk}/"),
+        (reader, f"{base}/victims/people/{data['relative_person'].pk}/timeline/"),
+        (reader, f"{base}/victims/figures/"),
+        (reader, f"{base}/search/official/"),
+        (reader, f"{base}/search/official/absent/"),
+        (reader, f"{base}/search/official/reverse/"),
         (reader, "/accounts/"),
         (reader, "/accounts/password/"),
         (reader, f"/accounts/confirm/?next={base}/cases/export/identities/"),
         (documenter, f"{base}/"),
         (documenter, f"{base}/cases/new/"),
+        (documenter, f"{base}/search/official/import/"),
         (documenter, f"{case}/victims/new/"),
         (documenter, f"{case}/relatives/new/"),
         (documenter, f"{case}/sources/new/"),
@@ -249,7 +369,14 @@ def test_every_main_page_passes_axe_and_fits_a_phone(live_server, browser):
         (documenter, f"{case}/source/{data['source'].pk}/remove/"),
         (documenter, f"{base}/people/{person.pk}/edit/"),
         (documenter, f"{base}/people/{person.pk}/to-case/"),
+        (documenter, f"{base}/victims/people/{person.pk}/registrations/new/"),
+        (documenter, f"{base}/victims/registrations/{data['registration'].pk}/"),
+        (documenter, f"{base}/victims/people/{person.pk}/requests/new/"),
+        (documenter, f"{base}/victims/requests/{data['victims_request'].pk}/measures/new/"),
+        (documenter, f"{base}/victims/measures/{data['measure'].pk}/"),
+        (documenter, f"{base}/victims/people/{person.pk}/appeals/new/"),
         (documenter, "import"),
+        (documenter, f"{base}/cases/import/standard/"),
         (documenter, f"{case}/history/"),
         (documenter, f"{base}/people/{person.pk}/history/"),
         (coordinator, f"{base}/"),
@@ -261,6 +388,7 @@ def test_every_main_page_passes_axe_and_fits_a_phone(live_server, browser):
         (coordinator, f"{base}/vocabularies/source_kind/new/"),
         (coordinator, f"{base}/vocabularies/terms/{data['term'].pk}/"),
         (coordinator, f"{base}/audit/"),
+        *[(coordinator, path) for path in linkage],
     ]
     personas = Personas(browser, live_server)
     problems = []
@@ -456,3 +584,465 @@ def expect_value(page, selector: str, value: str) -> None:
     page.wait_for_function(
         "([s, v]) => document.querySelector(s).value === v", arg=[selector, value]
     )
+
+
+def protection_data() -> dict:
+    """A person at risk of Sierra Viva with a record of every kind, and overdue items."""
+    from memoria.protection import actions as protection
+    from memoria.protection.overdue import raise_alerts_for
+
+    organization = Organization.objects.get(slug=SLUG)
+    documenter = User.objects.get(email="documentacion@sierra-viva.example")
+    long_ago = datetime.datetime(2026, 1, 5, 10, 0, tzinfo=datetime.UTC)
+    person = protection.register_person(
+        organization,
+        documenter,
+        {"display_name": "Periodista de la sierra", "profile": "journalist", "status": "active",
+         "time_zone": "America/Chihuahua", "notes": "Cubre desapariciones en la región."},
+    )  # fmt: skip
+    contact = protection.add_contact(
+        person,
+        documenter,
+        {"name": "Hermana Lucía", "relationship": "hermana", "email": "lucia@example.org",
+         "signal_number": "+52 614 123 4567", "accepts_email": True, "accepts_signal": True},
+    )  # fmt: skip
+    assessment = protection.record_assessment(
+        person,
+        documenter,
+        {"assessed_on": long_ago.date(), "level": "extreme", "summary": "Amenazas directas."},
+    )
+    factor = None
+    for kind, text in (
+        ("threat", "Mensaje con amenaza de muerte tras una publicación"),
+        ("vulnerability", "Vive sola, lejos de la cabecera municipal"),
+        ("capacity", "Red de periodistas que la acompaña"),
+    ):
+        factor = protection.add_factor(
+            assessment,
+            documenter,
+            {"kind": kind, "description": text, "date": long_ago.date(), "source": "Ella misma"},
+        )
+    request = protection.record_request(
+        person,
+        documenter,
+        {"mechanism": "federal", "procedure": "extraordinary", "filed_at": long_ago,
+         "file_number": "MPPDDHP/2026/0042", "outcome": "granted"},
+    )  # fmt: skip
+    measure = protection.record_measure(
+        person,
+        documenter,
+        {"request": request, "category": "urgent", "kind": "panic_button",
+         "granted_at": long_ago + datetime.timedelta(hours=2)},
+    )  # fmt: skip
+    raise_alerts_for(organization)
+    return {
+        "person": person,
+        "contact": contact,
+        "assessment": assessment,
+        "factor": factor,
+        "request": request,
+        "measure": measure,
+    }
+
+
+def test_protection_pages_pass_axe_and_fit_a_phone(live_server, browser):
+    ensure_reference_data()
+    load_demo_network()
+    data = protection_data()
+    base = f"/o/{SLUG}/protection"
+    person = f"{base}/{data['person'].pk}"
+    assessment = f"{person}/assessments/{data['assessment'].pk}"
+    reader = "lectura@sierra-viva.example"
+    documenter = "documentacion@sierra-viva.example"
+    pages = [
+        (reader, f"{base}/"),
+        (reader, f"{person}/"),
+        (reader, f"{assessment}/"),
+        (reader, f"{base}/owed/"),
+        (documenter, f"{base}/owed/"),
+        (documenter, f"{base}/new/"),
+        (documenter, f"{person}/"),
+        (documenter, f"{person}/edit/"),
+        (documenter, f"{person}/contacts/new/"),
+        (documenter, f"{person}/contacts/{data['contact'].pk}/"),
+        (documenter, f"{person}/assessments/new/"),
+        (documenter, f"{assessment}/"),
+        (documenter, f"{assessment}/edit/"),
+        (documenter, f"{assessment}/factors/new/?kind=threat"),
+        (documenter, f"{assessment}/factors/{data['factor'].pk}/"),
+        (documenter, f"{person}/requests/new/"),
+        (documenter, f"{person}/requests/{data['request'].pk}/"),
+        (documenter, f"{person}/measures/new/"),
+        (documenter, f"{person}/measures/{data['measure'].pk}/"),
+    ]
+    personas = Personas(browser, live_server)
+    problems = []
+    try:
+        for language in LANGUAGES:
+            for email, path in pages:
+                page = personas.page(email, language)
+                response = page.goto(f"{live_server.url}{path}")
+                if response.status != 200 or not response.url.endswith(path):
+                    problems.append(f"{path}: answered {response.status} at {response.url}")
+                problems += problems_of(page, f"{language} {path}")
+        for page in personas.contexts.values():
+            assert page.external_requests == []
+    finally:
+        personas.close()
+    assert not problems, "\n".join(problems)
+
+
+def search_data() -> dict:
+    """An ante-mortem file of a Sierra Viva victim with a part of every kind, a grave with a
+    brigade day, and remains with a mark and a dental finding."""
+    from memoria.search import actions as search
+    from tests.web.cases_fixtures import case_data, term
+
+    organization = Organization.objects.get(slug=SLUG)
+    documenter = User.objects.get(email="documentacion@sierra-viva.example")
+    event = actions.register_case(organization, documenter, case_data())
+    person = actions.add_victim(
+        event,
+        documenter,
+        {"given_names": "José Luis", "paternal_surname": "Ramírez", "sex": "male"},
+        {"violation_type": term("violation_type", "enforced_disappearance")},
+    ).victim
+    file = search.open_file(
+        person,
+        documenter,
+        {"last_seen_date": datetime.date(2019, 3, 14), "sex": "male", "stature_cm": 172,
+         "circumstances": "Salió a trabajar y no regresó.", "clothing": "playera roja"},
+    )  # fmt: skip
+    mark = search.add_part(
+        file,
+        "mark",
+        documenter,
+        {"kind": "tattoo", "region": "forearm", "side": "right", "motif": "rosa", "text": "MARIA"},
+    )
+    contact = search.add_part(
+        file,
+        "contact",
+        documenter,
+        {"name": "Rosa", "relationship": "madre", "receives_news": True},
+    )
+    sample = search.add_part(
+        file, "sample", documenter, {"donor": "Rosa", "held_by": "Fiscalía del Estado"}
+    )
+    other = Organization.objects.exclude(pk=organization.pk).first()
+    consent = search.add_part(
+        file, "consent", documenter, {"recipient": other, "parts": ["marks"], "given_by": "Rosa"}
+    )
+    site = search.record_site(
+        organization,
+        documenter,
+        {"name": "Predio La Gallera", "kind": "clandestine_grave",
+         "found_on": datetime.date(2021, 6, 2), "bodies": 3},
+    )  # fmt: skip
+    day = search.record_brigade_day(
+        organization,
+        documenter,
+        {"date": datetime.date(2021, 6, 2), "site": site, "participants": "Lety, Juan",
+         "findings": "Tres puntos positivos."},
+    )  # fmt: skip
+    remains = search.record_remains(
+        organization,
+        documenter,
+        {"site": site, "found_on": datetime.date(2021, 6, 3), "sex_estimate": "male",
+         "age_min": 20, "age_max": 30, "condition": "skeletonized"},
+    )  # fmt: skip
+    pm_mark = search.add_part(remains, "pm_mark", documenter, {"kind": "fracture", "region": "leg"})
+    dental = search.add_part(remains, "dental", documenter, {"tooth": "21", "finding": "crown"})
+    return {
+        "file": file, "mark": mark, "contact": contact, "sample": sample, "consent": consent,
+        "site": site, "day": day, "remains": remains, "pm_mark": pm_mark, "dental": dental,
+    }  # fmt: skip
+
+
+def review_candidate(data: dict):
+    """The file and the remains of ``search_data`` as a possible match, ranked by the engine
+    (the re-matching job the search actions queued), with one decision taken."""
+    from memoria.search import review
+    from memoria.search.models import Candidate
+
+    drain()
+    candidate = Candidate.objects.get(file=data["file"], remains=data["remains"])
+    documenter = User.objects.get(email="documentacion@sierra-viva.example")
+    return review.decide(candidate, documenter, "under_review", candidate.version)
+
+
+def test_search_pages_pass_axe_and_fit_a_phone(live_server, browser):
+    ensure_reference_data()
+    load_demo_network()
+    data = search_data()
+    candidate = review_candidate(data)
+    base = f"/o/{SLUG}/search"
+    file = f"{base}/files/{data['file'].pk}"
+    site = f"{base}/sites/{data['site'].pk}"
+    remains = f"{base}/remains/{data['remains'].pk}"
+    reader = "lectura@sierra-viva.example"
+    documenter = "documentacion@sierra-viva.example"
+    pages = [
+        (reader, f"{base}/"),
+        (reader, f"{file}/"),
+        (reader, f"{base}/sites/"),
+        (reader, f"{site}/"),
+        (reader, f"{base}/brigades/"),
+        (reader, f"{base}/remains/"),
+        (reader, f"{remains}/"),
+        (documenter, f"{base}/files/new/"),
+        (documenter, f"{file}/"),
+        (documenter, f"{file}/edit/"),
+        (documenter, f"{file}/marks/new/"),
+        (documenter, f"{file}/marks/{data['mark'].pk}/"),
+        (documenter, f"{file}/contacts/{data['contact'].pk}/"),
+        (documenter, f"{file}/samples/{data['sample'].pk}/"),
+        (documenter, f"{file}/consents/{data['consent'].pk}/"),
+        (documenter, f"{file}/photos/new/"),
+        (documenter, f"{base}/sites/new/"),
+        (documenter, f"{site}/edit/"),
+        (documenter, f"{base}/brigades/new/"),
+        (documenter, f"{base}/brigades/{data['day'].pk}/"),
+        (documenter, f"{base}/remains/new/"),
+        (documenter, f"{remains}/"),
+        (documenter, f"{remains}/edit/"),
+        (documenter, f"{remains}/marks/{data['pm_mark'].pk}/"),
+        (documenter, f"{remains}/dental/{data['dental'].pk}/"),
+        (reader, f"{base}/review/"),
+        (reader, f"{file}/candidates/"),
+        (reader, f"{remains}/candidates/"),
+        (reader, f"{base}/candidates/{candidate.pk}/"),
+        (documenter, f"{base}/review/"),
+        (documenter, f"{base}/candidates/{candidate.pk}/"),
+    ]
+    personas = Personas(browser, live_server)
+    problems = []
+    try:
+        for language in LANGUAGES:
+            for email, path in pages:
+                page = personas.page(email, language)
+                response = page.goto(f"{live_server.url}{path}")
+                if response.status != 200 or not response.url.endswith(path):
+                    problems.append(f"{path}: answered {response.status} at {response.url}")
+                problems += problems_of(page, f"{language} {path}")
+        for page in personas.contexts.values():
+            assert page.external_requests == []
+    finally:
+        personas.close()
+    assert not problems, "\n".join(problems)
+
+
+def alerts_data() -> dict:
+    """Sierra Viva's alert channels (one failing, with its log), a template and an urgent
+    alert to an organization of the network and a channel, one delivery attempted."""
+    import re
+
+    from memoria.alerts import actions as alert_actions
+    from memoria.alerts import engine
+
+    ensure_reference_data()
+    load_demo_network()
+    organization = Organization.objects.get(slug=SLUG)
+    coordinator = User.objects.get(email="coordinacion@sierra-viva.example")
+    email = alert_actions.save_channel(
+        organization,
+        {"name": "Correo de guardia", "kind": "email", "config": {"address": "g@sv.example"}},
+        actor=coordinator,
+    )
+    hook = alert_actions.save_channel(
+        organization,
+        {"name": "Bot de la red", "kind": "webhook",
+         "config": {"url": "http://127.0.0.1:9/hook", "secret": "s" * 32}},
+        actor=coordinator,
+    )  # fmt: skip
+    template = alert_actions.save_template(
+        organization,
+        {"name": "Amenaza", "language": "es-mx", "subject": "ACCIÓN URGENTE", "body": "Texto"},
+    )
+    partner = Organization.objects.exclude(pk=organization.pk).first()
+    partner.contact_email = "contacto@red.example"
+    partner.save()
+    alert = alert_actions.send_urgent_alert(
+        organization,
+        subject="ACCIÓN URGENTE: amenaza a periodista",
+        body="Pedimos escribir a la fiscalía del estado.",
+        targets=[
+            alert_actions.Target(
+                "organization", partner.name, email, partner.contact_email, partner
+            ),
+            alert_actions.Target("channel", hook.name, hook),
+        ],
+        base_url="http://testserver/",
+        actor=coordinator,
+    )
+    engine.send_due("browser-test")  # the webhook fails (nothing listens): its log has an error
+    body = alert.recipients.first().delivery.body
+    link = re.search(r"http://testserver(/alerts/received/\S+/)", body)[1]
+    return {"hook": hook, "template": template, "alert": alert, "link": link}
+
+
+def test_the_alerts_pages_pass_axe_and_fit_a_phone(live_server, browser):
+    data = alerts_data()
+    base = f"/o/{SLUG}/alerts"
+    reader = "lectura@sierra-viva.example"
+    coordinator = "coordinacion@sierra-viva.example"
+    pages = [
+        (reader, f"{base}/"),
+        (reader, f"{base}/{data['alert'].pk}/"),
+        (coordinator, f"{base}/"),
+        (coordinator, f"{base}/new/"),
+        (coordinator, f"{base}/new/?template=threat"),
+        (coordinator, f"{base}/templates/"),
+        (coordinator, f"{base}/templates/new/"),
+        (coordinator, f"{base}/templates/{data['template'].pk}/"),
+        (coordinator, f"{base}/channels/"),
+        (coordinator, f"{base}/channels/new/email/"),
+        (coordinator, f"{base}/channels/new/webhook/"),
+        (coordinator, f"{base}/channels/new/sms/"),
+        (coordinator, f"{base}/channels/new/signal/"),
+        (coordinator, f"{base}/channels/{data['hook'].pk}/"),
+        (None, data["link"]),
+    ]
+    personas = Personas(browser, live_server)
+    problems = []
+    try:
+        for language in LANGUAGES:
+            for email, path in pages:
+                page = personas.page(email, language)
+                response = page.goto(f"{live_server.url}{path}")
+                if response.status != 200 or not response.url.endswith(path):
+                    problems.append(f"{path}: answered {response.status} at {response.url}")
+                problems += problems_of(page, f"{language} {path}")
+        # Acknowledging, then the page that thanks.
+        page = personas.page(None, "es-mx")
+        page.goto(f"{live_server.url}{data['link']}")
+        page.get_by_role("button", name="Recibí la alerta").click()
+        page.get_by_text("ya sabe que recibiste la alerta").wait_for()
+        problems += problems_of(page, "acknowledged")
+        for page in personas.contexts.values():
+            assert page.external_requests == []
+    finally:
+        personas.close()
+    assert not problems, "\n".join(problems)
+
+
+def network_data() -> dict:
+    """Sierra Viva refers one of its cases to Voces que Buscan, and receives one from it."""
+    from memoria.network import actions as network
+
+    organization = Organization.objects.get(slug=SLUG)
+    other = Organization.objects.get(slug="voces-que-buscan")
+    documenter = User.objects.get(email="documentacion@sierra-viva.example")
+    their_documenter = User.objects.get(email="documentacion@voces-que-buscan.example")
+    event = Event.objects.filter(organization=organization).order_by("number").first()
+    sent = network.send_referral(
+        organization,
+        documenter,
+        {"recipient": other, "capability": "search", "message": "La familia quiere buscar.",
+         "event_fields": ["title", "state"], "follow_up_on": datetime.date(2026, 1, 5)},
+        event=event,
+    )  # fmt: skip
+    theirs = Event.objects.filter(organization=other).order_by("number").first()
+    received = network.send_referral(
+        other,
+        their_documenter,
+        {"recipient": organization, "capability": "legal", "message": "Necesitan abogada.",
+         "event_fields": ["title", "status"]},
+        event=theirs,
+    )  # fmt: skip
+    from memoria.sharing import agreements
+
+    coordinator = User.objects.get(email="coordinacion@sierra-viva.example")
+    their_coordinator = User.objects.get(email="coordinacion@voces-que-buscan.example")
+    terms = {"fields": {"cases.event": ["state", "status"]}, "purpose": "Búsqueda conjunta.",
+             "valid_until": datetime.date(2099, 1, 1), "level": "pseudonymized"}  # fmt: skip
+    ours = agreements.propose(organization, coordinator, {**terms, "partner": other})
+    with_us = agreements.propose(other, their_coordinator, {**terms, "partner": organization})
+    with_us = agreements.answer(with_us, coordinator, accept=True, version=1)
+    return {"event": event, "sent": sent, "received": received, "ours": ours, "with_us": with_us}
+
+
+def test_network_pages_pass_axe_and_fit_a_phone(live_server, browser):
+    ensure_reference_data()
+    load_demo_network(cases=2)
+    data = network_data()
+    base = f"/o/{SLUG}/network"
+    reader = "lectura@sierra-viva.example"
+    documenter = "documentacion@sierra-viva.example"
+    coordinator = "coordinacion@sierra-viva.example"
+    pages = [
+        (reader, f"{base}/"),
+        (reader, f"{base}/?capability=search&state=14"),
+        (reader, f"{base}/organizations/voces-que-buscan/"),
+        (reader, f"{base}/referrals/"),
+        (reader, f"{base}/referrals/report/"),
+        (reader, f"{base}/referrals/{data['received'].pk}/"),
+        (documenter, f"{base}/referrals/{data['sent'].pk}/"),
+        (documenter, f"{base}/referrals/{data['received'].pk}/"),
+        (documenter, f"{base}/referrals/new/case/{data['event'].pk}/"),
+        (coordinator, f"{base}/profile/"),
+        (reader, f"{base}/agreements/"),
+        (reader, f"{base}/agreements/{data['with_us'].pk}/"),
+        (coordinator, f"{base}/agreements/{data['ours'].pk}/"),
+        (coordinator, f"{base}/agreements/new/"),
+    ]
+    personas = Personas(browser, live_server)
+    problems = []
+    try:
+        for language in LANGUAGES:
+            for email, path in pages:
+                page = personas.page(email, language)
+                response = page.goto(f"{live_server.url}{path}")
+                if response.status != 200 or not response.url.endswith(path):
+                    problems.append(f"{path}: answered {response.status} at {response.url}")
+                problems += problems_of(page, f"{language} {path}")
+        for page in personas.contexts.values():
+            assert page.external_requests == []
+    finally:
+        personas.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_the_report_pages_pass_axe_and_fit_a_phone(live_server, browser):
+    from memoria.reports import actions as report_actions
+    from memoria.reports.models import Report, ReportChannel
+    from tests.web.reports_fixtures import receive
+
+    ensure_reference_data()
+    load_demo_network()
+    organization = Organization.objects.get(slug=SLUG)
+    # The demo opened it already (memoria.reports.demo); opened here all the same.
+    ReportChannel.objects.update_or_create(organization=organization, defaults={"is_open": True})
+    documenter = User.objects.get(email="documentacion@sierra-viva.example")
+    waiting = receive(organization).report
+    published = receive(organization, what="Otro reporte").report
+    report_actions.verify(published, documenter, 1, public_summary="Agresión a una radio.")
+    Report.objects.filter(pk=published.pk).update(
+        decided_at=datetime.datetime(2026, 1, 5, tzinfo=datetime.UTC)
+    )
+    base = f"/o/{SLUG}/reports"
+    reader = "lectura@sierra-viva.example"
+    pages = [
+        (None, f"/r/{SLUG}/"),
+        (None, f"/r/{SLUG}/add/"),
+        (None, f"/r/{SLUG}/incidents/"),
+        (reader, f"{base}/"),
+        (reader, f"{base}/{waiting.pk}/"),
+        ("coordinacion@sierra-viva.example", f"{base}/"),
+        ("documentacion@sierra-viva.example", f"{base}/{waiting.pk}/"),
+        ("documentacion@sierra-viva.example", f"{base}/{published.pk}/"),
+    ]
+    personas = Personas(browser, live_server)
+    problems = []
+    try:
+        for language in LANGUAGES:
+            for email, path in pages:
+                page = personas.page(email, language)
+                response = page.goto(f"{live_server.url}{path}")
+                if response.status != 200 or not response.url.endswith(path):
+                    problems.append(f"{path}: answered {response.status} at {response.url}")
+                problems += problems_of(page, f"{language} {path}")
+        for page in personas.contexts.values():
+            assert page.external_requests == []
+    finally:
+        personas.close()
+    assert not problems, "\n".join(problems)

@@ -6,12 +6,14 @@ import pytest
 
 from memoria.accounts.demo import demo_totp_code
 from memoria.core.demo import DEMO_PASSWORD, load_demo_network
+from tests.web.base import ensure_reference_data
 from tests.web.conftest import accessibility_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_demo_user_signs_in_and_reaches_the_dashboard(live_server, phone_page):
+    ensure_reference_data()  # a transactional test before this one may have flushed it
     load_demo_network()
     page = phone_page
     page.goto(f"{live_server.url}/")
@@ -41,6 +43,7 @@ def test_the_language_can_be_switched_to_english(live_server, phone_page):
 
 
 def test_the_main_pages_pass_automated_accessibility_checks(live_server, audit_page):
+    ensure_reference_data()
     load_demo_network()
     page = audit_page
     page.goto(f"{live_server.url}/accounts/login/")

@@ -6,6 +6,7 @@ import random
 from collections import Counter
 
 from memoria.accounts.models import Organization
+from memoria.cases.caseindex import indexed_month
 from memoria.cases.demo import NameMaker, load_demo_cases, surname_share
 from memoria.cases.models import Act, Attribution, Event, IndirectVictim, Person, Source
 from memoria.cases.search import search_people
@@ -43,15 +44,15 @@ class DemoCasesTests(MemoriaTestCase):
         self.assertGreater(IndirectVictim.objects.filter(organization=self.org).count(), 50)
         self.assertGreaterEqual(Source.objects.filter(organization=self.org).count(), 300)
         attributions = Attribution.objects.filter(organization=self.org)
-        state_share = attributions.filter(kind__state_actor=True).count() / attributions.count()
+        state_share = sum(a.kind.state_actor for a in attributions) / attributions.count()
         self.assertGreater(state_share, 0.12)
         self.assertLess(state_share, 0.45)
 
     def test_it_places_most_events_in_the_organizations_states_and_dates_them_2006_to_2025(self):
         events = Event.objects.filter(organization=self.org)
-        own = events.filter(state_id="08").count() / events.count()
+        own = sum(event.state_id == "08" for event in events) / events.count()
         self.assertGreater(own, 0.7)
-        months = [m for m in events.values_list("start_month", flat=True) if m]
+        months = [m for m in (indexed_month(event) for event in events) if m]
         self.assertGreaterEqual(min(months).year, 2006)
         self.assertLessEqual(max(months).year, 2025)
         self.assertGreater(len(months), 0.95 * events.count())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from memoria.cases.caseindex import indexed_month
 from memoria.cases.models import (
     Act,
     Attribution,
@@ -22,7 +23,7 @@ class CreateCaseTests(CaseFixtures):
         event = Event.objects.get(organization=self.org)
         self.assertRedirects(response, f"/o/{self.org.slug}/cases/{event.pk}/victims/new/")
         self.assertEqual(event.number, 1)
-        self.assertEqual(event.start_month, datetime.date(2019, 3, 1))
+        self.assertEqual(indexed_month(event), datetime.date(2019, 3, 1))
         self.assertEqual(event.start_precision, "day")
         self.assertEqual(event.state_id, "08")
 
@@ -76,7 +77,7 @@ class CreateCaseTests(CaseFixtures):
         )
         event = Event.objects.get(organization=self.org)
         self.assertEqual(event.start_precision, "year")
-        self.assertEqual(event.start_month, datetime.date(2011, 1, 1))
+        self.assertEqual(indexed_month(event), datetime.date(2011, 1, 1))
         page = self.client.get(f"/o/{self.org.slug}/cases/{event.pk}/")
         self.assertContains(page, "2011")
         self.assertNotContains(page, "1 de enero de 2011")

@@ -130,8 +130,9 @@ class StatisticsTests(CaseFixtures):
         self.assertEqual(
             [(bar.label, bar.count) for bar in context["by_state"].bars], [("Chihuahua", 3)]
         )
-        self.assertContains(response, "<svg", count=4)
-        self.assertContains(response, "Violaciones por tipo")
+        self.assertContains(response, 'class="chart-svg"', count=8)
+        self.assertContains(response, 'class="map-svg"', count=1)
+        self.assertContains(response, "Casos por tipo de violación")
         self.assertContains(response, "no tiene mes conocido")
 
     def test_it_says_when_there_is_nothing_to_count(self):

@@ -70,8 +70,7 @@ class FullDateOrderTests(CaseFixtures):
 
     def test_the_sorts_by_state_and_status_order_each_group_by_full_date(self):
         newest_first = self.titles()
-        closed = self.make_case(title="Cerrado", start_date=datetime.date(2024, 12, 31))
-        Event.objects.filter(pk=closed.pk).update(status="closed")
+        self.make_case(title="Cerrado", start_date=datetime.date(2024, 12, 31), status="closed")
         # INEGI order of states (all these are in Chihuahua), then by full date.
         self.assertEqual(self.titles(sort="state"), ["Cerrado", *newest_first])
         # Statuses in code order ("closed" before "open"), then by full date.

@@ -95,7 +95,7 @@ class ReimportTests(MemoriaTestCase):
         self.assertEqual(Event.objects.filter(organization=self.org).count(), 2)
         situations = {
             act.victim.given_names: act.situation.code
-            for act in Act.objects.filter(event=event).select_related("victim", "situation")
+            for act in Act.objects.filter(event=event).select_related("victim")
         }
         self.assertEqual(
             situations, {"Juan": "still_missing", "Pedro": "found_alive", "Luis": "still_missing"}

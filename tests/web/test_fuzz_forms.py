@@ -21,6 +21,7 @@ caused it (see docs/development.md, "Fuzzing the forms").
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,6 +56,18 @@ from tests.web import fuzz
 from tests.web.base import PASSWORD, totp_code
 from tests.web.cases_fixtures import CaseFixtures, event_data, term, victim_data
 from tests.web.test_cases_import import GOOD_ROWS, csv_bytes
+
+# One event, one person, one act in the HURIDOCS ESF document the standard import reads.
+ESF_BYTES = json.dumps(
+    {
+        "format": "huridocs-esf",
+        "events": [{"event_record_number": "E-1", "event_title": "Caso", "state_code": "08"}],
+        "persons": [{"person_record_number": "P-1", "given_names": "Ana", "sex": "female"}],
+        "acts": [
+            {"act_record_number": "A-1", "event": "E-1", "victim": "P-1", "type_of_act": "torture"}
+        ],
+    }
+).encode()
 
 # -- the forms ------------------------------------------------------------------------------
 
@@ -210,6 +223,13 @@ TARGETS = [
         succeeds=lambda response: response.status_code == 200,
     ),
     Target(
+        "cases:statistics",
+        method="get",
+        succeeds=lambda response: response.status_code == 200,
+        audited=False,  # figures only: nobody's identity is shown
+        always_writes=False,
+    ),
+    Target(
         "cases:term_new",
         role=Role.COORDINATOR,
         creates=Term,
@@ -245,6 +265,14 @@ TARGETS = [
         prepare=hold_mapping,
         fieldless=True,
         examples=3,
+    ),
+    # A standard format (ESF here): checked and written at once, all or nothing.
+    Target(
+        "cases_io:import_standard",
+        creates=Event,
+        valid=lambda case: {"format": "esf"},
+        files={"file": ESF_BYTES},
+        examples=12,
     ),
     Target(
         "cases_io:import_cancel",
@@ -304,7 +332,6 @@ TARGETS += ACCOUNT_TARGETS
 NO_FORM = {
     "cases:case",
     "cases:history",
-    "cases:statistics",
     "cases:attachment",
     "cases:person",
     "cases:vocabularies",
@@ -705,34 +732,67 @@ for _target in TARGETS:
 # -- every form is fuzzed --------------------------------------------------------------------------
 
 
-class FuzzCoverageTests(FuzzCase):
-    def test_it_fuzzes_every_form_of_the_cases_app(self):
-        fuzzed = {target.name for target in TARGETS}
-        for name in cases_routes():
+class EveryFormFuzzed:
+    """Mixed into an app's fuzz case: each page of the app is fuzzed or said to send no
+    form, and every form on its pages posts to a fuzzed address.
+
+    The case sets ``targets`` and ``no_form`` (its TARGETS and NO_FORM), names the
+    app and its fuzz file for the failure message, and lists the app's routes.
+    """
+
+    targets: list[Target] = []
+    no_form: set[str] | frozenset[str] = frozenset()
+    app_name = ""
+    fuzz_file = ""
+    browse_as = "coordinator"
+    not_browsed: frozenset[str] = frozenset()  # pages for someone not signed in
+
+    def routes(self) -> list[str] | set[str]:
+        raise NotImplementedError
+
+    def test_it_fuzzes_every_form_of_the_app(self):
+        fuzzed = {target.name for target in self.targets}
+        for name in self.routes():
             with self.subTest(name=name):
                 self.assertTrue(
-                    name in fuzzed or name in NO_FORM,
-                    f"{name} is a page of the cases app: add it to TARGETS in "
-                    "tests/web/test_fuzz_forms.py, or to NO_FORM if it sends no form",
+                    name in fuzzed or name in self.no_form,
+                    f"{name} is a page of {self.app_name}: add it to TARGETS in "
+                    f"{self.fuzz_file}, or to NO_FORM if it sends no form",
                 )
 
     def test_it_finds_no_form_on_pages_said_to_have_none(self):
-        """Every form on every page of the cases app posts to a fuzzed address."""
-        self.client.force_login(self.coordinator)
+        """Every form on every signed-in page of the app posts to a fuzzed address."""
+        self.client.force_login(getattr(self, self.browse_as))
         self.client.reauthenticate()
-        fuzzed = {target.name for target in TARGETS}
-        for name in cases_routes():
-            path = self.url(name)
+        fuzzed = {target.name for target in self.targets}
+        routes = set(self.routes())
+        for name in sorted(routes - self.not_browsed):
+            target = next((t for t in self.targets if t.name == name), None)
+            path = self.url(name, target)
             response = self.client.get(path)
-            if response.status_code != 200 or response.streaming:
+            if (
+                response.status_code != 200
+                or response.streaming
+                or not response["Content-Type"].startswith("text/html")
+            ):
                 continue
             for form in fuzz.read_forms(response.content.decode()):
                 action = (form.action or path).split("?")[0]
-                target = resolve(action).view_name
-                if form.method == "get" and target not in cases_routes():
+                view = resolve(action).view_name
+                if form.method == "get" and view not in routes:
                     continue  # a search box leading to another app's page
                 with self.subTest(page=name, action=action):
-                    self.assertIn(target, fuzzed | {"set_language", "accounts:logout"})
+                    self.assertIn(view, fuzzed | {"set_language", "accounts:logout"})
+
+
+class FuzzCoverageTests(EveryFormFuzzed, FuzzCase):
+    targets = TARGETS
+    no_form = NO_FORM
+    app_name = "the cases app"
+    fuzz_file = "tests/web/test_fuzz_forms.py"
+
+    def routes(self):
+        return cases_routes()
 
 
 # -- what the fuzz found -------------------------------------------------------------------------

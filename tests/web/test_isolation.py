@@ -17,6 +17,16 @@ import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from memoria.accounts.models import Organization
+from memoria.alerts import actions as alert_actions
+from memoria.alerts.models import AlertTemplate, Channel, Delivery
+from memoria.analysis.models import (
+    Estimate,
+    LinkageList,
+    LinkageRun,
+    OfficialDataset,
+    PairDecision,
+)
 from memoria.cases import actions
 from memoria.cases.io.jobs import queue_import
 from memoria.cases.io.readers import read_table
@@ -33,7 +43,31 @@ from memoria.cases.models import (
     Vocabulary,
 )
 from memoria.jobs.models import Job
+from memoria.network import actions as network_actions
+from memoria.network.models import Referral
 from memoria.places.models import Municipality, State
+from memoria.protection import actions as protection_actions
+from memoria.protection.models import OverdueAlert, PersonAtRisk, RiskAssessment
+from memoria.protection.overdue import raise_alerts_for
+from memoria.reports import actions as reports_actions
+from memoria.reports.models import Report, ReportChannel
+from memoria.search import actions as search_actions
+from memoria.search.models import (
+    AnteMortemFile,
+    AnteMortemMark,
+    Candidate,
+    RemainsRecord,
+    SearchSite,
+)
+from memoria.sharing.models import Agreement
+from memoria.victims import actions as victims_actions
+from memoria.victims.models import (
+    Appeal,
+    CommissionRequest,
+    Measure,
+    Registration,
+    VictimDocument,
+)
 from tests.web.cases_fixtures import CaseFixtures, term
 from tests.web.test_access import organization_routes
 
@@ -47,6 +81,26 @@ SECRETS = (
     "testimonio-del-sur.pdf",
     "Término exclusivo del Sur",
     "Caso reservado de Xilitla",
+    "RENAVI-SUR-5151",
+    "acta-del-sur.pdf",
+    "Canal reservado del Sur",
+    "Lista reservada del Sur",
+    "Plantilla reservada del Sur",
+    "Alerta reservada del Sur",
+    "Periodista Tlacuache del Sur",
+    "Amenaza exclusiva del Sur",
+    "EXP-PROTECCION-SUR-99",
+    "Canalización reservada del Sur",
+    "Reporte reservado del Sur",
+    "contacto-sur@example.org",
+    "RNPDNO-SUR-6262",
+    "Tatuaje reservado del Sur",
+    "Fosa reservada del Sur",
+    "Brigada reservada del Sur",
+    "SEMEFO-SUR-7373",
+    "foto-del-sur.png",
+    "Coincidencia reservada del Sur",
+    "Acuerdo reservado del Sur",
 )
 
 
@@ -120,7 +174,60 @@ class CrossOrganizationTests(CaseFixtures):
         )
         mapping = {"event_title": "Título", "violation_type": "Tipo de violación"}
         job = queue_import(other, self.outsider, table, mapping, key="sur", language="es-mx")
+        # Their victims' registry: a registration with a document, a request and its measure.
+        registration = victims_actions.add_registration(
+            act.victim, self.outsider,
+            {"event": event, "registry": "renavi", "folio": "RENAVI-SUR-5151"},
+        )  # fmt: skip
+        document = victims_actions.add_document(
+            registration, self.outsider, SimpleUploadedFile("acta-del-sur.pdf", b"%PDF Tlacuache")
+        )
+        request = victims_actions.add_request(
+            relative.person, self.outsider, {"event": event, "folio": "RENAVI-SUR-5151"}
+        )
+        victims_actions.add_measure(request, self.outsider, {"kind": "compensation"})
+
+        # B's alert channel, urgent-alert template and urgent alert.
+        channel = alert_actions.save_channel(
+            other,
+            {"name": "Canal reservado del Sur", "kind": "webhook", "config": {
+                "url": "http://127.0.0.1:9/", "secret": "s" * 20}},
+        )  # fmt: skip
+        template = alert_actions.save_template(
+            other,
+            {
+                "name": "Plantilla reservada del Sur",
+                "language": "es-mx",
+                "subject": "s",
+                "body": "b",
+            },
+        )
+        alert = alert_actions.send_urgent_alert(
+            other,
+            subject="Alerta reservada del Sur",
+            body="Tlacuache",
+            targets=[alert_actions.Target("channel", channel.name, channel)],
+            base_url="http://testserver/",
+        )
+        protection = self.make_their_protection()
+        linkage = self.make_their_linkage()
+        referral = self.make_their_referral(event)
+        # An anonymous report sent to B, open in B's moderation queue.
+        ReportChannel.objects.create(organization=other, is_open=True)
+        report = reports_actions.receive_report(
+            other, {"what": "Reporte reservado del Sur", "contact": "contacto-sur@example.org"}
+        ).report
+        search = self.make_their_search(act.victim)
+        agreement = self.make_their_agreement(referral.recipient)
         return {
+            "agreement_id": agreement.pk,
+            **protection,
+            **linkage,
+            **search,
+            "referral_id": referral.pk,
+            "report_id": report.pk,
+            "request_id": request.pk,
+            "document_id": document.pk,
             "event_id": event.pk,
             "person_id": act.victim.pk,
             "act_id": act.pk,
@@ -134,6 +241,156 @@ class CrossOrganizationTests(CaseFixtures):
             "member_id": self.outsider.memberships.get().pk,
             "invitation_id": 1,
             "job_id": job.pk,
+            "channel_id": channel.pk,
+            "template_id": template.pk,
+            "urgent_alert_id": alert.pk,
+        }
+
+    def make_their_linkage(self) -> dict:
+        """B's list uploaded for linkage and a run with a pair to review."""
+        from memoria.analysis import actions as analysis_actions
+        from memoria.analysis.models import LinkageRun
+        from tests.web.test_analysis import LINKS, fake_result
+
+        table = read_table(b"nombre,apellido\nQuetzalli,Tlacuache\n", "sur.csv")
+        listed = analysis_actions.upload_list(
+            self.other_org, self.outsider, "Lista reservada del Sur", table
+        )
+        analysis_actions.set_list_mapping(listed, self.outsider, {"given_names": "nombre"})
+        run = LinkageRun.objects.create(organization=self.other_org)
+        sources, result = fake_result(LINKS)
+        for shown in sources[0].shown.values():
+            shown["list"] = "Lista reservada del Sur"
+        analysis_actions.save_run_result(run, sources, result)
+        estimate = Estimate.objects.create(organization=self.other_org, run=run)
+        # B's official figures, imported (a name found nowhere else).
+        from memoria.analysis import official, official_actions
+
+        data = "Entidad,Año,Total\nChihuahua,2023,120\n".encode()
+        dataset = official_actions.upload(
+            self.other_org, self.outsider, official.RNPDNO, "Tlacuache-cifras.csv", data
+        )
+        parsed = official.parse(official.RNPDNO, data, dataset.mapping)
+        official_actions.write_counts(dataset, parsed, self.outsider)
+        return {
+            "list_id": listed.pk,
+            "run_id": run.pk,
+            "pair_id": run.pairs.first().pk,
+            "estimate_id": estimate.pk,
+            "dataset_id": dataset.pk,
+        }
+
+    def make_their_referral(self, event):
+        """B refers its case to a third organization, with its title and a message."""
+        third = Organization.objects.create(
+            name="Tercera organización", slug="tercera", kind=Organization.Kind.OTHER
+        )
+        return network_actions.send_referral(
+            self.other_org,
+            self.outsider,
+            {
+                "recipient": third,
+                "capability": "legal",
+                "message": "Canalización reservada del Sur",
+                "event_fields": ["title", "description"],
+            },
+            event=event,
+        )
+
+    def make_their_agreement(self, partner):
+        """B shares its cases with a third organization under an agreement in force."""
+        from memoria.sharing import agreements
+
+        agreement = agreements.propose(
+            self.other_org,
+            self.outsider,
+            {
+                "partner": partner,
+                "level": "named",
+                "fields": {"cases.event": ["title"]},
+                "purpose": "Acuerdo reservado del Sur",
+                "valid_until": datetime.date(2099, 12, 31),
+            },
+        )
+        return agreements.answer(agreement, None, accept=True, version=1)
+
+    def make_their_protection(self) -> dict:
+        """B's person at risk, with an assessment, a threat, a request and an overdue alert."""
+        long_ago = datetime.datetime(2025, 1, 2, 9, 0, tzinfo=datetime.UTC)
+        person = protection_actions.register_person(
+            self.other_org,
+            self.outsider,
+            {"display_name": "Periodista Tlacuache del Sur", "status": "active"},
+        )
+        assessment = protection_actions.record_assessment(
+            person,
+            self.outsider,
+            {"assessed_on": long_ago.date(), "level": "extreme", "summary": ""},
+        )
+        factor = protection_actions.add_factor(
+            assessment,
+            self.outsider,
+            {"kind": "threat", "description": "Amenaza exclusiva del Sur"},
+        )
+        protection_actions.record_request(
+            person,
+            self.outsider,
+            {"filed_at": long_ago, "file_number": "EXP-PROTECCION-SUR-99"},
+        )
+        raise_alerts_for(self.other_org)
+        return {
+            "at_risk_id": person.pk,
+            "assessment_id": assessment.pk,
+            "factor_id": factor.pk,
+            "alert_id": OverdueAlert.objects.filter(organization=self.other_org).first().pk,
+        }
+
+    def make_their_search(self, person) -> dict:
+        """B's ante-mortem file with a mark and a photo, a grave, a brigade day and remains."""
+        file = search_actions.open_file(
+            person, self.outsider, {"rnpdno_folio": "RNPDNO-SUR-6262", "sex": "male"}
+        )
+        search_actions.add_part(
+            file, "mark", self.outsider, {"kind": "tattoo", "motif": "Tatuaje reservado del Sur"}
+        )
+        photo = search_actions.add_photo(
+            file, self.outsider, SimpleUploadedFile("foto-del-sur.png", b"\x89PNG\r\n\x1a\n")
+        )
+        site = search_actions.record_site(
+            self.other_org, self.outsider, {"name": "Fosa reservada del Sur"}
+        )
+        day = search_actions.record_brigade_day(
+            self.other_org,
+            self.outsider,
+            {
+                "date": datetime.date(2021, 6, 2),
+                "site": site,
+                "findings": "Brigada reservada del Sur",
+            },
+        )
+        remains = search_actions.record_remains(
+            self.other_org, self.outsider, {"semefo_folio": "SEMEFO-SUR-7373", "site": site}
+        )
+        # A possible match of B's, with a reason naming it.
+        candidate = Candidate.objects.create(
+            organization=self.other_org,
+            file=file,
+            remains=remains,
+            score=3.1,
+            reasons={
+                "evidence": [
+                    {"code": "shared", "weight": 3.0, "detail": "Coincidencia reservada del Sur"}
+                ],
+                "exclusions": [],
+            },
+        )
+        return {
+            "candidate_id": candidate.pk,
+            "file_id": file.pk,
+            "photo_id": photo.pk,
+            "site_id": site.pk,
+            "day_id": day.pk,
+            "remains_id": remains.pk,
         }
 
     def snapshot(self) -> dict:
@@ -151,6 +408,41 @@ class CrossOrganizationTests(CaseFixtures):
             "terms": list(Term.objects.filter(organization=other).values("pk", "label_es")),
             "changes": Change.objects.filter(organization=other).count(),
             "jobs": list(Job.objects.filter(organization=other).values("pk", "status")),
+            "victims": [
+                list(model.objects.filter(organization=other).values("pk", "version"))
+                for model in (Registration, CommissionRequest, Measure, Appeal, VictimDocument)
+            ],
+            "channels": list(Channel.objects.filter(organization=other).values("pk", "version")),
+            "deliveries": Delivery.objects.filter(organization=other).count(),
+            "templates": list(
+                AlertTemplate.objects.filter(organization=other).values("pk", "version")
+            ),
+            "people at risk": list(
+                PersonAtRisk.objects.filter(organization=other).values("pk", "version")
+            ),
+            "assessments": list(
+                RiskAssessment.objects.filter(organization=other).values("pk", "version")
+            ),
+            "alerts": list(
+                OverdueAlert.objects.filter(organization=other).values("pk", "acknowledged_at")
+            ),
+            "linkage": [
+                list(model.objects.filter(organization=other).values("pk", "version"))
+                for model in (LinkageList, LinkageRun, PairDecision, Estimate, OfficialDataset)
+            ],
+            "referrals": list(
+                Referral.objects.filter(organization=other).values("pk", "version", "status")
+            ),
+            "agreements": list(
+                Agreement.objects.filter(organization=other).values("pk", "version", "status")
+            ),
+            "reports": list(
+                Report.objects.filter(organization=other).values("pk", "version", "status")
+            ),
+            "search": [
+                list(model.objects.filter(organization=other).values("pk", "version"))
+                for model in (AnteMortemFile, AnteMortemMark, SearchSite, RemainsRecord, Candidate)
+            ],
         }
 
     def paths(self, route: str) -> list[tuple[str, bool]]:
@@ -181,7 +473,7 @@ class CrossOrganizationTests(CaseFixtures):
             self.assertNotIn(secret, body, f"{secret!r} of organization B shown at {where}")
 
     def test_it_has_a_case_of_the_other_organization_to_hide(self):
-        self.assertEqual(len(self.theirs), 13)
+        self.assertEqual(len(self.theirs), 36)
         self.assertTrue(Attachment.objects.filter(source__organization=self.other_org).exists())
 
     def test_it_never_shows_or_changes_the_other_organizations_records(self):

@@ -18,6 +18,7 @@ import textwrap
 import time
 import urllib.request
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,8 @@ class Platform:
         for name in ("DATABASE_URL", "MEMORIA_MASTER_KEY_FILE", "MEMORIA_MASTER_KEY"):
             self.env.pop(name, None)
         self.env["DJANGO_SETTINGS_MODULE"] = "memoria.settings"
+        # The tests' webhook receivers and mail server listen on loopback.
+        self.env["MEMORIA_ALERTS_LOCAL_RECEIVERS"] = "127.0.0.1"
         self.postgres = postgres
         self.db_name = None
         if postgres:
@@ -134,7 +137,10 @@ class Platform:
 
             with psycopg.connect(self.env["DATABASE_URL"]) as conn:
                 return conn.execute(sql).fetchall()
-        with sqlite3.connect(self.data_dir / "memoria.sqlite3", timeout=30) as conn:
+        # Closed here, not whenever the garbage collector gets to it: the last
+        # connection to close checkpoints the WAL and deletes it, which must not
+        # happen while a test reads the files.
+        with closing(sqlite3.connect(self.data_dir / "memoria.sqlite3", timeout=30)) as conn:
             return conn.execute(sql).fetchall()
 
     def scalar(self, sql: str):

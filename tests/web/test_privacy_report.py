@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 from contextlib import redirect_stdout
 
 from memoria.cases import actions, privacy, search
 from memoria.cases.models import PersonSearchToken
 from memoria.cli import main
+from memoria.places.models import State
 from tests.web.cases_fixtures import CaseFixtures, term
 
 
@@ -45,12 +47,17 @@ class PrivacyReportTests(CaseFixtures):
         layer = privacy.measure().layers[-1]
         self.assertEqual((layer.victims, layer.unique, layer.smallest_group), (4, 0, 2))
 
-    def test_a_victim_of_another_month_is_told_apart_by_the_month(self):
+    def test_the_place_and_month_no_longer_tell_victims_apart(self):
+        """The month is only in the encrypted case index, the place is encrypted."""
         event = self.three_victims_one_unique()
-        other = self.make_case(start_date=event.start_date.replace(year=2010))
+        other = self.make_case(
+            start_date=event.start_date.replace(year=2010),
+            state=State.objects.get(code="32"),
+            municipality=None,
+        )
         self.add_victim(other, given_names="Ana", paternal_surname="Ruiz", sex="female")
         layer = privacy.measure().layers[0]
-        self.assertEqual((layer.victims, layer.unique), (4, 1))
+        self.assertEqual((layer.victims, layer.unique), (4, 0))
 
     def test_an_indirect_victim_is_measured_with_the_case_of_their_relative(self):
         event = self.three_victims_one_unique()
@@ -64,6 +71,28 @@ class PrivacyReportTests(CaseFixtures):
         layer = report.layers[-1]
         # The two mothers look alike; the tortured man is still alone.
         self.assertEqual((layer.victims, layer.unique, layer.direct_unique), (5, 1, 1))
+
+    def test_what_a_perpetrator_knows_tells_victims_apart_only_by_what_stays_in_clear(self):
+        """Place, dates, sex, profile, situation and perpetrator are encrypted; the violation
+        and the number of people in the case are not."""
+        first = self.make_case()
+        self.add_victim(first, sex="female", is_defender=True, perpetrator="army")
+        self.add_victim(first, sex="male", perpetrator="municipal_police")
+        second = self.make_case(
+            start_date=datetime.date(2019, 3, 30),
+            start_precision="month",
+            state=State.objects.get(code="32"),
+            municipality=None,
+            status="closed",
+        )
+        self.add_victim(second, sex="male", is_child=True, is_journalist=True, perpetrator="navy")
+        self.add_victim(second, violation="torture", perpetrator="army")  # the only torture
+        third = self.make_case()
+        self.add_victim(third, sex="female", perpetrator="army")  # the only case of one victim
+        layer = next(lay for lay in privacy.measure().layers if lay.label == privacy.QI_LABEL)
+        self.assertEqual((layer.direct_victims, layer.direct_unique), (5, 2))
+        self.assertAlmostEqual(layer.direct_share, 2 / 5)
+        self.assertEqual(layer.smallest_group, 1)
 
     def test_the_index_report_counts_rows_per_person_and_shared_values(self):
         self.three_victims_one_unique()

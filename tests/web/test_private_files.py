@@ -84,3 +84,20 @@ def test_an_export_with_identities_is_private_and_leaves_no_temporary_file(data_
     assert sorted(p.name for p in folder.iterdir()) == [
         "identidades.csv", "identidades.json", "identidades.xlsx",
     ]  # fmt: skip
+
+
+def test_a_wsgi_server_writes_private_files_whatever_its_umask(data_dir, tmp_path):
+    """gunicorn or another WSGI server loads memoria.wsgi directly, without the CLI."""
+    written = tmp_path / "escrito-por-el-servidor"
+    script = (
+        "import os, stat; os.umask(0o022); import memoria.wsgi; "
+        f"open({str(written)!r}, 'w').close(); "
+        f"print(oct(stat.S_IMODE(os.stat({str(written)!r}).st_mode)))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["MEMORIA_DATA_DIR"] = str(data_dir)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "0o600"

@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import base64
 import datetime
+import time
+from unittest import mock
 
+from django import forms
 from django.core.exceptions import FieldError
 from django.db import connection, transaction
 
+from memoria.places.models import State
 from memoria.vault import keys
 from memoria.vault.blind import blind_tokens
 from memoria.vault.cipher import (
@@ -16,7 +20,7 @@ from memoria.vault.cipher import (
     is_ciphertext,
     key_id_of,
 )
-from memoria.vault.fields import Stored
+from memoria.vault.fields import Stored, clear_reference_cache
 from memoria.vault.models import OrganizationKey
 from tests.vaultapp.models import ProtectedNote
 from tests.web.base import MemoriaTestCase
@@ -220,6 +224,118 @@ class CiphertextProvenanceTests(MemoriaTestCase):
         fresh = ProtectedNote.objects.defer("body").get(pk=note.pk)
         with self.assertNumQueries(1):
             self.assertEqual(fresh.body, "Testimonio")
+
+
+class NoteForm(forms.ModelForm):
+    class Meta:
+        model = ProtectedNote
+        fields = ["title", "state", "urgent"]
+
+
+class ReferenceAndFlagTests(MemoriaTestCase):
+    """Encrypted references and yes/no fields, used like a foreign key and a boolean."""
+
+    def make_note(self, organization=None, **fields) -> ProtectedNote:
+        return ProtectedNote.objects.create(
+            organization=organization or self.org, title="Nota", **fields
+        )
+
+    def test_it_reads_back_the_row_and_the_flag(self):
+        chihuahua = State.objects.get(code="08")
+        note = self.make_note(state=chihuahua, urgent=True)
+        fresh = ProtectedNote.objects.get(pk=note.pk)
+        self.assertEqual((fresh.state, fresh.state_id, fresh.urgent), (chihuahua, "08", True))
+        self.assertEqual(fresh.state.name, "Chihuahua")
+        by_id = self.make_note(state_id="32")
+        self.assertEqual(ProtectedNote.objects.get(pk=by_id.pk).state.code, "32")
+        empty = ProtectedNote.objects.get(pk=self.make_note().pk)
+        self.assertEqual((empty.state, empty.state_id, empty.urgent), (None, None, False))
+        fresh.state, fresh.urgent = None, False
+        fresh.save()
+        again = ProtectedNote.objects.get(pk=note.pk)
+        self.assertEqual((again.state, again.urgent), (None, False))
+
+    def test_the_row_holds_ciphertext_even_for_no_and_for_no_reference(self):
+        set_ = self.make_note(state=State.objects.get(code="08"), urgent=True)
+        unset = self.make_note()
+        for note in (set_, unset):
+            for column in ("state_id", "urgent"):
+                stored = raw_column(note, column)
+                self.assertTrue(is_ciphertext(stored), (note, column, stored))
+        # Same shape whether set or not: a copy cannot tell them apart by length.
+        self.assertEqual(len(raw_column(set_, "urgent")), len(raw_column(unset, "urgent")))
+        self.assertEqual(len(raw_column(set_, "state_id")), len(raw_column(unset, "state_id")))
+
+    def test_it_refuses_another_organizations_reference(self):
+        theirs = self.make_note(self.other_org, state=State.objects.get(code="08"), urgent=True)
+        ours = self.make_note()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE vaultapp_protectednote SET state_id = %s, urgent = %s WHERE id = %s",
+                [raw_column(theirs, "state_id"), raw_column(theirs, "urgent"), ours.pk],
+            )
+        fresh = ProtectedNote.objects.get(pk=ours.pk)
+        with self.assertRaisesMessage(keys.VaultError, "refused"):
+            fresh.state  # noqa: B018 - decrypted when read
+        with self.assertRaisesMessage(keys.VaultError, "refused"):
+            fresh.urgent  # noqa: B018
+
+    def test_it_cannot_be_searched_in_the_database(self):
+        self.make_note(state=State.objects.get(code="08"))
+        with self.assertRaises(ValueError):
+            list(ProtectedNote.objects.filter(state_id="08"))
+        with self.assertRaises(FieldError):
+            list(ProtectedNote.objects.filter(state__isnull=True))
+        with self.assertRaises(FieldError):
+            list(ProtectedNote.objects.filter(state__name="Chihuahua"))
+        with self.assertRaises(ValueError):
+            list(ProtectedNote.objects.filter(urgent=True))
+
+    def test_a_model_form_round_trip(self):
+        form = NoteForm(data={"title": "Nota", "state": "08", "urgent": "on"})
+        self.assertIsInstance(form.fields["state"], forms.ModelChoiceField)
+        self.assertTrue(form.is_valid(), form.errors)
+        note = form.save(commit=False)
+        note.organization = self.org
+        note.save()
+        fresh = ProtectedNote.objects.get(pk=note.pk)
+        self.assertEqual((fresh.state.code, fresh.urgent), ("08", True))
+        shown = NoteForm(instance=fresh)
+        self.assertEqual(shown.initial["state"], "08")
+        self.assertIn('<option value="08" selected>', str(shown["state"]))
+        self.assertIn("checked", str(shown["urgent"]))
+        edited = NoteForm(data={"title": "Nota", "state": "", "urgent": ""}, instance=fresh)
+        self.assertTrue(edited.is_valid(), edited.errors)
+        edited.save()
+        self.assertEqual(ProtectedNote.objects.get(pk=note.pk).state, None)
+        wrong = NoteForm(data={"title": "Nota", "state": "99"})
+        self.assertIn("state", wrong.errors)
+
+    def test_a_row_changed_by_another_process_shows_after_a_while(self):
+        from memoria.vault import fields as vault_fields
+
+        note = self.make_note(state=State.objects.get(code="08"))
+        self.assertEqual(ProtectedNote.objects.get(pk=note.pk).state.name, "Chihuahua")
+        # Another process renames it: no signal reaches this one.
+        State.objects.filter(code="08").update(name="Chihuahua (en otro proceso)")
+        self.assertEqual(ProtectedNote.objects.get(pk=note.pk).state.name, "Chihuahua")
+        later = time.monotonic() + vault_fields.REFERENCE_SECONDS + 1
+        with mock.patch.object(vault_fields.time, "monotonic", return_value=later):
+            fresh = ProtectedNote.objects.get(pk=note.pk)
+            self.assertEqual(fresh.state.name, "Chihuahua (en otro proceso)")
+        clear_reference_cache()
+
+    def test_the_cached_row_follows_a_save(self):
+        note = self.make_note(state=State.objects.get(code="08"))
+        self.assertEqual(ProtectedNote.objects.get(pk=note.pk).state.name, "Chihuahua")
+        state = State.objects.get(code="08")
+        state.name = "Chihuahua (renombrado)"
+        state.save()
+        fresh = ProtectedNote.objects.get(pk=note.pk)
+        with self.assertNumQueries(1):  # read again once after the save, then cached
+            self.assertEqual(fresh.state.name, "Chihuahua (renombrado)")
+            self.assertEqual(fresh.state.name, "Chihuahua (renombrado)")
+        clear_reference_cache()
 
 
 class BlindIndexTests(MemoriaTestCase):

@@ -53,10 +53,14 @@ class RotationTests(MemoriaTestCase):
         self.assertEqual(len(new), 2)
         self.assertFalse(new & old)
         self.assertEqual(stored_key_ids(), new)
-        self.assertIn("28 values rewritten", output)
+        # 14 notes x 4 encrypted columns: title, body, and the state reference and
+        # the urgent flag, which are ciphertexts even when empty or "no".
+        self.assertIn("56 values rewritten", output)
         keys.forget_cached_keys()
         for note in self.notes:
-            self.assertEqual(ProtectedNote.objects.get(pk=note.pk).title, note.title)
+            fresh = ProtectedNote.objects.get(pk=note.pk)
+            self.assertEqual(fresh.title, note.title)
+            self.assertEqual((fresh.state, fresh.urgent), (None, False))
 
     def test_it_keeps_old_values_readable_until_reencrypted(self):
         from memoria.vault.rotation import rotate_organization

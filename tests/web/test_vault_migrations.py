@@ -11,6 +11,7 @@ import base64
 import datetime
 import importlib
 import re
+from collections import Counter
 from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -21,6 +22,8 @@ from django_otp.oath import TOTP
 
 from memoria.accounts.models import Organization, SealedTOTPDevice, User, two_factor_key
 from memoria.cases import actions as case_actions
+from memoria.cases import caseindex
+from memoria.cases.formatting import month_label
 from memoria.cases.models import Attachment, Intervention, Person, Source
 from memoria.vault import seeds
 from memoria.vault.cipher import decrypt_text, is_ciphertext
@@ -50,6 +53,7 @@ class MigrationTests(TransactionTestCase):
         for name in (
             "0012_uniq_encrypt_source_intervention_dates",
             "0013_uniq_encrypt_sex_age_band",
+            "0015_encrypt_place_status_profile_terms",
         ):
             module = importlib.import_module(f"memoria.cases.migrations.{name}")
             patcher = mock.patch.object(module, "BATCH", 1)
@@ -219,9 +223,87 @@ class MigrationTests(TransactionTestCase):
         )
         self.assertEqual(person.get_sex_display(), "Mujer")
 
+    def test_it_encrypts_place_status_profile_and_terms_and_back(self):
+        user = self.make_user()
+        organization = user.memberships.get().organization
+        event = case_actions.register_case(
+            organization, user, case_data(title="Caso", status="verifying")
+        )
+        act = case_actions.add_victim(
+            event,
+            user,
+            {"given_names": "Ana", "is_defender": True, "visibility": "private"},
+            {
+                "violation_type": term("violation_type", "enforced_disappearance"),
+                "situation": term("victim_situation", "still_missing"),
+                "description": "",
+            },
+            {"kind": term("perpetrator_kind", "army"), "confidence": "medium", "basis": None},
+        )
+        other = case_actions.add_victim(
+            event,
+            user,
+            {"given_names": "Luis", "visibility": "private"},
+            {
+                "violation_type": term("violation_type", "homicide"),
+                "situation": None,
+                "description": "",
+            },
+            None,
+        )
+        mother = term("relationship", "mother")
+        case_actions.add_indirect_victim(event, user, act.victim, mother, {"given_names": "Rosa"})
+        queries = {
+            "event": ("SELECT state_id, municipality_id, status, start_precision "
+                      "FROM cases_event WHERE id = %s", event.pk),
+            "person": ("SELECT is_defender, is_child FROM cases_person WHERE id = %s",
+                       act.victim_id),
+            "act": ("SELECT situation_id FROM cases_act WHERE id IN (%s, %s) ORDER BY id",
+                    (act.pk, other.pk)),
+            "attribution": ("SELECT kind_id FROM cases_attribution WHERE act_id = %s", act.pk),
+            "relative": ("SELECT relationship_id FROM cases_indirectvictim WHERE event_id = %s",
+                         event.pk),
+        }  # fmt: skip
+
+        def stored() -> dict:
+            return {
+                name: raw(sql, params if isinstance(params, tuple) else [params])
+                for name, (sql, params) in queries.items()
+            }
+
+        def values(rows) -> list:
+            return [value for row in rows for value in row]
+
+        encrypted = stored()
+        for name, rows in encrypted.items():
+            self.assertTrue(all(is_ciphertext(v) for v in values(rows)), (name, rows))
+
+        migrate(("cases", "0014_case_index"))
+        plain = stored()
+        self.assertEqual(plain["event"], [("08", "08017", "verifying", "day")])
+        self.assertEqual([bool(v) for v in values(plain["person"])], [True, False])
+        situation = term("victim_situation", "still_missing").pk
+        self.assertEqual([int(v) if v else v for v in values(plain["act"])], [situation, None])
+        self.assertEqual(int(values(plain["attribution"])[0]), term("perpetrator_kind", "army").pk)
+        self.assertEqual(int(values(plain["relative"])[0]), mother.pk)
+
+        migrate()
+        for name, rows in stored().items():
+            self.assertTrue(all(is_ciphertext(v) for v in values(rows)), (name, rows))
+        event.refresh_from_db()
+        self.assertEqual((event.state.code, event.municipality.name), ("08", "Cuauhtémoc"))
+        self.assertEqual((event.status, event.start_precision), ("verifying", "day"))
+        person = Person.objects.get(pk=act.victim_id)
+        self.assertEqual((person.is_defender, person.is_child), (True, False))
+        acts = {a.pk: a for a in event.acts.all()}
+        self.assertEqual(acts[act.pk].situation.code, "still_missing")
+        self.assertIsNone(acts[other.pk].situation)
+        self.assertEqual(acts[act.pk].attributions.get().kind.code, "army")
+        self.assertEqual(event.indirect_victims.get().relationship, mother)
+
     def test_the_statistics_show_the_same_figures_before_and_after_the_privacy_migrations(self):
         from memoria.cases.demo import load_demo_cases
-        from memoria.cases.statistics import dashboard
+        from memoria.cases.statistics import MONTHS_SHOWN, dashboard
 
         organization = self.make_user().memberships.get().organization
 
@@ -234,8 +316,57 @@ class MigrationTests(TransactionTestCase):
                 **{name: [(b.label, b.count) for b in shown[name].bars] for name in charts},
             }
 
+        def sql_figures() -> dict:
+            """The dashboard as it was counted before the case index: SQL on the clear
+            month, state and perpetrator columns (schema of 0013)."""
+            org = [organization.pk]
+            rows = raw(
+                "SELECT start_month, start_precision FROM cases_event WHERE organization_id = %s",
+                org,
+            )
+            months = [(datetime.date.fromisoformat(str(m)) if m else None, p) for m, p in rows]
+            dated = [m for m, p in months if p in ("day", "month")]
+            latest = max(dated)
+            shown = []
+            year, month = latest.year, latest.month
+            for _i in range(MONTHS_SHOWN):
+                shown.append(datetime.date(year, month, 1))
+                year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+            years = Counter(m.year for m, _p in months if m)
+            return {
+                "by_month": [(month_label(m), dated.count(m)) for m in reversed(shown)],
+                "without_month": len(months) - len(dated),
+                "by_year": [(str(y), n) for y, n in sorted(years.items())],
+                "by_state": [
+                    tuple(row)
+                    for row in raw(
+                        "SELECT s.name, COUNT(*) FROM cases_event e JOIN places_state s "
+                        "ON s.code = e.state_id WHERE e.organization_id = %s "
+                        "GROUP BY s.name ORDER BY 2 DESC, s.name",
+                        org,
+                    )
+                ],
+                "state_acts": raw(
+                    "SELECT COUNT(DISTINCT a.act_id) FROM cases_attribution a JOIN cases_term t "
+                    "ON t.id = a.kind_id WHERE a.organization_id = %s AND t.state_actor",
+                    org,
+                )[0][0],
+            }
+
         load_demo_cases(organization, count=150)
         after = figures()
         self.assertEqual(after["totals"]["events"], 150)
-        migrate(("cases", "0009_event_facets"))
+        migrate(("cases", "0013_uniq_encrypt_sex_age_band"))
+        before = sql_figures()
+        self.assertEqual(
+            before,
+            {
+                **{k: after[k] for k in ("by_month", "without_month", "by_year", "by_state")},
+                "state_acts": after["totals"]["state_acts"],
+            },
+        )
+        migrate(("cases", "0009_event_facets"))  # back before every privacy migration
+        self.assertEqual(sql_figures(), before)
+        migrate()
+        caseindex.clear()
         self.assertEqual(figures(), after)

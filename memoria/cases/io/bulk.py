@@ -57,7 +57,7 @@ def bulk_create_sealed(model, objects: Iterable, organization_id: int, batch_siz
 ANALYZE_AFTER_ROWS = 5000
 ANALYZED_MODELS = (
     "Event",
-    "EventFacet",
+    "CaseIndexEntry",
     "Person",
     "Act",
     "Attribution",

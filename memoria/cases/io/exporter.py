@@ -26,12 +26,18 @@ from memoria.accounts.models import Organization
 from memoria.cases.io.schema import SCHEMA_VERSION, export_columns
 from memoria.cases.io.validation import DAY, PartialDate
 
-FORMATS = ("csv", "json", "xlsx")
+# The standard formats (docs/formats.md): HURIDOCS ESF, Uwazi's CSV, HXL-tagged CSV.
+STANDARD_FORMATS = ("esf", "uwazi", "hxl")
+FORMATS = ("csv", "json", "xlsx", *STANDARD_FORMATS)
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "esf": "application/json",
+    "uwazi": "text/csv; charset=utf-8",
+    "hxl": "text/csv; charset=utf-8",
 }
+EXTENSIONS = {"esf": "esf.json", "uwazi": "uwazi.csv", "hxl": "hxl.csv"}
 Progress = Callable[[int, int], None]
 # Encrypted fields read only when identities are exported.
 IDENTITY_FIELDS = {
@@ -46,7 +52,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def export_filename(organization: Organization, fmt: str, identities: bool) -> str:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     kind = "identidades" if identities else "sin-identidades"
-    return f"memoria-{organization.slug}-casos-{kind}-{stamp}.{fmt}"
+    return f"memoria-{organization.slug}-casos-{kind}-{stamp}.{EXTENSIONS.get(fmt, fmt)}"
 
 
 def count_acts(organization: Organization) -> int:
@@ -486,17 +492,16 @@ def iter_events(
     person_fields = () if identities else IDENTITY_FIELDS["person"]
     events = (
         m.Event.objects.filter(organization=organization)
-        .select_related("state", "municipality")
         .prefetch_related(
             "tags",
             Prefetch(
                 "acts",
-                queryset=m.Act.objects.select_related("violation_type", "situation", "victim")
+                queryset=m.Act.objects.select_related("violation_type", "victim")
                 .defer(*(f"victim__{f}" for f in person_fields))
                 .prefetch_related(
                     Prefetch(
                         "attributions",
-                        queryset=m.Attribution.objects.select_related("kind", "basis"),
+                        queryset=m.Attribution.objects.select_related("basis"),
                     ),
                     "sources",
                 )
@@ -504,7 +509,7 @@ def iter_events(
             ),
             Prefetch(
                 "indirect_victims",
-                queryset=m.IndirectVictim.objects.select_related("person", "relationship")
+                queryset=m.IndirectVictim.objects.select_related("person")
                 .defer(*(f"person__{f}" for f in person_fields))
                 .order_by("id"),
             ),
@@ -661,7 +666,24 @@ def write_json(organization, identities: bool, out, progress: Progress | None = 
     return acts
 
 
-WRITERS = {"csv": write_csv, "json": write_json, "xlsx": write_xlsx}
+def _standard_writer(fmt: str):
+    """The writer of a standard format (imported when used: they build on this module)."""
+
+    def write(organization, identities: bool, out, progress=None, language=None) -> int:
+        from memoria.cases.io import esf, hxl, uwazi
+
+        writer = {"esf": esf.write_esf, "uwazi": uwazi.write_uwazi, "hxl": hxl.write_hxl}[fmt]
+        return writer(organization, identities, out, progress, language)
+
+    return write
+
+
+WRITERS = {
+    "csv": write_csv,
+    "json": write_json,
+    "xlsx": write_xlsx,
+    **{fmt: _standard_writer(fmt) for fmt in STANDARD_FORMATS},
+}
 
 
 def export_records(

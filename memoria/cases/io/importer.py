@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from memoria.accounts.models import Organization
+from memoria.cases.caseindex import rebuild as rebuild_case_index
 from memoria.cases.io.bulk import bulk_create_sealed, refresh_statistics_after_commit
 from memoria.cases.io.mapping import apply_mapping, check_mapping
 from memoria.cases.io.previous import (
@@ -44,7 +45,6 @@ from memoria.cases.io.validation import (
     Vocabulary,
     check_row,
 )
-from memoria.cases.listing import refresh_event_facets
 from memoria.cases.search import index_people
 from memoria.geo import fold
 
@@ -462,7 +462,7 @@ class _RowWriter:
         if progress:
             progress("write", len(rows) // 2, len(rows))
         self.write_attributions_and_sources(act_rows)
-        refresh_event_facets(event.pk for event in self.events.values())
+        rebuild_case_index(event.pk for event in self.events.values())
         self.write_history()
 
         index_people(self.organization, list(self.people.values()))
@@ -470,7 +470,6 @@ class _RowWriter:
             progress("write", len(rows), len(rows))
 
     def new_event(self, row: ParsedRow):
-        from memoria.cases.actions import month_of
         from memoria.cases.models import Event
 
         event = Event(
@@ -479,10 +478,8 @@ class _RowWriter:
             description=row.event_description,
             start_date=row.event_date.value,
             start_precision=row.event_date.precision,
-            start_month=month_of(row.event_date.value, row.event_date.precision),
             end_date=row.event_end_date.value,
             end_precision=row.event_end_date.precision,
-            end_month=month_of(row.event_end_date.value, row.event_end_date.precision),
             state_id=row.state_code,
             municipality_id=row.municipality_code,
             locality=row.locality,

@@ -129,3 +129,28 @@ def test_it_fails_in_one_line_when_spark_cannot_start(lists_dir, tmp_path, monke
     message = str(caught.value)
     assert message.startswith("spark backend unavailable: Spark could not start ([JAVA_GATEWAY")
     assert "\n" not in message
+
+
+def test_an_impossible_date_does_not_refuse_the_run(lists_dir, tmp_path, capsys):
+    # One impossible birth date and some placeholders in an otherwise good list.
+    source = pd.read_csv(lists_dir / "colectivo.csv", dtype=str, keep_default_na=False)
+    source.loc[0, "birth_date"] = "1999-02-29"
+    source.loc[1, "birth_date"] = "1900-01-01"
+    source.loc[2, "maternal_surname"] = "N/D"
+    source.loc[3, "maternal_surname"] = "SIN DATO"
+    edited = tmp_path / "colectivo.csv"
+    source.to_csv(edited, index=False)
+    argv = [str(lists_dir / "fiscalia.csv"), str(edited), "--out", str(tmp_path / "c.csv")]
+    assert run_link([*argv, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["records"] == len(source) + len(pd.read_csv(lists_dir / "fiscalia.csv"))
+    cleaning = summary["input"]
+    assert cleaning["invalid_dates"] == {"colectivo": {"birth_date": 1}}
+    assert cleaning["placeholders"]["colectivo"]["maternal_surname"] >= 2
+    assert cleaning["placeholders"]["colectivo"]["birth_date"] >= 1
+    assert run_link(argv) == 0  # the human summary says it too
+    err = capsys.readouterr().err
+    assert "1 date(s) that cannot exist or cannot be read were treated as unknown" in err
+    assert "birth_date='1999-02-29'" in err
+    with pytest.raises(CommandError, match=r"colectivo row 1, birth_date='1999-02-29'"):
+        run_link([*argv, "--strict"])

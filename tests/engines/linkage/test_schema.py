@@ -137,3 +137,49 @@ def test_it_keeps_the_age_of_an_infant():
         )  # fmt: skip
     )
     assert list(records["age"]) == [0, 0, None]
+
+
+def test_placeholders_and_sentinel_dates_are_read_as_missing_and_counted():
+    from memoria.linkage.schema import CleaningReport
+
+    report = CleaningReport()
+    records = read_source(
+        frame(
+            record_id=["1", "2", "3", "4", "5"],
+            given_names=["Ana", "Luis", "Eva", "SIN DATO", "Xóchitl"],
+            paternal_surname=["López", "Torres", "XXX", "DESCONOCIDO", "Ruiz"],
+            maternal_surname=["N/D", "s/n", "No especificado", "N.D.", "Díaz"],
+            birth_date=["1900-01-01", "01/01/1900", "00/00/0000", "", "1985-03-02"],
+        ),
+        "registro",
+        report=report,
+    )
+    assert records["maternal_surname"].tolist() == [None, None, None, None, "Díaz"]
+    assert records["paternal_surname"].tolist() == ["López", "Torres", None, None, "Ruiz"]
+    assert records["given_names"].tolist()[-1] == "Xóchitl"  # an X name is a name
+    assert records["birth_date"].tolist() == [None, None, None, None, "1985-03-02"]
+    assert report.placeholders["registro"] == {
+        "given_names": 1, "paternal_surname": 2, "maternal_surname": 4, "birth_date": 3,
+    }  # fmt: skip
+    # Record 4 has only placeholder names: kept, and counted.
+    assert report.as_dict()["records_with_placeholder_names_only"] == 1
+
+
+def test_an_impossible_date_is_read_as_unknown_unless_strict():
+    from memoria.linkage.schema import CleaningReport
+
+    data = frame(
+        record_id=["1", "2", "3"],
+        full_name=["Ana López", "Juan Pérez", "Eva Ruiz"],
+        birth_date=["1999-02-29", "ayer", "2000-02-29"],
+        event_date=["2014-09-31", "", "2014-09-26"],
+    )
+    with pytest.raises(InputError, match="1999-02-29"):
+        read_source(data, "fiscalia", strict=True)
+    report = CleaningReport()
+    records = read_source(data, "fiscalia", strict=False, report=report)
+    assert records["birth_date"].tolist() == [None, None, "2000-02-29"]  # 2000 was a leap year
+    assert records["event_date"].tolist() == [None, None, "2014-09-26"]
+    assert report.invalid_dates == {"fiscalia": {"birth_date": 2, "event_date": 1}}
+    assert report.as_dict()["invalid_dates_read_as_unknown"] == 3
+    assert "fiscalia row 1, birth_date='1999-02-29'" in report.examples[0]

@@ -19,7 +19,9 @@ import pytest
 from scipy.special import betaln, gammaln
 
 from memoria.mse import EstimateOptions, LcmcrSettings, estimate_population, sample_lcmcr
+from memoria.mse.diagnostics import ess_bulk, rhat
 from memoria.mse.estimate import lcmcr_report
+from memoria.mse.lcmcr import WARM_UP
 
 from .conftest import load
 
@@ -161,3 +163,105 @@ def test_it_warns_loudly_when_uk_chains_disagree():
     assert report["lcmcr"]["diagnostics"]["rhat"] > 1.1
     assert max(medians) / min(medians) > 1.3
     assert any("CHAINS DISAGREE" in message for message in report["warnings"])
+
+
+# Kosovo 1999 (LCMCR's own data set ``kosovo_aggregate``, 4 lists, 4,400 people).
+# R's LCMCR 0.4.14 on this machine, K = 10, four chains (seeds 1-4), thinning 10:
+# 100,000 burn-in + 10,000 kept draws per chain gave 10,447 [9,146, 13,788];
+# the default 10,000 + 1,000 gave 10,488 [9,245, 14,103] (docs/benchmarks.md).
+KOSOVO_R_LONG = (9146, 10447, 13788)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_default_length_run_agrees_with_a_long_run_of_r_on_kosovo(seed):
+    # With the fixed start copied from R's nuK (which R's first sweep never
+    # reads), short runs had lower bounds near 8,000-8,900: too low.
+    table = load("lcmcr_kosovo")
+    result = sample_lcmcr(table, LcmcrSettings(seed=seed))  # 10,000 + 10,000 × 4 chains
+    low, high = result.interval()
+    assert result.median == pytest.approx(KOSOVO_R_LONG[1], rel=0.04)
+    assert low == pytest.approx(KOSOVO_R_LONG[0], rel=0.03)
+    assert high == pytest.approx(KOSOVO_R_LONG[2], rel=0.12)
+
+
+def test_chains_start_from_class_weights_drawn_from_the_prior():
+    from memoria.mse.lcmcr import _prior_log_weights
+    from memoria.mse.lcmcr_kernel import _seed
+
+    _seed(1)
+    first = _prior_log_weights(10)
+    second = _prior_log_weights(10)
+    assert np.exp(first).sum() == pytest.approx(1.0)
+    assert not np.allclose(first, second)
+    # Not R's fixed 0.9 over the first four classes: the weights are a random draw.
+    assert not np.allclose(np.exp(first[:4]), 0.225)
+
+
+def test_the_capped_draw_follows_the_truncated_negative_binomial():
+    from scipy import stats
+
+    from memoria.mse.lcmcr_kernel import _seed, _truncated_negative_binomial
+
+    _seed(4)
+    n, success, cap = 50, 0.2, 150  # the cap sits below the mean (200)
+    draws = np.array([_truncated_negative_binomial(n, success, cap) for _ in range(20_000)])
+    assert draws.max() <= cap
+    values = np.arange(cap + 1)
+    pmf = stats.nbinom.pmf(values, n, success)
+    assert draws.mean() == pytest.approx((values * pmf).sum() / pmf.sum(), rel=0.005)
+
+
+def test_one_chain_reports_no_r_hat_and_says_why():
+    table = load("madigan_york_3list")
+    result = sample_lcmcr(
+        table, LcmcrSettings(classes=3, chains=1, burn_in=200, iterations=2000, thin=5, seed=2)
+    )
+    report = lcmcr_report(result)
+    assert report["diagnostics"]["rhat"] is None
+    assert report["diagnostics"]["chains"] == 1
+    assert "within_chain_rhat" in report["diagnostics"]
+    assert report["warnings"][0].startswith("ONE CHAIN CANNOT SHOW CONVERGENCE")
+
+
+def test_until_converged_extends_chains_that_disagree_until_they_agree():
+    table = load("madigan_york_3list")
+    short = {"classes": 10, "chains": 4, "burn_in": 0, "iterations": 40, "thin": 1, "seed": 3}
+    plain = sample_lcmcr(table, LcmcrSettings(**short, processes=1))
+    assert rhat(plain.draws) > 1.3  # 40 draws from R's start: the chains disagree
+    rounds = []
+    result = sample_lcmcr(
+        table,
+        LcmcrSettings(**short, processes=1, until_converged=True, max_seconds=300),
+        on_round=lambda number, total, current: rounds.append((number, total, current)),
+    )
+    assert result.converged is True
+    assert rhat(result.draws) < 1.01
+    assert ess_bulk(result.draws) >= 400
+    # Each round doubled the chains; the posterior is read from their second half.
+    assert [(n, total) for n, total, _ in rounds] == [
+        (n, 4 * 40 * 2 ** (n - 2)) for n in range(2, result.rounds + 1)
+    ]
+    length = 40 * 2 ** (result.rounds - 1)
+    assert result.draws.shape == (4, length // 2)
+    assert result.discarded_per_chain == WARM_UP + length // 2
+    report = lcmcr_report(result)
+    assert (report["rounds"], report["converged"]) == (result.rounds, True)
+    assert not any("time cap" in warning for warning in report["warnings"])
+
+
+def test_until_converged_stops_at_the_time_cap_and_says_so():
+    table = load("madigan_york_3list")
+    settings = LcmcrSettings(
+        classes=10, chains=4, burn_in=0, iterations=40, thin=1, seed=3, processes=1,
+        until_converged=True, max_seconds=1e-6,
+    )  # fmt: skip
+    result = sample_lcmcr(table, settings)
+    assert (result.rounds, result.converged) == (1, False)
+    assert result.draws.shape == (4, 40)
+    report = lcmcr_report(result)
+    assert report["warnings"][0].startswith("sampling stopped at the time cap")
+
+
+def test_until_converged_needs_several_chains():
+    with pytest.raises(ValueError, match="2 chains"):
+        LcmcrSettings(chains=1, until_converged=True)

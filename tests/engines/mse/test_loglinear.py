@@ -104,3 +104,52 @@ def test_newton_solver_matches_a_known_poisson_regression():
     counts = np.exp(1 + 0.5 * x)
     fit = fit_poisson(matrix, counts)
     assert np.allclose(fit.coefficients, [1.0, 0.5])
+
+
+@pytest.mark.parametrize(
+    ("name", "terms", "estimate", "bias"),
+    [
+        # Rcapture 1.4-4 on this machine: closedp.t(d, dfreq = TRUE), model Mt.
+        ("rcapture_HIV", [], 11124.58, 71.5011),
+        ("sparsemse_Western", [], 2007.142, 66.44507),
+        # closedpCI.t(d, dfreq = TRUE, mX = ~ . + c1:c2 + c1:c4): "the asymptotic bias is large".
+        ("sparsemse_NewOrl_5", ["A:BEFG", "A:D"], 1481.548, 162.0377),
+    ],
+)
+def test_the_asymptotic_bias_equals_rcaptures(name, terms, estimate, bias):
+    table = load(name)
+    model = fit_loglinear(table, parse_terms(table.lists, terms))
+    assert model.estimate == pytest.approx(estimate, abs=0.01)
+    assert model.asymptotic_bias == pytest.approx(bias, abs=0.001)
+
+
+def test_a_large_asymptotic_bias_is_warned_as_rcapture_does():
+    from memoria.mse import EstimateOptions, estimate_population, table_from_arrays
+
+    # Three lists that barely overlap: the estimate (2,036) rests on 4 people.
+    histories = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]])
+    table = table_from_arrays(["A", "B", "C"], histories, np.array([60, 50, 40, 2, 1, 1]))
+    report = estimate_population({None: table}, EstimateOptions())
+    assert report["loglinear"]["asymptotic_bias"] == pytest.approx(470.3, abs=0.1)
+    assert any(
+        message.startswith("log-linear: the asymptotic bias is large: 470")
+        for message in report["warnings"]
+    )
+    calm = estimate_population({None: load("rcapture_HIV")}, EstimateOptions())
+    assert not any("asymptotic bias" in message for message in calm["warnings"])
+
+
+def test_the_special_functions_equal_scipys():
+    from scipy import special, stats
+
+    from memoria.mse import special as own
+
+    for k, mean in [(0, 3.0), (4, 3.2), (17, 5.5), (40, 12.0), (200, 180.5), (3, 0.01)]:
+        assert own.poisson_cdf(k, mean) == pytest.approx(stats.poisson.cdf(k, mean), rel=1e-12)
+        assert own.poisson_at_least(k, mean) == pytest.approx(
+            stats.poisson.sf(k - 1, mean), rel=1e-12, abs=1e-300
+        )
+    values = np.array([1.0, 2.5, 10.0, 1234.5])
+    assert np.allclose(own.gammaln(values), special.gammaln(values), rtol=1e-14)
+    assert own.chi2_1_quantile(0.95) == pytest.approx(stats.chi2.ppf(0.95, 1), rel=1e-12)
+    assert own.normal_quantile(0.975) == pytest.approx(stats.norm.ppf(0.975), rel=1e-12)

@@ -1,0 +1,4 @@
+"""Channels, the delivery engine and urgent alerts.
+
+The engine's public interface is ``memoria.alerts.delivery`` (see its docstring).
+"""

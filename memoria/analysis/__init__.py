@@ -1,0 +1,1 @@
+"""Analyses of an organization's lists: record linkage with a human review queue."""

@@ -1,0 +1,76 @@
+"""The engine's explanation of a score in the reader's language.
+
+The linkage engine names its comparisons and levels in English (it imports no
+Django); these are their labels for the review page. A name the table does not
+know (a newer engine) is shown as the engine wrote it.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+COMPARISONS = {
+    "surnames": _("Surnames"),
+    "given_name": _("Given names"),
+    "birth": _("Birth"),
+    "event_date": _("Date of the event"),
+    "place": _("Place"),
+    "sex": _("Sex"),
+    "curp": _("CURP"),
+}
+
+LEVELS = {
+    "no data": _("no data on one side"),
+    "both surnames agree": _("both surnames agree"),
+    "both surnames sound alike": _("both surnames sound alike"),
+    "surnames swapped": _("surnames swapped"),
+    "paternal agrees, maternal missing": _("paternal agrees, maternal missing on one side"),
+    "both surnames with typos": _("both surnames with typos"),
+    "one surname agrees": _("one surname agrees"),
+    "a surname in the other position": _("a surname in the other position"),
+    "surnames differ": _("surnames differ"),
+    "given names agree": _("given names agree"),
+    "first name agrees (nicknames resolved)": _("first name agrees (nicknames resolved)"),
+    "shares a given name": _("shares a given name"),
+    "first names sound alike": _("first names sound alike"),
+    "first names with a typo": _("first names with a typo"),
+    "initial agrees": _("initial agrees"),
+    "given names differ": _("given names differ"),
+    "same birth date": _("same birth date"),
+    "same birth year, different day": _("same birth year, different day"),
+    "age agrees": _("age agrees"),
+    "birth years within 2": _("birth years within 2"),
+    "birth differs": _("birth differs"),
+    "event within 3 days": _("event within 3 days"),
+    "event within 45 days": _("event within 45 days"),
+    "same month (a date gives only the month)": _("same month (a date gives only the month)"),
+    "adjacent months (a date gives only the month)": _(
+        "adjacent months (a date gives only the month)"
+    ),
+    "same year (a date gives only the year)": _("same year (a date gives only the year)"),
+    "event within about a year": _("event within about a year"),
+    "events far apart": _("events far apart"),
+    "same municipality": _("same municipality"),
+    "same state": _("same state"),
+    "different state": _("different state"),
+    "same sex": _("same sex"),
+    "different sex": _("different sex"),
+    "same CURP": _("same CURP"),
+    "different CURP": _("different CURP"),
+}
+
+
+def explained(items: list[dict]) -> list[dict]:
+    """Each comparison with its level and weight as a person reads it ("×812", "÷21")."""
+    shown = []
+    for item in items:
+        factor = float(item["bayes_factor"])
+        shown.append(
+            {
+                "comparison": COMPARISONS.get(item["comparison"], item["comparison"]),
+                "level": LEVELS.get(item["level"], item["level"]),
+                "for": factor >= 1,
+                "factor": f"×{factor:,.3g}" if factor >= 1 else f"÷{1 / factor:,.3g}",
+            }
+        )
+    return shown

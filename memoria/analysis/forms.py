@@ -1,0 +1,149 @@
+"""Forms of the linkage pages: upload a list, choose its columns, start a run, decide a pair."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from memoria.analysis.models import Decision
+from memoria.analysis.sources import LIST_COLUMNS, NAME_KEYS
+from memoria.cases.io.forms import UploadForm
+
+
+class ListUploadForm(UploadForm):
+    name = forms.CharField(
+        label=_("Name of the list"),
+        max_length=120,
+        help_text=_("For example: prosecutor's office 2024, collective's spreadsheet."),
+    )
+    field_order = ["name", "file"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "The first row must hold the column names; each following row is one person."
+        )
+
+
+class ListMappingForm(forms.Form):
+    """One choice per linkage column: which column of the list feeds it."""
+
+    def __init__(self, *args, headers: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.headers = headers
+        choices = [("", _("— not in the file —")), *[(h, h) for h in headers if h]]
+        for column in LIST_COLUMNS:
+            self.fields[column.key] = forms.ChoiceField(
+                label=column.label, choices=choices, required=False
+            )
+
+    def clean(self):
+        data = super().clean()
+        self.mapping = {key: header for key, header in data.items() if header}
+        if not any(key in self.mapping for key in NAME_KEYS):
+            raise ValidationError(_("Choose at least one column with names or the CURP."))
+        used = list(self.mapping.values())
+        if len(used) != len(set(used)):
+            raise ValidationError(_("Each column of the file can feed one field only."))
+        return data
+
+
+class RunForm(forms.Form):
+    include_cases = forms.BooleanField(
+        label=_("The people in the organization's cases"), required=False
+    )
+    lists = forms.ModelMultipleChoiceField(
+        label=_("Uploaded lists"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, lists, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lists"].queryset = lists
+        self.fields["lists"].label_from_instance = lambda item: item.name
+
+    def clean(self):
+        data = super().clean()
+        sources = (1 if data.get("include_cases") else 0) + len(data.get("lists") or [])
+        if sources < 1:
+            raise ValidationError(_("Choose at least one source."))
+        return data
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
+    version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
+class EstimateForm(forms.Form):
+    """What to estimate. Small LCMCR runs by default: a page should answer in seconds."""
+
+    methods = forms.MultipleChoiceField(
+        label=_("Methods"),
+        choices=[
+            ("loglinear", _("Log-linear models (stepwise choice of the list dependencies)")),
+            ("lcmcr", _("LCMCR (Bayesian latent classes), with convergence checks")),
+        ],
+        initial=["loglinear", "lcmcr"],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    strata = forms.ChoiceField(
+        label=_("Estimate by"),
+        choices=[
+            ("", _("No strata: the whole run")),
+            ("state", _("State of the event")),
+            ("period", _("Year of the event")),
+            ("state_period", _("State and year of the event")),
+        ],
+        required=False,
+        help_text=_(
+            "Each stratum is estimated apart and the totals added up. Every stratum needs "
+            "at least three lists with people."
+        ),
+    )
+    chains = forms.IntegerField(
+        label=_("LCMCR chains"),
+        min_value=1,
+        max_value=8,
+        initial=4,
+        help_text=_("Several chains show whether the sampler has converged; one cannot."),
+    )
+    burn_in = forms.IntegerField(
+        label=_("LCMCR burn-in iterations per chain"),
+        min_value=0,
+        max_value=1_000_000,
+        initial=2000,
+    )
+    iterations = forms.IntegerField(
+        label=_("LCMCR iterations kept per chain"),
+        min_value=10,
+        max_value=1_000_000,
+        initial=10_000,
+        help_text=_(
+            "More iterations take longer and give steadier figures; one draw in ten is kept."
+        ),
+    )
+    seed = forms.IntegerField(
+        label=_("Random seed"),
+        min_value=0,
+        max_value=2**31 - 1,
+        initial=1,
+        help_text=_("The same seed and the same capture histories give the same figures."),
+    )
+
+    def settings(self):
+        from memoria.analysis.estimation import EstimationSettings
+
+        data = self.cleaned_data
+        return EstimationSettings(
+            methods=tuple(m for m in ("loglinear", "lcmcr") if m in data["methods"]),
+            strata=data.get("strata") or "",
+            chains=data["chains"],
+            burn_in=data["burn_in"],
+            iterations=data["iterations"],
+            thin=10,
+            seed=data["seed"],
+        )

@@ -1,0 +1,182 @@
+"""A linkage run as a background job (``memoria worker``).
+
+``prepare`` (outside the job's transaction) reads the sources, decrypting
+them in the worker's memory only, and runs the linkage engine
+(``memoria.linkage.link_records``), reporting each step as progress. The
+handler then writes, in the transaction that marks the job done: the pairs to
+review (encrypted), the run's sealed graph and clusters (the reviewers'
+earlier decisions applied), and the audit entry.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.utils.translation import gettext as _
+
+from memoria.analysis.models import CASES_SOURCE, LinkageRun
+from memoria.jobs.queue import enqueue
+from memoria.jobs.registry import PermanentJobError, job_handler
+
+LINKAGE = "analysis.linkage"
+# The engine's steps (memoria.linkage.pipeline): progress counts them.
+STEPS = 10
+
+
+def queue_linkage(run: LinkageRun, actor, key: str, language: str):
+    """Queue the linkage of ``run``'s sources; the same ``key`` gives back the same job."""
+    return enqueue(
+        LINKAGE,
+        f"{LINKAGE}:{run.organization_id}:{key}",
+        organization=run.organization,
+        created_by=actor,
+        payload={"run": run.pk, "language": language},
+        max_attempts=2,
+    )
+
+
+def run_sources(run: LinkageRun) -> list:
+    from memoria.analysis.sources import cases_source, list_source
+
+    sources = []
+    if run.include_cases:
+        sources.append(cases_source(run.organization, _("Cases of the organization")))
+    for linkage_list in run.lists.order_by("pk"):
+        sources.append(list_source(linkage_list))
+    return sources
+
+
+def _link(job, context):
+    from memoria.linkage import InputError, link_records
+
+    run = LinkageRun.objects.select_related("organization").get(pk=job.payload["run"])
+    sources = run_sources(run)
+    if not sources or sum(len(s.frame) for s in sources) < 2:
+        raise PermanentJobError(_("There are not enough records to link."))
+    steps = {"done": 0}
+
+    def progress(_message: str) -> None:
+        steps["done"] = min(steps["done"] + 1, STEPS - 1)
+        context.progress("link", steps["done"], STEPS)
+
+    context.progress("link", 0, STEPS)
+    try:
+        result = link_records(
+            {source.name: source.frame for source in sources},
+            progress=progress,
+            count_candidates=False,
+            max_pairs_u=2e5,
+        )
+    except InputError as error:
+        places = sorted({(p.source, p.column) for p in error.problems})
+        labels = {source.name: source.label for source in sources}
+        where = "; ".join(f"{labels.get(s, s)}: {c}" for s, c in places[:10])
+        raise PermanentJobError(
+            _("Some values cannot be read (%(where)s). Fix the list or its columns.")
+            % {"where": where or str(len(error.problems))}
+        ) from error
+    except ValueError as error:  # the engine found too little to learn from
+        raise PermanentJobError(
+            _("The lists are too small or too alike to train the model.")
+        ) from error
+    return sources, result
+
+
+def _fingerprint(unique_id: str) -> str:
+    return str(unique_id).split(":", 1)[1]
+
+
+def _number(value) -> float:
+    value = float(value)
+    return value if math.isfinite(value) else 0.0
+
+
+@job_handler(LINKAGE, prepare=_link)
+def _write_run(job, context) -> dict:
+    """The pairs to review, the sealed graph and clusters, and the audit entry."""
+    from memoria.analysis.actions import save_run_result
+
+    sources, result = context.prepared
+    run = LinkageRun.objects.select_related("organization").get(pk=job.payload["run"])
+    summary = save_run_result(run, sources, result, actor=job.created_by)
+    return {"run": run.pk, **summary}
+
+
+ESTIMATE = "analysis.estimate"
+
+
+def queue_estimate(estimate, actor, key: str, language: str):
+    """Queue an estimate; the same ``key`` gives back the same job."""
+    return enqueue(
+        ESTIMATE,
+        f"{ESTIMATE}:{estimate.organization_id}:{key}",
+        organization=estimate.organization,
+        created_by=actor,
+        payload={"estimate": estimate.pk, "language": language},
+        max_attempts=2,
+    )
+
+
+def _estimate(job, context):
+    """Build the capture histories from the run's clusters as they stand, and estimate."""
+    from memoria.analysis.actions import run_clusters, run_graph
+    from memoria.analysis.estimation import (
+        EstimationSettings,
+        capture_table,
+        fingerprint,
+        lists_with_people,
+        record_strata,
+        run_estimate,
+    )
+    from memoria.analysis.models import Estimate
+    from memoria.mse import CaptureTableError
+
+    estimate = Estimate.objects.select_related("run").get(pk=job.payload["estimate"])
+    run = estimate.run
+    if not run.finished:
+        raise PermanentJobError(_("The linkage run has not finished."))
+    settings = EstimationSettings.from_dict(estimate.options)
+    values = None
+    if settings.strata:
+        context.progress("sources", 0, 1)
+        values = record_strata(run_sources(run))
+    table = capture_table(run_graph(run), run_clusters(run), settings.strata, values)
+
+    for label, lists in lists_with_people(table).items():
+        if lists < 3:
+            where = _("stratum %(label)s") % {"label": label} if label else _("the run")
+            raise PermanentJobError(
+                _(
+                    "An estimate needs at least three lists with people; %(where)s has "
+                    "%(lists)s. Link more lists, or choose fewer strata."
+                )
+                % {"where": where, "lists": lists}
+            )
+
+    def progress(task: str, done: int, total: int) -> None:
+        context.progress(task, done, total)
+
+    try:
+        report = run_estimate(table, settings, progress)
+    except CaptureTableError as error:
+        raise PermanentJobError(
+            _(
+                "These capture histories cannot be estimated. "
+                "Link more lists, or choose fewer strata."
+            )
+        ) from error
+    return table, fingerprint(table, settings), report
+
+
+@job_handler(ESTIMATE, prepare=_estimate)
+def _write_estimate(job, context) -> dict:
+    from memoria.analysis.actions import save_estimate
+    from memoria.analysis.models import Estimate
+
+    table, print_, report = context.prepared
+    estimate = Estimate.objects.select_related("organization").get(pk=job.payload["estimate"])
+    save_estimate(estimate, table, print_, report, actor=job.created_by)
+    return {"estimate": estimate.pk, "reproduced": estimate.reproduced}
+
+
+__all__ = ["CASES_SOURCE", "ESTIMATE", "LINKAGE", "queue_estimate", "queue_linkage"]

@@ -1,0 +1,180 @@
+"""The sources of a linkage run as the engine reads them, with stable fingerprints.
+
+Every record gets a **fingerprint**: a keyed hash (the organization's blind
+index key) of what identifies it in its source, never of its row number:
+
+* a case person: its id in the platform (``person:<id>``);
+* a row of an uploaded list: the list's name and the row's mapped values, plus
+  how many identical rows came before it in that list.
+
+So the same list uploaded again (rows in another order, columns renamed and
+mapped again) gives the same fingerprints, and a reviewer's answer about a pair
+holds for every later run. The engine sees the fingerprint as the record id;
+nothing else leaves this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass
+
+import pandas as pd
+from django.utils.translation import gettext_lazy as _
+
+from memoria.cases.io.jobs import seal, unseal
+from memoria.cases.io.readers import Table
+from memoria.cases.io.schema import COLUMNS_BY_KEY, Column
+from memoria.vault.blind import blind_tokens
+
+TABLE_CONTEXT = "analysis.list.table"
+FINGERPRINT_KIND = "linkage.record"
+
+# The columns of the linkage schema (memoria.linkage.schema.COLUMNS), with the
+# headers lists usually give them (those of the case import where they agree).
+# fmt: off
+LIST_COLUMNS: tuple[Column, ...] = (
+    Column("record_id", _("Record identifier in the list"), aliases=(
+        "id", "folio", "clave", "registro", "numero", "no", "record id")),
+    Column("full_name", _("Full name (when the list does not separate it)"), identity=True,
+           aliases=("nombre completo", "nombre y apellidos", "full name", "name")),
+    COLUMNS_BY_KEY["given_names"],
+    COLUMNS_BY_KEY["paternal_surname"],
+    COLUMNS_BY_KEY["maternal_surname"],
+    COLUMNS_BY_KEY["sex"],
+    COLUMNS_BY_KEY["birth_date"],
+    COLUMNS_BY_KEY["age"],
+    COLUMNS_BY_KEY["event_date"],
+    Column("state", _("State (INEGI code)"), aliases=(
+        "cve ent", "clave estado", "clave entidad", "entidad", "estado", "state")),
+    Column("municipality", _("Municipality (INEGI code)"), aliases=(
+        "cve mun", "clave municipio", "cvegeo", "municipio", "municipality")),
+    COLUMNS_BY_KEY["curp"],
+)
+# fmt: on
+NAME_KEYS = ("full_name", "given_names", "paternal_surname", "maternal_surname", "curp")
+
+
+def guess_list_mapping(headers: list[str]) -> dict[str, str]:
+    """Each linkage column mapped to the first header that names it."""
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    for column in LIST_COLUMNS:
+        for header in headers:
+            if header and header not in taken and column.matches(header):
+                mapping[column.key] = header
+                taken.add(header)
+                break
+    return mapping
+
+
+def seal_table(organization_id: int, table: Table) -> str:
+    return seal(organization_id, table.to_dict(), TABLE_CONTEXT)
+
+
+def unseal_table(sealed: str) -> Table:
+    return Table.from_dict(unseal(sealed, TABLE_CONTEXT))
+
+
+@dataclass
+class Source:
+    """One source as the engine reads it, and how to show its records."""
+
+    name: str  # the engine's name for it: "cases" or "list<id>"
+    label: str  # what the page shows: the list's name
+    frame: pd.DataFrame  # linkage schema; record_id is the fingerprint
+    shown: dict[str, dict]  # fingerprint -> values to show a reviewer
+
+
+def _fingerprints(organization_id: int, texts: list[str]) -> list[str]:
+    return blind_tokens(organization_id, texts, kind=FINGERPRINT_KIND)
+
+
+def list_source(linkage_list) -> Source:
+    """An uploaded list's rows in the linkage schema, keyed by fingerprint."""
+    table = unseal_table(linkage_list.sealed_table)
+    mapping = linkage_list.mapping or {}
+    positions = {header: i for i, header in enumerate(table.headers)}
+    rows, texts, seen = [], [], Counter()
+    for number, cells in table.rows:
+        values = {
+            key: cells[positions[header]].strip()
+            if positions.get(header) is not None and positions[header] < len(cells)
+            else ""
+            for key, header in mapping.items()
+        }
+        content = json.dumps(
+            [linkage_list.name, sorted(values.items())], ensure_ascii=False, sort_keys=True
+        )
+        seen[content] += 1
+        texts.append(f"{content}#{seen[content]}")
+        rows.append((number, values))
+    fingerprints = _fingerprints(linkage_list.organization_id, texts)
+    records, shown = [], {}
+    for fingerprint, (number, values) in zip(fingerprints, rows, strict=True):
+        record = {key: values.get(key, "") for key in mapping if key != "record_id"}
+        records.append({**record, "record_id": fingerprint})
+        shown[fingerprint] = {
+            "list": linkage_list.name,
+            "row": number,
+            **{key: value for key, value in values.items() if value},
+        }
+    frame = pd.DataFrame(records or None, columns=["record_id", *_engine_keys(mapping)])
+    return Source(f"list{linkage_list.pk}", linkage_list.name, frame, shown)
+
+
+def _engine_keys(mapping: dict) -> list[str]:
+    return [
+        column.key for column in LIST_COLUMNS if column.key in mapping and column.key != "record_id"
+    ]
+
+
+def _partial(date: dt.date | None, precision: str) -> str:
+    if date is None or precision == "unknown":
+        return ""
+    if precision == "year":
+        return f"{date.year:04d}"
+    if precision == "month":
+        return f"{date.year:04d}-{date.month:02d}"
+    return date.isoformat()
+
+
+def cases_source(organization, label: str) -> Source:
+    """The organization's case persons (direct victims) in the linkage schema."""
+    from memoria.cases.models import Act, Person
+
+    people = list(Person.objects.filter(organization=organization).order_by("pk"))
+    first_event = {}
+    acts = Act.objects.filter(event__organization=organization).select_related("event")
+    for act in acts.order_by("pk"):
+        first_event.setdefault(act.victim_id, act.event)
+    fingerprints = _fingerprints(organization.pk, [f"person:{p.pk}" for p in people])
+    records, shown = [], {}
+    for fingerprint, person in zip(fingerprints, people, strict=True):
+        event = first_event.get(person.pk)
+        age = person.age if isinstance(person.age, int) else None
+        record = {
+            "record_id": fingerprint,
+            "given_names": person.given_names or "",
+            "paternal_surname": person.paternal_surname or "",
+            "maternal_surname": person.maternal_surname or "",
+            "sex": person.sex if person.sex in ("female", "male") else "",
+            "birth_date": _partial(person.birth_date, person.birth_precision),
+            "age": "" if age is None else str(age),
+            "event_date": _partial(event.start_date, event.start_precision) if event else "",
+            "state": (event.state_id or "") if event else "",
+            "municipality": (event.municipality_id or "") if event else "",
+            "curp": person.curp or "",
+        }
+        records.append(record)
+        shown[fingerprint] = {
+            "list": label,
+            "person": person.pk,
+            **{k: v for k, v in record.items() if v and k != "record_id"},
+        }
+    columns = [
+        "record_id",
+        *[c.key for c in LIST_COLUMNS if c.key not in ("record_id", "full_name")],
+    ]
+    return Source("cases", label, pd.DataFrame(records or None, columns=columns), shown)

@@ -1,0 +1,333 @@
+"""Small-cell suppression of a table of counts, primary and complementary. No Django here.
+
+A published table of counts is cells (rows × columns) and, optionally, its row
+totals, its column totals and the grand total. *Primary* suppression hides
+every count from 1 to ``k - 1`` (a zero is shown: it names no one), margins
+included. Hiding a cell is not enough when the totals are published: in a row
+``3, 12, 20`` with total 35, the hidden 3 is 35 − 12 − 20. *Complementary*
+suppression hides further cells until no hidden count can be worked out
+exactly from the published ones by adding and subtracting.
+
+Why the rule below is exact. Write the table with its margins as a signed
+table in which every row and every column sums to zero (cells +x, row totals
+−T, column totals −T, the grand total +G). Each row and column is a node of a
+bipartite graph and each hidden entry an edge between its row and its column.
+The published entries give, for every node, the sum of its hidden edges; a
+row or column whose sum is not published (no totals) gives nothing, so all
+such nodes are merged into one free node. The hidden values can move without
+changing any published sum exactly along a cycle of hidden edges (+d, −d,
++d… round it; through the free node nothing needs to balance). So a hidden
+entry is determined by the published ones if and only if it lies on no cycle:
+if its edge is a *bridge* of the graph of hidden edges. ``suppress`` hides,
+while a bridge remains, the entry that closes a cycle through it: among the
+entries joining the two sides the bridge separates, an inner cell before a
+total, a positive count before a zero, the smallest, then the first. (Bounds
+remain: a hidden entry is known to lie between 0 and what its lines allow;
+the page says "fewer than k" anyway.) Those bounds can pin a count too: in
+``1, 1, 10`` with total 12 the two hidden counts add up to 2 and each is at
+least 1, so both are 1; ``pinned_by_bounds`` finds such counts by linear
+programming, and ``suppress`` hides one more entry of their line until none is.
+
+This protects one table at a time. Tables that share a margin must be
+published from the same ``suppress`` result (the public site takes states and
+years from one table, and sex and age from another), and the same data must
+not be published over overlapping periods that a reader could subtract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+# A position in the table with its margins: (row, column), where row == rows is
+# the column-totals row and column == columns the row-totals column.
+Position = tuple[int, int]
+
+
+@dataclass
+class Table:
+    """The result of ``suppress``: which entries are hidden, and why."""
+
+    cells: list[list[int]]
+    row_totals: list[int] | None
+    column_totals: list[int] | None
+    grand_total: int | None
+    primary: set[Position] = field(default_factory=set)  # below k
+    complementary: set[Position] = field(default_factory=set)  # hidden to protect them
+
+    @property
+    def hidden(self) -> set[Position]:
+        return self.primary | self.complementary
+
+    def is_hidden(self, row: int, column: int) -> bool:
+        return (row, column) in self.hidden
+
+    def row_total_hidden(self, row: int) -> bool:
+        return (row, len(self.cells[0]) if self.cells else 0) in self.hidden
+
+    def column_total_hidden(self, column: int) -> bool:
+        return (len(self.cells), column) in self.hidden
+
+    @property
+    def grand_total_hidden(self) -> bool:
+        return (len(self.cells), len(self.cells[0]) if self.cells else 0) in self.hidden
+
+
+def below_threshold(count: int, k: int) -> bool:
+    """Primary suppression: a count from 1 to k − 1."""
+    return 0 < count < k
+
+
+def _entries(
+    cells: Sequence[Sequence[int]], row_totals: bool, column_totals: bool
+) -> dict[Position, int]:
+    rows = len(cells)
+    columns = len(cells[0]) if rows else 0
+    entries = {(r, c): int(cells[r][c]) for r in range(rows) for c in range(columns)}
+    if row_totals:
+        for r in range(rows):
+            entries[(r, columns)] = sum(int(v) for v in cells[r])
+    if column_totals:
+        for c in range(columns):
+            entries[(rows, c)] = sum(int(cells[r][c]) for r in range(rows))
+    if row_totals and column_totals:
+        entries[(rows, columns)] = sum(int(v) for row in cells for v in row)
+    return entries
+
+
+def _nodes(position: Position, rows: int, columns: int, row_totals: bool, column_totals: bool):
+    """The two graph nodes an entry joins; a line whose sum is not published is "free"."""
+    r, c = position
+    # Row r's sum is published when its total is (row_totals) for an inner row; the
+    # column-totals row (r == rows) balances when the grand total's line is published.
+    row_published = row_totals if r < rows else (row_totals and column_totals)
+    column_published = column_totals if c < columns else (row_totals and column_totals)
+    row_node = ("row", r) if row_published else ("free",)
+    column_node = ("column", c) if column_published else ("free",)
+    return row_node, column_node
+
+
+def _reachable(start, edges: list[tuple], skip: int) -> set:
+    adjacent: dict = {}
+    for i, (a, b) in enumerate(edges):
+        if i == skip:
+            continue
+        adjacent.setdefault(a, []).append(b)
+        adjacent.setdefault(b, []).append(a)
+    seen, todo = {start}, [start]
+    while todo:
+        for other in adjacent.get(todo.pop(), []):
+            if other not in seen:
+                seen.add(other)
+                todo.append(other)
+    return seen
+
+
+def recoverable(
+    hidden: set[Position],
+    rows: int,
+    columns: int,
+    row_totals: bool = True,
+    column_totals: bool = True,
+) -> set[Position]:
+    """The hidden entries a reader could work out exactly from the published ones."""
+    ordered = sorted(hidden)
+    edges = [_nodes(p, rows, columns, row_totals, column_totals) for p in ordered]
+    found = set()
+    for i, (a, b) in enumerate(edges):
+        if a != b and b not in _reachable(a, edges, skip=i):
+            found.add(ordered[i])
+    return found
+
+
+def suppress(
+    cells: Sequence[Sequence[int]],
+    k: int = 5,
+    row_totals: bool = True,
+    column_totals: bool = True,
+) -> Table:
+    """Hide the counts below ``k`` and enough others that none can be worked out.
+
+    ``cells``: a rectangular table of non-negative counts. ``row_totals`` /
+    ``column_totals``: whether those margins are published (the grand total is
+    published when both are).
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    rows = len(cells)
+    columns = len(cells[0]) if rows else 0
+    if any(len(row) != columns for row in cells):
+        raise ValueError("the table is not rectangular")
+    if any(int(v) < 0 for row in cells for v in row):
+        raise ValueError("counts cannot be negative")
+    entries = _entries(cells, row_totals, column_totals)
+    primary = {p for p, count in entries.items() if below_threshold(count, k)}
+    hidden = set(primary)
+    while True:
+        exposed = sorted(recoverable(hidden, rows, columns, row_totals, column_totals))
+        if exposed:
+            hidden.add(
+                _complement(exposed[0], hidden, entries, rows, columns, row_totals, column_totals)
+            )
+            continue
+        if len(hidden) == len(entries):
+            break
+        pinned = pinned_by_bounds(
+            hidden, primary, entries, rows, columns, row_totals, column_totals, k
+        )
+        if not pinned:
+            break
+        hidden |= {_widen(p, hidden, entries, rows, columns) for p in pinned}
+    table = Table(
+        [list(map(int, row)) for row in cells],
+        [entries[(r, columns)] for r in range(rows)] if row_totals else None,
+        [entries[(rows, c)] for c in range(columns)] if column_totals else None,
+        entries.get((rows, columns)),
+        primary,
+        hidden - primary,
+    )
+    return table
+
+
+def _lines(rows: int, columns: int, row_totals: bool, column_totals: bool) -> list[list]:
+    """Each published equation as (position, sign) pairs that sum to zero."""
+    lines = []
+    if row_totals:
+        for r in range(rows):
+            lines.append([((r, c), 1) for c in range(columns)] + [((r, columns), -1)])
+    if column_totals:
+        for c in range(columns):
+            lines.append([((r, c), 1) for r in range(rows)] + [((rows, c), -1)])
+    if row_totals and column_totals:
+        lines.append([((rows, c), 1) for c in range(columns)] + [((rows, columns), -1)])
+        lines.append([((r, columns), 1) for r in range(rows)] + [((rows, columns), -1)])
+    return lines
+
+
+def pinned_by_bounds(
+    hidden: set[Position],
+    primary: set[Position],
+    entries: dict[Position, int],
+    rows: int,
+    columns: int,
+    row_totals: bool,
+    column_totals: bool,
+    k: int,
+) -> list[Position]:
+    """Hidden entries a reader could work out from the published ones *and* what the
+    page says of the hidden ones: a count "fewer than k" is from 1 to k − 1, any
+    other hidden count is at least 0. (A row ``1, 1, 10`` with total 12: the two
+    hidden counts add up to 2 and each is at least 1, so both are 1.) Found by
+    linear programming: the least and the greatest value each can take."""
+    from scipy.optimize import linprog
+
+    ordered = sorted(hidden)
+    index = {p: i for i, p in enumerate(ordered)}
+    bounds = [(1, k - 1) if p in primary else (0, None) for p in ordered]
+    equations, targets = [], []
+    for line in _lines(rows, columns, row_totals, column_totals):
+        if not any(p in index for p, _sign in line):
+            continue
+        row = [0.0] * len(ordered)
+        target = 0.0
+        for p, sign in line:
+            if p in index:
+                row[index[p]] += sign
+            else:
+                target -= sign * entries[p]
+        equations.append(row)
+        targets.append(target)
+    if not equations:
+        return []
+    # Every solution found is a table a reader cannot rule out: an entry that takes two
+    # values among them is not pinned, and needs no program of its own.
+    seen_low = [float("inf")] * len(ordered)
+    seen_high = [float("-inf")] * len(ordered)
+    found = []
+    for i, p in enumerate(ordered):
+        low, high = bounds[i]
+        if high is not None and high - low < 1:
+            continue  # what the label itself says ("fewer than 2" is 1): nothing to add
+        for sense in (1.0, -1.0):
+            if seen_high[i] - seen_low[i] >= 0.5:
+                break
+            cost = [0.0] * len(ordered)
+            cost[i] = sense
+            result = linprog(cost, A_eq=equations, b_eq=targets, bounds=bounds, method="highs")
+            if result.status != 0:
+                break
+            for j, value in enumerate(result.x):
+                seen_low[j] = min(seen_low[j], value)
+                seen_high[j] = max(seen_high[j], value)
+        else:
+            if seen_high[i] - seen_low[i] < 0.5:
+                found.append(p)
+    return found
+
+
+def _widen(
+    pinned: Position, hidden: set[Position], entries: dict[Position, int], rows: int, columns: int
+) -> Position:
+    """The published entry to hide so that ``pinned`` can take more than one value:
+    one of its row or column, an inner positive count first, the smallest."""
+    r, c = pinned
+
+    def rank(position: Position) -> tuple:
+        pr, pc = position
+        count = entries[position]
+        return (pr == rows or pc == columns, count == 0, count, position)
+
+    published = [p for p in entries if p not in hidden]
+    near = [p for p in published if p[0] == r or p[1] == c]
+    return min(near or published, key=rank)
+
+
+def _complement(
+    bridge: Position,
+    hidden: set[Position],
+    entries: dict[Position, int],
+    rows: int,
+    columns: int,
+    row_totals: bool,
+    column_totals: bool,
+) -> Position:
+    """The published entry to hide so that ``bridge`` lies on a cycle of hidden entries."""
+    ordered = sorted(hidden)
+    edges = [_nodes(p, rows, columns, row_totals, column_totals) for p in ordered]
+    i = ordered.index(bridge)
+    a, b = edges[i]
+    side_a = _reachable(a, edges, skip=i)
+    side_b = _reachable(b, edges, skip=i)
+
+    def rank(position: Position) -> tuple:
+        r, c = position
+        margin = r == rows or c == columns
+        count = entries[position]
+        return (margin, count == 0, count, position)
+
+    published = [p for p in entries if p not in hidden]
+    crossing = []
+    for p in published:
+        x, y = _nodes(p, rows, columns, row_totals, column_totals)
+        if (x in side_a and y in side_b) or (x in side_b and y in side_a):
+            crossing.append(p)
+    if crossing:
+        return min(crossing, key=rank)
+    # No single entry closes a cycle: grow a side by one entry and try again.
+    touching = [
+        p
+        for p in published
+        if set(_nodes(p, rows, columns, row_totals, column_totals)) & (side_a | side_b)
+    ]
+    if touching:
+        return min(touching, key=rank)
+    return min(published, key=rank)  # pragma: no cover - the graph always has one
+
+
+def suppress_series(counts: Sequence[int], k: int = 5, total: bool = True) -> Table:
+    """One row of counts (one category each) with its total, if ``total``.
+
+    With ``total=False`` (a case can fall in several categories, so the counts do
+    not add up to anything published) only the counts below ``k`` are hidden.
+    """
+    return suppress([list(counts)], k, row_totals=total, column_totals=False)

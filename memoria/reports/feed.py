@@ -1,0 +1,86 @@
+"""The public feed of verified incidents, and the counts a map will draw.
+
+A report appears only once verified and only after
+``MEMORIA_REPORTS_PUBLISH_DELAY_HOURS`` have passed since it was verified, so
+an incident is never published while the people near it can still be traced
+from it. An incident shows its kind, its state and municipality (never a
+locality, a street or coordinates: the report has none), the month it
+happened in (never the day), and the summary the organization wrote for the
+public, never the reporter's own words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from memoria.accounts.models import Organization
+from memoria.cases.models import DatePrecision
+from memoria.reports.models import Report
+
+
+def publish_delay() -> dt.timedelta:
+    return dt.timedelta(hours=settings.MEMORIA_REPORTS_PUBLISH_DELAY_HOURS)
+
+
+def published(organization: Organization, now: dt.datetime | None = None) -> QuerySet[Report]:
+    """Verified reports of ``organization`` whose publication delay has passed, newest first."""
+    cutoff = (now or timezone.now()) - publish_delay()
+    return Report.objects.filter(
+        organization=organization,
+        status=Report.Status.VERIFIED,
+        decided_at__lte=cutoff,
+    ).order_by("-decided_at", "-pk")
+
+
+@dataclass(frozen=True)
+class Incident:
+    """What the public may see of one verified report."""
+
+    kind: str
+    state_code: str
+    state: str
+    municipality_code: str
+    municipality: str
+    year: int | None
+    month: int | None  # None when the reporter gave only the year
+    summary: str
+
+
+def incident(report: Report) -> Incident:
+    when = report.occurred_on
+    precise = report.occurred_precision in (DatePrecision.DAY, DatePrecision.MONTH)
+    state = report.state
+    municipality = report.municipality
+    return Incident(
+        kind=report.violation_type.label if report.violation_type else "",
+        state_code=state.code if state else "",
+        state=state.name if state else "",
+        municipality_code=municipality.cvegeo if municipality else "",
+        municipality=municipality.name if municipality else "",
+        year=when.year if when and report.occurred_precision != DatePrecision.UNKNOWN else None,
+        month=when.month if when and precise else None,
+        summary=report.public_summary,
+    )
+
+
+def incidents(organization: Organization, now: dt.datetime | None = None) -> list[Incident]:
+    return [incident(report) for report in published(organization, now)]
+
+
+def counts_by_municipality(
+    organization: Organization, now: dt.datetime | None = None
+) -> Counter[tuple[str, str]]:
+    """Published incidents by place, for a map: ``{(state code, municipality cvegeo): n}``.
+
+    The hook for the incident map: the cvegeo is ``""`` when the reporter named
+    the state only, and the state code is ``""`` when they named no place.
+    """
+    return Counter(
+        (item.state_code, item.municipality_code) for item in incidents(organization, now)
+    )

@@ -1,0 +1,44 @@
+"""An analyst, on a phone, reviews the most uncertain pair of a linkage run: the two
+records side by side, why the model scored them so, and the answer that splits them."""
+
+from __future__ import annotations
+
+import pytest
+
+from memoria.accounts.models import Membership, Organization, User
+from memoria.accounts.roles import Role
+from memoria.analysis import actions
+from memoria.analysis.models import LinkageRun, PairDecision
+from tests.web.base import PASSWORD, ensure_reference_data
+from tests.web.test_analysis import LINKS, fake_result
+from tests.web.test_browser_victims import fits, signed_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_analyst_reviews_a_pair_on_a_phone(live_server, phone_page):
+    ensure_reference_data()
+    organization = Organization.objects.create(
+        name="Centro Norte", slug="centro-norte", kind=Organization.Kind.HUMAN_RIGHTS_CENTRE
+    )
+    analyst = User.objects.create_user("analisis@norte.example", PASSWORD, full_name="Ana")
+    Membership.objects.create(user=analyst, organization=organization, role=Role.ANALYST)
+    run = LinkageRun.objects.create(organization=organization)
+    sources, result = fake_result(LINKS)
+    actions.save_run_result(run, sources, result)
+    signed_in(phone_page, live_server, analyst)
+    page = phone_page
+    page.goto(f"{live_server.url}/o/centro-norte/linkage/runs/{run.pk}/")
+    page.get_by_role("link", name="Revisar los 3 pares pendientes").click()
+    page.get_by_role("heading", name="¿Son la misma persona?").wait_for()
+    assert "0.60" in page.locator("p.meta").inner_text()
+    assert page.get_by_role("cell", name="JOSE LUIS").is_visible()
+    assert "×812" in page.locator("ul.evidence").inner_text()
+    assert fits(page)
+    page.get_by_label("Personas distintas").check()
+    page.get_by_role("button", name="Guardar e ir al siguiente par").click()
+    page.get_by_role("heading", name="¿Son la misma persona?").wait_for()
+    assert "0.93" in page.locator("p.meta").inner_text()  # the next most uncertain
+    assert PairDecision.objects.get().decision == "different"
+    run.refresh_from_db()
+    assert run.summary["decided"] == 1

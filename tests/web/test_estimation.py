@@ -1,0 +1,340 @@
+"""Estimation from a reviewed linkage run, in the web: the job, the figures, the pages.
+
+The runs here are built from published capture-history tables (the engine's
+own fixtures, tests/engines/data/mse/): one cluster per person, one record per
+list the person is on. The job must give the figures of the engine called
+directly on the same table; LCMCR runs are tiny.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import pytest
+
+from memoria.analysis import actions
+from memoria.analysis.estimation import (
+    EstimationSettings,
+    capture_table,
+    engine_tables,
+    fingerprint,
+    run_estimate,
+)
+from memoria.analysis.models import Estimate, LinkageRun
+from memoria.audit.models import AuditEntry
+from memoria.cases.io.jobs import seal
+from memoria.jobs.models import Job
+from memoria.jobs.worker import drain
+from memoria.mse import EstimateOptions, LcmcrSettings, estimate_population, read_capture_table
+from tests.web.base import MemoriaTestCase
+
+DATA = Path(__file__).resolve().parents[1] / "engines" / "data" / "mse"
+WESTERN = DATA / "sparsemse_Western.csv"  # Farrell et al. 2019: stepwise A:E, 2,483
+TINY = {"chains": 2, "burn_in": 0, "iterations": 100, "seed": 7}
+
+
+def run_from_table(organization, path: Path, states=None) -> LinkageRun:
+    """A finished linkage run whose reviewed clusters are the people of a capture table.
+
+    ``states``, if given, names a state for each person in turn (for strata).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = read_capture_table(path)[None]
+    names = {f"list{j}": name for j, name in enumerate(table.lists)}
+    records, clusters, values = [], {}, {}
+    person = 0
+    for history, count in zip(table.histories, table.counts, strict=True):
+        for _copy in range(int(count)):
+            person += 1
+            for j in np.flatnonzero(history):
+                fingerprint_ = f"p{person}l{j}"
+                records.append([fingerprint_, f"list{j}"])
+                clusters[fingerprint_] = person
+                if states:
+                    values[fingerprint_] = {"state": states[person % len(states)], "period": ""}
+    run = LinkageRun.objects.create(organization=organization)
+    graph = {"records": records, "links": [], "sources": names}
+    run.sealed_graph = seal(organization.pk, graph, actions.GRAPH_CONTEXT)
+    run.sealed_clusters = seal(
+        organization.pk, {"clusters": clusters, "lists": list(names.values()), "histories": []},
+        actions.CLUSTERS_CONTEXT,
+    )  # fmt: skip
+    run.summary = {"records": len(records), "clusters": person, "review_pairs": 0}
+    run.save()
+    run.values = values
+    return run
+
+
+class EstimateFixture(MemoriaTestCase):
+    def setUp(self):
+        super().setUp()
+        self.run = run_from_table(self.org, WESTERN)
+
+    def start(self, user=None, run=None, **fields):
+        self.client.force_login(user or self.analyst)
+        data = {"methods": ["loglinear", "lcmcr"], "strata": "", **TINY, **fields}
+        run = run or self.run
+        return self.client.post(
+            f"/o/{run.organization.slug}/linkage/runs/{run.pk}/estimates/", data
+        )
+
+    def estimate_url(self, estimate: Estimate, report: bool = False) -> str:
+        base = f"/o/{estimate.organization.slug}/linkage/estimates/{estimate.pk}/"
+        return base + ("report/" if report else "")
+
+
+class EstimateJobTests(EstimateFixture):
+    def test_the_job_gives_the_engines_figures_on_a_published_table(self):
+        response = self.start()
+        self.assertEqual(response.status_code, 302)
+        estimate = Estimate.objects.get()
+        page = self.client.get(response["Location"])
+        self.assertContains(page, "data-refresh")
+        self.assertEqual(drain(), 1)
+        job = Job.objects.get(kind="analysis.estimate")
+        self.assertEqual(job.status, Job.Status.DONE, job.error)
+        estimate.refresh_from_db()
+        report = estimate.result["report"]
+        # The published stepwise figure (Farrell et al. 2019, via SparseMSE).
+        self.assertAlmostEqual(report["loglinear"]["estimate"], 2483, delta=0.5)
+        # The engine called directly on the CSV, with the same settings.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            direct = estimate_population(
+                read_capture_table(WESTERN),
+                EstimateOptions(
+                    methods=("loglinear", "lcmcr"),
+                    seed=7,
+                    lcmcr=LcmcrSettings(chains=2, burn_in=0, iterations=100, seed=7, processes=1),
+                ),
+            )
+        self.assertEqual(report["observed"], 345)
+        self.assertEqual(report["loglinear"]["estimate"], direct["loglinear"]["estimate"])
+        self.assertEqual(report["loglinear"]["interval"], direct["loglinear"]["interval"])
+        self.assertEqual(report["lcmcr"]["median"], direct["lcmcr"]["median"])
+        self.assertEqual(report["lcmcr"]["interval"], direct["lcmcr"]["interval"])
+        self.assertEqual(
+            report["lcmcr"]["diagnostics"]["rhat"], direct["lcmcr"]["diagnostics"]["rhat"]
+        )
+        self.assertEqual(
+            sum(report["lcmcr"]["histogram"]["counts"])
+            + report["lcmcr"]["histogram"]["below"]
+            + report["lcmcr"]["histogram"]["above"],
+            20,
+        )
+
+    def test_the_page_shows_histories_estimates_charts_and_diagnostics(self):
+        self.start()
+        drain()
+        estimate = Estimate.objects.get()
+        self.client.force_login(self.coordinator)
+        page = self.client.get(self.estimate_url(estimate))
+        self.assertEqual(page.status_code, 200)
+        body = page.content.decode()
+        self.assertIn("Historias de captura", body)
+        self.assertIn("2,483", body.replace("\u202f", ",").replace(" ", ","))
+        self.assertIn("<svg", body)
+        self.assertIn("chart-bar", body)
+        # Tiny chains: the words say they cannot be trusted.
+        self.assertIn("ESS", body.upper().replace("TAMAÑO EFECTIVO", "ESS"))
+        self.assertIn("combinaciones de listas", body)
+        self.assertEqual(page["Cache-Control"], "no-store, private")
+        entry = AuditEntry.objects.get(action="estimation.view")
+        self.assertEqual(entry.actor_id, self.coordinator.pk)
+        self.assertTrue(AuditEntry.objects.filter(action="estimation.start").exists())
+        self.assertTrue(AuditEntry.objects.filter(action="estimation.done").exists())
+
+    def test_the_printable_report_says_what_it_counts_and_cannot(self):
+        self.start()
+        drain()
+        estimate = Estimate.objects.get()
+        page = self.client.get(self.estimate_url(estimate, report=True))
+        self.assertContains(page, "Lo que esta estimación cuenta")
+        self.assertContains(page, "Lo que no puede contar")
+        self.assertContains(page, estimate.fingerprint)
+        self.assertContains(page, "@media print", count=0)  # the CSS is a file
+        self.assertTrue(AuditEntry.objects.filter(action="estimation.report").exists())
+
+    def test_a_rerun_with_the_same_inputs_says_it_reproduces(self):
+        self.start(token="a")
+        self.start(token="b")
+        self.start(token="c", seed=8)
+        self.assertEqual(drain(), 3)
+        first, second, other = Estimate.objects.order_by("pk")
+        self.assertEqual(first.fingerprint, second.fingerprint)
+        self.assertNotEqual(first.fingerprint, other.fingerprint)
+        self.assertIsNone(first.reproduces)
+        self.assertEqual(second.reproduces, first)
+        self.assertTrue(second.reproduced)
+        self.assertIsNone(other.reproduces)
+        page = self.client.get(self.estimate_url(second))
+        self.assertContains(page, f"los mismos datos que la estimación #{first.pk}")
+
+    def test_the_same_form_sent_twice_starts_one_estimate(self):
+        self.start(token="same")
+        self.start(token="same")
+        self.assertEqual(Estimate.objects.count(), 1)
+
+    def test_it_estimates_by_state_and_adds_up(self):
+        run = run_from_table(self.org, WESTERN, states=["08", "19"])
+        with mock.patch("memoria.analysis.estimation.record_strata", return_value=run.values):
+            self.start(run=run, strata="state", methods=["loglinear"])
+            drain()
+        estimate = Estimate.objects.get(run=run)
+        self.assertIsNotNone(estimate.result, Job.objects.get().error)
+        report = estimate.result["report"]
+        self.assertEqual(set(report["strata"]), {"08", "19"})
+        total = sum(part["loglinear"]["estimate"] for part in report["strata"].values())
+        self.assertAlmostEqual(report["loglinear"]["estimate"], total)
+        page = self.client.get(self.estimate_url(estimate))
+        self.assertContains(page, "Chihuahua")
+        self.assertContains(page, "Estimaciones por estrato")
+        self.assertContains(page, "chart-interval")
+
+    def test_a_run_over_two_lists_fails_with_a_reason(self):
+        run = LinkageRun.objects.create(organization=self.org)
+        graph = {
+            "records": [["a", "l1"], ["b", "l2"]],
+            "links": [],
+            "sources": {"l1": "A", "l2": "B"},
+        }
+        run.sealed_graph = seal(self.org.pk, graph, actions.GRAPH_CONTEXT)
+        run.sealed_clusters = seal(
+            self.org.pk, {"clusters": {"a": 1, "b": 2}}, actions.CLUSTERS_CONTEXT
+        )
+        run.save()
+        response = self.start(run=run)
+        drain()
+        self.assertEqual(Job.objects.get().status, Job.Status.FAILED)
+        self.assertContains(self.client.get(response["Location"]), "al menos tres listas")
+
+    def test_the_result_is_kept_encrypted(self):
+        self.start()
+        drain()
+        stored = json.dumps(list(Estimate.objects.values()), default=str)
+        self.assertNotIn('"lists"', stored)
+        self.assertNotIn("2483", stored)
+
+
+class FingerprintTests(MemoriaTestCase):
+    def setUp(self):
+        super().setUp()
+        self.run = run_from_table(self.org, WESTERN)
+        self.table = capture_table(actions.run_graph(self.run), actions.run_clusters(self.run))
+
+    def test_the_histories_are_the_published_table(self):
+        direct = read_capture_table(WESTERN)[None]
+        built = engine_tables(self.table)[None]
+        self.assertEqual(built.observed, direct.observed)
+        self.assertEqual(built.list_totals(), direct.list_totals())
+        np.testing.assert_array_equal(built.full_cells()[1], direct.full_cells()[1])
+
+    def test_it_changes_with_counts_and_settings_not_with_list_names(self):
+        settings = EstimationSettings(**TINY)
+        print_ = fingerprint(self.table, settings)
+        self.assertEqual(print_, fingerprint(json.loads(json.dumps(self.table)), settings))
+        renamed = {**self.table, "lists": [f"x{name}" for name in self.table["lists"]]}
+        self.assertEqual(print_, fingerprint(renamed, settings))
+        more = json.loads(json.dumps(self.table))
+        more["strata"][""][0][-1] += 1
+        self.assertNotEqual(print_, fingerprint(more, settings))
+        self.assertNotEqual(
+            print_, fingerprint(self.table, EstimationSettings(**{**TINY, "iterations": 200}))
+        )
+
+    def test_the_same_settings_give_the_same_figures(self):
+        settings = EstimationSettings(**TINY)
+        self.assertEqual(run_estimate(self.table, settings), run_estimate(self.table, settings))
+
+
+class EstimatePersonaTests(EstimateFixture):
+    def test_an_outsider_gets_404_on_every_page(self):
+        self.start()
+        drain()
+        estimate = Estimate.objects.get()
+        self.client.force_login(self.outsider)
+        slug = self.other_org.slug
+        for path in (
+            f"/o/{slug}/linkage/runs/{self.run.pk}/estimates/",
+            f"/o/{slug}/linkage/estimates/{estimate.pk}/",
+            f"/o/{slug}/linkage/estimates/{estimate.pk}/report/",
+        ):
+            self.assertEqual(self.client.get(path).status_code, 404, path)
+        self.assertEqual(self.client.get(self.estimate_url(estimate)).status_code, 404)
+        self.assertFalse(AuditEntry.objects.filter(action="estimation.view").exists())
+
+    def test_a_reader_or_documenter_can_neither_start_nor_see(self):
+        self.start()
+        drain()
+        estimate = Estimate.objects.get()
+        for user in (self.reader, self.documenter):
+            self.assertEqual(self.start(user=user).status_code, 403)
+            for report in (False, True):
+                self.assertEqual(
+                    self.client.get(self.estimate_url(estimate, report)).status_code, 403
+                )
+        self.assertEqual(Estimate.objects.count(), 1)
+
+    def test_an_analyst_and_a_coordinator_can_start(self):
+        self.assertEqual(self.start(user=self.coordinator, token="c").status_code, 302)
+        self.assertEqual(self.start(user=self.analyst, token="a").status_code, 302)
+        self.assertEqual(Estimate.objects.count(), 2)
+
+    def test_bad_settings_are_refused(self):
+        response = self.start(chains=0, iterations=5, methods=[])
+        self.assertEqual(response.status_code, 422)
+        self.assertFalse(Estimate.objects.exists())
+
+    def test_an_unfinished_run_has_no_estimate_page(self):
+        run = LinkageRun.objects.create(organization=self.org)
+        self.client.force_login(self.analyst)
+        response = self.client.get(f"/o/{self.org.slug}/linkage/runs/{run.pk}/estimates/")
+        self.assertEqual(response.status_code, 302)
+
+
+@pytest.mark.parametrize("strata", ["state", "period", "state_period"])
+def test_a_persons_stratum_is_what_most_of_its_records_say(strata):
+    graph = {
+        "records": [["a", "l1"], ["b", "l2"], ["c", "l3"], ["d", "l1"]],
+        "sources": {"l1": "A", "l2": "B", "l3": "C"},
+    }
+    clusters = {"clusters": {"a": 1, "b": 1, "c": 1, "d": 2}}
+    values = {
+        "a": {"state": "08", "period": "2019"},
+        "b": {"state": "08", "period": ""},
+        "c": {"state": "19", "period": "2019"},
+        "d": {"state": "", "period": ""},
+    }
+    table = capture_table(graph, clusters, strata, values)
+    expected = {
+        "state": {"08": [[1, 1, 1, 1]], "?": [[1, 0, 0, 1]]},
+        "period": {"2019": [[1, 1, 1, 1]], "?": [[1, 0, 0, 1]]},
+        "state_period": {"08/2019": [[1, 1, 1, 1]], "?/?": [[1, 0, 0, 1]]},
+    }[strata]
+    assert table["strata"] == expected
+
+
+def test_the_words_say_when_chains_disagree_or_cannot_show_it():
+    from django.utils import translation
+
+    from memoria.analysis.estimate_pages import diagnostics
+
+    table = {
+        "lists": ["A", "B", "C"],
+        "strata": {"": [[1, 1, 0, 10], [1, 0, 0, 40], [0, 0, 1, 30]]},
+    }
+    disagree = {"lcmcr": {"diagnostics": {"chains": 4, "rhat": 1.45, "ess_bulk": 900.0,
+                                          "chain_medians": [1700, 1750, 2100, 2300]}}}  # fmt: skip
+    one = {"lcmcr": {"diagnostics": {"chains": 1, "rhat": None, "ess_bulk": 500.0}}}
+    with translation.override("en"):
+        words = [item["text"] for item in diagnostics(table, disagree, {"": ""})]
+        assert any("chains disagree (R-hat 1.450" in text for text in words)
+        assert any('"A" and "C" share nobody' in text for text in words)
+        assert any("4 of the 7 combinations" in text for text in words)
+        words = [item["text"] for item in diagnostics(table, one, {"": ""})]
+        assert any("one chain cannot show" in text for text in words)
