@@ -29,6 +29,13 @@ def posted_state_code(value) -> str | None:
     return None
 
 
+def posted_code(value) -> str | None:
+    """A posted municipality code, if it could be one: five ASCII digits at most."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 5:
+        return value
+    return None
+
+
 class PlaceFormMixin:
     """Mix into a ModelForm whose model inherits ``memoria.places.models.Place``."""
 
@@ -52,8 +59,16 @@ class PlaceFormMixin:
             municipalities.filter(state_id=state_code) if state_code else municipalities.none()
         )
         if not state_code and self.is_bound:
-            # A municipality alone is enough: the state is derived from it.
+            # A municipality alone is enough: the state is derived from it. Any
+            # municipality is accepted, but a form sent back with errors lists
+            # only the one chosen, not all 2,469 (a page of 150 KB on a slow line).
             municipality_field.queryset = municipalities
+            chosen = self.data.get(self.add_prefix("municipality"))
+            shown = municipalities.filter(pk=chosen) if posted_code(chosen) else []
+            municipality_field.widget.choices = [
+                ("", municipality_field.empty_label),
+                *((m.pk, str(m)) for m in shown),
+            ]
 
     def _chosen_state_code(self) -> str | None:
         if self.is_bound:

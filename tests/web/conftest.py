@@ -1,4 +1,4 @@
-"""Fixtures for browser tests: Playwright driving Debian's chromium.
+"""Fixtures for the web tests: Playwright driving Debian's chromium, and process platforms.
 
 Chromium is never downloaded by Playwright here; it comes from the system
 (``apt-get install chromium``). Without it the browser tests are skipped on a
@@ -83,3 +83,13 @@ def accessibility_violations(page, impacts=("serious", "critical")) -> list[str]
         for v in result["violations"]
         if v["impact"] in impacts
     ]
+
+
+@pytest.fixture(scope="session")
+def platform_template(tmp_path_factory):
+    """One migrated platform per test process; each process test's platform is a copy."""
+    from tests.web.test_jobs_process import Platform, postgres_server_url
+
+    template = Platform(tmp_path_factory.mktemp("plantilla"), postgres_server_url())
+    yield template
+    template.close()

@@ -19,8 +19,8 @@ SECRET = "s" * 32
 
 
 @pytest.fixture
-def platform(tmp_path):
-    platform = Platform(tmp_path, postgres_server_url())
+def platform(tmp_path, platform_template):
+    platform = Platform(tmp_path, postgres_server_url(), template=platform_template)
     yield platform
     platform.close()
 
@@ -72,7 +72,8 @@ def test_kill_9_during_dispatch_loses_no_escalation_step(platform):
         missed_watches(platform, count, receiver.url)
         after_kills = []
         for _round in range(3):
-            worker = platform.start("worker", "--poll", "0.1")
+            # A short lease: what a killed worker held is claimed again seconds later.
+            worker = platform.start("worker", "--poll", "0.1", "--lease", "5", "--heartbeat", "1")
             before = steps_audited(platform)
             platform.wait_for(
                 lambda before=before: steps_audited(platform) > before,

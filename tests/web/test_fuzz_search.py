@@ -243,6 +243,7 @@ for _target in TARGETS:
         "search:contact", "search:sample", "search:consent")) else SearchFieldFuzz  # fmt: skip
     _test = fuzz_test(_target)
     setattr(_class, _test.__name__, _test)
+del _class  # a TestCase left in the module's names would be collected twice
 
 
 class SearchFuzzCoverageTests(EveryFormFuzzed, SearchFuzzCase):

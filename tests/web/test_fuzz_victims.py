@@ -173,6 +173,7 @@ for _target in TARGETS:
     _class = VictimsDocumentFuzz if "document" in _target.name else VictimsRecordFuzz
     _test = fuzz_test(_target)
     setattr(_class, _test.__name__, _test)
+del _class  # a TestCase left in the module's names would be collected twice
 
 
 class VictimsFuzzCoverageTests(EveryFormFuzzed, VictimsFuzzCase):

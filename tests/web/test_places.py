@@ -41,7 +41,8 @@ class MunicipalityLookupTests(MemoriaTestCase):
 
 
 class PlaceFormTests(TestCase):
-    def test_it_rejects_a_municipality_from_another_state(self):
+    @staticmethod
+    def place_form():
         from memoria.places.forms import PlaceFormMixin
 
         class Form(PlaceFormMixin, django_forms.Form):
@@ -55,11 +56,30 @@ class PlaceFormTests(TestCase):
                 self.instance = None
                 self.setup_place_fields()
 
+        return Form
+
+    def test_it_rejects_a_municipality_from_another_state(self):
+        Form = self.place_form()
         form = Form({"state": "08", "municipality": "14098"})
         self.assertFalse(form.is_valid())
         form = Form({"municipality": "14098"})
         self.assertTrue(form.is_valid(), form.errors)
         self.assertEqual(form.cleaned_data["state"].code, "14")
+
+    def test_a_form_sent_back_without_a_state_lists_only_the_chosen_municipality(self):
+        """Any municipality is accepted without a state, but the page sent back with an
+        error does not carry all 2,478 of them."""
+        Form = self.place_form()
+        form = Form({"municipality": "14098", "latitude": "20"})  # longitude missing
+        self.assertFalse(form.is_valid())
+        html = str(form["municipality"])
+        self.assertEqual(html.count("<option"), 2)  # the empty choice and the chosen one
+        self.assertIn('<option value="14098" selected>San Pedro Tlaquepaque</option>', html)
+        form = Form({"municipality": "nonsense", "latitude": "20"})
+        self.assertFalse(form.is_valid())
+        self.assertEqual(str(form["municipality"]).count("<option"), 1)
+        form = Form({"state": "08", "latitude": "20"})
+        self.assertEqual(str(form["municipality"]).count("<option"), 68)  # Chihuahua's 67
 
     def test_search_form_offers_every_state(self):
         self.assertEqual(PlaceSearchForm().fields["state"].queryset.count(), 32)

@@ -1,8 +1,14 @@
-"""Existing installations keep their authenticators and attachments across the migrations.
+"""Existing installations keep their data across the storage and privacy migrations.
 
 accounts 0003 re-seals AES-CTR authenticator seeds with AES-GCM; cases 0008
-turns attachments stored as encrypted base64 text into encrypted bytes. Each
-test goes back to the earlier schema with real data, then forward again.
+turns attachments stored as encrypted base64 text into encrypted bytes; cases
+0012, 0013 and 0015 encrypt dates, sex and age band, places, statuses and
+terms; the case index (0014) replaces SQL counts on clear columns.
+
+Going back and forth through the migrations costs tens of seconds a trip, so one
+test does it once: it records real data for every migration, walks down one
+migration at a time checking each earlier form, then comes back up once and
+checks that everything reads as it was recorded.
 """
 
 from __future__ import annotations
@@ -49,14 +55,15 @@ class MigrationTests(TransactionTestCase):
     def setUp(self):
         super().setUp()
         ensure_reference_data()
-        # The privacy migrations work in batches: one row each here, so several run.
+        # The privacy migrations work in batches: small ones here, so several run
+        # over the demo cases (a batch of one would make the walk take minutes).
         for name in (
             "0012_uniq_encrypt_source_intervention_dates",
             "0013_uniq_encrypt_sex_age_band",
             "0015_encrypt_place_status_profile_terms",
         ):
             module = importlib.import_module(f"memoria.cases.migrations.{name}")
-            patcher = mock.patch.object(module, "BATCH", 1)
+            patcher = mock.patch.object(module, "BATCH", 40)
             patcher.start()
             self.addCleanup(patcher.stop)
 
@@ -64,36 +71,81 @@ class MigrationTests(TransactionTestCase):
         migrate()  # whatever happened, leave the schema complete
         super().tearDown()
 
-    def make_user(self) -> User:
-        organization = Organization.objects.create(name="Centro", slug="centro", kind="other")
-        user = User.objects.create_user("c@centro.example", "x" * 20, full_name="Coordinación")
+    def make_user(self, slug: str) -> User:
+        organization = Organization.objects.create(name=slug.title(), slug=slug, kind="other")
+        user = User.objects.create_user(f"c@{slug}.example", "x" * 20, full_name="Coordinación")
         user.memberships.create(organization=organization, role="coordinator")
         return user
 
-    def test_it_reseals_authenticator_seeds_with_gcm(self):
-        user = self.make_user()
+    def test_every_migration_goes_back_to_its_earlier_form_and_forward_again(self):
+        parts = [
+            self.places_statuses_and_terms(),
+            self.statistics(),
+            self.sex_and_age_band(),
+            self.dates_of_sources_and_interventions(),
+            self.attachments(),
+            self.authenticator_seeds(),
+        ]
+        # Down one stop at a time; each part checks its earlier form at its stop.
+        stops = [
+            ("cases", "0014_case_index"),
+            ("cases", "0013_uniq_encrypt_sex_age_band"),
+            ("cases", "0012_uniq_encrypt_source_intervention_dates"),
+            ("cases", "0011_uniq_pad_search_index"),
+            ("cases", "0009_event_facets"),  # before every privacy migration
+            ("cases", "0007_event_newest_first_index"),
+            ("accounts", "0002_sealed_two_factor_devices"),
+        ]
+        for stop in stops:
+            migrate(stop)
+            for part in parts:
+                check = part.get(stop)
+                if check:
+                    with self.subTest(stop=stop):
+                        check()
+        migrate()
+        caseindex.clear()
+        for part in parts:
+            with self.subTest(part=part["name"]):
+                part["forward"]()
+
+    # Each part records its data at the current schema and returns its checks:
+    # one per stop on the way down (keyed by the stop), and "forward" for the end.
+
+    def authenticator_seeds(self) -> dict:
+        user = self.make_user("semillas")
         device = SealedTOTPDevice.objects.create(user=user, name="app", confirmed=True)
         seed = device.bin_key
         plain = SealedTOTPDevice.objects.create(user=user, name="old", confirmed=True)
         plain_seed = plain.bin_key
 
-        migrate(("accounts", "0002_sealed_two_factor_devices"))
-        ((stored,),) = raw("SELECT key FROM otp_totp_totpdevice WHERE id = %s", [device.pk])
-        self.assertTrue(re.fullmatch(r"[0-9a-f]{72}", stored))  # the earlier AES-CTR form
-        self.assertEqual(seeds.open_legacy_ctr_seed(stored, two_factor_key(), user.pk), seed)
-        raw("UPDATE otp_totp_totpdevice SET key = %s WHERE id = %s", [plain_seed.hex(), plain.pk])
+        def earlier():
+            ((stored,),) = raw("SELECT key FROM otp_totp_totpdevice WHERE id = %s", [device.pk])
+            self.assertTrue(re.fullmatch(r"[0-9a-f]{72}", stored))  # the earlier AES-CTR form
+            self.assertEqual(seeds.open_legacy_ctr_seed(stored, two_factor_key(), user.pk), seed)
+            # A seed from before sealing, in clear hex, is sealed on the way up too.
+            raw(
+                "UPDATE otp_totp_totpdevice SET key = %s WHERE id = %s",
+                [plain_seed.hex(), plain.pk],
+            )
 
-        migrate()
-        for pk, expected in ((device.pk, seed), (plain.pk, plain_seed)):
-            ((stored,),) = raw("SELECT key FROM otp_totp_totpdevice WHERE id = %s", [pk])
-            self.assertTrue(stored.startswith("g1:"))
-            self.assertNotIn(expected.hex(), stored)
-            resealed = SealedTOTPDevice.objects.get(pk=pk)
-            self.assertEqual(resealed.bin_key, expected)
-            self.assertTrue(resealed.verify_token(f"{TOTP(expected).token():06d}"))
+        def forward():
+            for pk, expected in ((device.pk, seed), (plain.pk, plain_seed)):
+                ((stored,),) = raw("SELECT key FROM otp_totp_totpdevice WHERE id = %s", [pk])
+                self.assertTrue(stored.startswith("g1:"))
+                self.assertNotIn(expected.hex(), stored)
+                resealed = SealedTOTPDevice.objects.get(pk=pk)
+                self.assertEqual(resealed.bin_key, expected)
+                self.assertTrue(resealed.verify_token(f"{TOTP(expected).token():06d}"))
 
-    def test_it_converts_attachments_to_encrypted_bytes_and_back(self):
-        user = self.make_user()
+        return {
+            "name": "seeds",
+            ("accounts", "0002_sealed_two_factor_devices"): earlier,
+            "forward": forward,
+        }
+
+    def attachments(self) -> dict:
+        user = self.make_user("adjuntos")
         organization = user.memberships.get().organization
         event = case_actions.register_case(organization, user, case_data(title="Caso"))
         content = b"%PDF-1.7 acta de la fiscal\xeda \x00\xff" * 1000
@@ -107,28 +159,36 @@ class MigrationTests(TransactionTestCase):
             upload=SimpleUploadedFile("acta.pdf", content, "application/pdf"),
         )
         attachment = Attachment.objects.get(source=source)
-        ((new_size,),) = raw("SELECT LENGTH(content) FROM cases_attachment")
+        query = "SELECT content FROM cases_attachment WHERE id = %s"
+        ((new_size,),) = raw("SELECT LENGTH(content) FROM cases_attachment WHERE id = %s",
+                             [attachment.pk])  # fmt: skip
+        old_size = []
 
-        migrate(("cases", "0007_event_newest_first_index"))
-        ((stored,),) = raw("SELECT content FROM cases_attachment WHERE id = %s", [attachment.pk])
-        self.assertTrue(is_ciphertext(stored))  # the earlier form: encrypted base64 text
-        plaintext = decrypt_text(stored, "cases.attachment.content")
-        self.assertEqual(base64.b64decode(plaintext), content)
-        old_size = len(stored)
+        def earlier():
+            ((stored,),) = raw(query, [attachment.pk])
+            self.assertTrue(is_ciphertext(stored))  # the earlier form: encrypted base64 text
+            plaintext = decrypt_text(stored, "cases.attachment.content")
+            self.assertEqual(base64.b64decode(plaintext), content)
+            old_size.append(len(stored))
 
-        migrate()
-        self.assertEqual(Attachment.objects.get(pk=attachment.pk).content, content)
-        ((stored,),) = raw("SELECT content FROM cases_attachment WHERE id = %s", [attachment.pk])
-        self.assertNotIn(b"acta de la fiscal", bytes(stored))
-        self.assertEqual(len(bytes(stored)), len(content) + 64)
-        self.assertEqual(new_size, len(content) + 64)
-        self.assertLess(new_size, 0.6 * old_size)  # 1.78 times the file before
+        def forward():
+            self.assertEqual(Attachment.objects.get(pk=attachment.pk).content, content)
+            ((stored,),) = raw(query, [attachment.pk])
+            self.assertNotIn(b"acta de la fiscal", bytes(stored))
+            self.assertEqual(len(bytes(stored)), len(content) + 64)
+            self.assertEqual(new_size, len(content) + 64)
+            self.assertLess(new_size, 0.6 * old_size[0])  # 1.78 times the file before
 
-    def test_it_encrypts_the_dates_of_sources_and_interventions_and_back(self):
-        user = self.make_user()
+        return {
+            "name": "attachments",
+            ("cases", "0007_event_newest_first_index"): earlier,
+            "forward": forward,
+        }
+
+    def dates_of_sources_and_interventions(self) -> dict:
+        user = self.make_user("fechas")
         organization = user.memberships.get().organization
         event = case_actions.register_case(organization, user, case_data(title="Caso"))
-
         source = case_actions.add_source(
             event,
             user,
@@ -168,26 +228,32 @@ class MigrationTests(TransactionTestCase):
         self.assertTrue(is_ciphertext(date))
         self.assertEqual(empty, ("", None))
 
-        migrate(("cases", "0011_uniq_pad_search_index"))
-        (source_date,), (authority, date), empty = stored()
-        self.assertEqual(str(source_date), "2019-03-20")
-        self.assertEqual(
-            (authority, str(date)), ("Fiscalía Especializada de Chihuahua", "2019-03-22")
-        )
-        self.assertEqual(empty, ("", None))
+        def earlier():
+            (source_date,), (authority, date), empty = stored()
+            self.assertEqual(str(source_date), "2019-03-20")
+            self.assertEqual(
+                (authority, str(date)), ("Fiscalía Especializada de Chihuahua", "2019-03-22")
+            )
+            self.assertEqual(empty, ("", None))
 
-        migrate()
-        (source_date,), (authority, date), empty = stored()
-        self.assertNotIn("2019", source_date + date)
-        self.assertNotIn("Fiscalía", authority)
-        self.assertEqual(empty, ("", None))
-        self.assertEqual(Source.objects.get(pk=source.pk).date, datetime.date(2019, 3, 20))
-        moved = Intervention.objects.get(pk=intervention.pk)
-        self.assertEqual(moved.date, datetime.date(2019, 3, 22))
-        self.assertEqual(moved.authority, "Fiscalía Especializada de Chihuahua")
+        def forward():
+            (source_date,), (authority, date), empty = stored()
+            self.assertNotIn("2019", source_date + date)
+            self.assertNotIn("Fiscalía", authority)
+            self.assertEqual(empty, ("", None))
+            self.assertEqual(Source.objects.get(pk=source.pk).date, datetime.date(2019, 3, 20))
+            moved = Intervention.objects.get(pk=intervention.pk)
+            self.assertEqual(moved.date, datetime.date(2019, 3, 22))
+            self.assertEqual(moved.authority, "Fiscalía Especializada de Chihuahua")
 
-    def test_it_encrypts_sex_and_age_band_and_back(self):
-        user = self.make_user()
+        return {
+            "name": "dates",
+            ("cases", "0011_uniq_pad_search_index"): earlier,
+            "forward": forward,
+        }
+
+    def sex_and_age_band(self) -> dict:
+        user = self.make_user("sexo")
         organization = user.memberships.get().organization
         event = case_actions.register_case(organization, user, case_data(title="Caso"))
         act = case_actions.add_victim(
@@ -211,20 +277,26 @@ class MigrationTests(TransactionTestCase):
         (stored,) = raw(query, [act.victim_id])
         self.assertTrue(all(is_ciphertext(value) for value in stored))
 
-        migrate(("cases", "0012_uniq_encrypt_source_intervention_dates"))
-        self.assertEqual(raw(query, [act.victim_id]), [("female", "day", "18-29")])
+        def earlier():
+            self.assertEqual(raw(query, [act.victim_id]), [("female", "day", "18-29")])
 
-        migrate()
-        (stored,) = raw(query, [act.victim_id])
-        self.assertTrue(all(is_ciphertext(value) for value in stored))
-        person = Person.objects.get(pk=act.victim_id)
-        self.assertEqual(
-            (person.sex, person.birth_precision, person.age_band), ("female", "day", "18-29")
-        )
-        self.assertEqual(person.get_sex_display(), "Mujer")
+        def forward():
+            (stored,) = raw(query, [act.victim_id])
+            self.assertTrue(all(is_ciphertext(value) for value in stored))
+            person = Person.objects.get(pk=act.victim_id)
+            self.assertEqual(
+                (person.sex, person.birth_precision, person.age_band), ("female", "day", "18-29")
+            )
+            self.assertEqual(person.get_sex_display(), "Mujer")
 
-    def test_it_encrypts_place_status_profile_and_terms_and_back(self):
-        user = self.make_user()
+        return {
+            "name": "sex and age band",
+            ("cases", "0012_uniq_encrypt_source_intervention_dates"): earlier,
+            "forward": forward,
+        }
+
+    def places_statuses_and_terms(self) -> dict:
+        user = self.make_user("lugares")
         organization = user.memberships.get().organization
         event = case_actions.register_case(
             organization, user, case_data(title="Caso", status="verifying")
@@ -274,38 +346,46 @@ class MigrationTests(TransactionTestCase):
         def values(rows) -> list:
             return [value for row in rows for value in row]
 
-        encrypted = stored()
-        for name, rows in encrypted.items():
-            self.assertTrue(all(is_ciphertext(v) for v in values(rows)), (name, rows))
-
-        migrate(("cases", "0014_case_index"))
-        plain = stored()
-        self.assertEqual(plain["event"], [("08", "08017", "verifying", "day")])
-        self.assertEqual([bool(v) for v in values(plain["person"])], [True, False])
-        situation = term("victim_situation", "still_missing").pk
-        self.assertEqual([int(v) if v else v for v in values(plain["act"])], [situation, None])
-        self.assertEqual(int(values(plain["attribution"])[0]), term("perpetrator_kind", "army").pk)
-        self.assertEqual(int(values(plain["relative"])[0]), mother.pk)
-
-        migrate()
         for name, rows in stored().items():
             self.assertTrue(all(is_ciphertext(v) for v in values(rows)), (name, rows))
-        event.refresh_from_db()
-        self.assertEqual((event.state.code, event.municipality.name), ("08", "Cuauhtémoc"))
-        self.assertEqual((event.status, event.start_precision), ("verifying", "day"))
-        person = Person.objects.get(pk=act.victim_id)
-        self.assertEqual((person.is_defender, person.is_child), (True, False))
-        acts = {a.pk: a for a in event.acts.all()}
-        self.assertEqual(acts[act.pk].situation.code, "still_missing")
-        self.assertIsNone(acts[other.pk].situation)
-        self.assertEqual(acts[act.pk].attributions.get().kind.code, "army")
-        self.assertEqual(event.indirect_victims.get().relationship, mother)
 
-    def test_the_statistics_show_the_same_figures_before_and_after_the_privacy_migrations(self):
+        def earlier():
+            plain = stored()
+            self.assertEqual(plain["event"], [("08", "08017", "verifying", "day")])
+            self.assertEqual([bool(v) for v in values(plain["person"])], [True, False])
+            situation = term("victim_situation", "still_missing").pk
+            self.assertEqual([int(v) if v else v for v in values(plain["act"])], [situation, None])
+            self.assertEqual(
+                int(values(plain["attribution"])[0]), term("perpetrator_kind", "army").pk
+            )
+            self.assertEqual(int(values(plain["relative"])[0]), mother.pk)
+
+        def forward():
+            for name, rows in stored().items():
+                self.assertTrue(all(is_ciphertext(v) for v in values(rows)), (name, rows))
+            event.refresh_from_db()
+            self.assertEqual((event.state.code, event.municipality.name), ("08", "Cuauhtémoc"))
+            self.assertEqual((event.status, event.start_precision), ("verifying", "day"))
+            person = Person.objects.get(pk=act.victim_id)
+            self.assertEqual((person.is_defender, person.is_child), (True, False))
+            acts = {a.pk: a for a in event.acts.all()}
+            self.assertEqual(acts[act.pk].situation.code, "still_missing")
+            self.assertIsNone(acts[other.pk].situation)
+            self.assertEqual(acts[act.pk].attributions.get().kind.code, "army")
+            self.assertEqual(event.indirect_victims.get().relationship, mother)
+
+        return {
+            "name": "places, statuses and terms",
+            ("cases", "0014_case_index"): earlier,
+            "forward": forward,
+        }
+
+    def statistics(self) -> dict:
+        """The statistics show the same figures before and after the privacy migrations."""
         from memoria.cases.demo import load_demo_cases
         from memoria.cases.statistics import MONTHS_SHOWN, dashboard
 
-        organization = self.make_user().memberships.get().organization
+        organization = self.make_user("cifras").memberships.get().organization
 
         def figures() -> dict:
             shown = dashboard(organization)
@@ -356,17 +436,27 @@ class MigrationTests(TransactionTestCase):
         load_demo_cases(organization, count=150)
         after = figures()
         self.assertEqual(after["totals"]["events"], 150)
-        migrate(("cases", "0013_uniq_encrypt_sex_age_band"))
-        before = sql_figures()
-        self.assertEqual(
-            before,
-            {
-                **{k: after[k] for k in ("by_month", "without_month", "by_year", "by_state")},
-                "state_acts": after["totals"]["state_acts"],
-            },
-        )
-        migrate(("cases", "0009_event_facets"))  # back before every privacy migration
-        self.assertEqual(sql_figures(), before)
-        migrate()
-        caseindex.clear()
-        self.assertEqual(figures(), after)
+        before = {}
+
+        def at_0013():
+            before.update(sql_figures())
+            self.assertEqual(
+                before,
+                {
+                    **{k: after[k] for k in ("by_month", "without_month", "by_year", "by_state")},
+                    "state_acts": after["totals"]["state_acts"],
+                },
+            )
+
+        def at_0009():
+            self.assertEqual(sql_figures(), before)
+
+        def forward():
+            self.assertEqual(figures(), after)
+
+        return {
+            "name": "statistics",
+            ("cases", "0013_uniq_encrypt_sex_age_band"): at_0013,
+            ("cases", "0009_event_facets"): at_0009,
+            "forward": forward,
+        }
