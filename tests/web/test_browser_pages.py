@@ -318,6 +318,8 @@ def test_every_main_page_passes_axe_and_fits_a_phone(live_server, browser):
     pages = [
         (None, "/accounts/login/"),
         (None, "/accounts/reset/"),
+        (None, f"/p/{SLUG}/"),
+        (None, f"/p/{SLUG}/incidents/"),
         (reader, f"{base}/"),
         (reader, f"{base}/cases/"),
         (reader, f"{base}/cases/?state=08"),
@@ -376,6 +378,7 @@ def test_every_main_page_passes_axe_and_fits_a_phone(live_server, browser):
         (documenter, f"{base}/victims/measures/{data['measure'].pk}/"),
         (documenter, f"{base}/victims/people/{person.pk}/appeals/new/"),
         (documenter, "import"),
+        (documenter, f"{base}/capture/"),
         (documenter, f"{base}/cases/import/standard/"),
         (documenter, f"{case}/history/"),
         (documenter, f"{base}/people/{person.pk}/history/"),
