@@ -251,6 +251,14 @@ class AuditAction(models.TextChoices):
         "exchange.agreement_revoke",
         _("Revoked a sharing agreement with another installation"),
     )
+    EXCHANGE_AGREEMENT_EXPIRE = (
+        "exchange.agreement_expire",
+        _("A sharing agreement with another installation expired"),
+    )
+    EXCHANGE_AGREEMENT_VIEW = (
+        "exchange.agreement_view",
+        _("Viewed an agreement with another installation and what it brought"),
+    )
     EXCHANGE_EXPORT = "exchange.export", _("Sent a bundle to another installation")
     EXCHANGE_IMPORT = "exchange.import", _("Imported a bundle from another installation")
     # The network (memoria.network): its directory and referrals; ids only, never a name

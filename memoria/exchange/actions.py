@@ -181,10 +181,22 @@ def revoke_agreement(agreement: RemoteAgreement) -> RemoteAgreement:
     return current
 
 
-def _expire_if_due(agreement: RemoteAgreement) -> None:
+def _expire_if_due(agreement: RemoteAgreement) -> bool:
     if agreement.status == AgreementStatus.ACTIVE and agreement.valid_until < rules.today():
-        _end(agreement, AgreementStatus.EXPIRED)
+        removed = _end(agreement, AgreementStatus.EXPIRED)
         agreement.save()
+        audit(None, agreement.organization, AuditAction.EXCHANGE_AGREEMENT_EXPIRE, agreement,
+              direction=agreement.direction, records=removed)  # fmt: skip
+        return True
+    return False
+
+
+@transaction.atomic
+def expire(agreement: RemoteAgreement) -> bool:
+    """End ``agreement`` if its last day has passed (its copies go); whether it did."""
+    if agreement.status != AgreementStatus.ACTIVE or agreement.valid_until >= rules.today():
+        return False
+    return _expire_if_due(RemoteAgreement.objects.select_for_update().get(pk=agreement.pk))
 
 
 # --- sending ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from memoria.accounts.models import Organization
 from memoria.accounts.roles import Capability
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
+from memoria.exchange.models import Direction
 from memoria.network import access
 from memoria.network.access import OURS, WITH_US
 from memoria.network.forms import AgreementAnswerForm, AgreementForm, StatusForm
@@ -47,6 +48,7 @@ def agreement_list(request, membership):
         "organization": organization,
         "ours": [a for a in found if a.organization_id == organization.pk],
         "with_us": [a for a in found if a.partner_id == organization.pk],
+        "remote": list(access.remote_agreements_of(membership).order_by("-created_at", "-pk")),
         "today": rules.today(),
     }
     return render(request, "network/agreement_list.html", context)
@@ -173,3 +175,40 @@ def agreement_revoke(request, membership, agreement_id):
         return _refused(request, membership, agreement_id)
     messages.success(request, _("The agreement was revoked: nothing is shared under it any more."))
     return redirect(_url(membership.organization, agreement))
+
+
+def _received_rows(agreement) -> list[dict]:
+    """The copies received under ``agreement``, labelled as the registry labels their fields."""
+    rows = []
+    for record in agreement.records.order_by("kind", "source_id"):
+        spec = shareable(record.kind)
+        values = record.content or {}
+        rows.append(
+            {
+                "record": record,
+                "label": spec.extra["label"],
+                "values": [(spec.fields[name], values.get(name)) for name in record.fields
+                           if name in spec.fields],
+            }
+        )  # fmt: skip
+    return rows
+
+
+@organization_view(READ)
+def remote_agreement_detail(request, membership, agreement_id):
+    """An agreement with another installation: its terms and, when we receive, what arrived."""
+    agreement = access.get_remote_agreement(membership, agreement_id)
+    organization = membership.organization
+    receiving = agreement.direction == Direction.INCOMING
+    rows = _received_rows(agreement) if receiving else []
+    audit(request.user, organization, AuditAction.EXCHANGE_AGREEMENT_VIEW, agreement,
+          request=request, records=[row["record"].pk for row in rows])  # fmt: skip
+    context = {
+        "organization": organization,
+        "agreement": agreement,
+        "receiving": receiving,
+        "field_rows": _field_rows(agreement),
+        "rows": rows,
+        "bundles": agreement.bundles.order_by("-received_at")[:10] if receiving else [],
+    }
+    return render(request, "network/remote_agreement_detail.html", context)

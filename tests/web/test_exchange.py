@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import uuid
+from unittest import mock
 
 from django.test import SimpleTestCase
 
@@ -323,3 +324,52 @@ class ExportTests(ExchangeFixtures):
             self.outgoing(level="aggregate")
         with self.assertRaisesMessage(ExchangeError, "no identifying field"):
             self.outgoing(fields={"cases.event": ["title"]})
+
+
+class PageTests(ExchangeFixtures):
+    """Members of the receiving organization read what arrived, read-only, with its provenance."""
+
+    def setUp(self):
+        super().setUp()
+        self.agreement = self.incoming(fields={"cases.event": ["state", "status"]})
+        self.receive(self.agreement, [event(5, "verifying", state="Chihuahua")])
+        self.url = f"/o/{self.org.slug}/network/agreements/remote/{self.agreement.pk}/"
+
+    def test_every_member_reads_what_arrived_with_its_provenance(self):
+        for user in (self.coordinator, self.documenter, self.analyst, self.reader):
+            with self.subTest(user.email):
+                self.client.force_login(user)
+                response = self.client.get(self.url)
+                self.assertContains(response, "Chihuahua")
+                self.assertContains(response, "verifying")
+                self.assertContains(response, "coalicion")  # the other installation
+                self.assertContains(response, self.partner.fingerprint)
+                listing = self.client.get(f"/o/{self.org.slug}/network/agreements/")
+                self.assertContains(listing, self.url)
+        entries = AuditEntry.objects.filter(action="exchange.agreement_view")
+        self.assertEqual(entries.count(), 4)
+        self.assertEqual(entries.first().details["records"], [ReceivedRecord.objects.get().pk])
+
+    def test_another_organization_finds_nothing_and_strangers_must_sign_in(self):
+        self.client.force_login(self.outsider)
+        self.assertEqual(self.client.get(self.url).status_code, 404)
+        other = f"/o/{self.other_org.slug}/network/agreements/remote/{self.agreement.pk}/"
+        self.assertEqual(self.client.get(other).status_code, 404)
+        self.assertNotContains(
+            self.client.get(f"/o/{self.other_org.slug}/network/agreements/"), "coalicion"
+        )
+        self.client.logout()
+        response = self.client.get(self.url)
+        self.assertEqual(response.status_code, 302)
+        self.assertIn("/accounts/login/", response["Location"])
+
+    def test_an_agreement_past_its_last_day_shows_nothing_and_its_copies_go(self):
+        later = datetime.date(2099, 1, 2)
+        with mock.patch("memoria.sharing.rules.today", return_value=later):
+            self.client.force_login(self.reader)
+            response = self.client.get(self.url)
+        self.assertNotContains(response, "Chihuahua")
+        self.assertFalse(ReceivedRecord.objects.exists())
+        self.agreement.refresh_from_db()
+        self.assertEqual(self.agreement.status, "expired")
+        self.assertTrue(AuditEntry.objects.filter(action="exchange.agreement_expire").exists())

@@ -145,6 +145,7 @@ NO_FORM = {
     "network:referral",
     "network:agreements",
     "network:agreement",
+    "network:remote_agreement",
 }
 
 
