@@ -353,9 +353,17 @@ def _payload_parts(payload: dict, header: dict) -> tuple[dict, dict, list]:
             and isinstance(item.get("id"), str)
             and 0 < len(item["id"]) <= 64
             and isinstance(item.get("values"), dict)
+            and all(_is_plain(value) for value in item["values"].values())
         ):
             raise ExchangeError("a record in the bundle is malformed: nothing was imported")
     return source, terms, records
+
+
+def _is_plain(value) -> bool:
+    """A value as ``Shareable.project`` makes them: text, a number, yes/no, nothing, a list."""
+    if isinstance(value, list):
+        return all(isinstance(item, str) for item in value)
+    return value is None or isinstance(value, str | int | float | bool)
 
 
 def _open(data: bytes) -> tuple[dict, Partner, dict]:
@@ -495,6 +503,11 @@ def import_bundle(
             raise ExchangeError(
                 f"{organization.slug} has not registered agreement {header['agreement']} with "
                 f"{partner.name}: nothing was imported"
+            )
+        if payload.get("recipient_organization") != organization.slug:
+            raise ExchangeError(
+                f"the bundle is for organization {payload.get('recipient_organization')!r} here, "
+                f"not {organization.slug!r}: nothing was imported"
             )
         if source.get("organization") != mirror.partner_organization:
             raise ExchangeError(

@@ -43,9 +43,12 @@ def seal(payload: dict, *, sequence: int = 1, sender=SENDER, recipient=None, agr
     )
 
 
-def payload(agreement: str, records: list, *, status="active", organization="centro") -> dict:
+def payload(
+    agreement: str, records: list, *, status="active", organization="centro", recipient=None
+) -> dict:
     return {
         "source": {"installation": SENDER.installation, "organization": organization},
+        "recipient_organization": recipient,
         "agreement": {"uuid": agreement, "status": status, "level": "pseudonymized",
                       "fields": {"cases.event": ["state", "status"]}},
         "records": records,
@@ -123,6 +126,7 @@ class ExchangeFixtures(CaseFixtures):
 
     def receive(self, agreement, records, *, sequence=1, organization=None, source="centro",
                 **options):  # fmt: skip
+        options.setdefault("recipient", (organization or self.org).slug)
         data = seal(
             payload(str(agreement.uuid), records, organization=source, **options),
             sequence=sequence,
@@ -165,7 +169,10 @@ class ImportTests(ExchangeFixtures):
 
     def test_importing_the_same_bundle_again_changes_nothing(self):
         agreement = self.incoming()
-        data = seal(payload(str(agreement.uuid), [event(5)]), recipient=load_identity().public)
+        data = seal(
+            payload(str(agreement.uuid), [event(5)], recipient=self.org.slug),
+            recipient=load_identity().public,
+        )
         actions.import_bundle(self.org, data[1])
         before = (self.copies(), self.written())
         again = actions.import_bundle(self.org, data[1])
@@ -227,6 +234,9 @@ class ImportTests(ExchangeFixtures):
             (lambda: self.receive(agreement, [{"kind": "cases.event", "id": 5, "values": {}}]),
              "malformed"),
             (lambda: self.receive(agreement, [event(5), event(5)]), "twice"),
+            (lambda: self.receive(agreement, [event(5, {"a": "b"})]), "malformed"),
+            (lambda: self.receive(agreement, [event(5)], recipient="otra"),
+             "for organization 'otra' here"),
         ):  # fmt: skip
             with self.subTest(message), self.assertRaisesMessage(ExchangeError, message):
                 attempt()
