@@ -411,15 +411,19 @@ def _kept(mirror: RemoteAgreement, item: dict, received: Received) -> tuple[list
 
 def _version(item: dict) -> int | None:
     version = item.get("version")
-    return version if isinstance(version, int) and not isinstance(version, bool) else None
+    if isinstance(version, int) and not isinstance(version, bool) and 0 <= version < 2**31:
+        return version
+    return None
 
 
 def _updated_at(item: dict) -> datetime.datetime | None:
+    """The record's last change at the source, if the bundle gives it with its time zone."""
     text = item.get("updated_at")
     try:
-        return parse_datetime(text) if isinstance(text, str) else None
+        moment = parse_datetime(text) if isinstance(text, str) else None
     except ValueError:
         return None
+    return moment if moment is not None and timezone.is_aware(moment) else None
 
 
 def _apply(mirror, records, sequence, received: Received, progress: Progress) -> None:
@@ -504,6 +508,10 @@ def import_bundle(
                 f"{organization.slug} has not registered agreement {header['agreement']} with "
                 f"{partner.name}: nothing was imported"
             )
+        before = ReceivedBundle.objects.filter(uuid=header["bundle"]).first()
+        if before is not None:  # imported by another process while we waited for the lock
+            received.duplicate, received.outcome = True, before.outcome
+            return received
         if payload.get("recipient_organization") != organization.slug:
             raise ExchangeError(
                 f"the bundle is for organization {payload.get('recipient_organization')!r} here, "

@@ -266,8 +266,8 @@ def read_envelope(data: bytes) -> Envelope:
     for name in ("bundle", "sender", "agreement"):
         if _installation_id(header[name]) != header[name]:
             raise BundleError(f"the bundle's header field {name!r} is not a UUID")
-    if header["sequence"] < 1:
-        raise BundleError("the bundle's sequence number is not positive")
+    if not 1 <= header["sequence"] < 2**31:
+        raise BundleError("the bundle's sequence number is out of range")
     envelope = Envelope(
         header=header,
         ephemeral=_unb64(document.get("ephemeral_key"), "ephemeral key"),
