@@ -30,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from memoria.accounts.models import Organization
+from memoria.accounts.models import Organization, User
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
 from memoria.exchange.bundle import (
@@ -169,15 +169,17 @@ def _end(agreement: RemoteAgreement, status: str) -> int:
 
 
 @transaction.atomic
-def revoke_agreement(agreement: RemoteAgreement) -> RemoteAgreement:
+def revoke_agreement(
+    agreement: RemoteAgreement, actor: User | None = None, *, request=None
+) -> RemoteAgreement:
     """End the agreement on this side now (the next bundle tells the partner, if we share)."""
     current = RemoteAgreement.objects.select_for_update().get(pk=agreement.pk)
     if current.status in ENDED:
         raise ExchangeError(f"agreement #{current.pk} has already ended ({current.status})")
     removed = _end(current, AgreementStatus.REVOKED)
     current.save()
-    audit(None, current.organization, AuditAction.EXCHANGE_AGREEMENT_REVOKE, current,
-          direction=current.direction, records=removed)  # fmt: skip
+    audit(actor, current.organization, AuditAction.EXCHANGE_AGREEMENT_REVOKE, current,
+          request=request, direction=current.direction, records=removed)  # fmt: skip
     return current
 
 

@@ -21,6 +21,7 @@ from memoria.accounts.models import Organization
 from memoria.accounts.roles import Capability
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
+from memoria.exchange import actions as exchange
 from memoria.exchange.models import Direction
 from memoria.network import access
 from memoria.network.access import OURS, WITH_US
@@ -194,10 +195,7 @@ def _received_rows(agreement) -> list[dict]:
     return rows
 
 
-@organization_view(READ)
-def remote_agreement_detail(request, membership, agreement_id):
-    """An agreement with another installation: its terms and, when we receive, what arrived."""
-    agreement = access.get_remote_agreement(membership, agreement_id)
+def _remote_detail(request, membership, agreement, *, conflict=False, status=200):
     organization = membership.organization
     receiving = agreement.direction == Direction.INCOMING
     rows = _received_rows(agreement) if receiving else []
@@ -210,5 +208,35 @@ def remote_agreement_detail(request, membership, agreement_id):
         "field_rows": _field_rows(agreement),
         "rows": rows,
         "bundles": agreement.bundles.order_by("-received_at")[:10] if receiving else [],
+        "conflict": conflict,
     }
-    return render(request, "network/remote_agreement_detail.html", context)
+    return render(request, "network/remote_agreement_detail.html", context, status=status)
+
+
+@organization_view(READ)
+def remote_agreement_detail(request, membership, agreement_id):
+    """An agreement with another installation: its terms and, when we receive, what arrived."""
+    return _remote_detail(
+        request, membership, access.get_remote_agreement(membership, agreement_id)
+    )
+
+
+@organization_view(MANAGE)
+@require_POST
+def remote_agreement_revoke(request, membership, agreement_id):
+    """A coordinator ends it now: what we received goes; what we share stops with the next file."""
+    agreement = access.get_remote_agreement(membership, agreement_id)
+    try:
+        exchange.revoke_agreement(agreement, request.user, request=request)
+    except exchange.ExchangeError:  # already ended (by another coordinator, or its last day)
+        agreement.refresh_from_db()
+        return _remote_detail(request, membership, agreement, conflict=True, status=409)
+    if agreement.direction == Direction.INCOMING:
+        text = _("The agreement was revoked: what it brought was deleted. Tell the other "
+                 "installation, so that it stops sending.")  # fmt: skip
+    else:
+        text = _("The agreement was revoked. The next file exported under it tells the other "
+                 "installation, which then deletes its copies: ask the server's operator to "
+                 "export it and send it.")  # fmt: skip
+    messages.success(request, text)
+    return redirect("network:remote_agreement", membership.organization.slug, agreement.pk)

@@ -33,4 +33,9 @@ urlpatterns = [
         agreement_views.remote_agreement_detail,
         name="remote_agreement",
     ),
+    path(
+        agreements + "remote/<int:agreement_id>/revoke/",
+        agreement_views.remote_agreement_revoke,
+        name="remote_agreement_revoke",
+    ),
 ]

@@ -383,3 +383,26 @@ class PageTests(ExchangeFixtures):
         self.agreement.refresh_from_db()
         self.assertEqual(self.agreement.status, "expired")
         self.assertTrue(AuditEntry.objects.filter(action="exchange.agreement_expire").exists())
+
+    def test_a_coordinator_revokes_and_what_arrived_is_deleted(self):
+        revoke = self.url + "revoke/"
+        for user, status in ((self.documenter, 403), (self.analyst, 403), (self.reader, 403)):
+            with self.subTest(user.email):
+                self.client.force_login(user)
+                self.assertNotContains(self.client.get(self.url), revoke)
+                self.assertEqual(self.client.post(revoke).status_code, status)
+        self.client.force_login(self.outsider)
+        self.assertEqual(self.client.post(revoke).status_code, 404)
+        self.assertTrue(ReceivedRecord.objects.exists())
+
+        self.client.force_login(self.coordinator)
+        self.assertContains(self.client.get(self.url), revoke)
+        response = self.client.post(revoke, follow=True)
+        self.assertContains(response, "revocado")
+        self.assertNotContains(response, "Chihuahua")
+        self.assertFalse(ReceivedRecord.objects.exists())
+        entry = AuditEntry.objects.get(action="exchange.agreement_revoke")
+        self.assertEqual((entry.actor_id, entry.details["records"]), (self.coordinator.pk, 1))
+        # A second coordinator pressing the same button finds it ended: nothing more happens.
+        self.assertEqual(self.client.post(revoke).status_code, 409)
+        self.assertEqual(AuditEntry.objects.filter(action="exchange.agreement_revoke").count(), 1)

@@ -12,12 +12,16 @@ having no form.
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.urls import get_resolver
 
 from memoria.accounts.models import Organization
 from memoria.accounts.roles import Role
 from memoria.cases import actions as case_actions
+from memoria.exchange import actions as exchange
+from memoria.exchange.bundle import Identity
+from memoria.exchange.models import RemoteAgreement
 from memoria.network import actions
 from memoria.network.models import OrganizationProfile, Referral
 from memoria.sharing import agreements
@@ -137,6 +141,15 @@ TARGETS += [
         route_fixtures={"agreement_id": "our_agreement"},
         fieldless=True,
     ),
+    Target(
+        "network:remote_agreement_revoke",
+        role=Role.COORDINATOR,
+        edits=(RemoteAgreement, "remote_agreement"),
+        form_on="network:remote_agreement",
+        refusal_audit=frozenset({"exchange.agreement_view"}),
+        route_fixtures={"agreement_id": "remote_agreement"},
+        fieldless=True,
+    ),
 ]
 
 NO_FORM = {
@@ -210,6 +223,13 @@ class NetworkFuzzCase(FuzzCase):
         foreign_agreement = agreements.propose(
             cls.other_org, cls.outsider, {**terms, "partner": cls.partner}
         )
+        partner_keys = Identity.generate().public
+        installation = exchange.add_partner("coalicion", partner_keys, partner_keys.fingerprint)
+        cls.remote_agreement = exchange.add_agreement(
+            cls.org, installation, direction="incoming", partner_organization="centro",
+            uuid=str(uuid.uuid4()), **{**terms, "level": "pseudonymized",
+                                       "fields": {"cases.event": ["status"]}},
+        )  # fmt: skip
         cls.foreign_ids = sorted(
             {*cls.foreign_ids, foreign.pk, cls.partner.pk, foreign_agreement.pk}
         )
