@@ -116,6 +116,8 @@ def add_agreement(
     purpose: str,
     valid_until: datetime.date,
     uuid: str | None = None,
+    actor: User | None = None,
+    request=None,
 ) -> RemoteAgreement:
     """Record the terms of an agreement with ``partner_organization`` at ``partner``.
 
@@ -154,7 +156,7 @@ def add_agreement(
         purpose=purpose,
         valid_until=valid_until,
     )
-    audit(None, organization, AuditAction.EXCHANGE_AGREEMENT_ADD, agreement,
+    audit(actor, organization, AuditAction.EXCHANGE_AGREEMENT_ADD, agreement, request=request,
           direction=direction, partner=partner.pk, level=level, fields=fields,
           valid_until=valid_until)  # fmt: skip
     return agreement

@@ -22,10 +22,15 @@ from memoria.accounts.roles import Capability
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
 from memoria.exchange import actions as exchange
-from memoria.exchange.models import Direction
+from memoria.exchange.models import Direction, Partner
 from memoria.network import access
 from memoria.network.access import OURS, WITH_US
-from memoria.network.forms import AgreementAnswerForm, AgreementForm, StatusForm
+from memoria.network.forms import (
+    AgreementAnswerForm,
+    AgreementForm,
+    RemoteAgreementForm,
+    StatusForm,
+)
 from memoria.sharing import agreements as sharing
 from memoria.sharing import rules
 from memoria.sharing.models import AgreementFigures, AgreementLevel, SharedRecord
@@ -211,6 +216,48 @@ def _remote_detail(request, membership, agreement, *, conflict=False, status=200
         "conflict": conflict,
     }
     return render(request, "network/remote_agreement_detail.html", context, status=status)
+
+
+@organization_view(MANAGE)
+def remote_agreement_new(request, membership):
+    """A coordinator registers terms with an organization of another installation."""
+    organization = membership.organization
+    form = RemoteAgreementForm(request.POST or None, partners=Partner.objects.all())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            agreement = exchange.add_agreement(
+                organization,
+                data["partner"],
+                direction=data["direction"],
+                partner_organization=data["partner_organization"],
+                level=data["level"],
+                fields=data["fields"],
+                purpose=data["purpose"],
+                valid_until=data["valid_until"],
+                uuid=str(data["uuid"]) if data.get("uuid") else None,
+                actor=request.user,
+                request=request,
+            )
+        except exchange.ExchangeError:
+            form.add_error("uuid", _("An agreement with this code is already registered here."))
+        else:
+            if agreement.direction == Direction.OUTGOING:
+                text = _(
+                    "Registered. Give the other installation its code, %(code)s: they "
+                    "register the terms they accept with it."
+                ) % {"code": agreement.uuid}
+            else:
+                text = _("Registered: files sent under it can now be imported, and only what "
+                         "these terms allow is kept.")  # fmt: skip
+            messages.success(request, text)
+            return redirect("network:remote_agreement", organization.slug, agreement.pk)
+    context = {
+        "organization": organization,
+        "form": form,
+        "has_partners": Partner.objects.exists(),
+    }
+    return render(request, "network/remote_agreement_form.html", context)
 
 
 @organization_view(READ)

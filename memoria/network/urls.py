@@ -29,6 +29,11 @@ urlpatterns = [
     path(agreement + "answer/", agreement_views.agreement_answer, name="agreement_answer"),
     path(agreement + "revoke/", agreement_views.agreement_revoke, name="agreement_revoke"),
     path(
+        agreements + "remote/new/",
+        agreement_views.remote_agreement_new,
+        name="remote_agreement_new",
+    ),
+    path(
         agreements + "remote/<int:agreement_id>/",
         agreement_views.remote_agreement_detail,
         name="remote_agreement",

@@ -1001,6 +1001,7 @@ def test_network_pages_pass_axe_and_fit_a_phone(live_server, browser):
         (coordinator, f"{base}/agreements/{data['ours'].pk}/"),
         (coordinator, f"{base}/agreements/new/"),
         (reader, f"{base}/agreements/remote/{data['remote'].pk}/"),
+        (coordinator, f"{base}/agreements/remote/new/"),
     ]
     personas = Personas(browser, live_server)
     problems = []

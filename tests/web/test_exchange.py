@@ -406,3 +406,70 @@ class PageTests(ExchangeFixtures):
         # A second coordinator pressing the same button finds it ended: nothing more happens.
         self.assertEqual(self.client.post(revoke).status_code, 409)
         self.assertEqual(AuditEntry.objects.filter(action="exchange.agreement_revoke").count(), 1)
+
+
+class RegisterPageTests(ExchangeFixtures):
+    """A coordinator registers the terms on the web: the acceptance is the organization's."""
+
+    def setUp(self):
+        super().setUp()
+        self.url = f"/o/{self.org.slug}/network/agreements/remote/new/"
+        self.code = str(uuid.uuid4())
+        self.data = {
+            "partner": self.partner.pk,
+            "partner_organization": "centro",
+            "direction": "incoming",
+            "uuid": self.code,
+            "level": "pseudonymized",
+            "kinds": ["cases.event"],
+            "event_fields": ["state", "status"],
+            "purpose": "Documentar desapariciones en la región",
+            "valid_until": "2099-01-01",
+        }
+
+    def test_a_coordinator_accepts_terms_and_bundles_under_them_are_then_imported(self):
+        self.client.force_login(self.coordinator)
+        self.assertContains(self.client.get(f"/o/{self.org.slug}/network/agreements/"), self.url)
+        self.assertContains(self.client.get(self.url), "coalicion")
+        response = self.client.post(self.url, self.data, follow=True)
+        agreement = RemoteAgreement.objects.get()
+        self.assertRedirects(
+            response, f"/o/{self.org.slug}/network/agreements/remote/{agreement.pk}/"
+        )
+        self.assertContains(response, self.code)
+        self.assertEqual(
+            (str(agreement.uuid), agreement.direction, agreement.fields),
+            (self.code, "incoming", {"cases.event": ["state", "status"]}),
+        )
+        entry = AuditEntry.objects.get(action="exchange.agreement_add")
+        self.assertEqual(entry.actor_id, self.coordinator.pk)
+        self.assertEqual(self.receive(agreement, [event(5, state="Chihuahua")]).added, 1)
+
+    def test_it_explains_what_is_missing_and_registers_nothing(self):
+        self.client.force_login(self.coordinator)
+        for change, message in (
+            ({"uuid": ""}, "Indique el código"),
+            ({"level": "aggregate"}, "no es una de las opciones"),
+            ({"event_fields": ["title"]}, "ningún campo que identifique"),
+            ({"partner_organization": "no es un nombre corto"}, "nombre corto"),
+        ):
+            with self.subTest(change):
+                response = self.client.post(self.url, {**self.data, **change})
+                self.assertEqual(response.status_code, 200)
+                self.assertContains(response, message)
+        self.client.post(self.url, self.data)
+        response = self.client.post(self.url, self.data)
+        self.assertContains(response, "ya está registrado")
+        self.assertEqual(RemoteAgreement.objects.count(), 1)
+
+    def test_only_coordinators_register(self):
+        for user in (self.documenter, self.analyst, self.reader):
+            with self.subTest(user.email):
+                self.client.force_login(user)
+                self.assertEqual(self.client.get(self.url).status_code, 403)
+                self.assertEqual(self.client.post(self.url, self.data).status_code, 403)
+        self.client.force_login(self.outsider)
+        self.assertEqual(self.client.get(self.url).status_code, 404)
+        self.client.logout()
+        self.assertEqual(self.client.get(self.url).status_code, 302)
+        self.assertFalse(RemoteAgreement.objects.exists())

@@ -142,6 +142,22 @@ TARGETS += [
         fieldless=True,
     ),
     Target(
+        "network:remote_agreement_new",
+        role=Role.COORDINATOR,
+        creates=RemoteAgreement,
+        valid=lambda case: {
+            "partner": case.remote_agreement.partner_id,
+            "partner_organization": "centro",
+            "direction": "outgoing",
+            "level": "named",
+            "kinds": "cases.event",
+            "event_fields": "title",
+            "purpose": "Acompañamiento",
+            "valid_until": "2099-01-01",
+        },
+        examples=8,
+    ),
+    Target(
         "network:remote_agreement_revoke",
         role=Role.COORDINATOR,
         edits=(RemoteAgreement, "remote_agreement"),
