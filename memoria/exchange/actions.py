@@ -258,7 +258,6 @@ class Sent:
     records: int
 
 
-@transaction.atomic
 def export_bundle(
     agreement: RemoteAgreement,
     deliver: Callable[[bytes], None],
@@ -266,44 +265,53 @@ def export_bundle(
 ) -> Sent:
     """Seal what ``agreement`` shares now for its partner; ``deliver`` writes the file.
 
-    The next sequence number, the audit entry and the file go together: if
-    ``deliver`` fails, the sequence is not used and nothing is audited.
+    The records are read first, outside the transaction: on SQLite a
+    transaction holds the database's write lock, and a long export must not
+    hold up the web's writes. Then, in one short transaction, the next sequence
+    number, the audit entry and the file go together: if ``deliver`` fails, the
+    sequence is not used and nothing is audited. A revocation committed while
+    the records were read empties the bundle; any other change made meanwhile
+    travels in the next one.
     """
-    current = (
-        RemoteAgreement.objects.select_for_update(of=("self",))
-        .select_related("organization", "partner")
-        .get(pk=agreement.pk)
-    )
-    if current.direction != Direction.OUTGOING:
-        raise ExchangeError(f"agreement #{current.pk} is one we receive under, not one we share")
-    _expire_if_due(current)
-    current.sequence += 1
-    current.save()
+    if agreement.direction != Direction.OUTGOING:
+        raise ExchangeError(f"agreement #{agreement.pk} is one we receive under, not one we share")
+    expire(agreement)
+    agreement.refresh_from_db()
     records = []
-    if current.status == AgreementStatus.ACTIVE:
-        records = list(shared_records(current, progress))
+    if agreement.status == AgreementStatus.ACTIVE:
+        records = list(shared_records(agreement, progress))
     identity = load_identity()
-    payload = {
-        "source": {
-            "installation": identity.installation,
-            "organization": current.organization.slug,
-        },
-        "recipient_organization": current.partner_organization,
-        "agreement": _terms(current),
-        "records": records,
-    }
-    header, data = seal_bundle(
-        identity,
-        partner_keys(current.partner),
-        agreement=str(current.uuid),
-        sequence=current.sequence,
-        payload=payload,
-        now=timezone.now(),
-    )
-    audit(None, current.organization, AuditAction.EXCHANGE_EXPORT, current,
-          partner=current.partner_id, bundle=header["bundle"], sequence=current.sequence,
-          status=current.status, records=len(records))  # fmt: skip
-    deliver(data)
+    with transaction.atomic():
+        current = (
+            RemoteAgreement.objects.select_for_update(of=("self",))
+            .select_related("organization", "partner")
+            .get(pk=agreement.pk)
+        )
+        if current.status != AgreementStatus.ACTIVE:
+            records = []
+        current.sequence += 1
+        payload = {
+            "source": {
+                "installation": identity.installation,
+                "organization": current.organization.slug,
+            },
+            "recipient_organization": current.partner_organization,
+            "agreement": _terms(current),
+            "records": records,
+        }
+        header, data = seal_bundle(
+            identity,
+            partner_keys(current.partner),
+            agreement=str(current.uuid),
+            sequence=current.sequence,
+            payload=payload,
+            now=timezone.now(),
+        )
+        current.save()
+        audit(None, current.organization, AuditAction.EXCHANGE_EXPORT, current,
+              partner=current.partner_id, bundle=header["bundle"], sequence=current.sequence,
+              status=current.status, records=len(records))  # fmt: skip
+        deliver(data)
     return Sent(header["bundle"], current.sequence, current.status, len(records))
 
 

@@ -311,6 +311,16 @@ class ExportTests(ExchangeFixtures):
         self.assertEqual((header["sequence"], content["agreement"]["status"]), (2, "revoked"))
         self.assertEqual(content["records"], [])
 
+    def test_a_revocation_while_the_records_are_read_empties_the_bundle(self):
+        self.make_case(victim={"given_names": "Zenaida", "visibility": "partners"})
+        agreement = self.outgoing()
+        delivered = []
+        actions.export_bundle(
+            agreement, delivered.append, lambda done, total: actions.revoke_agreement(agreement)
+        )
+        content = open_bundle(read_envelope(delivered[0]), load_identity().public, RECIPIENT)
+        self.assertEqual((content["agreement"]["status"], content["records"]), ("revoked", []))
+
     def test_a_failed_delivery_uses_no_sequence_and_is_not_audited(self):
         agreement = self.outgoing()
 
