@@ -243,6 +243,10 @@ class AuditAction(models.TextChoices):
     AGREEMENT_VIEW = "agreement.view", _("Viewed a sharing agreement")
     # Exchange between installations (memoria.exchange): ids and counts only
     EXCHANGE_PARTNER_ADD = "exchange.partner_add", _("Registered a partner installation")
+    EXCHANGE_PARTNER_KEYS = (
+        "exchange.partner_keys",
+        _("Replaced the keys of a partner installation"),
+    )
     EXCHANGE_AGREEMENT_ADD = (
         "exchange.agreement_add",
         _("Registered a sharing agreement with another installation"),

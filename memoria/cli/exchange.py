@@ -42,6 +42,17 @@ def register(subparsers) -> None:
     add.add_argument("--key-file", required=True, type=Path, help="the partner's public keys")
     add.add_argument("--fingerprint", required=True, help="as the partner's operator read it")
     add.set_defaults(handler=run_partner_add)
+    keys = partner_actions.add_parser(
+        "replace-keys",
+        help="trust a partner's new keys instead of its old ones (lost or stolen identity)",
+        description="The partner made a new identity: register its new public keys, checked "
+        "against the fingerprint its operator read to you. Its agreements stay; bundles "
+        "signed with the old keys are refused from now on.",
+    )
+    keys.add_argument("--name", required=True, help="the partner's name here")
+    keys.add_argument("--key-file", required=True, type=Path, help="its new public keys")
+    keys.add_argument("--fingerprint", required=True, help="as the partner's operator read it")
+    keys.set_defaults(handler=run_partner_replace_keys)
     listing = partner_actions.add_parser("list", help="list partner installations")
     listing.set_defaults(handler=run_partner_list)
 
@@ -174,6 +185,23 @@ def run_partner_add(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from error
     print(f"Registered partner {partner.name}: installation {partner.installation}, "
           f"fingerprint {partner.fingerprint}.")  # fmt: skip
+    return 0
+
+
+def run_partner_replace_keys(args: argparse.Namespace) -> int:
+    _setup()
+    from memoria.cli.common import CommandError
+    from memoria.exchange.actions import replace_partner_keys
+    from memoria.exchange.bundle import PublicKeys
+
+    partner = _partner(args.name)
+    try:
+        keys = PublicKeys.from_json(args.key_file.read_text(encoding="utf-8"))
+        partner = replace_partner_keys(partner, keys, args.fingerprint)
+    except _errors() as error:
+        raise CommandError(str(error)) from error
+    print(f"{partner.name} now has the keys of fingerprint {partner.fingerprint}; "
+          "bundles signed with its old keys are refused.")  # fmt: skip
     return 0
 
 

@@ -105,6 +105,33 @@ def add_partner(name: str, keys: PublicKeys, fingerprint_read: str) -> Partner:
 
 
 @transaction.atomic
+def replace_partner_keys(partner: Partner, keys: PublicKeys, fingerprint_read: str) -> Partner:
+    """The partner made a new identity (its old one lost or stolen): trust only the new keys.
+
+    Its agreements stay; bundles signed with the old keys are refused from now on.
+    """
+    if normalize_fingerprint(fingerprint_read) != keys.fingerprint:
+        raise ExchangeError(
+            f"the fingerprint given does not match the key file's ({keys.fingerprint}): "
+            "the file may not come from the partner; nothing was changed"
+        )
+    if keys.installation == load_identity().installation:
+        raise ExchangeError("that key file is this installation's own")
+    if Partner.objects.filter(installation=keys.installation).exclude(pk=partner.pk).exists():
+        raise ExchangeError(f"installation {keys.installation} is another registered partner")
+    current = Partner.objects.select_for_update().get(pk=partner.pk)
+    old = current.fingerprint
+    current.installation = keys.installation
+    current.signing_key = base64.b64encode(keys.signing).decode()
+    current.exchange_key = base64.b64encode(keys.exchange).decode()
+    current.fingerprint = keys.fingerprint
+    current.save()
+    audit(None, None, AuditAction.EXCHANGE_PARTNER_KEYS, current,
+          installation=keys.installation, fingerprint=keys.fingerprint, old=old)  # fmt: skip
+    return current
+
+
+@transaction.atomic
 def add_agreement(
     organization: Organization,
     partner: Partner,

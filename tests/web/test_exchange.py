@@ -242,6 +242,31 @@ class ImportTests(ExchangeFixtures):
                 attempt()
             self.assertEqual(self.written(), before)
 
+    def test_after_the_partner_replaces_its_keys_the_old_ones_are_refused(self):
+        agreement = self.incoming()
+        self.receive(agreement, [event(5)])
+        stolen = SENDER
+        renewed = Identity.generate()
+        with self.assertRaisesMessage(ExchangeError, "does not match"):
+            actions.replace_partner_keys(self.partner, renewed.public, stolen.public.fingerprint)
+        actions.replace_partner_keys(self.partner, renewed.public, renewed.public.fingerprint)
+        self.assertEqual(
+            AuditEntry.objects.get(action="exchange.partner_keys").details["old"],
+            stolen.public.fingerprint,
+        )
+        before = self.written()
+        with self.assertRaisesMessage(ExchangeError, "not a registered partner"):
+            self.receive(agreement, [event(5, "closed")], sequence=2)
+        self.assertEqual(self.written(), before)
+        data = seal(
+            payload(str(agreement.uuid), [event(5, "closed")], recipient=self.org.slug)
+            | {"source": {"installation": renewed.installation, "organization": "centro"}},
+            sequence=2,
+            sender=renewed,
+            recipient=load_identity().public,
+        )[1]
+        self.assertEqual(actions.import_bundle(self.org, data).updated, 1)
+
     def test_it_refuses_a_bundle_from_an_installation_not_registered(self):
         agreement = self.incoming()
         stranger = Identity.generate()
