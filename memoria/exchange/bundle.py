@@ -255,7 +255,7 @@ def read_envelope(data: bytes) -> Envelope:
         raise BundleError("the file is not a Memoria exchange bundle (not JSON)") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise BundleError("the file is not a Memoria exchange bundle")
-    if document.get("version") != VERSION:
+    if type(document.get("version")) is not int or document["version"] != VERSION:
         raise BundleError(f"bundle format version {document.get('version')!r} is not supported")
     header = document.get("header")
     if not isinstance(header, dict) or set(header) != set(HEADER_FIELDS):

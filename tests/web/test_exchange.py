@@ -13,11 +13,14 @@ import uuid
 from unittest import mock
 
 from django.test import SimpleTestCase
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from memoria.audit.models import AuditEntry
 from memoria.exchange import actions
 from memoria.exchange.actions import ExchangeError
 from memoria.exchange.bundle import (
+    HEADER_FIELDS,
     BundleError,
     Identity,
     normalize_fingerprint,
@@ -105,6 +108,34 @@ class BundleCryptographyTests(SimpleTestCase):
         ):
             with self.subTest(message), self.assertRaisesMessage(BundleError, message):
                 read_envelope(data)
+
+    @settings(max_examples=60, deadline=None, derandomize=True)
+    @given(
+        where=st.sampled_from([None, *HEADER_FIELDS, "ephemeral_key", "nonce", "ciphertext",
+                               "signature", "format", "version", "header"]),
+        value=st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=40),
+            lambda inner: st.lists(inner, max_size=3)
+            | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+            max_leaves=6,
+        ),
+        cut=st.integers(min_value=0, max_value=4000),
+    )  # fmt: skip
+    def test_a_damaged_bundle_is_refused_with_a_reason_never_a_crash(self, where, value, cut):
+        original = self.bundle()
+        document = json.loads(original)
+        if where in HEADER_FIELDS:
+            document["header"][where] = value
+        elif where is not None:
+            document[where] = value
+        data = json.dumps(document).encode()
+        for damaged in (data, data[:cut]):
+            try:
+                open_bundle(read_envelope(damaged), SENDER.public, RECIPIENT)
+            except BundleError:
+                continue
+            # Opened: then nothing was damaged (the value put back was the same).
+            self.assertEqual(json.loads(damaged), json.loads(original))
 
     def test_fingerprints_read_aloud_compare_however_they_are_typed(self):
         fingerprint = SENDER.public.fingerprint
