@@ -298,6 +298,17 @@ class ImportTests(ExchangeFixtures):
         )[1]
         self.assertEqual(actions.import_bundle(self.org, data).updated, 1)
 
+    def test_an_import_the_audit_log_cannot_record_leaves_nothing(self):
+        agreement = self.incoming()
+        self.receive(agreement, [event(5), event(6)])
+        before = (self.copies(), self.written(), RemoteAgreement.objects.get().sequence)
+        refused = mock.patch("memoria.exchange.actions.audit", side_effect=RuntimeError("log"))
+        for status in ("active", "revoked"):
+            with self.subTest(status), refused, self.assertRaises(RuntimeError):
+                self.receive(agreement, [event(5, "closed"), event(7)], sequence=2, status=status)
+            after = (self.copies(), self.written(), RemoteAgreement.objects.get().sequence)
+            self.assertEqual(after, before)
+
     def test_it_refuses_a_bundle_from_an_installation_not_registered(self):
         agreement = self.incoming()
         stranger = Identity.generate()
