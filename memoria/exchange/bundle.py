@@ -253,6 +253,8 @@ def read_envelope(data: bytes) -> Envelope:
         document = json.loads(data)
     except ValueError:
         raise BundleError("the file is not a Memoria exchange bundle (not JSON)") from None
+    except RecursionError:  # nested deeper than any bundle is
+        raise BundleError("the file is not a Memoria exchange bundle (nested too deep)") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise BundleError("the file is not a Memoria exchange bundle")
     if type(document.get("version")) is not int or document["version"] != VERSION:
@@ -268,6 +270,10 @@ def read_envelope(data: bytes) -> Envelope:
             raise BundleError(f"the bundle's header field {name!r} is not a UUID")
     if not 1 <= header["sequence"] < 2**31:
         raise BundleError("the bundle's sequence number is out of range")
+    try:
+        canonical(header)  # what is signed: text JSON can carry but UTF-8 cannot (a lone surrogate)
+    except UnicodeError:
+        raise BundleError("the bundle's header is malformed (not Unicode text)") from None
     envelope = Envelope(
         header=header,
         ephemeral=_unb64(document.get("ephemeral_key"), "ephemeral key"),
@@ -299,7 +305,10 @@ def open_bundle(envelope: Envelope, sender: PublicKeys, recipient: Identity) -> 
             f"the bundle is addressed to installation {envelope.header['recipient_fingerprint']}, "
             f"not to this one ({own.fingerprint})"
         )
-    shared = recipient.exchange.exchange(X25519PublicKey.from_public_bytes(envelope.ephemeral))
+    try:
+        shared = recipient.exchange.exchange(X25519PublicKey.from_public_bytes(envelope.ephemeral))
+    except ValueError:  # a low-order point: no shared secret
+        raise BundleError("the bundle's ephemeral key is not usable") from None
     key = _aes_key(shared, envelope.ephemeral, own.exchange, envelope.header["bundle"])
     try:
         plaintext = AESGCM(key).decrypt(
@@ -309,7 +318,7 @@ def open_bundle(envelope: Envelope, sender: PublicKeys, recipient: Identity) -> 
         raise BundleError("the bundle's payload does not decrypt: it was altered") from None
     try:
         payload = json.loads(plaintext)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise BundleError("the bundle's payload is not JSON") from None
     if not isinstance(payload, dict):
         raise BundleError("the bundle's payload is malformed")

@@ -7,6 +7,7 @@ through the command line are in test_exchange_installations.py.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 import uuid
@@ -23,6 +24,7 @@ from memoria.exchange.bundle import (
     HEADER_FIELDS,
     BundleError,
     Identity,
+    _signed_bytes,
     normalize_fingerprint,
     open_bundle,
     read_envelope,
@@ -136,6 +138,29 @@ class BundleCryptographyTests(SimpleTestCase):
                 continue
             # Opened: then nothing was damaged (the value put back was the same).
             self.assertEqual(json.loads(damaged), json.loads(original))
+
+    def test_a_deeply_nested_file_is_refused_with_a_reason_never_a_crash(self):
+        for data in (b"[" * 100_000 + b"]" * 100_000,
+                     b'{"format": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"):  # fmt: skip
+            with self.assertRaisesMessage(BundleError, "not a Memoria exchange bundle"):
+                read_envelope(data)
+
+    def test_a_header_text_that_is_not_unicode_is_refused_never_a_crash(self):
+        document = json.loads(self.bundle())
+        document["header"]["created_at"] = "\ud800"  # a lone surrogate, valid JSON
+        with self.assertRaisesMessage(BundleError, "header"):
+            open_bundle(read_envelope(json.dumps(document).encode()), SENDER.public, RECIPIENT)
+
+    def test_a_signed_bundle_with_a_degenerate_ephemeral_key_is_refused_never_a_crash(self):
+        # A partner's own key can sign anything: the key agreement must still fail cleanly.
+        document = json.loads(self.bundle())
+        document["ephemeral_key"] = base64.b64encode(bytes(32)).decode()
+        envelope = read_envelope(json.dumps(document).encode())
+        signed = _signed_bytes(envelope.header, envelope.ephemeral, envelope.nonce,
+                               envelope.ciphertext)  # fmt: skip
+        document["signature"] = base64.b64encode(SENDER.signing.sign(signed)).decode()
+        with self.assertRaisesMessage(BundleError, "ephemeral key"):
+            open_bundle(read_envelope(json.dumps(document).encode()), SENDER.public, RECIPIENT)
 
     def test_fingerprints_read_aloud_compare_however_they_are_typed(self):
         fingerprint = SENDER.public.fingerprint
