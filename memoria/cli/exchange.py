@@ -344,11 +344,12 @@ def run_import(args: argparse.Namespace) -> int:
     _setup()
     from memoria.cli.common import CommandError
     from memoria.exchange.actions import import_bundle
+    from memoria.exchange.bundle import read_bundle_file
 
     organization = _organization(args.org)
     console, progress_bar = _progress_console()
     try:
-        data = args.file.read_bytes()
+        data = read_bundle_file(args.file)
         with progress_bar(console) as advance:
             received = import_bundle(organization, data, lambda d, t: advance("records", d, t))
     except _errors() as error:

@@ -245,6 +245,15 @@ class Envelope:
     signature: bytes
 
 
+def read_bundle_file(path) -> bytes:
+    """A bundle file's bytes, reading no more than a bundle can be (not a whole disk image)."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_BUNDLE_BYTES + 1)
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise BundleError("the file is too large to be a bundle")
+    return data
+
+
 def read_envelope(data: bytes) -> Envelope:
     """Parse a bundle file; ``BundleError`` if it is not one. Nothing is verified yet."""
     if len(data) > MAX_BUNDLE_BYTES:

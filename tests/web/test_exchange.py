@@ -27,6 +27,7 @@ from memoria.exchange.bundle import (
     _signed_bytes,
     normalize_fingerprint,
     open_bundle,
+    read_bundle_file,
     read_envelope,
     seal_bundle,
 )
@@ -161,6 +162,11 @@ class BundleCryptographyTests(SimpleTestCase):
         document["signature"] = base64.b64encode(SENDER.signing.sign(signed)).decode()
         with self.assertRaisesMessage(BundleError, "ephemeral key"):
             open_bundle(read_envelope(json.dumps(document).encode()), SENDER.public, RECIPIENT)
+
+    def test_an_endless_file_is_refused_after_reading_no_more_than_a_bundle_can_be(self):
+        limit = mock.patch("memoria.exchange.bundle.MAX_BUNDLE_BYTES", 1000)
+        with limit, self.assertRaisesMessage(BundleError, "too large"):
+            read_bundle_file("/dev/zero")
 
     def test_fingerprints_read_aloud_compare_however_they_are_typed(self):
         fingerprint = SENDER.public.fingerprint
