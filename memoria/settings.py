@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "memoria.audit",
     "memoria.jobs",
     "memoria.sharing",
+    "memoria.exchange",
     "memoria.cases",
     "memoria.victims",
     "memoria.protection",

@@ -241,6 +241,30 @@ class AuditAction(models.TextChoices):
     AGREEMENT_EXPIRE = "agreement.expire", _("A sharing agreement expired")
     AGREEMENT_LIST = "agreement.list", _("Viewed the sharing agreements")
     AGREEMENT_VIEW = "agreement.view", _("Viewed a sharing agreement")
+    # Exchange between installations (memoria.exchange): ids and counts only
+    EXCHANGE_PARTNER_ADD = "exchange.partner_add", _("Registered a partner installation")
+    EXCHANGE_PARTNER_KEYS = (
+        "exchange.partner_keys",
+        _("Replaced the keys of a partner installation"),
+    )
+    EXCHANGE_AGREEMENT_ADD = (
+        "exchange.agreement_add",
+        _("Registered a sharing agreement with another installation"),
+    )
+    EXCHANGE_AGREEMENT_REVOKE = (
+        "exchange.agreement_revoke",
+        _("Revoked a sharing agreement with another installation"),
+    )
+    EXCHANGE_AGREEMENT_EXPIRE = (
+        "exchange.agreement_expire",
+        _("A sharing agreement with another installation expired"),
+    )
+    EXCHANGE_AGREEMENT_VIEW = (
+        "exchange.agreement_view",
+        _("Viewed an agreement with another installation and what it brought"),
+    )
+    EXCHANGE_EXPORT = "exchange.export", _("Sent a bundle to another installation")
+    EXCHANGE_IMPORT = "exchange.import", _("Imported a bundle from another installation")
     # The network (memoria.network): its directory and referrals; ids only, never a name
     NETWORK_PROFILE_UPDATE = "network.profile_update", _("Changed the profile in the network")
     REFERRAL_SEND = "referral.send", _("Referred a family or a case to another organization")

@@ -33,6 +33,7 @@ COMMANDS = (
     "estimate",
     "audit",
     "keys",
+    "exchange",
     "backup",
     "restore",
 )

@@ -20,6 +20,8 @@ from memoria.accounts.models import Organization
 from memoria.accounts.roles import Capability
 from memoria.accounts.viewer import Viewer
 from memoria.cases.models import Event
+from memoria.exchange import actions as exchange
+from memoria.exchange.models import RemoteAgreement
 from memoria.network.models import OPEN, OrganizationProfile, Referral, Status
 from memoria.sharing import agreements, rules
 from memoria.sharing.models import Agreement, AgreementStatus
@@ -148,4 +150,22 @@ def get_agreement(viewer: Viewer, agreement_id) -> Agreement:
             or (status == AgreementStatus.PROPOSED and agreement.side == OURS)
         ),
     )
+    return agreement
+
+
+def remote_agreements_of(viewer: Viewer):
+    """The organization's agreements with organizations of other installations."""
+    return RemoteAgreement.objects.filter(organization=viewer.organization).select_related(
+        "partner"
+    )
+
+
+def get_remote_agreement(viewer: Viewer, agreement_id):
+    """One of them (404 to another organization); one whose last day has passed is ended first."""
+    found = remote_agreements_of(viewer).filter(pk=_int(agreement_id))
+    agreement = found.first()
+    if agreement is None:
+        raise Http404("No such record")
+    if exchange.expire(agreement):
+        agreement = found.get()
     return agreement

@@ -21,9 +21,16 @@ from memoria.accounts.models import Organization
 from memoria.accounts.roles import Capability
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
+from memoria.exchange import actions as exchange
+from memoria.exchange.models import Direction, Partner
 from memoria.network import access
 from memoria.network.access import OURS, WITH_US
-from memoria.network.forms import AgreementAnswerForm, AgreementForm, StatusForm
+from memoria.network.forms import (
+    AgreementAnswerForm,
+    AgreementForm,
+    RemoteAgreementForm,
+    StatusForm,
+)
 from memoria.sharing import agreements as sharing
 from memoria.sharing import rules
 from memoria.sharing.models import AgreementFigures, AgreementLevel, SharedRecord
@@ -47,6 +54,7 @@ def agreement_list(request, membership):
         "organization": organization,
         "ours": [a for a in found if a.organization_id == organization.pk],
         "with_us": [a for a in found if a.partner_id == organization.pk],
+        "remote": list(access.remote_agreements_of(membership).order_by("-created_at", "-pk")),
         "today": rules.today(),
     }
     return render(request, "network/agreement_list.html", context)
@@ -173,3 +181,109 @@ def agreement_revoke(request, membership, agreement_id):
         return _refused(request, membership, agreement_id)
     messages.success(request, _("The agreement was revoked: nothing is shared under it any more."))
     return redirect(_url(membership.organization, agreement))
+
+
+def _received_rows(agreement) -> list[dict]:
+    """The copies received under ``agreement``, labelled as the registry labels their fields."""
+    rows = []
+    for record in agreement.records.order_by("kind", "source_id"):
+        spec = shareable(record.kind)
+        values = record.content or {}
+        rows.append(
+            {
+                "record": record,
+                "label": spec.extra["label"],
+                "values": [(spec.fields[name], values.get(name)) for name in record.fields
+                           if name in spec.fields],
+            }
+        )  # fmt: skip
+    return rows
+
+
+def _remote_detail(request, membership, agreement, *, conflict=False, status=200):
+    organization = membership.organization
+    receiving = agreement.direction == Direction.INCOMING
+    rows = _received_rows(agreement) if receiving else []
+    audit(request.user, organization, AuditAction.EXCHANGE_AGREEMENT_VIEW, agreement,
+          request=request, records=[row["record"].pk for row in rows])  # fmt: skip
+    context = {
+        "organization": organization,
+        "agreement": agreement,
+        "receiving": receiving,
+        "field_rows": _field_rows(agreement),
+        "rows": rows,
+        "bundles": agreement.bundles.order_by("-received_at")[:10] if receiving else [],
+        "conflict": conflict,
+    }
+    return render(request, "network/remote_agreement_detail.html", context, status=status)
+
+
+@organization_view(MANAGE)
+def remote_agreement_new(request, membership):
+    """A coordinator registers terms with an organization of another installation."""
+    organization = membership.organization
+    form = RemoteAgreementForm(request.POST or None, partners=Partner.objects.all())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            agreement = exchange.add_agreement(
+                organization,
+                data["partner"],
+                direction=data["direction"],
+                partner_organization=data["partner_organization"],
+                level=data["level"],
+                fields=data["fields"],
+                purpose=data["purpose"],
+                valid_until=data["valid_until"],
+                uuid=str(data["uuid"]) if data.get("uuid") else None,
+                actor=request.user,
+                request=request,
+            )
+        except exchange.ExchangeError:
+            form.add_error("uuid", _("An agreement with this code is already registered here."))
+        else:
+            if agreement.direction == Direction.OUTGOING:
+                text = _(
+                    "Registered. Give the other installation its code, %(code)s: they "
+                    "register the terms they accept with it."
+                ) % {"code": agreement.uuid}
+            else:
+                text = _("Registered: files sent under it can now be imported, and only what "
+                         "these terms allow is kept.")  # fmt: skip
+            messages.success(request, text)
+            return redirect("network:remote_agreement", organization.slug, agreement.pk)
+    context = {
+        "organization": organization,
+        "form": form,
+        "has_partners": Partner.objects.exists(),
+    }
+    return render(request, "network/remote_agreement_form.html", context)
+
+
+@organization_view(READ)
+def remote_agreement_detail(request, membership, agreement_id):
+    """An agreement with another installation: its terms and, when we receive, what arrived."""
+    return _remote_detail(
+        request, membership, access.get_remote_agreement(membership, agreement_id)
+    )
+
+
+@organization_view(MANAGE)
+@require_POST
+def remote_agreement_revoke(request, membership, agreement_id):
+    """A coordinator ends it now: what we received goes; what we share stops with the next file."""
+    agreement = access.get_remote_agreement(membership, agreement_id)
+    try:
+        exchange.revoke_agreement(agreement, request.user, request=request)
+    except exchange.ExchangeError:  # already ended (by another coordinator, or its last day)
+        agreement.refresh_from_db()
+        return _remote_detail(request, membership, agreement, conflict=True, status=409)
+    if agreement.direction == Direction.INCOMING:
+        text = _("The agreement was revoked: what it brought was deleted. Tell the other "
+                 "installation, so that it stops sending.")  # fmt: skip
+    else:
+        text = _("The agreement was revoked. The next file exported under it tells the other "
+                 "installation, which then deletes its copies: ask the server's operator to "
+                 "export it and send it.")  # fmt: skip
+    messages.success(request, text)
+    return redirect("network:remote_agreement", membership.organization.slug, agreement.pk)

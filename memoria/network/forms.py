@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from memoria.cases.forms import GroupedForm, VersionedFormMixin, date_field
 from memoria.cases.models import Event, Person
+from memoria.exchange.models import Direction
 from memoria.network.models import Capability, Language
 from memoria.places.forms import posted_state_code
 from memoria.places.models import Municipality, State
@@ -302,6 +303,54 @@ class AgreementForm(GroupedForm):
                         _("Without names, no field that identifies a person can be shared.")
                     )
         data["fields"] = fields
+        return data
+
+
+class RemoteAgreementForm(AgreementForm):
+    """The terms of an agreement with an organization of another installation.
+
+    The sharing side registers them (``outgoing``) and gives the other side the
+    agreement's code; the receiving side registers the terms it accepts
+    (``incoming``) with that code. Counts-only agreements do not travel.
+    """
+
+    partner = forms.ModelChoiceField(label=_("Other installation"), queryset=None)
+    partner_organization = forms.SlugField(
+        label=_("Organization there"),
+        max_length=60,
+        help_text=_("Its short name at the other installation, as it appears in its addresses."),
+    )
+    direction = forms.ChoiceField(
+        label=_("Direction"), choices=Direction.choices, widget=forms.RadioSelect
+    )
+    uuid = forms.UUIDField(
+        label=_("Agreement code"),
+        required=False,
+        help_text=_(
+            "When we receive: the code the other installation gave for this agreement. "
+            "When we share, leave it empty: the code is created here, to give to them."
+        ),
+    )
+
+    fieldsets = [
+        (_("With whom"), ["partner", "partner_organization", "direction", "uuid"]),
+        (_("How much"), ["level"]),
+        (_("What"), ["kinds", "event_fields", "person_fields"]),
+        (_("Why and until when"), ["purpose", "valid_until"]),
+    ]
+
+    def __init__(self, *args, partners, **kwargs):
+        super().__init__(*args, partners=partners, **kwargs)
+        self.fields["level"].choices = [
+            (value, label)
+            for value, label in AgreementLevel.choices
+            if value != AgreementLevel.AGGREGATE
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("direction") == Direction.INCOMING and not data.get("uuid"):
+            self.add_error("uuid", _("Give the code the other installation gave for it."))
         return data
 
 

@@ -28,4 +28,19 @@ urlpatterns = [
     path(agreement, agreement_views.agreement_detail, name="agreement"),
     path(agreement + "answer/", agreement_views.agreement_answer, name="agreement_answer"),
     path(agreement + "revoke/", agreement_views.agreement_revoke, name="agreement_revoke"),
+    path(
+        agreements + "remote/new/",
+        agreement_views.remote_agreement_new,
+        name="remote_agreement_new",
+    ),
+    path(
+        agreements + "remote/<int:agreement_id>/",
+        agreement_views.remote_agreement_detail,
+        name="remote_agreement",
+    ),
+    path(
+        agreements + "remote/<int:agreement_id>/revoke/",
+        agreement_views.remote_agreement_revoke,
+        name="remote_agreement_revoke",
+    ),
 ]

@@ -10,6 +10,7 @@ ENGINES = [
     "memoria.mse",
     "memoria.matching",
     "memoria.disclosure",
+    "memoria.exchange.bundle",  # the bundles' cryptography, inside the exchange app
 ]
 
 

@@ -330,6 +330,7 @@ WATCHED_APPS = {
     "capture",
     "cases",
     "checkins",
+    "exchange",
     "jobs",
     "network",
     "protection",

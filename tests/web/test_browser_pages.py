@@ -961,7 +961,23 @@ def network_data() -> dict:
     ours = agreements.propose(organization, coordinator, {**terms, "partner": other})
     with_us = agreements.propose(other, their_coordinator, {**terms, "partner": organization})
     with_us = agreements.answer(with_us, coordinator, accept=True, version=1)
-    return {"event": event, "sent": sent, "received": received, "ours": ours, "with_us": with_us}
+    # An agreement with an organization of another installation, and what it brought.
+    import uuid
+
+    from memoria.exchange import actions as exchange
+    from memoria.exchange.bundle import Identity
+    from memoria.exchange.models import ReceivedRecord
+
+    keys = Identity.generate().public
+    partner = exchange.add_partner("coalicion-norte", keys, keys.fingerprint)
+    remote = exchange.add_agreement(organization, partner, direction="incoming",
+                                    partner_organization="centro-norte", uuid=str(uuid.uuid4()),
+                                    **terms)  # fmt: skip
+    ReceivedRecord.objects.create(organization=organization, agreement=remote, kind="cases.event",
+                                  source_id="42", fields=["state", "status"], sequence=1,
+                                  content={"state": "Jalisco", "status": "open"})  # fmt: skip
+    return {"event": event, "sent": sent, "received": received, "ours": ours, "with_us": with_us,
+            "remote": remote}  # fmt: skip
 
 
 def test_network_pages_pass_axe_and_fit_a_phone(live_server, browser):
@@ -987,6 +1003,8 @@ def test_network_pages_pass_axe_and_fit_a_phone(live_server, browser):
         (reader, f"{base}/agreements/{data['with_us'].pk}/"),
         (coordinator, f"{base}/agreements/{data['ours'].pk}/"),
         (coordinator, f"{base}/agreements/new/"),
+        (reader, f"{base}/agreements/remote/{data['remote'].pk}/"),
+        (coordinator, f"{base}/agreements/remote/new/"),
     ]
     personas = Personas(browser, live_server)
     problems = []

@@ -12,12 +12,16 @@ having no form.
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.urls import get_resolver
 
 from memoria.accounts.models import Organization
 from memoria.accounts.roles import Role
 from memoria.cases import actions as case_actions
+from memoria.exchange import actions as exchange
+from memoria.exchange.bundle import Identity
+from memoria.exchange.models import RemoteAgreement
 from memoria.network import actions
 from memoria.network.models import OrganizationProfile, Referral
 from memoria.sharing import agreements
@@ -137,6 +141,31 @@ TARGETS += [
         route_fixtures={"agreement_id": "our_agreement"},
         fieldless=True,
     ),
+    Target(
+        "network:remote_agreement_new",
+        role=Role.COORDINATOR,
+        creates=RemoteAgreement,
+        valid=lambda case: {
+            "partner": case.remote_agreement.partner_id,
+            "partner_organization": "centro",
+            "direction": "outgoing",
+            "level": "named",
+            "kinds": "cases.event",
+            "event_fields": "title",
+            "purpose": "Acompañamiento",
+            "valid_until": "2099-01-01",
+        },
+        examples=8,
+    ),
+    Target(
+        "network:remote_agreement_revoke",
+        role=Role.COORDINATOR,
+        edits=(RemoteAgreement, "remote_agreement"),
+        form_on="network:remote_agreement",
+        refusal_audit=frozenset({"exchange.agreement_view"}),
+        route_fixtures={"agreement_id": "remote_agreement"},
+        fieldless=True,
+    ),
 ]
 
 NO_FORM = {
@@ -145,6 +174,7 @@ NO_FORM = {
     "network:referral",
     "network:agreements",
     "network:agreement",
+    "network:remote_agreement",
 }
 
 
@@ -209,6 +239,13 @@ class NetworkFuzzCase(FuzzCase):
         foreign_agreement = agreements.propose(
             cls.other_org, cls.outsider, {**terms, "partner": cls.partner}
         )
+        partner_keys = Identity.generate().public
+        installation = exchange.add_partner("coalicion", partner_keys, partner_keys.fingerprint)
+        cls.remote_agreement = exchange.add_agreement(
+            cls.org, installation, direction="incoming", partner_organization="centro",
+            uuid=str(uuid.uuid4()), **{**terms, "level": "pseudonymized",
+                                       "fields": {"cases.event": ["status"]}},
+        )  # fmt: skip
         cls.foreign_ids = sorted(
             {*cls.foreign_ids, foreign.pk, cls.partner.pk, foreign_agreement.pk}
         )
