@@ -64,6 +64,7 @@ def test_a_journalist_checks_in_and_a_missed_check_in_reaches_the_circle(live_se
     assert phone_page.external_requests == []
 
 
+@pytest.mark.layout
 def test_the_checkin_pages_pass_axe_and_fit_a_phone(live_server, browser):
     ensure_reference_data()
     load_demo_network()

@@ -296,6 +296,7 @@ def finished_estimate(organization):
     return estimate
 
 
+@pytest.mark.layout
 def test_every_main_page_passes_axe_and_fits_a_phone(live_server, browser):
     data = demo_data()
     newcomer = User.objects.create_user("nueva@sierra-viva.example", PASSWORD, full_name="Nueva")
@@ -439,6 +440,7 @@ def test_every_main_page_passes_axe_and_fits_a_phone(live_server, browser):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.layout
 def test_the_not_found_page_passes_axe_and_fits_a_phone(live_server, browser):
     """A Memoria page in the reader's language (the error pages of #11, item 1)."""
     ensure_reference_data()
@@ -648,6 +650,7 @@ def protection_data() -> dict:
     }
 
 
+@pytest.mark.layout
 def test_protection_pages_pass_axe_and_fit_a_phone(live_server, browser):
     ensure_reference_data()
     load_demo_network()
@@ -773,6 +776,7 @@ def review_candidate(data: dict):
     return review.decide(candidate, documenter, "under_review", candidate.version)
 
 
+@pytest.mark.layout
 def test_search_pages_pass_axe_and_fit_a_phone(live_server, browser):
     ensure_reference_data()
     load_demo_network()
@@ -883,6 +887,7 @@ def alerts_data() -> dict:
     return {"hook": hook, "template": template, "alert": alert, "link": link}
 
 
+@pytest.mark.layout
 def test_the_alerts_pages_pass_axe_and_fit_a_phone(live_server, browser):
     data = alerts_data()
     base = f"/o/{SLUG}/alerts"
@@ -980,6 +985,7 @@ def network_data() -> dict:
             "remote": remote}  # fmt: skip
 
 
+@pytest.mark.layout
 def test_network_pages_pass_axe_and_fit_a_phone(live_server, browser):
     ensure_reference_data()
     load_demo_network(cases=2)
@@ -1023,6 +1029,7 @@ def test_network_pages_pass_axe_and_fit_a_phone(live_server, browser):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.layout
 def test_the_report_pages_pass_axe_and_fit_a_phone(live_server, browser):
     from memoria.reports import actions as report_actions
     from memoria.reports.models import Report, ReportChannel

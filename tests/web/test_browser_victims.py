@@ -103,6 +103,7 @@ def test_a_documenter_records_a_mothers_path_on_a_phone_and_sees_what_is_owed(
     assert page.external_requests == []
 
 
+@pytest.mark.layout
 def test_the_victims_pages_pass_axe_and_fit_a_phone(live_server, browser):
     """The victims' pages of the every-page test, alone (``-k victims``): axe-core with
     every rule, no horizontal scroll, in both languages, on a phone and a desktop."""
