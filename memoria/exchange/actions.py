@@ -383,7 +383,8 @@ def _payload_parts(payload: dict, header: dict) -> tuple[dict, dict, list]:
         raise ExchangeError("the bundle's content is malformed: nothing was imported")
     if terms.get("uuid") != header["agreement"] or source.get("installation") != header["sender"]:
         raise ExchangeError("the bundle's content contradicts its header: nothing was imported")
-    if terms.get("status") not in {AgreementStatus.ACTIVE, *ENDED}:
+    status = terms.get("status")
+    if not isinstance(status, str) or status not in {AgreementStatus.ACTIVE, *ENDED}:
         raise ExchangeError("the bundle's agreement status is unknown: nothing was imported")
     for item in records:
         if not (
@@ -460,9 +461,11 @@ def _updated_at(item: dict) -> datetime.datetime | None:
     text = item.get("updated_at")
     try:
         moment = parse_datetime(text) if isinstance(text, str) else None
-    except ValueError:
+        if moment is None or not timezone.is_aware(moment):
+            return None
+        return moment.astimezone(datetime.UTC)  # as stored: a moment the calendar holds in UTC
+    except (ValueError, OverflowError):
         return None
-    return moment if moment is not None and timezone.is_aware(moment) else None
 
 
 def _apply(mirror, records, sequence, received: Received, progress: Progress) -> None:

@@ -304,6 +304,24 @@ class ImportTests(ExchangeFixtures):
                 attempt()
             self.assertEqual(self.written(), before)
 
+    def test_an_agreement_status_no_export_makes_is_refused_never_a_crash(self):
+        # The partner's key signs whatever its installation sends: still no traceback here.
+        agreement = self.incoming()
+        for status in (["active"], {"revoked": True}, None):
+            with self.subTest(status=status), self.assertRaisesMessage(ExchangeError, "status"):
+                self.receive(agreement, [event(1)], status=status)
+        self.assertEqual(self.written(), (0, 0, 0))
+
+    def test_a_last_change_outside_the_calendar_in_utc_is_kept_as_unknown(self):
+        agreement = self.incoming()
+        edges = ("9999-12-31T23:59:00-23:00", "0001-01-01T00:00:00+23:00")
+        records = [{**event(pk), "updated_at": edge} for pk, edge in enumerate(edges, start=1)]
+        received = self.receive(agreement, records)
+        self.assertEqual((received.outcome, received.added), ("applied", 2))
+        self.assertEqual(
+            list(ReceivedRecord.objects.values_list("source_updated_at", flat=True)), [None, None]
+        )
+
     def test_after_the_partner_replaces_its_keys_the_old_ones_are_refused(self):
         agreement = self.incoming()
         self.receive(agreement, [event(5)])
