@@ -56,6 +56,8 @@ from memoria.sharing.models import AgreementLevel, AgreementStatus
 from memoria.sharing.registry import Consent, shareable
 
 ENDED = {AgreementStatus.REVOKED, AgreementStatus.EXPIRED}
+UNKNOWN_KIND = "(unknown kind)"
+UNKNOWN_FIELD = "(unknown field)"
 Progress = Callable[[int, int], None]
 
 
@@ -430,21 +432,25 @@ def _kept(mirror: RemoteAgreement, item: dict, received: Received) -> tuple[list
     """The fields and values of ``item`` the local terms allow; None if nothing is left."""
     kind = item["kind"]
     try:
-        spec = shareable(kind) if kind in (mirror.fields or {}) else None
+        known = shareable(kind)
     except LookupError:
-        spec = None
+        known = None
+    # The report and the audit log are in clear: they name only kinds and fields known
+    # here, never a text the partner wrote (which could be anything, a name included).
+    label = kind if known is not None else UNKNOWN_KIND
+    spec = known if kind in (mirror.fields or {}) else None
     if spec is None:
-        received.dropped_records[kind] = received.dropped_records.get(kind, 0) + 1
+        received.dropped_records[label] = received.dropped_records.get(label, 0) + 1
         return None
     # The sender has applied the record's consent; here only the terms bound it.
     allowed = rules.allowed_fields(mirror, spec, Consent.NAMED)
     values = {name: value for name, value in item["values"].items() if name in allowed}
     for name in sorted(set(item["values"]) - set(allowed)):
-        label = f"{kind}.{name}"
-        if label not in received.dropped_fields:
-            received.dropped_fields.append(label)
+        field_label = f"{kind}.{name if name in spec.fields else UNKNOWN_FIELD}"
+        if field_label not in received.dropped_fields:
+            received.dropped_fields.append(field_label)
     if not values:
-        received.dropped_records[kind] = received.dropped_records.get(kind, 0) + 1
+        received.dropped_records[label] = received.dropped_records.get(label, 0) + 1
         return None
     return [name for name in allowed if name in values], values
 

@@ -217,7 +217,7 @@ class ImportTests(ExchangeFixtures):
         amfile = {"kind": "search.amfile", "id": "3", "values": {"notes": "tatuaje"}}
         received = self.receive(agreement, [event(5, title="Zenaida"), person, amfile])
         self.assertEqual((received.added, received.outcome), (1, "applied"))
-        self.assertEqual(received.dropped_records, {"cases.person": 1, "search.amfile": 1})
+        self.assertEqual(received.dropped_records, {"cases.person": 1, "(unknown kind)": 1})
         self.assertEqual(received.dropped_fields, ["cases.event.title"])
         self.assertTrue(received.terms_differ)
         self.assertEqual(self.copies(), {("cases.event", "5"): (["status"], {"status": "open"}, 1)})
@@ -303,6 +303,19 @@ class ImportTests(ExchangeFixtures):
             with self.subTest(message), self.assertRaisesMessage(ExchangeError, message):
                 attempt()
             self.assertEqual(self.written(), before)
+
+    def test_names_the_partner_sends_as_kinds_or_fields_never_reach_the_clear_report(self):
+        # The report and the audit entry are not encrypted: only names this installation knows.
+        agreement = self.incoming()
+        stray = {"kind": "Zenaida Pérez Luna", "id": "3", "values": {"notes": "x"}}
+        received = self.receive(agreement, [event(5, **{"Zenaida Pérez Luna": "x"}), stray])
+        self.assertEqual(received.added, 1)
+        entry = AuditEntry.objects.get(action="exchange.import")
+        for text in (json.dumps(received.as_report()), json.dumps(entry.details),
+                     json.dumps(ReceivedBundle.objects.get().report)):  # fmt: skip
+            self.assertNotIn("Zenaida", text)
+        self.assertEqual(received.dropped_records, {"(unknown kind)": 1})
+        self.assertEqual(received.dropped_fields, ["cases.event.(unknown field)"])
 
     def test_an_agreement_status_no_export_makes_is_refused_never_a_crash(self):
         # The partner's key signs whatever its installation sends: still no traceback here.
