@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import re
 import uuid as uuidlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ from memoria.sharing.registry import Consent, shareable
 
 ENDED = {AgreementStatus.REVOKED, AgreementStatus.EXPIRED}
 UNKNOWN_KIND = "(unknown kind)"
+# A record's id at the source, kept in clear: a number or a uuid as an export writes them.
+SOURCE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")
 UNKNOWN_FIELD = "(unknown field)"
 Progress = Callable[[int, int], None]
 
@@ -393,7 +396,7 @@ def _payload_parts(payload: dict, header: dict) -> tuple[dict, dict, list]:
             isinstance(item, dict)
             and isinstance(item.get("kind"), str)
             and isinstance(item.get("id"), str)
-            and 0 < len(item["id"]) <= 64
+            and SOURCE_ID.fullmatch(item["id"])
             and isinstance(item.get("values"), dict)
             and all(_is_plain(value) for value in item["values"].values())
         ):

@@ -317,6 +317,17 @@ class ImportTests(ExchangeFixtures):
         self.assertEqual(received.dropped_records, {"(unknown kind)": 1})
         self.assertEqual(received.dropped_fields, ["cases.event.(unknown field)"])
 
+    def test_a_record_id_that_is_not_an_id_is_refused(self):
+        # The source id is kept in clear: a text (a name) or a NUL (PostgreSQL) is no id.
+        agreement = self.incoming()
+        for source_id in ("Zenaida Pérez", "12\x00", "../3", ""):
+            refused = self.assertRaisesMessage(ExchangeError, "malformed")
+            with self.subTest(source_id=source_id), refused:
+                self.receive(agreement, [{**event(1), "id": source_id}])
+        self.assertEqual(self.written(), (0, 0, 0))
+        uuid_id = str(uuid.uuid4())
+        self.assertEqual(self.receive(agreement, [{**event(1), "id": uuid_id}]).added, 1)
+
     def test_an_agreement_status_no_export_makes_is_refused_never_a_crash(self):
         # The partner's key signs whatever its installation sends: still no traceback here.
         agreement = self.incoming()
