@@ -13,7 +13,8 @@ receive what is sent to it. A bundle is a JSON document (docs/exchange.md):
 
 ``open_bundle`` checks in this order, and raises ``BundleError`` at the
 first failure, before anything is decrypted: well-formed, signed by the key
-the caller registered for the sender, addressed to this installation.
+the caller registered for the sender and naming that key's fingerprint,
+addressed to this installation.
 """
 
 from __future__ import annotations
@@ -308,6 +309,8 @@ def open_bundle(envelope: Envelope, sender: PublicKeys, recipient: Identity) -> 
         raise BundleError(
             "the bundle's signature does not match the registered key of its sender"
         ) from None
+    if envelope.header["sender_fingerprint"] != sender.fingerprint:
+        raise BundleError("the bundle's sender's fingerprint is not the one registered for it")
     own = recipient.public
     if envelope.header["recipient_fingerprint"] != own.fingerprint:
         raise BundleError(

@@ -168,6 +168,16 @@ class BundleCryptographyTests(SimpleTestCase):
         with limit, self.assertRaisesMessage(BundleError, "too large"):
             read_bundle_file("/dev/zero")
 
+    def test_a_bundle_naming_another_sender_fingerprint_is_refused_even_if_signed(self):
+        document = json.loads(self.bundle())
+        document["header"]["sender_fingerprint"] = Identity.generate().public.fingerprint
+        envelope = read_envelope(json.dumps(document).encode())
+        signed = _signed_bytes(envelope.header, envelope.ephemeral, envelope.nonce,
+                               envelope.ciphertext)  # fmt: skip
+        document["signature"] = base64.b64encode(SENDER.signing.sign(signed)).decode()
+        with self.assertRaisesMessage(BundleError, "sender's fingerprint"):
+            open_bundle(read_envelope(json.dumps(document).encode()), SENDER.public, RECIPIENT)
+
     def test_fingerprints_read_aloud_compare_however_they_are_typed(self):
         fingerprint = SENDER.public.fingerprint
         self.assertEqual(len(fingerprint.replace("-", "")), 32)
