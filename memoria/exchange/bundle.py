@@ -71,6 +71,15 @@ def _unb64(text, what: str) -> bytes:
         raise BundleError(f"the bundle's {what} is not valid base64") from None
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _loads(data):
+    """Strict JSON: ``NaN`` and ``Infinity`` (which Python's json accepts) are refused."""
+    return json.loads(data, parse_constant=_no_constant)
+
+
 def canonical(value) -> bytes:
     """The one byte string a JSON value is signed and authenticated as."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
@@ -260,7 +269,7 @@ def read_envelope(data: bytes) -> Envelope:
     if len(data) > MAX_BUNDLE_BYTES:
         raise BundleError("the file is too large to be a bundle")
     try:
-        document = json.loads(data)
+        document = _loads(data)
     except ValueError:
         raise BundleError("the file is not a Memoria exchange bundle (not JSON)") from None
     except RecursionError:  # nested deeper than any bundle is
@@ -329,7 +338,7 @@ def open_bundle(envelope: Envelope, sender: PublicKeys, recipient: Identity) -> 
     except InvalidTag:
         raise BundleError("the bundle's payload does not decrypt: it was altered") from None
     try:
-        payload = json.loads(plaintext)
+        payload = _loads(plaintext)
     except (ValueError, RecursionError):
         raise BundleError("the bundle's payload is not JSON") from None
     if not isinstance(payload, dict):
