@@ -312,7 +312,7 @@ def export_bundle(
     records = []
     if agreement.status == AgreementStatus.ACTIVE:
         records = list(shared_records(agreement, progress))
-    identity = load_identity()
+    identity = load_identity(create=False)
     with transaction.atomic():
         current = (
             RemoteAgreement.objects.select_for_update(of=("self",))
@@ -425,7 +425,7 @@ def _open(data: bytes) -> tuple[dict, Partner, dict]:
             "registered partner: nothing was imported"
         )
     try:
-        payload = open_bundle(envelope, partner_keys(partner), load_identity())
+        payload = open_bundle(envelope, partner_keys(partner), load_identity(create=False))
     except BundleError as error:
         raise ExchangeError(f"{error}: nothing was imported") from error
     return header, partner, payload

@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import tempfile
 import uuid
+from pathlib import Path
 from unittest import mock
 
 from django.test import SimpleTestCase
@@ -489,6 +491,20 @@ class ExportTests(ExchangeFixtures):
         agreement.refresh_from_db()
         self.assertEqual(agreement.sequence, 0)
         self.assertFalse(AuditEntry.objects.filter(action="exchange.export").exists())
+
+    def test_without_its_identity_file_nothing_is_sent_or_received_nor_a_new_one_made(self):
+        agreement = self.outgoing()
+        data = seal(payload(str(uuid.uuid4()), []), recipient=load_identity().public)[1]
+        with tempfile.TemporaryDirectory() as empty:
+            lost = Path(empty) / "keys" / "exchange-identity.json"
+            with mock.patch("memoria.exchange.identity.identity_path", return_value=lost):
+                with self.assertRaisesMessage(BundleError, "no exchange identity"):
+                    actions.export_bundle(agreement, lambda data: None)
+                with self.assertRaisesMessage(ExchangeError, "no exchange identity"):
+                    actions.import_bundle(self.org, data)
+            self.assertFalse(lost.exists())
+        agreement.refresh_from_db()
+        self.assertEqual(agreement.sequence, 0)
 
     def test_partners_are_registered_only_with_the_fingerprint_read_out_of_band(self):
         other = Identity.generate()
