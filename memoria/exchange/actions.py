@@ -539,7 +539,11 @@ def import_bundle(
     sequence = header["sequence"]
     received = Received(bundle=header["bundle"], sequence=sequence, status=terms["status"])
     with transaction.atomic():
-        before = ReceivedBundle.objects.filter(uuid=header["bundle"]).first()
+        # Already imported — by this organization: another one is told it has no such agreement.
+        imported = ReceivedBundle.objects.filter(
+            uuid=header["bundle"], agreement__organization=organization
+        )
+        before = imported.first()
         if before is not None:
             received.duplicate = True
             received.outcome = before.outcome
@@ -559,7 +563,7 @@ def import_bundle(
                 f"{organization.slug} has not registered agreement {header['agreement']} with "
                 f"{partner.name}: nothing was imported"
             )
-        before = ReceivedBundle.objects.filter(uuid=header["bundle"]).first()
+        before = imported.first()
         if before is not None:  # imported by another process while we waited for the lock
             received.duplicate, received.outcome = True, before.outcome
             return received

@@ -260,6 +260,16 @@ class ImportTests(ExchangeFixtures):
         self.assertTrue(again.duplicate)
         self.assertEqual((self.copies(), self.written()), before)
 
+    def test_a_bundle_imported_here_is_not_called_imported_for_another_organization(self):
+        agreement = self.incoming()
+        data = seal(
+            payload(str(agreement.uuid), [event(5)], recipient=self.org.slug),
+            recipient=load_identity().public,
+        )[1]
+        actions.import_bundle(self.org, data)
+        with self.assertRaisesMessage(ExchangeError, "has not registered agreement"):
+            actions.import_bundle(self.other_org, data)
+
     def test_a_newer_bundle_updates_adds_and_removes_copies(self):
         agreement = self.incoming()
         self.receive(agreement, [event(5), event(6)])
