@@ -127,8 +127,8 @@ class PublicKeys:
     @classmethod
     def from_json(cls, text: str) -> PublicKeys:
         try:
-            data = json.loads(text)
-        except ValueError:
+            data = _loads(text)
+        except (ValueError, RecursionError):
             raise BundleError("the key file is not JSON") from None
         if not isinstance(data, dict) or data.get("format") != PUBLIC_FORMAT:
             raise BundleError("the key file is not a Memoria installation's public keys")
@@ -183,13 +183,13 @@ class Identity:
     @classmethod
     def from_json(cls, text: str) -> Identity:
         try:
-            data = json.loads(text)
+            data = _loads(text)
             return cls(
                 _installation_id(data["installation"]),
                 Ed25519PrivateKey.from_private_bytes(_unb64(data["signing_key"], "signing key")),
                 X25519PrivateKey.from_private_bytes(_unb64(data["exchange_key"], "exchange key")),
             )
-        except (ValueError, KeyError, TypeError, BundleError) as error:
+        except (ValueError, KeyError, TypeError, RecursionError, BundleError) as error:
             raise BundleError(f"the installation's identity file is damaged ({error})") from None
 
 

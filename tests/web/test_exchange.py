@@ -26,6 +26,7 @@ from memoria.exchange.bundle import (
     HEADER_FIELDS,
     BundleError,
     Identity,
+    PublicKeys,
     _signed_bytes,
     normalize_fingerprint,
     open_bundle,
@@ -186,6 +187,11 @@ class BundleCryptographyTests(SimpleTestCase):
             data = seal(payload(self.AGREEMENT, [event(1, age=value)]))[1]
             with self.subTest(value=value), self.assertRaisesMessage(BundleError, "not JSON"):
                 open_bundle(read_envelope(data), SENDER.public, RECIPIENT)
+
+    def test_a_damaged_key_file_is_refused_with_a_reason_never_a_crash(self):
+        for text in ("[" * 100_000 + "]" * 100_000, '{"format": NaN}', "[]"):
+            with self.subTest(text=text[:12]), self.assertRaises(BundleError):
+                PublicKeys.from_json(text)
 
     def test_fingerprints_read_aloud_compare_however_they_are_typed(self):
         fingerprint = SENDER.public.fingerprint
