@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import re
 import uuid as uuidlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -56,6 +57,10 @@ from memoria.sharing.models import AgreementLevel, AgreementStatus
 from memoria.sharing.registry import Consent, shareable
 
 ENDED = {AgreementStatus.REVOKED, AgreementStatus.EXPIRED}
+UNKNOWN_KIND = "(unknown kind)"
+# A record's id at the source, kept in clear: a number or a uuid as an export writes them.
+SOURCE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")
+UNKNOWN_FIELD = "(unknown field)"
 Progress = Callable[[int, int], None]
 
 
@@ -307,7 +312,7 @@ def export_bundle(
     records = []
     if agreement.status == AgreementStatus.ACTIVE:
         records = list(shared_records(agreement, progress))
-    identity = load_identity()
+    identity = load_identity(create=False)
     with transaction.atomic():
         current = (
             RemoteAgreement.objects.select_for_update(of=("self",))
@@ -383,14 +388,15 @@ def _payload_parts(payload: dict, header: dict) -> tuple[dict, dict, list]:
         raise ExchangeError("the bundle's content is malformed: nothing was imported")
     if terms.get("uuid") != header["agreement"] or source.get("installation") != header["sender"]:
         raise ExchangeError("the bundle's content contradicts its header: nothing was imported")
-    if terms.get("status") not in {AgreementStatus.ACTIVE, *ENDED}:
+    status = terms.get("status")
+    if not isinstance(status, str) or status not in {AgreementStatus.ACTIVE, *ENDED}:
         raise ExchangeError("the bundle's agreement status is unknown: nothing was imported")
     for item in records:
         if not (
             isinstance(item, dict)
             and isinstance(item.get("kind"), str)
             and isinstance(item.get("id"), str)
-            and 0 < len(item["id"]) <= 64
+            and SOURCE_ID.fullmatch(item["id"])
             and isinstance(item.get("values"), dict)
             and all(_is_plain(value) for value in item["values"].values())
         ):
@@ -419,7 +425,7 @@ def _open(data: bytes) -> tuple[dict, Partner, dict]:
             "registered partner: nothing was imported"
         )
     try:
-        payload = open_bundle(envelope, partner_keys(partner), load_identity())
+        payload = open_bundle(envelope, partner_keys(partner), load_identity(create=False))
     except BundleError as error:
         raise ExchangeError(f"{error}: nothing was imported") from error
     return header, partner, payload
@@ -429,21 +435,25 @@ def _kept(mirror: RemoteAgreement, item: dict, received: Received) -> tuple[list
     """The fields and values of ``item`` the local terms allow; None if nothing is left."""
     kind = item["kind"]
     try:
-        spec = shareable(kind) if kind in (mirror.fields or {}) else None
+        known = shareable(kind)
     except LookupError:
-        spec = None
+        known = None
+    # The report and the audit log are in clear: they name only kinds and fields known
+    # here, never a text the partner wrote (which could be anything, a name included).
+    label = kind if known is not None else UNKNOWN_KIND
+    spec = known if kind in (mirror.fields or {}) else None
     if spec is None:
-        received.dropped_records[kind] = received.dropped_records.get(kind, 0) + 1
+        received.dropped_records[label] = received.dropped_records.get(label, 0) + 1
         return None
     # The sender has applied the record's consent; here only the terms bound it.
     allowed = rules.allowed_fields(mirror, spec, Consent.NAMED)
     values = {name: value for name, value in item["values"].items() if name in allowed}
     for name in sorted(set(item["values"]) - set(allowed)):
-        label = f"{kind}.{name}"
-        if label not in received.dropped_fields:
-            received.dropped_fields.append(label)
+        field_label = f"{kind}.{name if name in spec.fields else UNKNOWN_FIELD}"
+        if field_label not in received.dropped_fields:
+            received.dropped_fields.append(field_label)
     if not values:
-        received.dropped_records[kind] = received.dropped_records.get(kind, 0) + 1
+        received.dropped_records[label] = received.dropped_records.get(label, 0) + 1
         return None
     return [name for name in allowed if name in values], values
 
@@ -460,9 +470,11 @@ def _updated_at(item: dict) -> datetime.datetime | None:
     text = item.get("updated_at")
     try:
         moment = parse_datetime(text) if isinstance(text, str) else None
-    except ValueError:
+        if moment is None or not timezone.is_aware(moment):
+            return None
+        return moment.astimezone(datetime.UTC)  # as stored: a moment the calendar holds in UTC
+    except (ValueError, OverflowError):
         return None
-    return moment if moment is not None and timezone.is_aware(moment) else None
 
 
 def _apply(mirror, records, sequence, received: Received, progress: Progress) -> None:
@@ -527,7 +539,11 @@ def import_bundle(
     sequence = header["sequence"]
     received = Received(bundle=header["bundle"], sequence=sequence, status=terms["status"])
     with transaction.atomic():
-        before = ReceivedBundle.objects.filter(uuid=header["bundle"]).first()
+        # Already imported — by this organization: another one is told it has no such agreement.
+        imported = ReceivedBundle.objects.filter(
+            uuid=header["bundle"], agreement__organization=organization
+        )
+        before = imported.first()
         if before is not None:
             received.duplicate = True
             received.outcome = before.outcome
@@ -547,7 +563,7 @@ def import_bundle(
                 f"{organization.slug} has not registered agreement {header['agreement']} with "
                 f"{partner.name}: nothing was imported"
             )
-        before = ReceivedBundle.objects.filter(uuid=header["bundle"]).first()
+        before = imported.first()
         if before is not None:  # imported by another process while we waited for the lock
             received.duplicate, received.outcome = True, before.outcome
             return received

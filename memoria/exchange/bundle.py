@@ -13,7 +13,8 @@ receive what is sent to it. A bundle is a JSON document (docs/exchange.md):
 
 ``open_bundle`` checks in this order, and raises ``BundleError`` at the
 first failure, before anything is decrypted: well-formed, signed by the key
-the caller registered for the sender, addressed to this installation.
+the caller registered for the sender and naming that key's fingerprint,
+addressed to this installation.
 """
 
 from __future__ import annotations
@@ -70,6 +71,15 @@ def _unb64(text, what: str) -> bytes:
         raise BundleError(f"the bundle's {what} is not valid base64") from None
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _loads(data):
+    """Strict JSON: ``NaN`` and ``Infinity`` (which Python's json accepts) are refused."""
+    return json.loads(data, parse_constant=_no_constant)
+
+
 def canonical(value) -> bytes:
     """The one byte string a JSON value is signed and authenticated as."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
@@ -117,8 +127,8 @@ class PublicKeys:
     @classmethod
     def from_json(cls, text: str) -> PublicKeys:
         try:
-            data = json.loads(text)
-        except ValueError:
+            data = _loads(text)
+        except (ValueError, RecursionError):
             raise BundleError("the key file is not JSON") from None
         if not isinstance(data, dict) or data.get("format") != PUBLIC_FORMAT:
             raise BundleError("the key file is not a Memoria installation's public keys")
@@ -173,13 +183,13 @@ class Identity:
     @classmethod
     def from_json(cls, text: str) -> Identity:
         try:
-            data = json.loads(text)
+            data = _loads(text)
             return cls(
                 _installation_id(data["installation"]),
                 Ed25519PrivateKey.from_private_bytes(_unb64(data["signing_key"], "signing key")),
                 X25519PrivateKey.from_private_bytes(_unb64(data["exchange_key"], "exchange key")),
             )
-        except (ValueError, KeyError, TypeError, BundleError) as error:
+        except (ValueError, KeyError, TypeError, RecursionError, BundleError) as error:
             raise BundleError(f"the installation's identity file is damaged ({error})") from None
 
 
@@ -259,7 +269,7 @@ def read_envelope(data: bytes) -> Envelope:
     if len(data) > MAX_BUNDLE_BYTES:
         raise BundleError("the file is too large to be a bundle")
     try:
-        document = json.loads(data)
+        document = _loads(data)
     except ValueError:
         raise BundleError("the file is not a Memoria exchange bundle (not JSON)") from None
     except RecursionError:  # nested deeper than any bundle is
@@ -308,6 +318,8 @@ def open_bundle(envelope: Envelope, sender: PublicKeys, recipient: Identity) -> 
         raise BundleError(
             "the bundle's signature does not match the registered key of its sender"
         ) from None
+    if envelope.header["sender_fingerprint"] != sender.fingerprint:
+        raise BundleError("the bundle's sender's fingerprint is not the one registered for it")
     own = recipient.public
     if envelope.header["recipient_fingerprint"] != own.fingerprint:
         raise BundleError(
@@ -326,7 +338,7 @@ def open_bundle(envelope: Envelope, sender: PublicKeys, recipient: Identity) -> 
     except InvalidTag:
         raise BundleError("the bundle's payload does not decrypt: it was altered") from None
     try:
-        payload = json.loads(plaintext)
+        payload = _loads(plaintext)
     except (ValueError, RecursionError):
         raise BundleError("the bundle's payload is not JSON") from None
     if not isinstance(payload, dict):

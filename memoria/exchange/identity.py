@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from memoria.exchange.bundle import Identity
+from memoria.exchange.bundle import BundleError, Identity
 
 FILE_NAME = "exchange-identity.json"
 
@@ -23,11 +23,21 @@ def identity_path() -> Path:
     return Path(settings.DATA_DIR) / "keys" / FILE_NAME
 
 
-def load_identity() -> Identity:
-    """The installation's identity, generated the first time (never overwritten)."""
+def load_identity(*, create: bool = True) -> Identity:
+    """The installation's identity, generated the first time (never overwritten).
+
+    Sending and receiving pass ``create=False``: a missing file there means a
+    lost identity (or the wrong data directory), and a new one made silently
+    would sign what partners refuse and open nothing sent to the old one.
+    """
     path = identity_path()
     if path.exists():
         return Identity.from_json(path.read_text(encoding="utf-8"))
+    if not create:
+        raise BundleError(
+            f"this installation has no exchange identity at {path}: if it was lost, create one "
+            "with `memoria exchange identity` and have each partner replace its keys"
+        )
     identity = Identity.generate()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(path.parent, 0o700)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import tempfile
 import uuid
+from pathlib import Path
 from unittest import mock
 
 from django.test import SimpleTestCase
@@ -24,6 +26,7 @@ from memoria.exchange.bundle import (
     HEADER_FIELDS,
     BundleError,
     Identity,
+    PublicKeys,
     _signed_bytes,
     normalize_fingerprint,
     open_bundle,
@@ -168,6 +171,28 @@ class BundleCryptographyTests(SimpleTestCase):
         with limit, self.assertRaisesMessage(BundleError, "too large"):
             read_bundle_file("/dev/zero")
 
+    def test_a_bundle_naming_another_sender_fingerprint_is_refused_even_if_signed(self):
+        document = json.loads(self.bundle())
+        document["header"]["sender_fingerprint"] = Identity.generate().public.fingerprint
+        envelope = read_envelope(json.dumps(document).encode())
+        signed = _signed_bytes(envelope.header, envelope.ephemeral, envelope.nonce,
+                               envelope.ciphertext)  # fmt: skip
+        document["signature"] = base64.b64encode(SENDER.signing.sign(signed)).decode()
+        with self.assertRaisesMessage(BundleError, "sender's fingerprint"):
+            open_bundle(read_envelope(json.dumps(document).encode()), SENDER.public, RECIPIENT)
+
+    def test_a_payload_with_numbers_json_does_not_have_is_refused(self):
+        # NaN never equals itself: a copy holding it would be "updated" by every bundle.
+        for value in (float("nan"), float("inf")):
+            data = seal(payload(self.AGREEMENT, [event(1, age=value)]))[1]
+            with self.subTest(value=value), self.assertRaisesMessage(BundleError, "not JSON"):
+                open_bundle(read_envelope(data), SENDER.public, RECIPIENT)
+
+    def test_a_damaged_key_file_is_refused_with_a_reason_never_a_crash(self):
+        for text in ("[" * 100_000 + "]" * 100_000, '{"format": NaN}', "[]"):
+            with self.subTest(text=text[:12]), self.assertRaises(BundleError):
+                PublicKeys.from_json(text)
+
     def test_fingerprints_read_aloud_compare_however_they_are_typed(self):
         fingerprint = SENDER.public.fingerprint
         self.assertEqual(len(fingerprint.replace("-", "")), 32)
@@ -217,7 +242,7 @@ class ImportTests(ExchangeFixtures):
         amfile = {"kind": "search.amfile", "id": "3", "values": {"notes": "tatuaje"}}
         received = self.receive(agreement, [event(5, title="Zenaida"), person, amfile])
         self.assertEqual((received.added, received.outcome), (1, "applied"))
-        self.assertEqual(received.dropped_records, {"cases.person": 1, "search.amfile": 1})
+        self.assertEqual(received.dropped_records, {"cases.person": 1, "(unknown kind)": 1})
         self.assertEqual(received.dropped_fields, ["cases.event.title"])
         self.assertTrue(received.terms_differ)
         self.assertEqual(self.copies(), {("cases.event", "5"): (["status"], {"status": "open"}, 1)})
@@ -240,6 +265,16 @@ class ImportTests(ExchangeFixtures):
         again = actions.import_bundle(self.org, data[1])
         self.assertTrue(again.duplicate)
         self.assertEqual((self.copies(), self.written()), before)
+
+    def test_a_bundle_imported_here_is_not_called_imported_for_another_organization(self):
+        agreement = self.incoming()
+        data = seal(
+            payload(str(agreement.uuid), [event(5)], recipient=self.org.slug),
+            recipient=load_identity().public,
+        )[1]
+        actions.import_bundle(self.org, data)
+        with self.assertRaisesMessage(ExchangeError, "has not registered agreement"):
+            actions.import_bundle(self.other_org, data)
 
     def test_a_newer_bundle_updates_adds_and_removes_copies(self):
         agreement = self.incoming()
@@ -303,6 +338,48 @@ class ImportTests(ExchangeFixtures):
             with self.subTest(message), self.assertRaisesMessage(ExchangeError, message):
                 attempt()
             self.assertEqual(self.written(), before)
+
+    def test_names_the_partner_sends_as_kinds_or_fields_never_reach_the_clear_report(self):
+        # The report and the audit entry are not encrypted: only names this installation knows.
+        agreement = self.incoming()
+        stray = {"kind": "Zenaida Pérez Luna", "id": "3", "values": {"notes": "x"}}
+        received = self.receive(agreement, [event(5, **{"Zenaida Pérez Luna": "x"}), stray])
+        self.assertEqual(received.added, 1)
+        entry = AuditEntry.objects.get(action="exchange.import")
+        for text in (json.dumps(received.as_report()), json.dumps(entry.details),
+                     json.dumps(ReceivedBundle.objects.get().report)):  # fmt: skip
+            self.assertNotIn("Zenaida", text)
+        self.assertEqual(received.dropped_records, {"(unknown kind)": 1})
+        self.assertEqual(received.dropped_fields, ["cases.event.(unknown field)"])
+
+    def test_a_record_id_that_is_not_an_id_is_refused(self):
+        # The source id is kept in clear: a text (a name) or a NUL (PostgreSQL) is no id.
+        agreement = self.incoming()
+        for source_id in ("Zenaida Pérez", "12\x00", "../3", ""):
+            refused = self.assertRaisesMessage(ExchangeError, "malformed")
+            with self.subTest(source_id=source_id), refused:
+                self.receive(agreement, [{**event(1), "id": source_id}])
+        self.assertEqual(self.written(), (0, 0, 0))
+        uuid_id = str(uuid.uuid4())
+        self.assertEqual(self.receive(agreement, [{**event(1), "id": uuid_id}]).added, 1)
+
+    def test_an_agreement_status_no_export_makes_is_refused_never_a_crash(self):
+        # The partner's key signs whatever its installation sends: still no traceback here.
+        agreement = self.incoming()
+        for status in (["active"], {"revoked": True}, None):
+            with self.subTest(status=status), self.assertRaisesMessage(ExchangeError, "status"):
+                self.receive(agreement, [event(1)], status=status)
+        self.assertEqual(self.written(), (0, 0, 0))
+
+    def test_a_last_change_outside_the_calendar_in_utc_is_kept_as_unknown(self):
+        agreement = self.incoming()
+        edges = ("9999-12-31T23:59:00-23:00", "0001-01-01T00:00:00+23:00")
+        records = [{**event(pk), "updated_at": edge} for pk, edge in enumerate(edges, start=1)]
+        received = self.receive(agreement, records)
+        self.assertEqual((received.outcome, received.added), ("applied", 2))
+        self.assertEqual(
+            list(ReceivedRecord.objects.values_list("source_updated_at", flat=True)), [None, None]
+        )
 
     def test_after_the_partner_replaces_its_keys_the_old_ones_are_refused(self):
         agreement = self.incoming()
@@ -430,6 +507,20 @@ class ExportTests(ExchangeFixtures):
         agreement.refresh_from_db()
         self.assertEqual(agreement.sequence, 0)
         self.assertFalse(AuditEntry.objects.filter(action="exchange.export").exists())
+
+    def test_without_its_identity_file_nothing_is_sent_or_received_nor_a_new_one_made(self):
+        agreement = self.outgoing()
+        data = seal(payload(str(uuid.uuid4()), []), recipient=load_identity().public)[1]
+        with tempfile.TemporaryDirectory() as empty:
+            lost = Path(empty) / "keys" / "exchange-identity.json"
+            with mock.patch("memoria.exchange.identity.identity_path", return_value=lost):
+                with self.assertRaisesMessage(BundleError, "no exchange identity"):
+                    actions.export_bundle(agreement, lambda data: None)
+                with self.assertRaisesMessage(ExchangeError, "no exchange identity"):
+                    actions.import_bundle(self.org, data)
+            self.assertFalse(lost.exists())
+        agreement.refresh_from_db()
+        self.assertEqual(agreement.sequence, 0)
 
     def test_partners_are_registered_only_with_the_fingerprint_read_out_of_band(self):
         other = Identity.generate()
