@@ -39,6 +39,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+# The k where nobody chose one (the public site's default; its coordinators choose 3 to 50).
+DEFAULT_K = 5
+
 # A position in the table with its margins: (row, column), where row == rows is
 # the column-totals row and column == columns the row-totals column.
 Position = tuple[int, int]

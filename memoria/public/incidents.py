@@ -1,6 +1,6 @@
 """The public map of verified incidents: anonymous reports by municipality, suppressed.
 
-The counts come from ``memoria.reports.feed.counts_by_municipality``: verified
+The counts come from ``memoria.reports.feed``: verified
 reports only, after the publication delay, by municipality (never a finer
 place). They form one series, one cell per place (a municipality; a state
 when the reporter named no municipality; "no place" when they named none),
@@ -9,6 +9,8 @@ suppressed as the public site suppresses (``memoria.disclosure``, k of the
 publication): a count from 1 to k − 1 is "fewer than k", and further cells are
 withheld until no hidden count can be worked out from the total. State totals
 are not published: they would be a second set of margins over the same cells.
+The suppression is ``feed.suppressed_places``, which the feed's list reads too:
+the list names no place whose count the map hides.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import datetime as dt
 from django.utils.translation import gettext as _
 
 from memoria.cases.statistics import _catalogue, legend_labels
-from memoria.disclosure import suppress_series
 from memoria.geo import maps
 from memoria.public.figures import SUPPRESSED_COLOUR, _value, numeric, shown
 from memoria.reports import feed
@@ -26,9 +27,7 @@ from memoria.reports import feed
 
 def incident_figures(organization, k: int, now: dt.datetime | None = None) -> dict:
     """The map, its table and the total, every count as the public may see it."""
-    counts = feed.counts_by_municipality(organization, now)
-    keys = sorted(counts)
-    table = suppress_series([counts[key] for key in keys], k, total=True)
+    keys, counts, table = feed.suppressed_places(feed.incidents(organization, now), k)
     values = {key: _value(table, (0, i), counts[key]) for i, key in enumerate(keys)}
     total = _value(table, (0, len(keys)), sum(counts.values())) if keys else 0
     states, municipalities = _catalogue()

@@ -21,8 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from memoria.accounts.models import Organization
+from memoria.disclosure import DEFAULT_K
 
-DEFAULT_THRESHOLD = 5
+DEFAULT_THRESHOLD = DEFAULT_K
 DEFAULT_LICENCE = _(
     "Creative Commons Attribution 4.0 International (CC BY 4.0): you may share and "
     "adapt these figures for any purpose if you name the organization as their source."

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from memoria.accounts.models import Organization
 from memoria.cases.models import DatePrecision
+from memoria.disclosure import DEFAULT_K, Table, suppress_series
 from memoria.reports.models import Report
 
 
@@ -50,6 +51,11 @@ class Incident:
     year: int | None
     month: int | None  # None when the reporter gave only the year
     summary: str
+    place_withheld: bool = False  # the map hides this place's count: no place is shown
+
+    @property
+    def place(self) -> tuple[str, str]:
+        return (self.state_code, self.municipality_code)
 
 
 def incident(report: Report) -> Incident:
@@ -73,6 +79,47 @@ def incidents(organization: Organization, now: dt.datetime | None = None) -> lis
     return [incident(report) for report in published(organization, now)]
 
 
+def threshold(organization: Organization) -> int:
+    """The k of the organization's public site (chosen by a coordinator on the public site's
+    settings, published or not), else ``memoria.disclosure.DEFAULT_K``.
+
+    Read through the reverse relation so that this app imports nothing of the site above it.
+    """
+    publication = getattr(organization, "publication", None)
+    return publication.threshold if publication is not None else DEFAULT_K
+
+
+def suppressed_places(
+    items: list[Incident], k: int
+) -> tuple[list[tuple[str, str]], Counter[tuple[str, str]], Table]:
+    """The places of ``items`` (sorted), their counts, and the counts suppressed as one
+    series with its total: what the map publishes, and what the list may name."""
+    counts = Counter(item.place for item in items)
+    keys = sorted(counts)
+    return keys, counts, suppress_series([counts[key] for key in keys], k, total=True)
+
+
+def listed(organization: Organization, k: int, now: dt.datetime | None = None) -> list[Incident]:
+    """The incidents as the public list shows them, newest first: the place of an incident
+    is withheld (state and municipality) whenever the map hides its place's count."""
+    items = incidents(organization, now)
+    keys, _counts, table = suppressed_places(items, k)
+    hidden = {key for i, key in enumerate(keys) if table.is_hidden(0, i)}
+    return [
+        replace(
+            item,
+            state_code="",
+            state="",
+            municipality_code="",
+            municipality="",
+            place_withheld=True,
+        )
+        if item.place in hidden
+        else item
+        for item in items
+    ]
+
+
 def counts_by_municipality(
     organization: Organization, now: dt.datetime | None = None
 ) -> Counter[tuple[str, str]]:
@@ -81,6 +128,4 @@ def counts_by_municipality(
     The hook for the incident map: the cvegeo is ``""`` when the reporter named
     the state only, and the state code is ``""`` when they named no place.
     """
-    return Counter(
-        (item.state_code, item.municipality_code) for item in incidents(organization, now)
-    )
+    return Counter(item.place for item in incidents(organization, now))

@@ -169,11 +169,14 @@ def public_add(request, slug: str):
 @public_language
 def public_feed(request, slug: str):
     organization = _receiving(slug)
-    items = feed.incidents(organization)
+    k = feed.threshold(organization)
+    items = feed.listed(organization, k)
     context = {
         "organization": organization,
         "incidents": items[:FEED_SHOWN],
         "total": len(items),
+        "k": k,
+        "any_withheld": any(item.place_withheld for item in items),
         "delay_hours": settings.MEMORIA_REPORTS_PUBLISH_DELAY_HOURS,
     }
     return _private(render(request, "reports/public_feed.html", context))

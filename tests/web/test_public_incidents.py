@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from memoria.public import actions as public_actions
 from memoria.public.figures import SUPPRESSED_COLOUR
+from memoria.public.models import Publication
 from memoria.reports import actions
 from memoria.reports.models import Report, ReportChannel
 from tests.web.cases_fixtures import CaseFixtures
@@ -21,7 +22,7 @@ from tests.web.reports_fixtures import open_channel, receive
 PLACES = [("08", "08017")] * 7 + [("08", "08019")] * 2 + [("08", "08037"), ("08", "")]
 
 
-class PublicIncidentMapTests(CaseFixtures):
+class IncidentFixtures(CaseFixtures):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
@@ -64,6 +65,8 @@ class PublicIncidentMapTests(CaseFixtures):
         )
         return {f"{name}, {state}": count for name, state, count in found}
 
+
+class PublicIncidentMapTests(IncidentFixtures):
     def test_it_shows_the_counts_with_the_small_ones_hidden(self):
         response = self.page()
         self.assertEqual(response.status_code, 200)
@@ -121,3 +124,61 @@ class PublicIncidentMapTests(CaseFixtures):
         ReportChannel.objects.filter(organization=self.org).update(is_open=False)
         self.assertEqual(self.page().status_code, 404)
         self.assertEqual(self.client.get(f"/p/{self.other_org.slug}/incidents/").status_code, 404)
+
+
+WHERE = re.compile(r'<p class="where">([^·]*?)\s*·')
+
+
+def feed_places(html: str) -> list[str]:
+    """The place of every incident the feed lists, as shown."""
+    return [place.strip() for place in WHERE.findall(html)]
+
+
+class FeedAgreesWithTheMapTests(IncidentFixtures):
+    """The feed (/r/<slug>/incidents/) names a place only where the map shows its count."""
+
+    def feed(self, lang="en"):
+        return self.client.get(f"/r/{self.org.slug}/incidents/", {"lang": lang})
+
+    def assert_agrees(self, published: int = 11):
+        """No place in the feed whose cell the map hides; every named one counts as the map says."""
+        rows = self.rows(self.page().content.decode())
+        places = feed_places(self.feed().content.decode())
+        self.assertEqual(len(places), published)
+        for place in set(places) - {"place withheld"}:
+            self.assertIn(place, rows)
+            self.assertEqual(rows[place], str(places.count(place)), place)
+        hidden = [place for place, count in rows.items() if not count.isdigit()]
+        for place in hidden:
+            self.assertNotIn(place, places)
+        return places
+
+    def test_the_feed_withholds_the_places_the_map_hides(self):
+        places = self.assert_agrees()
+        self.assertEqual(places.count("Cuauhtémoc, Chihuahua"), 7)
+        self.assertEqual(places.count("place withheld"), 4)  # Chihuahua 2, Juárez 1, state 1
+        html = self.feed().content.decode()
+        self.assertNotIn("Juárez", html)
+        self.assertIn("the place is withheld where the map of incidents", html)
+
+    def test_it_speaks_spanish(self):
+        html = self.feed(lang="es").content.decode()
+        self.assertEqual(feed_places(html).count("lugar reservado"), 4)
+        self.assertIn("menos de 5", html)
+
+    def test_a_place_the_map_withholds_to_protect_another_is_withheld_too(self):
+        # Chihuahua 08019 reaches 5, but then the two hidden ones (Juárez and the state
+        # alone, each 1 to 4) would add up to 14 − 7 − 5 = 2, so both be 1: the map
+        # withholds Chihuahua as well, and so does the feed.
+        for _ in range(3):
+            self.verified(4, state="08", municipality="08019")
+        rows = self.rows(self.page().content.decode())
+        self.assertEqual(rows["Chihuahua, Chihuahua"], "withheld")
+        places = self.assert_agrees(published=14)
+        self.assertEqual(places.count("place withheld"), 7)
+        self.assertEqual(places.count("Cuauhtémoc, Chihuahua"), 7)
+
+    def test_the_feed_uses_the_k_of_the_publication(self):
+        Publication.objects.filter(organization=self.org).update(threshold=8)
+        places = self.assert_agrees()
+        self.assertEqual(places, ["place withheld"] * 11)

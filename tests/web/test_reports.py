@@ -426,6 +426,8 @@ class FeedTests(ReportTestCase):
             contact="correo-secreto@example.org",
             day="17",
         )
+        for _ in range(4):  # five in Cuauhtémoc: the default k, so the place is named
+            self.verified(5)
         response = self.client.get(self.path("incidents/"))
         html = response.content.decode()
         self.assertIn("Cuauhtémoc", html)  # 08017
@@ -434,6 +436,17 @@ class FeedTests(ReportTestCase):
             self.assertNotIn(secret, html)
         self.assertIsNone(re.search(r"-?\d{1,3}\.\d{4,}", html))  # nothing like a coordinate
         self.assertIn("5/2026", html)
+
+    def test_without_a_public_site_it_withholds_a_place_below_the_default_k(self):
+        self.verified(4, summary="Uno solo, de mayo")
+        self.verified(4, municipality="08019")
+        html = self.client.get(self.path("incidents/")).content.decode()
+        self.assertIn("Uno solo, de mayo", html)  # the incident is listed, not its place
+        self.assertEqual(html.count("lugar reservado"), 2)
+        for place in ("Cuauhtémoc", "Chihuahua, Chihuahua", ">Chihuahua"):
+            self.assertNotIn(place, html)
+        self.assertIn("menos de 5", html)
+        self.assertEqual(feed.threshold(self.org), 5)
 
     def test_it_counts_incidents_by_municipality_for_the_map(self):
         self.verified(4)
