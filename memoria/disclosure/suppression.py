@@ -148,12 +148,15 @@ def suppress(
     k: int = 5,
     row_totals: bool = True,
     column_totals: bool = True,
+    positive: bool = False,
 ) -> Table:
     """Hide the counts below ``k`` and enough others that none can be worked out.
 
     ``cells``: a rectangular table of non-negative counts. ``row_totals`` /
     ``column_totals``: whether those margins are published (the grand total is
-    published when both are).
+    published when both are). ``positive``: the reader knows every cell is at
+    least 1 (a page that lists only the places with an incident), so a count
+    shown as "withheld", not "fewer than k", is known to be at least k.
     """
     if k < 1:
         raise ValueError("k must be at least 1")
@@ -176,7 +179,7 @@ def suppress(
         if len(hidden) == len(entries):
             break
         pinned = pinned_by_bounds(
-            hidden, primary, entries, rows, columns, row_totals, column_totals, k
+            hidden, primary, entries, rows, columns, row_totals, column_totals, k, positive
         )
         if not pinned:
             break
@@ -216,17 +219,20 @@ def pinned_by_bounds(
     row_totals: bool,
     column_totals: bool,
     k: int,
+    positive: bool = False,
 ) -> list[Position]:
     """Hidden entries a reader could work out from the published ones *and* what the
     page says of the hidden ones: a count "fewer than k" is from 1 to k − 1, any
-    other hidden count is at least 0. (A row ``1, 1, 10`` with total 12: the two
-    hidden counts add up to 2 and each is at least 1, so both are 1.) Found by
+    other hidden count is at least 0, or at least k when ``positive``. (A row
+    ``1, 1, 10`` with total 12: the two hidden counts add up to 2 and each is at
+    least 1, so both are 1.) Found by
     linear programming: the least and the greatest value each can take."""
     from scipy.optimize import linprog
 
     ordered = sorted(hidden)
     index = {p: i for i, p in enumerate(ordered)}
-    bounds = [(1, k - 1) if p in primary else (0, None) for p in ordered]
+    other = (k, None) if positive else (0, None)
+    bounds = [(1, k - 1) if p in primary else other for p in ordered]
     equations, targets = [], []
     for line in _lines(rows, columns, row_totals, column_totals):
         if not any(p in index for p, _sign in line):
@@ -327,10 +333,15 @@ def _complement(
     return min(published, key=rank)  # pragma: no cover - the graph always has one
 
 
-def suppress_series(counts: Sequence[int], k: int = 5, total: bool = True) -> Table:
+def suppress_series(
+    counts: Sequence[int], k: int = 5, total: bool = True, positive: bool = False
+) -> Table:
     """One row of counts (one category each) with its total, if ``total``.
 
     With ``total=False`` (a case can fall in several categories, so the counts do
     not add up to anything published) only the counts below ``k`` are hidden.
+    ``positive``: as for ``suppress`` (every count is at least 1, and the reader knows it).
     """
-    return suppress([list(counts)], k, row_totals=total, column_totals=False)
+    if positive and any(int(v) < 1 for v in counts):
+        raise ValueError("a positive series has a zero")
+    return suppress([list(counts)], k, row_totals=total, column_totals=False, positive=positive)

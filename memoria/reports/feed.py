@@ -96,7 +96,9 @@ def suppressed_places(
     series with its total: what the map publishes, and what the list may name."""
     counts = Counter(item.place for item in items)
     keys = sorted(counts)
-    return keys, counts, suppress_series([counts[key] for key in keys], k, total=True)
+    # Every place listed has an incident: a "withheld" one has at least k (``positive``).
+    series = [counts[key] for key in keys]
+    return keys, counts, suppress_series(series, k, total=True, positive=True)
 
 
 def listed(organization: Organization, k: int, now: dt.datetime | None = None) -> list[Incident]:

@@ -173,3 +173,26 @@ def test_exhaustively_no_hidden_count_is_pinned_by_its_bounds_in_series():
         entries = {(0, c): n for c, n in enumerate(counts)} | {(0, 3): sum(counts)}
         pinned = pinned_by_bounds(table.hidden, table.primary, entries, 1, 3, True, False, 5)
         assert not pinned, counts
+
+
+def test_where_every_count_is_known_to_be_positive_a_withheld_one_is_at_least_k():
+    # Places listed because each has an incident: 1, 7, 5, 1 with total 14. Hiding the
+    # 1s and the 5 is not enough: "withheld" is a listed place not "fewer than 5", so at
+    # least 5, and 1 + 5 + 1 = 14 − 7 pins all three. The 7 is withheld as well.
+    assert suppress_series([1, 7, 5, 1], 5).hidden == {(0, 0), (0, 2), (0, 3)}
+    table = suppress_series([1, 7, 5, 1], 5, positive=True)
+    assert table.hidden == {(0, 0), (0, 1), (0, 2), (0, 3)}
+    with pytest.raises(ValueError):
+        suppress_series([0, 7], 5, positive=True)
+
+
+def test_exhaustively_no_hidden_count_is_pinned_in_positive_series():
+    from memoria.disclosure.suppression import pinned_by_bounds
+
+    for counts in itertools.product(range(1, 7), repeat=3):
+        table = suppress_series(list(counts), 5, positive=True)
+        entries = {(0, c): n for c, n in enumerate(counts)} | {(0, 3): sum(counts)}
+        pinned = pinned_by_bounds(
+            table.hidden, table.primary, entries, 1, 3, True, False, 5, positive=True
+        )
+        assert not pinned, counts

@@ -167,16 +167,18 @@ class FeedAgreesWithTheMapTests(IncidentFixtures):
         self.assertIn("menos de 5", html)
 
     def test_a_place_the_map_withholds_to_protect_another_is_withheld_too(self):
-        # Chihuahua 08019 reaches 5, but then the two hidden ones (Juárez and the state
-        # alone, each 1 to 4) would add up to 14 − 7 − 5 = 2, so both be 1: the map
-        # withholds Chihuahua as well, and so does the feed.
+        # Chihuahua 08019 reaches 5, but the two hidden ones (Juárez and the state alone,
+        # each 1 to 4) and a withheld place (at least 5: it is listed and not "fewer
+        # than 5") would add up to 14 − 7 = 7: 1 + 1 + 5, all three known. The map
+        # withholds Cuauhtémoc as well, and the feed names no place.
         for _ in range(3):
             self.verified(4, state="08", municipality="08019")
         rows = self.rows(self.page().content.decode())
         self.assertEqual(rows["Chihuahua, Chihuahua"], "withheld")
+        self.assertEqual(rows["Cuauhtémoc, Chihuahua"], "withheld")
+        self.assertEqual(rows["Total, "], "14")
         places = self.assert_agrees(published=14)
-        self.assertEqual(places.count("place withheld"), 7)
-        self.assertEqual(places.count("Cuauhtémoc, Chihuahua"), 7)
+        self.assertEqual(places, ["place withheld"] * 14)
 
     def test_the_feed_uses_the_k_of_the_publication(self):
         Publication.objects.filter(organization=self.org).update(threshold=8)
