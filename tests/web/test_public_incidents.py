@@ -145,7 +145,7 @@ class FeedAgreesWithTheMapTests(IncidentFixtures):
         rows = self.rows(self.page().content.decode())
         places = feed_places(self.feed().content.decode())
         self.assertEqual(len(places), published)
-        for place in set(places) - {"place withheld"}:
+        for place in set(places) - {"Place withheld"}:
             self.assertIn(place, rows)
             self.assertEqual(rows[place], str(places.count(place)), place)
         hidden = [place for place, count in rows.items() if not count.isdigit()]
@@ -156,14 +156,14 @@ class FeedAgreesWithTheMapTests(IncidentFixtures):
     def test_the_feed_withholds_the_places_the_map_hides(self):
         places = self.assert_agrees()
         self.assertEqual(places.count("Cuauhtémoc, Chihuahua"), 7)
-        self.assertEqual(places.count("place withheld"), 4)  # Chihuahua 2, Juárez 1, state 1
+        self.assertEqual(places.count("Place withheld"), 4)  # Chihuahua 2, Juárez 1, state 1
         html = self.feed().content.decode()
         self.assertNotIn("Juárez", html)
         self.assertIn("the place is withheld where the map of incidents", html)
 
     def test_it_speaks_spanish(self):
         html = self.feed(lang="es").content.decode()
-        self.assertEqual(feed_places(html).count("lugar reservado"), 4)
+        self.assertEqual(feed_places(html).count("Lugar reservado"), 4)
         self.assertIn("menos de 5", html)
 
     def test_a_place_the_map_withholds_to_protect_another_is_withheld_too(self):
@@ -178,9 +178,9 @@ class FeedAgreesWithTheMapTests(IncidentFixtures):
         self.assertEqual(rows["Cuauhtémoc, Chihuahua"], "withheld")
         self.assertEqual(rows["Total, "], "14")
         places = self.assert_agrees(published=14)
-        self.assertEqual(places, ["place withheld"] * 14)
+        self.assertEqual(places, ["Place withheld"] * 14)
 
     def test_the_feed_uses_the_k_of_the_publication(self):
         Publication.objects.filter(organization=self.org).update(threshold=8)
         places = self.assert_agrees()
-        self.assertEqual(places, ["place withheld"] * 11)
+        self.assertEqual(places, ["Place withheld"] * 11)

@@ -442,7 +442,7 @@ class FeedTests(ReportTestCase):
         self.verified(4, municipality="08019")
         html = self.client.get(self.path("incidents/")).content.decode()
         self.assertIn("Uno solo, de mayo", html)  # the incident is listed, not its place
-        self.assertEqual(html.count("lugar reservado"), 2)
+        self.assertEqual(html.count("Lugar reservado"), 2)
         for place in ("Cuauhtémoc", "Chihuahua, Chihuahua", ">Chihuahua"):
             self.assertNotIn(place, html)
         self.assertIn("menos de 5", html)
