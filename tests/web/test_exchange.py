@@ -515,6 +515,22 @@ class RefusedImportAuditTests(ExchangeFixtures):
             self.partner.pk,
         )
 
+    def test_a_file_too_large_for_the_command_is_recorded_as_refused(self):
+        from argparse import Namespace
+
+        from memoria.cli.common import CommandError
+        from memoria.cli.exchange import run_import
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "enorme.mbx"
+            path.write_bytes(b"x" * 11)
+            with (
+                mock.patch("memoria.exchange.bundle.MAX_BUNDLE_BYTES", 10),
+                self.assertRaisesMessage(CommandError, "too large"),
+            ):
+                run_import(Namespace(file=path, org=self.org.slug))
+        self.assertEqual(self.refusals(), [(self.org.pk, {"reason": "too_large"})])
+
     def test_an_unknown_reason_code_is_recorded_as_refused(self):
         actions.record_refused_import(self.org, "Juana Pérez")
         self.assertEqual(self.refusals(), [(self.org.pk, {"reason": "refused"})])
