@@ -265,6 +265,10 @@ class AuditAction(models.TextChoices):
     )
     EXCHANGE_EXPORT = "exchange.export", _("Sent a bundle to another installation")
     EXCHANGE_IMPORT = "exchange.import", _("Imported a bundle from another installation")
+    EXCHANGE_IMPORT_REFUSED = (
+        "exchange.import_refused",
+        _("Refused a bundle from another installation"),
+    )
     # The network (memoria.network): its directory and referrals; ids only, never a name
     NETWORK_PROFILE_UPDATE = "network.profile_update", _("Changed the profile in the network")
     REFERRAL_SEND = "referral.send", _("Referred a family or a case to another organization")

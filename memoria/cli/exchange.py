@@ -117,7 +117,8 @@ def register(subparsers) -> None:
         "import",
         help="import a bundle from a partner installation",
         description="Refuses a bundle not signed by a registered partner or not addressed to "
-        "this installation. Importing the same bundle twice changes nothing; an older bundle "
+        "this installation, and records the refusal in the audit log of --org. Importing the "
+        "same bundle twice changes nothing; an older bundle "
         "than one already applied is reported as a conflict and overwrites nothing "
         "(exit status 1).",
     )
@@ -343,13 +344,17 @@ def run_export(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     _setup()
     from memoria.cli.common import CommandError
-    from memoria.exchange.actions import import_bundle
-    from memoria.exchange.bundle import read_bundle_file
+    from memoria.exchange.actions import import_bundle, record_refused_import
+    from memoria.exchange.bundle import BundleError, read_bundle_file
 
     organization = _organization(args.org)
     console, progress_bar = _progress_console()
     try:
-        data = read_bundle_file(args.file)
+        try:
+            data = read_bundle_file(args.file)
+        except BundleError as error:  # too large: refused like any bundle, in --org's log
+            record_refused_import(organization, error.code)
+            raise
         with progress_bar(console) as advance:
             received = import_bundle(organization, data, lambda d, t: advance("records", d, t))
     except _errors() as error:

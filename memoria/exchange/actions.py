@@ -14,7 +14,9 @@ nothing; an older sequence than the last applied changes nothing and is
 reported as a conflict; an agreement the sender reports revoked or expired
 deletes the copies; otherwise the copies become the snapshot, each kept to
 the kinds and fields the local terms allow (the rest is dropped and
-reported). Every export and import is audited in the local organization's log.
+reported). Every export and import is audited in the local organization's log,
+and so is a refused import (``exchange.import_refused``, in the log of the
+organization it was imported for, once its transaction is undone).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import uuid as uuidlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -35,6 +37,8 @@ from memoria.accounts.models import Organization, User
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
 from memoria.exchange.bundle import (
+    FINGERPRINT,
+    REASONS,
     BundleError,
     PublicKeys,
     canonical,
@@ -62,10 +66,29 @@ UNKNOWN_KIND = "(unknown kind)"
 SOURCE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")
 UNKNOWN_FIELD = "(unknown field)"
 Progress = Callable[[int, int], None]
+# Why an import was refused, as its audit entry records it (docs/exchange.md).
+REFUSAL_REASONS = frozenset(
+    {
+        *REASONS,
+        "unknown_partner",
+        "agreement_not_registered",
+        "wrong_organization",
+        "wrong_source_organization",
+        "refused",
+    }
+)
 
 
 class ExchangeError(Exception):
-    """Nothing was done; the message says why, in one line."""
+    """Nothing was done; the message says why, in one line.
+
+    ``code`` names the reason among a fixed few: a refused import's audit entry
+    records it, never the message (which may quote what the partner wrote).
+    """
+
+    def __init__(self, message: str, code: str = "refused") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _no_progress(done: int, total: int) -> None:
@@ -175,8 +198,20 @@ def add_agreement(
         agreement_id = uuidlib.UUID(uuid) if uuid else uuidlib.uuid4()
     except ValueError:
         raise ExchangeError(f"{uuid!r} is not a UUID") from None
-    if RemoteAgreement.objects.filter(uuid=agreement_id, direction=direction).exists():
-        raise ExchangeError(f"agreement {agreement_id} is already registered here")
+    registered = list(
+        RemoteAgreement.objects.filter(uuid=agreement_id).values_list("direction", flat=True)
+    )
+    if direction in registered:
+        raise ExchangeError(f"agreement {agreement_id} is already registered here", "registered")
+    if registered:
+        # One code, one side: the same code both ways would let a bundle this
+        # installation signed come back as one it receives.
+        raise ExchangeError(
+            f"agreement {agreement_id} is already registered here in the other direction "
+            f"({registered[0]}): a code is either shared or received by an installation, never "
+            "both. Register a new agreement with its own code",
+            "other_direction",
+        )
     agreement = RemoteAgreement.objects.create(
         uuid=agreement_id,
         direction=direction,
@@ -385,12 +420,16 @@ class Received:
 def _payload_parts(payload: dict, header: dict) -> tuple[dict, dict, list]:
     source, terms, records = payload.get("source"), payload.get("agreement"), payload.get("records")
     if not isinstance(source, dict) or not isinstance(terms, dict) or not isinstance(records, list):
-        raise ExchangeError("the bundle's content is malformed: nothing was imported")
+        raise ExchangeError("the bundle's content is malformed: nothing was imported", "damaged")
     if terms.get("uuid") != header["agreement"] or source.get("installation") != header["sender"]:
-        raise ExchangeError("the bundle's content contradicts its header: nothing was imported")
+        raise ExchangeError(
+            "the bundle's content contradicts its header: nothing was imported", "damaged"
+        )
     status = terms.get("status")
     if not isinstance(status, str) or status not in {AgreementStatus.ACTIVE, *ENDED}:
-        raise ExchangeError("the bundle's agreement status is unknown: nothing was imported")
+        raise ExchangeError(
+            "the bundle's agreement status is unknown: nothing was imported", "damaged"
+        )
     for item in records:
         if not (
             isinstance(item, dict)
@@ -400,7 +439,9 @@ def _payload_parts(payload: dict, header: dict) -> tuple[dict, dict, list]:
             and isinstance(item.get("values"), dict)
             and all(_is_plain(value) for value in item["values"].values())
         ):
-            raise ExchangeError("a record in the bundle is malformed: nothing was imported")
+            raise ExchangeError(
+                "a record in the bundle is malformed: nothing was imported", "damaged"
+            )
     return source, terms, records
 
 
@@ -411,23 +452,35 @@ def _is_plain(value) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
-def _open(data: bytes) -> tuple[dict, Partner, dict]:
-    """The header, the registered partner that signed it, and the payload; or ExchangeError."""
+def _open(data: bytes, claimed: dict) -> tuple[dict, Partner, dict]:
+    """The header, the registered partner that signed it, and the payload; or ExchangeError.
+
+    ``claimed`` gathers, for the audit entry of a refusal, what the header says
+    once it is known to be well formed: uuids, a number, fingerprints as such.
+    """
     try:
         envelope = read_envelope(data)
     except BundleError as error:
-        raise ExchangeError(f"{error}: nothing was imported") from error
+        raise ExchangeError(f"{error}: nothing was imported", error.code) from error
     header = envelope.header
+    # read_envelope checked these are uuids and a number: nothing else the partner wrote.
+    claimed.update(bundle=header["bundle"], sender=header["sender"],
+                   agreement=header["agreement"], sequence=header["sequence"])  # fmt: skip
+    for name in ("sender_fingerprint", "recipient_fingerprint"):
+        if FINGERPRINT.fullmatch(header[name]):
+            claimed[name] = header[name]
     partner = Partner.objects.filter(installation=header["sender"]).first()
     if partner is None:
         raise ExchangeError(
             f"the bundle claims to come from installation {header['sender']}, which is not a "
-            "registered partner: nothing was imported"
+            "registered partner: nothing was imported",
+            "unknown_partner",
         )
+    claimed["partner"] = partner.pk
     try:
         payload = open_bundle(envelope, partner_keys(partner), load_identity(create=False))
     except BundleError as error:
-        raise ExchangeError(f"{error}: nothing was imported") from error
+        raise ExchangeError(f"{error}: nothing was imported", error.code) from error
     return header, partner, payload
 
 
@@ -491,7 +544,9 @@ def _apply(mirror, records, sequence, received: Received, progress: Progress) ->
         fields, values = kept
         key = (item["kind"], item["id"])
         if key in seen:
-            raise ExchangeError("the bundle carries a record twice: nothing was imported")
+            raise ExchangeError(
+                "the bundle carries a record twice: nothing was imported", "damaged"
+            )
         seen.add(key)
         record = held.get(key)
         version, updated_at = _version(item), _updated_at(item)
@@ -533,8 +588,45 @@ def _conflicts(mirror: RemoteAgreement, records: list, received: Received) -> in
 def import_bundle(
     organization: Organization, data: bytes, progress: Progress = _no_progress
 ) -> Received:
-    """Check ``data`` and apply it to ``organization``'s copies, in one transaction."""
-    header, partner, payload = _open(data)
+    """Check ``data`` and apply it to ``organization``'s copies, in one transaction.
+
+    A refusal (``ExchangeError``) writes nothing of the bundle, and is recorded
+    in ``organization``'s audit log once the import's transaction is undone.
+    """
+    claimed: dict = {}
+    try:
+        return _import_bundle(organization, data, progress, claimed)
+    except ExchangeError as error:
+        try:
+            record_refused_import(organization, error.code, **claimed)
+        except DatabaseError as failure:  # the refusal stands; the operator learns it is unlogged
+            raise ExchangeError(
+                f"{error} (and the refusal could not be written to the audit log: {failure})",
+                error.code,
+            ) from error
+        raise
+
+
+def record_refused_import(organization: Organization, reason: str, **claimed) -> None:
+    """Audit a refused bundle in ``organization``'s log, in a transaction of its own.
+
+    ``reason`` is one of the codes of ``BundleError``/``ExchangeError`` (any other
+    is recorded as "refused"); ``claimed`` holds only what ``_open`` checked the
+    form of: the bundle, sender and agreement uuids, the sequence, fingerprints,
+    the registered partner's id. What the header claims is unproven when the
+    signature is what failed: the entry says "claimed".
+    """
+    if reason not in REFUSAL_REASONS:
+        reason = "refused"
+    details = {f"claimed_{name}": value for name, value in claimed.items() if name != "partner"}
+    if "partner" in claimed:
+        details["partner"] = claimed["partner"]
+    with transaction.atomic():
+        audit(None, organization, AuditAction.EXCHANGE_IMPORT_REFUSED, reason=reason, **details)
+
+
+def _import_bundle(organization: Organization, data: bytes, progress: Progress, claimed: dict):
+    header, partner, payload = _open(data, claimed)
     source, terms, records = _payload_parts(payload, header)
     sequence = header["sequence"]
     received = Received(bundle=header["bundle"], sequence=sequence, status=terms["status"])
@@ -561,7 +653,8 @@ def import_bundle(
         if mirror is None:
             raise ExchangeError(
                 f"{organization.slug} has not registered agreement {header['agreement']} with "
-                f"{partner.name}: nothing was imported"
+                f"{partner.name}: nothing was imported",
+                "agreement_not_registered",
             )
         before = imported.first()
         if before is not None:  # imported by another process while we waited for the lock
@@ -570,12 +663,14 @@ def import_bundle(
         if payload.get("recipient_organization") != organization.slug:
             raise ExchangeError(
                 f"the bundle is for organization {payload.get('recipient_organization')!r} here, "
-                f"not {organization.slug!r}: nothing was imported"
+                f"not {organization.slug!r}: nothing was imported",
+                "wrong_organization",
             )
         if source.get("organization") != mirror.partner_organization:
             raise ExchangeError(
                 f"the bundle comes from organization {source.get('organization')!r}, not from "
-                f"{mirror.partner_organization!r} as agreed: nothing was imported"
+                f"{mirror.partner_organization!r} as agreed: nothing was imported",
+                "wrong_source_organization",
             )
         received.terms_differ = (terms.get("level"), terms.get("fields")) != (
             mirror.level,

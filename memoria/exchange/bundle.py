@@ -24,6 +24,7 @@ import binascii
 import datetime
 import hashlib
 import json
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -55,7 +56,29 @@ MAX_BUNDLE_BYTES = 512 * 1024 * 1024
 
 
 class BundleError(Exception):
-    """The bundle cannot be used: the message says why, in one line."""
+    """The bundle cannot be used: the message says why, in one line.
+
+    ``code`` names the reason among a fixed few (``REASONS``): what the audit log
+    records of a refused import, since the message may quote the partner's text.
+    """
+
+    def __init__(self, message: str, code: str = "damaged") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# Why a bundle or an identity is refused: codes, never the partner's words.
+REASONS = (
+    "damaged",  # not a bundle, or altered, or its content malformed
+    "too_large",
+    "bad_signature",
+    "wrong_sender",
+    "wrong_sender_fingerprint",
+    "wrong_recipient",
+    "undecryptable",
+    "no_identity",  # this installation's identity file is missing, damaged or exposed
+)
+FINGERPRINT = re.compile(r"[0-9a-f]{4}(?:-[0-9a-f]{4}){7}")
 
 
 def _b64(data: bytes) -> str:
@@ -190,7 +213,9 @@ class Identity:
                 X25519PrivateKey.from_private_bytes(_unb64(data["exchange_key"], "exchange key")),
             )
         except (ValueError, KeyError, TypeError, RecursionError, BundleError) as error:
-            raise BundleError(f"the installation's identity file is damaged ({error})") from None
+            raise BundleError(
+                f"the installation's identity file is damaged ({error})", "no_identity"
+            ) from None
 
 
 def _aes_key(shared: bytes, ephemeral: bytes, recipient: bytes, bundle_id: str) -> bytes:
@@ -260,14 +285,14 @@ def read_bundle_file(path) -> bytes:
     with open(path, "rb") as handle:
         data = handle.read(MAX_BUNDLE_BYTES + 1)
     if len(data) > MAX_BUNDLE_BYTES:
-        raise BundleError("the file is too large to be a bundle")
+        raise BundleError("the file is too large to be a bundle", "too_large")
     return data
 
 
 def read_envelope(data: bytes) -> Envelope:
     """Parse a bundle file; ``BundleError`` if it is not one. Nothing is verified yet."""
     if len(data) > MAX_BUNDLE_BYTES:
-        raise BundleError("the file is too large to be a bundle")
+        raise BundleError("the file is too large to be a bundle", "too_large")
     try:
         document = _loads(data)
     except ValueError:
@@ -308,7 +333,9 @@ def read_envelope(data: bytes) -> Envelope:
 def open_bundle(envelope: Envelope, sender: PublicKeys, recipient: Identity) -> dict:
     """The payload, once the signature (``sender``'s key) and the recipient are checked."""
     if envelope.header["sender"] != sender.installation:
-        raise BundleError("the bundle was sent by another installation than the one given")
+        raise BundleError(
+            "the bundle was sent by another installation than the one given", "wrong_sender"
+        )
     try:
         Ed25519PublicKey.from_public_bytes(sender.signing).verify(
             envelope.signature,
@@ -316,27 +343,34 @@ def open_bundle(envelope: Envelope, sender: PublicKeys, recipient: Identity) -> 
         )
     except InvalidSignature:
         raise BundleError(
-            "the bundle's signature does not match the registered key of its sender"
+            "the bundle's signature does not match the registered key of its sender",
+            "bad_signature",
         ) from None
     if envelope.header["sender_fingerprint"] != sender.fingerprint:
-        raise BundleError("the bundle's sender's fingerprint is not the one registered for it")
+        raise BundleError(
+            "the bundle's sender's fingerprint is not the one registered for it",
+            "wrong_sender_fingerprint",
+        )
     own = recipient.public
     if envelope.header["recipient_fingerprint"] != own.fingerprint:
         raise BundleError(
             f"the bundle is addressed to installation {envelope.header['recipient_fingerprint']}, "
-            f"not to this one ({own.fingerprint})"
+            f"not to this one ({own.fingerprint})",
+            "wrong_recipient",
         )
     try:
         shared = recipient.exchange.exchange(X25519PublicKey.from_public_bytes(envelope.ephemeral))
     except ValueError:  # a low-order point: no shared secret
-        raise BundleError("the bundle's ephemeral key is not usable") from None
+        raise BundleError("the bundle's ephemeral key is not usable", "undecryptable") from None
     key = _aes_key(shared, envelope.ephemeral, own.exchange, envelope.header["bundle"])
     try:
         plaintext = AESGCM(key).decrypt(
             envelope.nonce, envelope.ciphertext, canonical(envelope.header)
         )
     except InvalidTag:
-        raise BundleError("the bundle's payload does not decrypt: it was altered") from None
+        raise BundleError(
+            "the bundle's payload does not decrypt: it was altered", "undecryptable"
+        ) from None
     try:
         payload = _loads(plaintext)
     except (ValueError, RecursionError):

@@ -73,10 +73,21 @@ def agreement_new(request, membership):
     return render(request, "network/agreement_form.html", context)
 
 
+def _known(kind: str):
+    """The registry's entry for ``kind``, or None if it is no longer shareable here."""
+    try:
+        return shareable(kind)
+    except LookupError:
+        return None
+
+
 def _field_rows(agreement) -> list[tuple[str, list[str]]]:
     rows = []
     for kind, names in (agreement.fields or {}).items():
-        spec = shareable(kind)
+        spec = _known(kind)
+        if spec is None:  # shown as unknown, never as the code of a kind no longer registered
+            rows.append((_("Unknown kind"), []))
+            continue
         rows.append((spec.extra["label"], [str(spec.fields[n]) for n in names if n in spec.fields]))
     return rows
 
@@ -187,7 +198,10 @@ def _received_rows(agreement) -> list[dict]:
     """The copies received under ``agreement``, labelled as the registry labels their fields."""
     rows = []
     for record in agreement.records.order_by("kind", "source_id"):
-        spec = shareable(record.kind)
+        spec = _known(record.kind)
+        if spec is None:  # no longer shareable here: no labels for its fields, so no values
+            rows.append({"record": record, "label": _("Unknown kind"), "values": []})
+            continue
         values = record.content or {}
         rows.append(
             {
@@ -239,8 +253,16 @@ def remote_agreement_new(request, membership):
                 actor=request.user,
                 request=request,
             )
-        except exchange.ExchangeError:
-            form.add_error("uuid", _("An agreement with this code is already registered here."))
+        except exchange.ExchangeError as error:
+            if error.code == "other_direction":
+                text = _(
+                    "This code is already registered here for the other direction. An "
+                    "installation either shares or receives under one code, never both: "
+                    "register a new agreement with its own code."
+                )
+            else:
+                text = _("An agreement with this code is already registered here.")
+            form.add_error("uuid", text)
         else:
             if agreement.direction == Direction.OUTGOING:
                 text = _(

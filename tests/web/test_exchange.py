@@ -231,8 +231,14 @@ class ExchangeFixtures(CaseFixtures):
         return (
             ReceivedRecord.objects.count(),
             ReceivedBundle.objects.count(),
-            AuditEntry.objects.filter(action__startswith="exchange.import").count(),
+            AuditEntry.objects.filter(action="exchange.import").count(),
         )
+
+    def refusals(self) -> list[tuple[int, dict]]:
+        return [
+            (entry.organization_id, entry.details)
+            for entry in AuditEntry.objects.filter(action="exchange.import_refused").order_by("pk")
+        ]
 
 
 class ImportTests(ExchangeFixtures):
@@ -429,6 +435,126 @@ class ImportTests(ExchangeFixtures):
         self.assertEqual(self.written(), (0, 0, 0))
 
 
+class RefusedImportAuditTests(ExchangeFixtures):
+    """A refused bundle leaves an entry in the receiving organization's log: codes and ids only."""
+
+    def setUp(self):
+        super().setUp()
+        self.agreement = self.incoming()
+        self.code = str(self.agreement.uuid)
+
+    def sealed(self, *, sender=SENDER, recipient=None, agreement=None, **options) -> tuple:
+        return seal(
+            payload(self.code, [event(5)], recipient=self.org.slug, **options),
+            sender=sender,
+            recipient=recipient or load_identity().public,
+            agreement=agreement,
+        )
+
+    def refuse(self, data: bytes, message: str, organization=None) -> dict:
+        with self.assertRaisesMessage(ExchangeError, message):
+            actions.import_bundle(organization or self.org, data)
+        self.assertEqual(self.written(), (0, 0, 0))
+        (organization_id, details), *_ = self.refusals()[-1:]
+        self.assertEqual(organization_id, (organization or self.org).pk)
+        return details
+
+    def test_a_forged_or_misaddressed_bundle_is_recorded_with_its_reason(self):
+        impostor = Identity(SENDER.installation, Identity.generate().signing, SENDER.exchange)
+        header, data = self.sealed(sender=impostor)
+        details = self.refuse(data, "signature does not match")
+        self.assertEqual(
+            details,
+            {"reason": "bad_signature", "partner": self.partner.pk,
+             "claimed_bundle": header["bundle"], "claimed_sender": SENDER.installation,
+             "claimed_agreement": self.code, "claimed_sequence": 1,
+             "claimed_sender_fingerprint": impostor.public.fingerprint,
+             "claimed_recipient_fingerprint": load_identity().public.fingerprint},
+        )  # fmt: skip
+        elsewhere = Identity.generate().public
+        details = self.refuse(self.sealed(recipient=elsewhere)[1], "addressed to installation")
+        self.assertEqual(
+            (details["reason"], details["claimed_recipient_fingerprint"]),
+            ("wrong_recipient", elsewhere.fingerprint),
+        )
+        stranger = Identity.generate()
+        details = self.refuse(self.sealed(sender=stranger)[1], "not a registered partner")
+        self.assertEqual(
+            (details["reason"], details["claimed_sender"], "partner" in details),
+            ("unknown_partner", stranger.installation, False),
+        )
+        self.assertEqual(len(self.refusals()), 3)
+
+    def test_a_damaged_file_is_recorded_without_anything_it_claims(self):
+        details = self.refuse(json.dumps({"format": "Juana Pérez"}).encode(), "not a Memoria")
+        self.assertEqual(details, {"reason": "damaged"})
+
+    def test_a_refusal_inside_the_undone_transaction_is_still_recorded(self):
+        unknown = str(uuid.uuid4())
+        header, data = seal(
+            payload(unknown, [event(5)], recipient=self.org.slug),
+            recipient=load_identity().public,
+        )
+        details = self.refuse(data, "has not registered agreement")
+        self.assertEqual(
+            (details["reason"], details["claimed_agreement"], details["claimed_bundle"]),
+            ("agreement_not_registered", unknown, header["bundle"]),
+        )
+        # What the partner wrote in the payload (here a name) never reaches the log.
+        data = self.sealed(recipient=None, organization="Juana Pérez")[1]
+        details = self.refuse(data, "not from")
+        self.assertEqual(details["reason"], "wrong_source_organization")
+        self.assertNotIn("Juana", json.dumps(self.refusals(), ensure_ascii=False))
+        # Another organization's operator importing it: recorded in the log of the --org given.
+        details = self.refuse(self.sealed()[1], "has not registered", organization=self.other_org)
+        self.assertEqual(details["reason"], "agreement_not_registered")
+        self.assertEqual(
+            AuditEntry.objects.get(
+                action="exchange.import_refused", organization=self.other_org
+            ).details["partner"],
+            self.partner.pk,
+        )
+
+    def test_a_file_too_large_for_the_command_is_recorded_as_refused(self):
+        from argparse import Namespace
+
+        from memoria.cli.common import CommandError
+        from memoria.cli.exchange import run_import
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "enorme.mbx"
+            path.write_bytes(b"x" * 11)
+            with (
+                mock.patch("memoria.exchange.bundle.MAX_BUNDLE_BYTES", 10),
+                self.assertRaisesMessage(CommandError, "too large"),
+            ):
+                run_import(Namespace(file=path, org=self.org.slug))
+        self.assertEqual(self.refusals(), [(self.org.pk, {"reason": "too_large"})])
+
+    def test_an_unknown_reason_code_is_recorded_as_refused(self):
+        actions.record_refused_import(self.org, "Juana Pérez")
+        self.assertEqual(self.refusals(), [(self.org.pk, {"reason": "refused"})])
+
+    def test_an_identity_file_others_can_read_is_refused_with_how_to_fix_it(self):
+        data = self.sealed()[1]
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "keys" / "exchange-identity.json"
+            with mock.patch("memoria.exchange.identity.identity_path", return_value=path):
+                created = load_identity()
+                self.assertEqual(path.stat().st_mode & 0o777, 0o600)
+                for mode in (0o640, 0o604, 0o620):
+                    path.chmod(mode)
+                    with (
+                        self.subTest(oct(mode)),
+                        self.assertRaisesMessage(BundleError, "chmod 600"),
+                    ):
+                        load_identity()
+                details = self.refuse(data, "chmod 600")
+                self.assertEqual(details["reason"], "no_identity")
+                path.chmod(0o600)
+                self.assertEqual(load_identity().public, created.public)
+
+
 class ExportTests(ExchangeFixtures):
     """This installation shares with the partner whose private keys the test holds."""
 
@@ -572,6 +698,36 @@ class PageTests(ExchangeFixtures):
         self.assertEqual(response.status_code, 302)
         self.assertIn("/accounts/login/", response["Location"])
 
+    def test_lists_and_yes_or_no_read_as_text(self):
+        record = ReceivedRecord.objects.get()
+        record.content = {"state": ["Chihuahua", "Sonora"], "status": False}
+        record.save()
+        self.client.force_login(self.reader)
+        response = self.client.get(self.url)
+        self.assertContains(response, "<dd>Chihuahua, Sonora</dd>", html=True)
+        self.assertContains(response, "<dd>No</dd>", html=True)
+        self.assertNotContains(response, "Chihuahua&#x27;")
+        record.content = {"state": None, "status": True}
+        record.save()
+        response = self.client.get(self.url)
+        self.assertContains(response, "<dd>Sí</dd>", html=True)
+        self.assertContains(response, "<dd>—</dd>", html=True)
+
+    def test_a_kind_no_longer_shareable_here_shows_as_unknown_not_an_error(self):
+        from memoria.sharing.registry import shareable
+
+        def forgotten(kind):
+            if kind == "cases.event":
+                raise LookupError(f"{kind} cannot be shared")
+            return shareable(kind)
+
+        self.client.force_login(self.reader)
+        with mock.patch("memoria.network.agreement_views.shareable", side_effect=forgotten):
+            response = self.client.get(self.url)
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "Tipo desconocido")
+        self.assertNotContains(response, "Chihuahua")  # no label for its fields: no values
+
     def test_an_agreement_past_its_last_day_shows_nothing_and_its_copies_go(self):
         later = datetime.date(2099, 1, 2)
         with mock.patch("memoria.sharing.rules.today", return_value=later):
@@ -660,6 +816,28 @@ class RegisterPageTests(ExchangeFixtures):
         response = self.client.post(self.url, self.data)
         self.assertContains(response, "ya está registrado")
         self.assertEqual(RemoteAgreement.objects.count(), 1)
+
+    def test_a_code_registered_in_one_direction_is_refused_in_the_other(self):
+        outgoing = actions.add_agreement(
+            self.org, self.partner, direction="outgoing", partner_organization="centro",
+            level="pseudonymized", fields={"cases.event": ["status"]}, purpose="Documentar",
+            valid_until=UNTIL,
+        )  # fmt: skip
+        self.client.force_login(self.coordinator)
+        response = self.client.post(self.url, {**self.data, "uuid": str(outgoing.uuid)})
+        self.assertContains(response, "ya está registrado aquí para la otra dirección")
+        self.assertEqual(RemoteAgreement.objects.count(), 1)
+        with self.assertRaisesMessage(ExchangeError, "in the other direction") as caught:
+            self.incoming(uuid=str(outgoing.uuid))
+        self.assertEqual(caught.exception.code, "other_direction")
+        incoming = self.incoming()
+        with self.assertRaisesMessage(ExchangeError, "in the other direction (incoming)"):
+            actions.add_agreement(
+                self.other_org, self.partner, direction="outgoing", partner_organization="c",
+                level="pseudonymized", fields={"cases.event": ["status"]}, purpose="D",
+                valid_until=UNTIL, uuid=str(incoming.uuid),
+            )  # fmt: skip
+        self.assertEqual(RemoteAgreement.objects.count(), 2)
 
     def test_only_coordinators_register(self):
         for user in (self.documenter, self.analyst, self.reader):

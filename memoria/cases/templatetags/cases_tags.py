@@ -29,3 +29,21 @@ def history_value(value) -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value) or "—"
     return str(value)
+
+
+@register.simple_tag
+def shared_value(value) -> str:
+    """A value of a shared record (here or from another installation), as a reader reads it.
+
+    Records arrive as ``Shareable.project`` makes them: text, a number, yes/no,
+    nothing, or a list of texts.
+    """
+    if value is None or value == "" or value == []:
+        return "—"
+    if value is True:
+        return _("Yes")
+    if value is False:
+        return _("No")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
