@@ -264,7 +264,7 @@ def _update(
     ``m2m`` names many-to-many fields in ``data`` (their values are lists of rows).
     """
     model = type(instance)
-    current = model.objects.select_for_update().get(pk=instance.pk)
+    current = model.objects.select_for_update(no_key=True).get(pk=instance.pk)
     fields = [field for field in fields if field in data]
     m2m = [field for field in m2m if field in data]
 
@@ -313,8 +313,11 @@ def register_case(
     organization: Organization, actor: User | None, data: dict, *, request=None
 ) -> Event:
     """Create an event (a case) with the next number of the organization."""
-    # Lock the organization row so two documenters never draw the same number.
-    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    # Lock the organization row so two documenters never draw the same number. A
+    # no-key lock: another writer's commit checks its records' foreign key to the
+    # organization (a key-share lock), which a full row lock would block, and that
+    # writer may hold what this one waits for next (the index's clock, the audit chain).
+    Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).first()
     last = Event.objects.filter(organization=organization).aggregate(n=Max("number"))["n"]
     event = _create(Event, organization, actor, data, EVENT_FIELDS, number=(last or 0) + 1)
     event.save()

@@ -68,12 +68,12 @@ class Refused(Exception):
 
 
 def _locked_watch(person: PersonAtRisk) -> Watch:
-    watch = Watch.objects.select_for_update().filter(person=person).first()
+    watch = Watch.objects.select_for_update(no_key=True).filter(person=person).first()
     if watch is None:
         watch = Watch.objects.create(
             organization_id=person.organization_id, person=person, every_hours=24
         )
-        watch = Watch.objects.select_for_update().get(pk=watch.pk)
+        watch = Watch.objects.select_for_update(no_key=True).get(pk=watch.pk)
     watch.person = person
     return watch
 
@@ -267,7 +267,7 @@ def person_acts(
     now = now or timezone.now()
     with transaction.atomic():
         watch = (
-            Watch.objects.select_for_update()
+            Watch.objects.select_for_update(no_key=True)
             .select_related("person", "organization")
             .get(pk=watch.pk)
         )
@@ -281,7 +281,7 @@ def person_acts(
         said = "duress"
     with transaction.atomic():
         watch = (
-            Watch.objects.select_for_update()
+            Watch.objects.select_for_update(no_key=True)
             .select_related("person", "organization")
             .get(pk=watch.pk)
         )

@@ -49,7 +49,9 @@ def save_profile(
     organization: Organization, actor: User | None, data: dict, version: int | None, *, request=None
 ) -> OrganizationProfile:
     """Create or change the organization's profile in the network (``version``: None to create)."""
-    profile = OrganizationProfile.objects.select_for_update().filter(organization=organization)
+    profile = OrganizationProfile.objects.select_for_update(no_key=True).filter(
+        organization=organization
+    )
     profile = profile.first()
     if profile is None:
         profile = OrganizationProfile(organization=organization)

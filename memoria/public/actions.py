@@ -35,7 +35,7 @@ def save_publication(organization, actor, data: dict, version: int, request=None
     Every save raises the cache generation, so the public pages change at once.
     """
     publication_of(organization)
-    publication = Publication.objects.select_for_update().get(organization=organization)
+    publication = Publication.objects.select_for_update(no_key=True).get(organization=organization)
     if publication.version != version:
         raise ConflictError(publication)
     was_published = publication.published

@@ -165,7 +165,7 @@ def _update(
     """Apply ``data`` if ``version`` is still current; ``ConflictError`` otherwise."""
     model = type(instance)
     data = _typed(model, data)
-    current = model.objects.select_for_update().get(pk=instance.pk)
+    current = model.objects.select_for_update(no_key=True).get(pk=instance.pk)
     fields = [field for field in fields if field in data]
     if current.version != version:
         differences = [
@@ -206,7 +206,7 @@ def open_file(person: Person, actor: User | None, data: dict, *, request=None) -
 
     ``ConflictError`` if someone opened it meanwhile (a form sent twice at once).
     """
-    Person.objects.select_for_update().filter(pk=person.pk).first()
+    Person.objects.select_for_update(no_key=True).filter(pk=person.pk).first()
     existing = AnteMortemFile.objects.filter(person=person).first()
     if existing is not None:
         raise ConflictError(existing, [])
@@ -249,11 +249,11 @@ def _one_news_contact(contact: FamilyContact) -> None:
         # Lock the file first: two people designating at once (with no one designated yet,
         # no contact row to lock) would otherwise both insert, and the second would fail
         # on the one-per-file constraint instead of replacing the first.
-        AnteMortemFile.objects.select_for_update().filter(pk=contact.file_id).first()
+        AnteMortemFile.objects.select_for_update(no_key=True).filter(pk=contact.file_id).first()
         others = FamilyContact.objects.filter(file_id=contact.file_id, receives_news=True)
         if contact.pk is not None:
             others = others.exclude(pk=contact.pk)
-        for other in others.select_for_update():
+        for other in others.select_for_update(no_key=True):
             other.receives_news = False
             other.version += 1
             other.updated_at = timezone.now()
@@ -269,7 +269,7 @@ def _known_parts(consent: RecipientConsent) -> None:
         raise ValueError("an organization needs no consent to see its own files")
     # One consent per recipient: two sent at once would both pass the form's check,
     # and the second would fail on the constraint. Lock the file, then look again.
-    AnteMortemFile.objects.select_for_update().filter(pk=consent.file_id).first()
+    AnteMortemFile.objects.select_for_update(no_key=True).filter(pk=consent.file_id).first()
     taken = (
         RecipientConsent.objects.filter(file_id=consent.file_id, recipient_id=consent.recipient_id)
         .exclude(pk=consent.pk)

@@ -140,7 +140,7 @@ def decide(
     the search; :func:`notify_confirmation`). The file's and the remains'
     statuses follow (:func:`sync_identification`).
     """
-    current = Candidate.objects.select_for_update().get(pk=candidate.pk)
+    current = Candidate.objects.select_for_update(no_key=True).get(pk=candidate.pk)
     if current.version != version:
         raise ConflictError(current, [])
     if to_status not in TRANSITIONS.get(current.status, frozenset()):
@@ -156,7 +156,7 @@ def decide(
     if to_status == Status.CONFIRMED:
         # Remains are one person's: locked, then read, so two confirmations at once
         # of different files cannot both pass.
-        RemainsRecord.objects.select_for_update().filter(pk=current.remains_id).first()
+        RemainsRecord.objects.select_for_update(no_key=True).filter(pk=current.remains_id).first()
         others = Candidate.objects.filter(remains_id=current.remains_id).exclude(
             file_id=current.file_id
         )
@@ -231,7 +231,7 @@ def sync_identification(candidate: Candidate, actor, *, previous: str, request=N
     # of the same remains (or file) committed meanwhile must count (PostgreSQL reads what
     # was committed when each statement starts).
     changed = False
-    remains = RemainsRecord.objects.select_for_update().get(pk=candidate.remains_id)
+    remains = RemainsRecord.objects.select_for_update(no_key=True).get(pk=candidate.remains_id)
     statuses = {
         "remains": [c.status for c in Candidate.objects.filter(remains_id=candidate.remains_id)]
     }
@@ -268,7 +268,7 @@ def sync_identification(candidate: Candidate, actor, *, previous: str, request=N
             candidate=candidate.pk,
         )
         changed = True
-    file = AnteMortemFile.objects.select_for_update().get(pk=candidate.file_id)
+    file = AnteMortemFile.objects.select_for_update(no_key=True).get(pk=candidate.file_id)
     statuses["file"] = [c.status for c in Candidate.objects.filter(file_id=candidate.file_id)]
     if Status.CONFIRMED in statuses["file"]:
         wanted = SearchStatus.FOUND_DECEASED

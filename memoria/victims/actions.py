@@ -81,7 +81,7 @@ def _fill(instance: models.Model, data: dict, fields: Iterable[str]) -> models.M
 def _update(instance: models.Model, data: dict, fields: Iterable[str], version: int):
     """Apply ``data`` if ``version`` is still current; ``ConflictError`` otherwise."""
     model = type(instance)
-    current = model.objects.select_for_update().get(pk=instance.pk)
+    current = model.objects.select_for_update(no_key=True).get(pk=instance.pk)
     fields = [field for field in fields if field in data]
     if current.version != version:
         differences = [

@@ -17,6 +17,7 @@ import importlib
 import itertools
 import random
 import threading
+import time
 from collections import Counter
 from unittest import mock
 
@@ -657,6 +658,52 @@ class CacheAcrossConnectionsTests(IndexAssertions, TransactionTestCase):
 
     def cached_seq(self) -> int:
         return caseindex._cache[self.org.pk].seq
+
+    def test_a_case_registered_while_another_writer_commits_never_deadlocks(self):
+        """A writer that added a record of the organization and holds the index's clock
+        commits while a documenter registering a case holds the organization's number
+        lock and waits for that clock. On PostgreSQL the commit checks the record's
+        foreign key (a key-share lock on the organization's row): a full row lock on
+        the organization made the two wait for each other ("deadlock detected")."""
+        if connection.vendor != "postgresql":
+            self.skipTest("one writer at a time on SQLite")
+        self.new_case()
+        registered, errors, backend = [], [], []
+
+        def register():
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    backend.append(cursor.fetchone()[0])
+                registered.append(actions.register_case(self.org, self.documenter, case_data()))
+            except Exception as error:  # noqa: BLE001 - asserted below
+                errors.append(error)
+            finally:
+                connection.close()
+
+        with transaction.atomic():
+            Person.objects.create(organization=self.org, given_names="Ana")
+            caseindex._advance(self.org.pk)  # holds the clock until this commit
+            thread = threading.Thread(target=register)
+            thread.start()
+            waiting = False
+            for _attempt in range(200):  # until the registration waits for the clock
+                with connection.cursor() as cursor:
+                    # The activity view is read once a transaction unless cleared.
+                    cursor.execute("SELECT pg_stat_clear_snapshot()")
+                    cursor.execute(
+                        "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                        backend or [0],
+                    )
+                    row = cursor.fetchone()
+                if row and row[0] == "Lock":
+                    waiting = True
+                    break
+                time.sleep(0.02)
+            self.assertTrue(waiting, f"the registration never waited for the clock: {errors}")
+        thread.join(timeout=30)
+        self.assertEqual(errors, [])
+        self.assertEqual([event.number for event in registered], [2])
 
     def test_cases_written_elsewhere_appear_at_the_next_read(self):
         first = self.new_case()

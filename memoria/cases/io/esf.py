@@ -780,7 +780,7 @@ def _write(checker: _Checker, organization: Organization, actor, report: FormatR
         "updated_at": now,
         "created_by": actor,
     }
-    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).first()
     last = m.Event.objects.filter(organization=organization).order_by("-number").first()
     number = last.number if last else 0
     events, tags = {}, {}

@@ -316,7 +316,7 @@ def _update_cases(known: dict, rows: list[ParsedRow], actor) -> int:
 
     for key, event in known.items():
         own_rows = [row for row in rows if event_key(row) == key]
-        event = Event.objects.select_for_update().get(pk=event.pk)
+        event = Event.objects.select_for_update(no_key=True).get(pk=event.pk)
         _update_event(event, own_rows[0], actor)
         for row in own_rows:
             _update_victim(event, row, actor)
@@ -421,7 +421,7 @@ class _RowWriter:
             t.code: t for t in Term.objects.for_organization(organization, "attribution_basis")
         }
         # Lock the organization row: event numbers are taken one after another.
-        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).first()
         last = Event.objects.filter(organization=organization).order_by("-number").first()
         self.next_number = (last.number if last else 0) + 1
         self.events: dict[str, object] = {}
