@@ -309,6 +309,8 @@ class PageTests(AgreementFixtures):
         self.client.force_login(self.partner_coordinator)
         page = self.client.get(url(self.partner))
         self.assertContains(page, self.org.name)
+        self.assertContains(page, "<title>Acuerdos para compartir · Memoria</title>", html=False)
+        self.assertContains(page, "Con otras instalaciones</h2>", count=1)
         response = self.client.post(
             url(self.partner, agreement.pk, "answer"), {"decision": "accept", "version": 1}
         )
