@@ -103,10 +103,15 @@ def suppressed_places(
 
 def listed(organization: Organization, k: int, now: dt.datetime | None = None) -> list[Incident]:
     """The incidents as the public list shows them, newest first: the place of an incident
-    is withheld (state and municipality) whenever the map hides its place's count."""
+    is withheld (state and municipality) whenever the map hides its place's count.
+
+    Where the map hides one place only (the only place there is, with fewer than k), a
+    "place withheld" incident could only be there: such incidents are left out."""
     items = incidents(organization, now)
     keys, _counts, table = suppressed_places(items, k)
     hidden = {key for i, key in enumerate(keys) if table.is_hidden(0, i)}
+    if len(hidden) == 1:
+        return [item for item in items if item.place not in hidden]
     return [
         replace(
             item,
