@@ -103,10 +103,17 @@ def suppressed_places(
 
 def listed(organization: Organization, k: int, now: dt.datetime | None = None) -> list[Incident]:
     """The incidents as the public list shows them, newest first: the place of an incident
-    is withheld (state and municipality) whenever the map hides its place's count."""
+    is withheld (state and municipality) whenever the map hides its place's count.
+
+    Where the map hides its total (fewer than k in all), the incidents of hidden places
+    are left out: the list would give that total, which the suppression did not count
+    on (two places with one each: "fewer than k" twice, and a list of 2 pins both at 1),
+    and where the map hides one place only, a "place withheld" could only be there."""
     items = incidents(organization, now)
     keys, _counts, table = suppressed_places(items, k)
     hidden = {key for i, key in enumerate(keys) if table.is_hidden(0, i)}
+    if len(hidden) == 1 or (keys and table.is_hidden(0, len(keys))):
+        return [item for item in items if item.place not in hidden]
     return [
         replace(
             item,

@@ -184,3 +184,25 @@ class FeedAgreesWithTheMapTests(IncidentFixtures):
         Publication.objects.filter(organization=self.org).update(threshold=8)
         places = self.assert_agrees()
         self.assertEqual(places, ["Place withheld"] * 11)
+
+    def test_a_place_alone_on_the_map_is_not_given_away_by_the_feed(self):
+        # Only Chihuahua's 2 are left: the map shows it as "fewer than 5", the only place
+        # it hides, so a "place withheld" incident in the feed could only be there.
+        Report.objects.filter(organization=self.org).delete()
+        for _ in range(2):
+            self.verified(4, state="08", municipality="08019")
+        rows = self.rows(self.page().content.decode())
+        self.assertEqual(rows["Chihuahua, Chihuahua"], "fewer than 5")
+        places = feed_places(self.feed().content.decode())
+        self.assertEqual(places, [])
+
+    def test_a_total_the_map_hides_is_not_given_by_the_feed(self):
+        # One incident in each of two places: the map says "fewer than 5" for both and
+        # hides the total; a feed listing 2 withheld incidents would pin both counts at 1.
+        Report.objects.filter(organization=self.org).delete()
+        self.verified(4, state="08", municipality="08019")
+        self.verified(4, state="08", municipality="08037")
+        rows = self.rows(self.page().content.decode())
+        self.assertEqual(rows["Chihuahua, Chihuahua"], "fewer than 5")
+        self.assertEqual(rows["Total, "], "fewer than 5")
+        self.assertEqual(feed_places(self.feed().content.decode()), [])

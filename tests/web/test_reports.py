@@ -405,6 +405,10 @@ class FeedTests(ReportTestCase):
 
     def test_it_shows_only_verified_reports_older_than_the_delay(self):
         self.verified(4, summary="Publicado hace cuatro días")
+        # Other places, a total of at least k: below it, places the map hides list nothing.
+        self.verified(4, municipality="08019")
+        for _ in range(8):
+            self.verified(4, municipality="08037")
         self.verified(1, summary="Verificado ayer")
         receive(self.org, what="Nuevo sin revisar")
         rejected = receive(self.org).report
@@ -415,9 +419,9 @@ class FeedTests(ReportTestCase):
         response = self.client.get(self.path("incidents/"))
         self.assertContains(response, "Publicado hace cuatro días")
         self.assertNotContains(response, "Verificado ayer")
-        self.assertEqual(len(feed.incidents(self.org)), 1)
+        self.assertEqual(len(feed.incidents(self.org)), 10)
         with override_settings(MEMORIA_REPORTS_PUBLISH_DELAY_HOURS=12):
-            self.assertEqual(len(feed.incidents(self.org)), 2)
+            self.assertEqual(len(feed.incidents(self.org)), 11)
 
     def test_it_never_shows_the_reporters_words_a_day_or_a_place_below_the_municipality(self):
         self.verified(
@@ -440,9 +444,11 @@ class FeedTests(ReportTestCase):
     def test_without_a_public_site_it_withholds_a_place_below_the_default_k(self):
         self.verified(4, summary="Uno solo, de mayo")
         self.verified(4, municipality="08019")
+        for _ in range(8):  # a total of at least k: below it, hidden places list nothing
+            self.verified(4, municipality="08037")
         html = self.client.get(self.path("incidents/")).content.decode()
         self.assertIn("Uno solo, de mayo", html)  # the incident is listed, not its place
-        self.assertEqual(html.count("Lugar reservado"), 2)
+        self.assertEqual(html.count("Lugar reservado"), 10)  # 1 + 1 = 10 − 8 pins both: 8 hidden
         for place in ("Cuauhtémoc", "Chihuahua, Chihuahua", ">Chihuahua"):
             self.assertNotIn(place, html)
         self.assertIn("menos de 5", html)
