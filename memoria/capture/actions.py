@@ -83,7 +83,7 @@ def receive_testimony(viewer: Viewer, data: dict, *, request=None) -> Received:
 def _receive(viewer: Viewer, data: dict, *, request=None) -> Received:
     organization = viewer.organization
     # Serialize senders of one organization: the receipt is looked up under the lock.
-    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).first()
     digest = draft_digest(organization, data)
     existing = (
         CapturedTestimony.objects.select_related("event")

@@ -299,7 +299,7 @@ def active_key(organization_id: int) -> tuple[str, bytes]:
             # Lock the organization so two first writers do not create two keys.
             # (Reached through the foreign key: the vault imports no other app.)
             organizations = OrganizationKey._meta.get_field("organization").related_model
-            organizations.objects.select_for_update().filter(pk=organization_id).first()
+            organizations.objects.select_for_update(no_key=True).filter(pk=organization_id).first()
             record = (
                 OrganizationKey.objects.active().filter(organization_id=organization_id).first()
             )
