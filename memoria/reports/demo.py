@@ -1,10 +1,13 @@
 """The demo network's anonymous reports (fictional, like the organizations).
 
-``sierra-viva`` opens its reporting form, and five invented reports arrive
+``sierra-viva`` opens its reporting form, and seven invented reports arrive
 through the public action, as if sent from the form: two still wait for
-moderation, three were verified with a summary for the public. They were
+moderation, five were verified with a summary for the public. They were
 received and decided days ago, so the public feed shows the verified ones at
 once, after the publication delay (``MEMORIA_REPORTS_PUBLISH_DELAY_HOURS``).
+The five come from one municipality: the feed and the map name a place only
+where it has at least k incidents (5 unless the site says otherwise), and
+fewer would leave both empty.
 
 Idempotent: an organization that already has reports is left alone.
 """
@@ -56,7 +59,7 @@ DEMO_REPORTS = (
         "tienen que irse. Ya se fueron varias. (Reporte ficticio.)",
         occurred_before=15,
         precision=DatePrecision.MONTH,
-        place=("08", "08029"),
+        place=("08", "08027"),
         violation="forced_displacement",
         days_ago=32,
         public_summary="Familias de un ejido dejan sus casas tras amenazas de un grupo armado. "
@@ -67,11 +70,31 @@ DEMO_REPORTS = (
         "comandancia dicen que no lo tienen. (Reporte ficticio.)",
         occurred_before=2,
         precision=DatePrecision.DAY,
-        place=("10", "10005"),
+        place=("08", "08027"),
         violation="enforced_disappearance",
         days_ago=20,
         public_summary="Un hombre detenido por policías municipales, cuyo paradero las "
         "autoridades niegan conocer. Ficticio.",
+    ),
+    DemoReport(
+        what="Quemaron la casa de una familia que había denunciado la desaparición de su "
+        "hijo. (Reporte ficticio.)",
+        occurred_before=4,
+        precision=DatePrecision.DAY,
+        place=("08", "08027"),
+        violation="threat",
+        days_ago=16,
+        public_summary="Incendian la casa de una familia que denunció una desaparición. Ficticio.",
+    ),
+    DemoReport(
+        what="Unos hombres armados golpearon a un maestro de la comunidad frente a sus "
+        "alumnos y le dijeron que se fuera. (Reporte ficticio.)",
+        occurred_before=6,
+        precision=DatePrecision.MONTH,
+        place=("08", "08027"),
+        violation="threat",
+        days_ago=12,
+        public_summary="Agreden y amenazan a un maestro frente a su grupo. Ficticio.",
     ),
     DemoReport(
         what="Amenazaron a la señora que busca a su hijo: le dejaron un recado en la puerta "
