@@ -190,6 +190,9 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=60)
+        if args.postgres:  # the benchmark's database goes with it
+            with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
     latencies.sort()
 
     def pct(p: float) -> float:
