@@ -17,23 +17,21 @@ from memoria.places.models import Municipality, State
 PLACE_FIELDS = ["state", "municipality", "locality", "latitude", "longitude"]
 
 
-def posted_state_code(value) -> str | None:
-    """A posted state code, if it could be one: two ASCII digits at most.
+def posted_code(value, digits: int) -> str | None:
+    """A posted place code, if it could be one: at most ``digits`` ASCII digits.
 
     Anything else (a NUL byte, which PostgreSQL refuses in a query, a long
-    string) never reaches the municipalities' query; the state field itself
-    then says the choice is not valid.
+    string) never reaches a query; the field itself then says the choice is
+    not valid.
     """
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 2:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= digits:
         return value
     return None
 
 
-def posted_code(value) -> str | None:
-    """A posted municipality code, if it could be one: five ASCII digits at most."""
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 5:
-        return value
-    return None
+def posted_state_code(value) -> str | None:
+    """A posted state code (INEGI, two digits), if it could be one."""
+    return posted_code(value, 2)
 
 
 class PlaceFormMixin:
@@ -61,10 +59,10 @@ class PlaceFormMixin:
         if not state_code and self.is_bound:
             # A municipality alone is enough: the state is derived from it. Any
             # municipality is accepted, but a form sent back with errors lists
-            # only the one chosen, not all 2,469 (a page of 150 KB on a slow line).
+            # only the one chosen, not all 2,478 (a page of 150 KB on a slow line).
             municipality_field.queryset = municipalities
             chosen = self.data.get(self.add_prefix("municipality"))
-            shown = municipalities.filter(pk=chosen) if posted_code(chosen) else []
+            shown = municipalities.filter(pk=chosen) if posted_code(chosen, 5) else []
             municipality_field.widget.choices = [
                 ("", municipality_field.empty_label),
                 *((m.pk, str(m)) for m in shown),
