@@ -6,41 +6,20 @@ directory and database, and prints JSON the test reads.
 
 from __future__ import annotations
 
-import datetime
 import json
 
 NAMED_TITLE = "Desaparición de Zenaida Quiñónez en Cuauhtémoc"
 PRIVATE_NAME = "Xóchitl"
 
 
-def _term(vocabulary: str, code: str):
-    from memoria.cases.models import Term
-
-    return Term.objects.get(vocabulary__code=vocabulary, code=code, organization=None)
-
-
 def _case(organization, title: str, **person):
     from memoria.cases import actions
-    from memoria.places.models import Municipality, State
+    from tests.web.cases_fixtures import case_data, term
 
-    event = actions.register_case(
-        organization,
-        None,
-        {
-            "title": title,
-            "description": "",
-            "start_date": datetime.date(2019, 3, 14),
-            "start_precision": "day",
-            "end_date": None,
-            "end_precision": "unknown",
-            "state": State.objects.get(code="08"),
-            "municipality": Municipality.objects.get(cvegeo="08017"),
-            "status": "open",
-        },
-    )
+    event = actions.register_case(organization, None, case_data(title=title))
     person_data = {"given_names": "", "paternal_surname": "", "maternal_surname": "",
                    "sex": "female", "visibility": "private", **person}  # fmt: skip
-    act = {"violation_type": _term("violation_type", "enforced_disappearance"),
+    act = {"violation_type": term("violation_type", "enforced_disappearance"),
            "situation": None, "description": ""}  # fmt: skip
     actions.add_victim(event, None, person_data, act)
     return event
