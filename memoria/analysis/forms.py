@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from memoria.analysis.models import Decision
 from memoria.analysis.sources import LIST_COLUMNS, NAME_KEYS
+from memoria.cases.forms import BoundedIdsMixin
 from memoria.cases.io.forms import UploadForm
 
 
@@ -49,11 +50,15 @@ class ListMappingForm(forms.Form):
         return data
 
 
+class ListsField(BoundedIdsMixin, forms.ModelMultipleChoiceField):
+    """The lists to link; an id no column can hold is an unknown list, not a 500."""
+
+
 class RunForm(forms.Form):
     include_cases = forms.BooleanField(
         label=_("The people in the organization's cases"), required=False
     )
-    lists = forms.ModelMultipleChoiceField(
+    lists = ListsField(
         label=_("Uploaded lists"),
         queryset=None,
         required=False,

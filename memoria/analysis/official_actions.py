@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from memoria.analysis import official
 from memoria.analysis.models import OfficialCount, OfficialDataset
 from memoria.audit.log import audit
-from memoria.cases.actions import ConflictError
 from memoria.cases.io.mapping import MappingError
 from memoria.jobs.queue import enqueue
 from memoria.jobs.registry import PermanentJobError, job_handler
@@ -50,13 +49,17 @@ def held_headers(dataset: OfficialDataset) -> list[str]:
     return official.read_headers(zlib.decompress(bytes(dataset.held_file)))[0]
 
 
+class ImportConflict(Exception):
+    """The file's columns were chosen, or its import started, since the form was opened."""
+
+
 @transaction.atomic
 def start_import(dataset: OfficialDataset, actor, mapping: dict, version: int, key: str):
     """Save the columns chosen and queue the import; ``version`` is the one the form
-    was built from (a second, concurrent choice gets ``ConflictError``)."""
-    locked = OfficialDataset.objects.select_for_update().get(pk=dataset.pk)
+    was built from (a second, concurrent choice gets ``ImportConflict``)."""
+    locked = OfficialDataset.objects.select_for_update(no_key=True).get(pk=dataset.pk)
     if locked.version != version or locked.status == OfficialDataset.Status.QUEUED:
-        raise ConflictError(_("Someone else started this import meanwhile."))
+        raise ImportConflict(_("Someone else started this import meanwhile."))
     locked.mapping = mapping
     locked.status = OfficialDataset.Status.QUEUED
     locked.problems, locked.error = [], ""

@@ -24,7 +24,6 @@ from memoria.analysis.official_forms import (
     OfficialMappingForm,
     OfficialUploadForm,
 )
-from memoria.cases.actions import ConflictError
 from memoria.jobs.worker import worker_status
 
 
@@ -80,6 +79,7 @@ def columns(request, membership, dataset_id: int):
     form = OfficialMappingForm(
         request.POST or None, source=dataset.source, headers=headers, initial=initial
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             official_actions.start_import(
@@ -89,11 +89,12 @@ def columns(request, membership, dataset_id: int):
                 form.cleaned_data["version"],
                 form.cleaned_data["token"],
             )
-        except ConflictError as error:
-            messages.error(request, str(error))
+        except official_actions.ImportConflict as error:
+            form.add_error(None, str(error))
+            status = 409
         else:
             messages.success(request, _("The import is queued; this page shows when it ends."))
-        return redirect("official_figures:list", organization.slug)
+            return redirect("official_figures:list", organization.slug)
     context = {
         "organization": organization,
         "form": form,
@@ -101,7 +102,7 @@ def columns(request, membership, dataset_id: int):
         "headers": headers,
         "source_label": official.SOURCE_LABELS.get(dataset.source, ""),
     }
-    return render(request, "analysis/official/columns.html", context)
+    return render(request, "analysis/official/columns.html", context, status=status)
 
 
 @organization_view(Capability.RUN_ANALYSES)

@@ -326,6 +326,7 @@ KNOWN = [
 WATCHED_APPS = {
     "accounts",
     "alerts",
+    "analysis",
     "audit",
     "capture",
     "cases",

@@ -480,7 +480,8 @@ class FormFuzz(HypothesisTestCase, FuzzCase):
     forms: dict = {}
 
     def sign_in(self, target: Target) -> None:
-        user = self.documenter if target.role == Role.DOCUMENTER else self.coordinator
+        personas = {Role.DOCUMENTER: self.documenter, Role.ANALYST: self.analyst}
+        user = personas.get(target.role, self.coordinator)
         self.client.force_login(user)
         if target.reauth:
             self.client.reauthenticate()
