@@ -75,13 +75,15 @@ def load_demo_network(cases: int = 0, progress=None) -> dict[Organization, list[
     """Create (or find) the demo organizations and users; return them for printing.
 
     Then the directory profiles, the search for the disappeared (files, sites,
-    a brigade day, remains and their ranked candidates), anonymous reports and a
-    published public site: each app's ``demo`` module, through its actions.
+    a brigade day, remains and their ranked candidates), anonymous reports, a
+    published public site and four fictional lists whose linkage is queued for the
+    worker: each app's ``demo`` module, through its actions.
 
     With ``cases``, each organization also gets that many fictional cases
     (``memoria.cases.demo``; skipped where it has some); ``progress(organization,
     done, total)`` hears how far each has got.
     """
+    from memoria.analysis.demo import load_demo_linkage
     from memoria.cases.demo import load_demo_cases
     from memoria.network.demo import load_demo_profiles
     from memoria.public.demo import load_demo_publication
@@ -114,6 +116,7 @@ def load_demo_network(cases: int = 0, progress=None) -> dict[Organization, list[
     load_demo_search()  # after the cases: the files are on their disappeared people
     load_demo_reports()
     load_demo_publication()  # after the cases: the figures are built from them
+    load_demo_linkage()  # queued: the worker links the lists
     return network
 
 

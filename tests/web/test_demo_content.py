@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from django.test import TestCase
 
-from memoria.accounts.models import Organization, User
+from memoria.accounts.models import Membership, Organization, User
+from memoria.accounts.roles import Role
+from memoria.analysis.demo import DEMO_LISTS
+from memoria.analysis.models import LinkageList, LinkageRun
 from memoria.audit.models import AuditEntry
 from memoria.cases.models import Event, Person
 from memoria.core.demo import load_demo_network
 from memoria.jobs.models import Job
+from memoria.jobs.worker import drain
 from memoria.public.models import Publication
 from memoria.reports.demo import DEMO_REPORTS
 from memoria.reports.models import Report, ReportChannel
@@ -31,6 +35,8 @@ KINDS = (
     Report,
     ReportChannel,
     Publication,
+    LinkageList,
+    LinkageRun,
     Event,
     Person,
     Job,
@@ -68,6 +74,8 @@ class DemoContentTests(TestCase):
             ("RemainsRecord", 3),
             ("Report", len(DEMO_REPORTS)),
             ("ReportChannel", 1),
+            ("LinkageList", len(DEMO_LISTS)),
+            ("LinkageRun", 1),
         ):
             with self.subTest(kind=kind):
                 self.assertEqual(self.loaded[kind], expected)
@@ -76,6 +84,24 @@ class DemoContentTests(TestCase):
     def test_the_matching_job_ran_and_left_nothing_waiting(self):
         jobs = Job.objects.filter(kind=REMATCH, organization=self.voces)
         self.assertEqual([job.status for job in jobs], [Job.Status.DONE])
+
+    def test_the_demo_lists_are_linked_by_the_worker_into_a_review_queue(self):
+        run = LinkageRun.objects.get(organization=self.sierra)
+        self.assertEqual(run.job.status, Job.Status.QUEUED)  # serve's worker runs it
+        self.assertTrue(
+            all(item.ready for item in LinkageList.objects.filter(organization=self.sierra))
+        )
+        drain()
+        run.refresh_from_db()
+        self.assertTrue(run.finished, run.job.error)
+        self.assertGreater(run.summary["records"], 300)  # four lists of 300 people
+        self.assertLess(run.summary["clusters"], run.summary["records"])
+        analyst = Membership.objects.get(organization=self.sierra, role=Role.ANALYST).user
+        self.client.force_login(analyst)
+        page = self.client.get(f"/o/sierra-viva/linkage/runs/{run.pk}/queue/", follow=True)
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("pair", page.context)  # the first uncertain pair, side by side
+        self.assertContains(page, "lista ficticia de demostración")
 
     def test_every_file_is_on_a_disappeared_person_of_the_organization_and_marked_demo(self):
         for file in search.AnteMortemFile.objects.filter(organization=self.voces):
