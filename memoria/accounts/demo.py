@@ -12,11 +12,22 @@ import base64
 
 from django_otp.oath import TOTP
 
-from memoria.accounts.models import SealedTOTPDevice
+from memoria.accounts.models import Membership, Organization, SealedTOTPDevice
 
 DEMO_TOTP_KEY = b"memoria-demo-totp-26"  # 20 bytes, public on purpose
 DEMO_TOTP_SECRET = base64.b32encode(DEMO_TOTP_KEY).decode()  # for authenticator apps
 DEMO_DEVICE_NAME = "demo authenticator"
+
+
+def demo_member(organization: Organization, role: str):
+    """The first member of ``organization`` with ``role`` (the demo's actors), or None."""
+    membership = (
+        Membership.objects.filter(organization=organization, role=role)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    return membership.user if membership else None
 
 
 def ensure_demo_device(user) -> SealedTOTPDevice:

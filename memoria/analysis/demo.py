@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import io
 
-from memoria.accounts.models import Membership, Organization
+from memoria.accounts.demo import demo_member
+from memoria.accounts.models import Organization
 from memoria.accounts.roles import Role
 from memoria.analysis import actions
 from memoria.analysis.models import LinkageList, LinkageRun
@@ -38,13 +39,7 @@ def load_demo_linkage() -> LinkageRun | None:
     organization = Organization.objects.filter(slug=DEMO_LINKAGE_ORGANIZATION, is_demo=True).first()
     if organization is None or LinkageList.objects.filter(organization=organization).exists():
         return None
-    membership = (
-        Membership.objects.filter(organization=organization, role=Role.ANALYST)
-        .select_related("user")
-        .order_by("pk")
-        .first()
-    )
-    analyst = membership.user if membership else None
+    analyst = demo_member(organization, Role.ANALYST)
     generated = generate_lists(DEMO_PEOPLE, seed=DEMO_SEED)
     lists = []
     for source, name in DEMO_LISTS.items():

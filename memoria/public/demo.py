@@ -8,7 +8,8 @@ published, or changed by someone, is left alone.
 
 from __future__ import annotations
 
-from memoria.accounts.models import Membership, Organization
+from memoria.accounts.demo import demo_member
+from memoria.accounts.models import Organization
 from memoria.accounts.roles import Role
 from memoria.public import actions
 from memoria.public.models import DEFAULT_THRESHOLD, Publication, Section
@@ -24,15 +25,9 @@ def load_demo_publication() -> Publication | None:
     publication = actions.publication_of(organization)
     if publication.published or publication.version > 1:
         return None
-    membership = (
-        Membership.objects.filter(organization=organization, role=Role.COORDINATOR)
-        .select_related("user")
-        .order_by("pk")
-        .first()
-    )
     return actions.save_publication(
         organization,
-        membership.user if membership else None,
+        demo_member(organization, Role.COORDINATOR),
         {
             "published": True,
             "sections": list(Section.values),

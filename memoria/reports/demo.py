@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from memoria.accounts.models import Membership, Organization
+from memoria.accounts.demo import demo_member
+from memoria.accounts.models import Organization
 from memoria.accounts.roles import Role
 from memoria.cases.models import DatePrecision, Term
 from memoria.places.models import Municipality, State
@@ -122,8 +123,8 @@ def load_demo_reports() -> int:
     organization = Organization.objects.filter(slug=DEMO_REPORTS_ORGANIZATION, is_demo=True).first()
     if organization is None or Report.objects.filter(organization=organization).exists():
         return 0
-    coordinator = _member(organization, Role.COORDINATOR)
-    documenter = _member(organization, Role.DOCUMENTER) or coordinator
+    coordinator = demo_member(organization, Role.COORDINATOR)
+    documenter = demo_member(organization, Role.DOCUMENTER) or coordinator
     actions.set_channel(organization, coordinator, True)
     now = timezone.now()
     for spec in DEMO_REPORTS:
@@ -161,13 +162,3 @@ def load_demo_reports() -> int:
             **({"decided_at": decided} if decided else {}),
         )
     return len(DEMO_REPORTS)
-
-
-def _member(organization: Organization, role: str):
-    membership = (
-        Membership.objects.filter(organization=organization, role=role)
-        .select_related("user")
-        .order_by("pk")
-        .first()
-    )
-    return membership.user if membership else None

@@ -22,7 +22,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from memoria.accounts.models import Membership, Organization
+from memoria.accounts.demo import demo_member
+from memoria.accounts.models import Organization
 from memoria.accounts.roles import Role
 from memoria.cases import actions as case_actions
 from memoria.cases.models import Act, DatePrecision, Event, Term
@@ -172,7 +173,7 @@ def load_demo_search() -> dict | None:
         return None
     if AnteMortemFile.objects.filter(organization=organization, source=FileSource.FAMILY).exists():
         return None
-    actor = _member(organization, Role.DOCUMENTER)
+    actor = demo_member(organization, Role.DOCUMENTER)
     loaded = Loaded()
     people = _people(organization, actor)
     for spec, (person, event) in zip(DEMO_FILES, people, strict=True):
@@ -184,16 +185,6 @@ def load_demo_search() -> dict | None:
     # would, so the review pages are ready at once and no job is left waiting.
     job = run_here(queue_rematch(organization, actor), "demo")
     return job.result
-
-
-def _member(organization: Organization, role: str):
-    membership = (
-        Membership.objects.filter(organization=organization, role=role)
-        .select_related("user")
-        .order_by("pk")
-        .first()
-    )
-    return membership.user if membership else None
 
 
 def _term(vocabulary: str, code: str) -> Term | None:
