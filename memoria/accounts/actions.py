@@ -77,7 +77,7 @@ def revoke_invitation(invitation: Invitation, actor: User | None = None, request
 
 @transaction.atomic
 def accept_invitation(invitation: Invitation, user: User, request=None) -> Membership:
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update(no_key=True).get(pk=invitation.pk)
     if not invitation.is_usable:
         raise ValueError("invitation no longer usable")
     membership, created = Membership.objects.get_or_create(
@@ -99,7 +99,7 @@ def create_account_from_invitation(invitation: Invitation, full_name: str, passw
 
 def _ensure_coordinator_remains(membership: Membership) -> None:
     others = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(no_key=True)
         .filter(organization=membership.organization, role=Role.COORDINATOR)
         .exclude(pk=membership.pk)
     )

@@ -98,7 +98,7 @@ def devices_accepting(user, token: str):
     throttling counters, a used recovery code).
     """
     kind = SealedTOTPDevice if token.isdigit() and len(token) <= 8 else SealedStaticDevice
-    return kind.objects.devices_for_user(user, confirmed=True).select_for_update()
+    return kind.objects.devices_for_user(user, confirmed=True).select_for_update(no_key=True)
 
 
 def two_factor_url(next_path: str) -> str:

@@ -55,7 +55,7 @@ def save_channel(
         channel = Channel(organization=organization, kind=data["kind"], created_by=actor)
         action = AuditAction.CHANNEL_CREATE
     else:
-        channel = Channel.objects.select_for_update().get(pk=channel.pk)
+        channel = Channel.objects.select_for_update(no_key=True).get(pk=channel.pk)
         _check_version(channel, version)
         kept = {k: v for k, v in (channel.config or {}).items() if k in SECRET_SETTINGS}
         settings = {**kept, **settings}
@@ -107,7 +107,7 @@ def save_template(
         template = AlertTemplate(organization=organization)
         action = AuditAction.ALERT_TEMPLATE_CREATE
     else:
-        template = AlertTemplate.objects.select_for_update().get(pk=template.pk)
+        template = AlertTemplate.objects.select_for_update(no_key=True).get(pk=template.pk)
         _check_version(template, version)
         template.version += 1
         action = AuditAction.ALERT_TEMPLATE_UPDATE

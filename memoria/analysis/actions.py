@@ -250,7 +250,7 @@ def decide_pair(pair: ReviewPair, actor, decision: str, version: int, *, request
     if decision not in Decision.values:
         raise ValueError(f"unknown decision {decision!r}")
     current = (
-        PairDecision.objects.select_for_update()
+        PairDecision.objects.select_for_update(no_key=True)
         .filter(organization_id=pair.organization_id, pair_key=pair.pair_key)
         .first()
     )
@@ -277,7 +277,7 @@ def decide_pair(pair: ReviewPair, actor, decision: str, version: int, *, request
         current.decided_at = timezone.now()
         current.version += 1
         current.save()
-    run = LinkageRun.objects.select_for_update().get(pk=pair.run_id)
+    run = LinkageRun.objects.select_for_update(no_key=True).get(pk=pair.run_id)
     _rebuild_clusters(run)
     run.version += 1
     run.save(update_fields=["sealed_clusters", "summary", "version"])

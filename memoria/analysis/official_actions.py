@@ -159,7 +159,7 @@ def _read(job, context) -> official.Parsed:
 @job_handler(IMPORT, prepare=_read)
 def _write(job, context) -> dict:
     parsed: official.Parsed = context.prepared
-    dataset = OfficialDataset.objects.select_for_update().get(pk=job.payload["dataset"])
+    dataset = OfficialDataset.objects.select_for_update(no_key=True).get(pk=job.payload["dataset"])
     if not parsed.ok:
         with translation.override(job.payload.get("language") or None):
             _fail(dataset.pk, problems=problems_of(parsed))

@@ -97,7 +97,7 @@ def rewrap_key(old_master: bytes, new_master: bytes) -> bool:
     The audit key itself does not change, so neither do the entries' hashes.
     Returns whether there was a key to re-wrap.
     """
-    head = AuditChainHead.objects.select_for_update().filter(pk=HEAD_PK).first()
+    head = AuditChainHead.objects.select_for_update(no_key=True).filter(pk=HEAD_PK).first()
     if head is None or not head.wrapped_key:
         return False
     secret = keys.unwrap_secret(head.wrapped_key, KEY_PURPOSE, old_master)
@@ -108,7 +108,7 @@ def rewrap_key(old_master: bytes, new_master: bytes) -> bool:
 
 def _locked_head() -> AuditChainHead:
     """The chain head, locked, with an audit key (created with the first entry)."""
-    head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=HEAD_PK)
+    head, _created = AuditChainHead.objects.select_for_update(no_key=True).get_or_create(pk=HEAD_PK)
     if not head.wrapped_key:
         if head.seq or AuditEntry.objects.exists():
             # Never start a new key under existing entries: that would hide them.

@@ -296,7 +296,11 @@ def rebuild_search_index(
     done, last = 0, 0
     while True:
         with transaction.atomic():
-            batch = list(people.select_for_update().filter(pk__gt=last).order_by("pk")[:batch_size])
+            batch = list(
+                people.select_for_update(no_key=True)
+                .filter(pk__gt=last)
+                .order_by("pk")[:batch_size]
+            )
             if not batch:
                 return done
             PersonSearchToken.objects.filter(person__in=[person.pk for person in batch]).delete()

@@ -178,7 +178,7 @@ def _rotate_master(args: argparse.Namespace) -> int:
         with transaction.atomic():
             # Holding every organization's row stops new data keys from being
             # created (and wrapped under the old key) until the new file is in place.
-            list(Organization.objects.select_for_update().order_by("pk"))
+            list(Organization.objects.select_for_update(no_key=True).order_by("pk"))
             # Recorded first, while the audit key is still wrapped under the
             # current master key; the same transaction, so it stands or falls with it.
             audit(None, None, "keys.master_rotated", master_key_id=keys.master_key_id(new_key))

@@ -147,7 +147,7 @@ def replace_partner_keys(partner: Partner, keys: PublicKeys, fingerprint_read: s
         raise ExchangeError("that key file is this installation's own")
     if Partner.objects.filter(installation=keys.installation).exclude(pk=partner.pk).exists():
         raise ExchangeError(f"installation {keys.installation} is another registered partner")
-    current = Partner.objects.select_for_update().get(pk=partner.pk)
+    current = Partner.objects.select_for_update(no_key=True).get(pk=partner.pk)
     old = current.fingerprint
     current.installation = keys.installation
     current.signing_key = base64.b64encode(keys.signing).decode()
@@ -242,7 +242,7 @@ def revoke_agreement(
     agreement: RemoteAgreement, actor: User | None = None, *, request=None
 ) -> RemoteAgreement:
     """End the agreement on this side now (the next bundle tells the partner, if we share)."""
-    current = RemoteAgreement.objects.select_for_update().get(pk=agreement.pk)
+    current = RemoteAgreement.objects.select_for_update(no_key=True).get(pk=agreement.pk)
     if current.status in ENDED:
         raise ExchangeError(f"agreement #{current.pk} has already ended ({current.status})")
     removed = _end(current, AgreementStatus.REVOKED)
@@ -267,7 +267,9 @@ def expire(agreement: RemoteAgreement) -> bool:
     """End ``agreement`` if its last day has passed (its copies go); whether it did."""
     if agreement.status != AgreementStatus.ACTIVE or agreement.valid_until >= rules.today():
         return False
-    return _expire_if_due(RemoteAgreement.objects.select_for_update().get(pk=agreement.pk))
+    return _expire_if_due(
+        RemoteAgreement.objects.select_for_update(no_key=True).get(pk=agreement.pk)
+    )
 
 
 # --- sending ------------------------------------------------------------------------------
@@ -641,7 +643,7 @@ def _import_bundle(organization: Organization, data: bytes, progress: Progress, 
             received.outcome = before.outcome
             return received
         mirror = (
-            RemoteAgreement.objects.select_for_update()
+            RemoteAgreement.objects.select_for_update(no_key=True)
             .filter(
                 uuid=header["agreement"],
                 direction=Direction.INCOMING,

@@ -185,7 +185,9 @@ def run_job(
             on_progress(SAVING, 0, 1)
         context.in_transaction = True
         with transaction.atomic():
-            if not list(_mine(job, worker_id).select_for_update().values_list("pk", flat=True)):
+            if not list(
+                _mine(job, worker_id).select_for_update(no_key=True).values_list("pk", flat=True)
+            ):
                 raise LostClaim
             result = handler.run(job, context) or {}
             _mine(job, worker_id).update(

@@ -68,7 +68,7 @@ def _remind(referral: Referral, side: str, date: datetime.date) -> bool:
     organization = referral.organization if side == Side.SENDER else referral.recipient
     with transaction.atomic():
         # Lock the referral: two workers do not both decide a reminder is due.
-        Referral.objects.select_for_update().filter(pk=referral.pk).first()
+        Referral.objects.select_for_update(no_key=True).filter(pk=referral.pk).first()
         sent = ReferralReminder.objects.filter(referral=referral, side=side)
         if any(reminder.follow_up_on == date for reminder in sent):
             return False

@@ -97,7 +97,7 @@ def _create(model, organization: Organization, actor: User | None, data: dict, f
 def _update(instance: models.Model, data: dict, fields: Iterable[str], version: int, derive=None):
     """Apply ``data`` to the current row if ``version`` is still current."""
     model = type(instance)
-    current = model.objects.select_for_update().get(pk=instance.pk)
+    current = model.objects.select_for_update(no_key=True).get(pk=instance.pk)
     fields = [field for field in fields if field in data]
     if current.version != version:
         differences = [
@@ -360,7 +360,7 @@ def update_measure(
 
 @transaction.atomic
 def acknowledge_alert(alert: OverdueAlert, actor: User, *, request=None) -> OverdueAlert:
-    alert = OverdueAlert.objects.select_for_update().get(pk=alert.pk)
+    alert = OverdueAlert.objects.select_for_update(no_key=True).get(pk=alert.pk)
     if alert.acknowledged_at is None:
         alert.acknowledged_at = timezone.now()
         alert.acknowledged_by = actor

@@ -100,7 +100,7 @@ def add_to_report(report: Report, text: str) -> ReportAddition:
 
 @transaction.atomic
 def set_channel(organization: Organization, actor: User, is_open: bool, *, request=None) -> None:
-    channel, _created = ReportChannel.objects.select_for_update().get_or_create(
+    channel, _created = ReportChannel.objects.select_for_update(no_key=True).get_or_create(
         organization=organization
     )
     if channel.is_open == is_open:
@@ -112,7 +112,7 @@ def set_channel(organization: Organization, actor: User, is_open: bool, *, reque
 
 
 def _current(report: Report, version: int) -> Report:
-    current = Report.objects.select_for_update().get(pk=report.pk)
+    current = Report.objects.select_for_update(no_key=True).get(pk=report.pk)
     if current.version != version:
         raise ConflictError(current, [])
     return current

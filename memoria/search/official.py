@@ -506,7 +506,7 @@ def decide_pair(
     if file.source != FileSource.FAMILY or record.source != FileSource.RNPDNO:
         raise ValueError("a decision pairs a family's file with a registry record")
     decision = (
-        RegistryDecision.objects.select_for_update()
+        RegistryDecision.objects.select_for_update(no_key=True)
         .filter(file=file, registry_record=record)
         .first()
     )

@@ -39,7 +39,7 @@ def share_record(
     spec = shareable(type(instance))
     # Copy from the row as it is now, locked as the owner's edits lock it: an edit
     # committing meanwhile would otherwise miss this grant and leave the copy stale.
-    instance = type(instance).objects.select_for_update().get(pk=instance.pk)
+    instance = type(instance).objects.select_for_update(no_key=True).get(pk=instance.pk)
     fields = list(dict.fromkeys(fields))
     unknown = [field for field in fields if field not in spec.fields]
     if unknown or not fields:
@@ -106,7 +106,7 @@ def sync_grant(
     spec = shareable(model)
     # Locked as the owner's edits lock it: a consent withdrawn meanwhile waits for us,
     # then re-applies the agreements itself.
-    instance = model.objects.select_for_update().get(pk=instance.pk)
+    instance = model.objects.select_for_update(no_key=True).get(pk=instance.pk)
     wanted: set[str] = set()
     for source in grant_sources():
         wanted.update(source(instance, recipient_id))
@@ -171,7 +171,9 @@ def refresh_shares(instance: models.Model) -> int:
     if not is_shareable(type(instance)):
         return 0
     spec = shareable(type(instance))
-    records = SharedRecord.objects.select_for_update().filter(kind=spec.kind, object_id=instance.pk)
+    records = SharedRecord.objects.select_for_update(no_key=True).filter(
+        kind=spec.kind, object_id=instance.pk
+    )
     count = 0
     for record in records:
         record.content = spec.project(instance, record.fields)

@@ -62,7 +62,7 @@ def encrypted_columns() -> list[EncryptedColumn]:
 def rotate_organization(organization) -> OrganizationKey:
     """Retire the organization's active data key and create a new one (atomically)."""
     with transaction.atomic():
-        type(organization).objects.select_for_update().filter(pk=organization.pk).first()
+        type(organization).objects.select_for_update(no_key=True).filter(pk=organization.pk).first()
         OrganizationKey.objects.active().filter(organization_id=organization.pk).update(
             retired_at=timezone.now()
         )
@@ -189,7 +189,7 @@ def rewrap_all(new_master: bytes) -> int:
     with transaction.atomic():
         for hook in _rewrap_hooks:
             hook(old_master, new_master)
-        for record in OrganizationKey.objects.select_for_update().order_by("pk"):
+        for record in OrganizationKey.objects.select_for_update(no_key=True).order_by("pk"):
             data_key = keys.unwrap_data_key(
                 record.wrapped_key, record.organization_id, record.key_id, old_master
             )
