@@ -101,6 +101,16 @@ def given_name_comparison() -> cl.CustomComparison:
                 "(length(given_first_l) = 1 OR length(given_first_r) = 1)",
                 "initial agrees",
             ),
+            # A nickname outside the tables ("Mago" for Margarita, "Jerry" for
+            # Gerardo): a known civil name against a short word the tables do
+            # not know is weaker disagreement than two known names. Not the lowest
+            # level, so the relatives guard (which holds back pairs whose
+            # given names plainly differ) does not apply to it.
+            _level(
+                "(given_known_l AND NOT given_known_r AND length(given_first_r) <= 6)"
+                " OR (given_known_r AND NOT given_known_l AND length(given_first_l) <= 6)",
+                "a short given name the tables do not know (nickname?)",
+            ),
             cll.ElseLevel().configure(label_for_charts="given names differ"),
         ],
     )
