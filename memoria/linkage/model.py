@@ -133,6 +133,12 @@ def birth_comparison() -> cl.CustomComparison:
                 "age agrees",
             ),
             _level("abs(birth_year_l - birth_year_r) <= 2", "birth years within 2"),
+            # Families and the press give ages from memory, often a year or two
+            # off, and an age turns into a birth year only to within a year.
+            _level(
+                "(birth_from_age_l OR birth_from_age_r) AND abs(birth_year_l - birth_year_r) <= 3",
+                "age within 3 years",
+            ),
             cll.ElseLevel().configure(label_for_charts="birth differs"),
         ],
     )
@@ -247,6 +253,11 @@ PREDICTION_BLOCKING_RULES = (
     " AND (l.event_day IS NULL OR r.event_day IS NULL)",
     "l.given_first_ph = r.given_first_ph AND l.birth_day = r.birth_day",
     "l.given_first_ph = r.given_first_ph AND l.birth_year = r.birth_year AND l.state = r.state",
+    # Nickname and a garbled or missing second surname: the paternal surname
+    # with the birth year (or age) and the state.
+    "l.pat_ph = r.pat_ph AND l.birth_year = r.birth_year AND l.state = r.state",
+    # Nickname and a misspelled paternal surname: maternal surname + same day.
+    "l.mat_ph = r.mat_ph AND l.event_day = r.event_day",
     "l.curp = r.curp",
 )
 
@@ -273,6 +284,11 @@ FALLBACK_TRAINING_RULE = "l.given_first = r.given_first AND l.birth_year = r.bir
 # Pairs that are surely the same person, to estimate how many matches exist.
 DETERMINISTIC_RULES = (
     "l.given = r.given AND l.pat = r.pat AND l.mat = r.mat AND l.birth_year = r.birth_year",
+    # Nickname and a garbled or missing second surname: the paternal surname
+    # with the birth year (or age) and the state.
+    "l.pat_ph = r.pat_ph AND l.birth_year = r.birth_year AND l.state = r.state",
+    # Nickname and a misspelled paternal surname: maternal surname + same day.
+    "l.mat_ph = r.mat_ph AND l.event_day = r.event_day",
     "l.curp = r.curp",
 )
 # Recall of those rules: low, because in real lists exact agreement on full
