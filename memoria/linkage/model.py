@@ -31,6 +31,16 @@ def _level(sql: str, label: str, **options: Any) -> cll.CustomLevel:
     return level.configure(**options) if options else level
 
 
+def _similar(level: Any, label: str, tf_column: str) -> Any:
+    """A fuzzy level (Splink's, so each backend uses its own function) with a
+    term-frequency adjustment relative to the level's own u probability."""
+    return level.configure(
+        label_for_charts=label,
+        tf_adjustment_column=tf_column,
+        disable_tf_exact_match_detection=True,
+    )
+
+
 def _null(sql: str) -> cll.CustomLevel:
     return _level(sql, "no data", is_null_level=True)
 
@@ -58,6 +68,22 @@ def surname_comparison() -> cl.CustomComparison:
             _level(
                 "levenshtein(pat_l, pat_r) <= 2 AND levenshtein(mat_l, mat_r) <= 2",
                 "both surnames with typos",
+            ),
+            # Typos that edit distance counts as many (transposed or doubled
+            # letters in a long surname): Jaro-Winkler similarity, whose
+            # weight falls for common surnames like an exact agreement's.
+            _similar(
+                cll.And(cll.JaroWinklerLevel("pat", 0.9), cll.JaroWinklerLevel("mat", 0.9)),
+                "both surnames similar (Jaro-Winkler 0.9)",
+                "pat",
+            ),
+            _similar(
+                cll.And(
+                    cll.JaroWinklerLevel("pat", 0.9),
+                    _level("mat_l IS NULL OR mat_r IS NULL", "maternal missing"),
+                ),
+                "paternal similar (Jaro-Winkler 0.9), maternal missing",
+                "pat",
             ),
             _level("pat_ph_l = pat_ph_r OR mat_ph_l = mat_ph_r", "one surname agrees"),
             _level(
@@ -95,6 +121,11 @@ def given_name_comparison() -> cl.CustomComparison:
                 " OR (levenshtein(given_first_l, given_first_r) <= 2"
                 " AND length(given_first_l) >= 6)",
                 "first names with a typo",
+            ),
+            _similar(
+                cll.JaroWinklerLevel("given_first", 0.9),
+                "first names similar (Jaro-Winkler 0.9)",
+                "given_first",
             ),
             _level(
                 "given_initial_l = given_initial_r AND "

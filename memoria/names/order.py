@@ -41,6 +41,9 @@ from memoria.names.phonetic import phonetic_word
 TABLE_WEIGHT = 20.0
 # log ratio (given / surname) beyond which a word is read as one or the other.
 GIVEN_LIKE = 1.0
+# A middle word is read as a second given name ("Jose LUIS Hernandez") only
+# beyond this: words that are both (Félix, Santiago, Cruz) stay surnames.
+SECOND_GIVEN = 2.0
 # Difference of log ratios that decides the order of one name on its own.
 DECISIVE = 1.5
 # Share of a list's decided names in one order that makes it the list's order.
@@ -171,10 +174,10 @@ class NameEvidence:
         if len(groups) == 1:
             return PersonName(given_names=groups[0])
         if surname_first:
-            if len(groups) == 2 or self.group_score(groups[1]) >= GIVEN_LIKE:
+            if len(groups) == 2 or self.group_score(groups[1]) >= SECOND_GIVEN:
                 return PersonName(" ".join(groups[1:]), groups[0], "")
             return PersonName(" ".join(groups[2:]), groups[0], groups[1])
-        if len(groups) == 2 or self.group_score(groups[-2]) >= GIVEN_LIKE:
+        if len(groups) == 2 or self.group_score(groups[-2]) >= SECOND_GIVEN:
             return PersonName(" ".join(groups[:-1]), groups[-1], "")
         return PersonName(" ".join(groups[:-2]), groups[-2], groups[-1])
 
