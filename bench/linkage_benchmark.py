@@ -127,7 +127,11 @@ def run_generic(lists) -> dict:
     started = time.monotonic()
     clusters = link_generic(lists.sources)
     seconds = time.monotonic() - started
-    return {**_scores(clusters, lists.truth()), "seconds": round(seconds, 1)}
+    return {
+        **_scores(clusters, lists.truth()),
+        "seconds": round(seconds, 1),
+        "skipped_em_sessions": clusters.attrs.get("skipped_em_sessions", []),
+    }
 
 
 def run_febrl() -> dict:
