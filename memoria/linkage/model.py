@@ -289,6 +289,13 @@ PREDICTION_BLOCKING_RULES = (
     "l.pat_ph = r.pat_ph AND l.birth_year = r.birth_year AND l.state = r.state",
     # Nickname and a misspelled paternal surname: maternal surname + same day.
     "l.mat_ph = r.mat_ph AND l.event_day = r.event_day",
+    # A typo that changes how the only surname (or the given name) sounds,
+    # and an event date shifted by days: the same month, the sound of one
+    # name and the first letter of the other (typists and scanners rarely
+    # get the first letter wrong). The month keeps the blocks small.
+    "l.given_first_ph = r.given_first_ph AND substr(l.pat, 1, 1) = substr(r.pat, 1, 1)"
+    " AND l.event_month = r.event_month",
+    "l.pat_ph = r.pat_ph AND l.given_initial = r.given_initial AND l.event_month = r.event_month",
     "l.curp = r.curp",
 )
 
@@ -320,6 +327,13 @@ DETERMINISTIC_RULES = (
     "l.pat_ph = r.pat_ph AND l.birth_year = r.birth_year AND l.state = r.state",
     # Nickname and a misspelled paternal surname: maternal surname + same day.
     "l.mat_ph = r.mat_ph AND l.event_day = r.event_day",
+    # A typo that changes how the only surname (or the given name) sounds,
+    # and an event date shifted by days: the same month, the sound of one
+    # name and the first letter of the other (typists and scanners rarely
+    # get the first letter wrong). The month keeps the blocks small.
+    "l.given_first_ph = r.given_first_ph AND substr(l.pat, 1, 1) = substr(r.pat, 1, 1)"
+    " AND l.event_month = r.event_month",
+    "l.pat_ph = r.pat_ph AND l.given_initial = r.given_initial AND l.event_month = r.event_month",
     "l.curp = r.curp",
 )
 # Recall of those rules: low, because in real lists exact agreement on full
