@@ -36,6 +36,7 @@ from memoria.names.nicknames import NICKNAMES
 from memoria.names.normalize import PARTICLES, normalize_text, tokens
 from memoria.names.parse import PersonName, _group_particles, canonical_given_name
 from memoria.names.phonetic import phonetic_word
+from memoria.names.search import deletion_neighbourhood
 
 # How many sightings in a list a table entry is worth.
 TABLE_WEIGHT = 20.0
@@ -213,14 +214,23 @@ class NameEvidence:
         return PersonName(given, paternal, maternal)
 
 
+@lru_cache(maxsize=1)
+def _known_neighbourhood() -> frozenset[str]:
+    known = set(COMMON_GIVEN_NAMES) | set(NICKNAMES)
+    return frozenset(key for name in known for key in deletion_neighbourhood(name))
+
+
 @lru_cache(maxsize=50_000)
 def is_known_given_name(word: str) -> bool:
-    """True for a civil given name of the tables, a listed nickname, or a
-    diminutive of either (Lupita, Juanito); False for a word the tables do
-    not know (a nickname outside them, a garbled name, a rare name)."""
+    """True for a civil given name of the tables, a listed nickname, a
+    diminutive of either (Lupita, Juanito) or any of these with one typo
+    (Mariia, Jsus); False for a word the tables do not know (a nickname
+    outside them, a name garbled beyond a typo, a rare name)."""
     if word in COMMON_GIVEN_NAMES or word in NICKNAMES:
         return True
-    return any(name.split()[0] in COMMON_GIVEN_NAMES for name in canonical_given_name(word))
+    if any(name.split()[0] in COMMON_GIVEN_NAMES for name in canonical_given_name(word)):
+        return True
+    return not deletion_neighbourhood(word).isdisjoint(_known_neighbourhood())
 
 
 def list_order(decided_surname_first: list[bool]) -> bool:
