@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/linkage_benchmark.py                 # both generators + FEBRL
     .venv/bin/python bench/linkage_benchmark.py --generators independent --people 5000
-    .venv/bin/python bench/linkage_benchmark.py --records 1000000 --cli --skip-generic --skip-febrl
+    .venv/bin/python bench/linkage_benchmark.py --records 1000000 --cli --skip-generic \
+        --skip-febrl --generators own
 
 Lists come from ``memoria.linkage.synthetic`` (``own``: fictional Mexican
 victims with the truth, deterministic from ``--seed``) and from

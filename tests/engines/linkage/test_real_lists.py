@@ -28,6 +28,8 @@ FAMILIAS = [
     ("jorge.1", "Jorge", "Tinajero", "Olivares", "hombre", "", "31", "2016-08-15", "28", "28032"),
     ("married.1", "Rosa María", "Ibarrola", "Cisneros", "mujer", "", "44", "2012-02-10", "14", ""),
     ("stranger.1", "Juan", "Pérez", "N/D", "hombre", "1900-01-01", "", "2010-05-02", "14", ""),
+    # "Mago" (Margarita) is in no table of Memoria's.
+    ("mago.1", "Mago", "Quiroz", "Bocanegra", "mujer", "", "39", "2013-01-01", "09", ""),
 ]
 # An official list: the whole name in one column, surnames first, no comma.
 OFICIAL = pd.DataFrame(
@@ -36,7 +38,7 @@ OFICIAL = pd.DataFrame(
         ("jorge.2", "TINAJERO JORGE", "H", "", "15/08/2016", "28"),
         ("married.2", "IBARROLA DE QUINTANILLA ROSA MARIA", "M", "", "10/02/2012", "14"),
         ("stranger.2", "PEREZ SIN DATO JUAN", "H", "01/01/1900", "20/11/2019", "05"),
-        ("other.2", "QUIROZ BOCANEGRA MARGARITA", "M", "", "01/01/2013", "09"),
+        ("mago.2", "QUIROZ BOCANEGRA MARGARITA", "M", "12/05/1973", "01/01/2013", "09"),
     ],
     columns=["record_id", "full_name", "sex", "birth_date", "event_date", "state"],
 )
@@ -66,6 +68,10 @@ def test_it_links_a_married_woman_written_with_her_husbands_surname(linked):
     assert cluster_of(linked, "familias_a", "married.1") == cluster_of(
         linked, "oficial", "married.2"
     )
+
+
+def test_it_links_a_nickname_outside_the_tables(linked):
+    assert cluster_of(linked, "familias_a", "mago.1") == cluster_of(linked, "oficial", "mago.2")
 
 
 def test_a_placeholder_birth_date_does_not_make_strangers_match(linked):
