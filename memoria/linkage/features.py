@@ -83,13 +83,6 @@ def _date_features(iso: str) -> tuple[int, int | None, int | None]:
 _OCR_DIGITS = str.maketrans("0123458", "oizeasb")
 
 
-def _ocr_letters(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    text = str(value)
-    return text.translate(_OCR_DIGITS) if any(ch.isdigit() for ch in text) else text
-
-
 def read_names(records: pd.DataFrame) -> list:
     """One :class:`~memoria.names.PersonName` per record, read with evidence.
 
@@ -98,31 +91,38 @@ def read_names(records: pd.DataFrame) -> list:
     given names first or surnames first as its words say (see
     :mod:`memoria.names.order`), and as its list mostly does when they do not.
     """
-    keys = records[["given_names", "paternal_surname", "maternal_surname", "full_name"]]
-    keys = keys.apply(lambda column: column.map(_ocr_letters))
+    keys = records[["given_names", "paternal_surname", "maternal_surname", "full_name"]].copy()
+    for column in keys.columns:
+        text = keys[column]
+        present = text.notna()
+        keys[column] = text.where(~present, text[present].astype(str).str.translate(_OCR_DIGITS))
+    keys = keys.astype(object).where(keys.notna(), None)
     sexes = list(records["sex"]) if "sex" in records else [None] * len(records)
+    sources = list(records["source"]) if "source" in records else [""] * len(records)
     evidence = NameEvidence.from_columns(
         keys["given_names"],
         list(keys["paternal_surname"]) + list(keys["maternal_surname"]),
     )
     parsed: list = [None] * len(records)
     pending: dict[str, list[int]] = {}
-    sources = list(records["source"]) if "source" in records else [""] * len(records)
     for i, (given, paternal, maternal, full) in enumerate(keys.itertuples(index=False, name=None)):
         if given or paternal or maternal or not full or "," in str(full):
             parsed[i] = evidence.mend_columns(parse_name(given, paternal, maternal, full), sexes[i])
         else:
             pending.setdefault(sources[i], []).append(i)
+    full = keys["full_name"]
     for rows in pending.values():
-        full = keys["full_name"]
-        decided = []
+        undecided, decided = [], []
         for i in rows:
             reading, sure = evidence.read_full_name(full.iat[i], sexes[i])
+            parsed[i] = reading.name
             if sure:
                 decided.append(reading.surname_first)
-        surname_first = list_order(decided)
-        for i in rows:
-            parsed[i] = evidence.read_full_name(full.iat[i], sexes[i], surname_first)[0].name
+            else:
+                undecided.append(i)
+        if list_order(decided):  # read the undecided ones as their list does
+            for i in undecided:
+                parsed[i] = evidence.read_full_name(full.iat[i], sexes[i], True)[0].name
     return parsed
 
 

@@ -185,6 +185,8 @@ class NameEvidence:
     def mend_columns(self, name: PersonName, sex: str | None = None) -> PersonName:
         """Fix separate columns: a husband's "de X", a given name in the surname column."""
         given, paternal, maternal = name.given_names, name.paternal_surname, name.maternal_surname
+        if " " not in paternal and (not maternal or "de " not in maternal):
+            return name  # nearly every record: nothing to mend
         female_or_unknown = sex != "male"
         if maternal:
             groups = _group_particles(_WIDOW.sub("de", maternal).split())
