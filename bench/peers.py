@@ -105,10 +105,15 @@ def link_generic(
             [block_on("first_name", "surname", "dob")], recall=0.7
         )
         linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=seed)
-        linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on("first_name", "surname")
-        )
+        skipped = []
+        for rule in (block_on("dob"), block_on("first_name", "surname")):
+            # On some lists an EM session drives a level's m probability
+            # below what float64 holds and Splink raises; a user would drop
+            # that session and keep the others' estimates, and so does the peer.
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(rule)
+            except ValueError as error:
+                skipped.append(f"{rule.get_blocking_rule('duckdb').blocking_rule_sql}: {error}")
         scored = linker.inference.predict(
             threshold_match_probability=threshold, warning_mode="never"
         )
@@ -116,7 +121,9 @@ def link_generic(
     finally:
         backend.close()
     pairs["linked"] = True
-    return connected_clusters(table[["unique_id", "source", "record_id"]], pairs)
+    clusters = connected_clusters(table[["unique_id", "source", "record_id"]], pairs)
+    clusters.attrs["skipped_em_sessions"] = skipped
+    return clusters
 
 
 def febrl_settings(link_type: str):

@@ -14,6 +14,7 @@ import pandas as pd
 
 from memoria.linkage.dates import parse_date
 from memoria.names import canonical_given_tokens, core_tokens, is_initial, parse_name, phonetic_word
+from memoria.names.order import NameEvidence, is_known_given_name, list_order
 
 FEATURE_COLUMNS = (
     "unique_id",
@@ -25,6 +26,7 @@ FEATURE_COLUMNS = (
     "given_initial",
     "given_letters",
     "given_tokens",
+    "given_known",
     "pat",
     "mat",
     "pat_ph",
@@ -77,9 +79,55 @@ def _date_features(iso: str) -> tuple[int, int | None, int | None]:
     return date.year, date.month_number(), date.day_number()
 
 
+# Scanned lists put digits where letters were printed (L0PEZ, VALD1VIA, 5ANCHEZ).
+_OCR_DIGITS = str.maketrans("0123458", "oizeasb")
+
+
+def read_names(records: pd.DataFrame) -> list:
+    """One :class:`~memoria.names.PersonName` per record, read with evidence.
+
+    Separate columns are taken as given, mended where a husband's "de X" or a
+    given name sits in a surname column. A full name without a comma is read
+    given names first or surnames first as its words say (see
+    :mod:`memoria.names.order`), and as its list mostly does when they do not.
+    """
+    keys = records[["given_names", "paternal_surname", "maternal_surname", "full_name"]].copy()
+    for column in keys.columns:
+        text = keys[column]
+        present = text.notna()
+        keys[column] = text.where(~present, text[present].astype(str).str.translate(_OCR_DIGITS))
+    keys = keys.astype(object).where(keys.notna(), None)
+    sexes = list(records["sex"]) if "sex" in records else [None] * len(records)
+    sources = list(records["source"]) if "source" in records else [""] * len(records)
+    evidence = NameEvidence.from_columns(
+        keys["given_names"],
+        list(keys["paternal_surname"]) + list(keys["maternal_surname"]),
+    )
+    parsed: list = [None] * len(records)
+    pending: dict[str, list[int]] = {}
+    for i, (given, paternal, maternal, full) in enumerate(keys.itertuples(index=False, name=None)):
+        if given or paternal or maternal or not full or "," in str(full):
+            parsed[i] = evidence.mend_columns(parse_name(given, paternal, maternal, full), sexes[i])
+        else:
+            pending.setdefault(sources[i], []).append(i)
+    full = keys["full_name"]
+    for rows in pending.values():
+        undecided, decided = [], []
+        for i in rows:
+            reading, sure = evidence.read_full_name(full.iat[i], sexes[i])
+            parsed[i] = reading.name
+            if sure:
+                decided.append(reading.surname_first)
+            else:
+                undecided.append(i)
+        if list_order(decided):  # read the undecided ones as their list does
+            for i in undecided:
+                parsed[i] = evidence.read_full_name(full.iat[i], sexes[i], True)[0].name
+    return parsed
+
+
 def _names(records: pd.DataFrame) -> pd.DataFrame:
-    keys = records[["given_names", "paternal_surname", "maternal_surname", "full_name"]]
-    parsed = [parse_name(*row) for row in keys.itertuples(index=False, name=None)]
+    parsed = read_names(records)
     out = pd.DataFrame(index=records.index)
     out["given"] = [p.given_names or None for p in parsed]
     given = [_given_features(p.given_names) for p in parsed]
@@ -90,6 +138,13 @@ def _names(records: pd.DataFrame) -> pd.DataFrame:
     # a plain edit distance of 2 would confuse with other short names.
     out["given_letters"] = ["".join(sorted(g[0])) if g[0] else None for g in given]
     out["given_tokens"] = [list(g[3]) for g in given]
+    # Whether the first given name is one the name tables know (a civil name
+    # or a listed nickname): an unknown one may be a nickname or a garbled
+    # name, so its disagreement is weaker evidence than two known names' is.
+    out["given_known"] = [
+        bool(words) and is_known_given_name(words[0])
+        for words in (core_tokens(p.given_names) for p in parsed)
+    ]
     pat = [_surname_features(p.paternal_surname) for p in parsed]
     mat = [_surname_features(p.maternal_surname) for p in parsed]
     out["pat"] = [s[0] for s in pat]

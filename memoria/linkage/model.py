@@ -31,6 +31,16 @@ def _level(sql: str, label: str, **options: Any) -> cll.CustomLevel:
     return level.configure(**options) if options else level
 
 
+def _similar(level: Any, label: str, tf_column: str) -> Any:
+    """A fuzzy level (Splink's, so each backend uses its own function) with a
+    term-frequency adjustment relative to the level's own u probability."""
+    return level.configure(
+        label_for_charts=label,
+        tf_adjustment_column=tf_column,
+        disable_tf_exact_match_detection=True,
+    )
+
+
 def _null(sql: str) -> cll.CustomLevel:
     return _level(sql, "no data", is_null_level=True)
 
@@ -58,6 +68,22 @@ def surname_comparison() -> cl.CustomComparison:
             _level(
                 "levenshtein(pat_l, pat_r) <= 2 AND levenshtein(mat_l, mat_r) <= 2",
                 "both surnames with typos",
+            ),
+            # Typos that edit distance counts as many (transposed or doubled
+            # letters in a long surname): Jaro-Winkler similarity, whose
+            # weight falls for common surnames like an exact agreement's.
+            _similar(
+                cll.And(cll.JaroWinklerLevel("pat", 0.9), cll.JaroWinklerLevel("mat", 0.9)),
+                "both surnames similar (Jaro-Winkler 0.9)",
+                "pat",
+            ),
+            _similar(
+                cll.And(
+                    cll.JaroWinklerLevel("pat", 0.9),
+                    _level("mat_l IS NULL OR mat_r IS NULL", "maternal missing"),
+                ),
+                "paternal similar (Jaro-Winkler 0.9), maternal missing",
+                "pat",
             ),
             _level("pat_ph_l = pat_ph_r OR mat_ph_l = mat_ph_r", "one surname agrees"),
             _level(
@@ -96,10 +122,25 @@ def given_name_comparison() -> cl.CustomComparison:
                 " AND length(given_first_l) >= 6)",
                 "first names with a typo",
             ),
+            _similar(
+                cll.JaroWinklerLevel("given_first", 0.9),
+                "first names similar (Jaro-Winkler 0.9)",
+                "given_first",
+            ),
             _level(
                 "given_initial_l = given_initial_r AND "
                 "(length(given_first_l) = 1 OR length(given_first_r) = 1)",
                 "initial agrees",
+            ),
+            # A nickname outside the tables ("Mago" for Margarita, "Jerry" for
+            # Gerardo): a known civil name against a short word the tables do
+            # not know is weaker disagreement than two known names. Not the lowest
+            # level, so the relatives guard (which holds back pairs whose
+            # given names plainly differ) does not apply to it.
+            _level(
+                "(given_known_l AND NOT given_known_r AND length(given_first_r) <= 6)"
+                " OR (given_known_r AND NOT given_known_l AND length(given_first_l) <= 6)",
+                "a short given name the tables do not know (nickname?)",
             ),
             cll.ElseLevel().configure(label_for_charts="given names differ"),
         ],
@@ -123,6 +164,12 @@ def birth_comparison() -> cl.CustomComparison:
                 "age agrees",
             ),
             _level("abs(birth_year_l - birth_year_r) <= 2", "birth years within 2"),
+            # Families and the press give ages from memory, often a year or two
+            # off, and an age turns into a birth year only to within a year.
+            _level(
+                "(birth_from_age_l OR birth_from_age_r) AND abs(birth_year_l - birth_year_r) <= 3",
+                "age within 3 years",
+            ),
             cll.ElseLevel().configure(label_for_charts="birth differs"),
         ],
     )
@@ -237,6 +284,18 @@ PREDICTION_BLOCKING_RULES = (
     " AND (l.event_day IS NULL OR r.event_day IS NULL)",
     "l.given_first_ph = r.given_first_ph AND l.birth_day = r.birth_day",
     "l.given_first_ph = r.given_first_ph AND l.birth_year = r.birth_year AND l.state = r.state",
+    # Nickname and a garbled or missing second surname: the paternal surname
+    # with the birth year (or age) and the state.
+    "l.pat_ph = r.pat_ph AND l.birth_year = r.birth_year AND l.state = r.state",
+    # Nickname and a misspelled paternal surname: maternal surname + same day.
+    "l.mat_ph = r.mat_ph AND l.event_day = r.event_day",
+    # A typo that changes how the only surname (or the given name) sounds,
+    # and an event date shifted by days: the same month, the sound of one
+    # name and the first letter of the other (typists and scanners rarely
+    # get the first letter wrong). The month keeps the blocks small.
+    "l.given_first_ph = r.given_first_ph AND substr(l.pat, 1, 1) = substr(r.pat, 1, 1)"
+    " AND l.event_month = r.event_month",
+    "l.pat_ph = r.pat_ph AND l.given_initial = r.given_initial AND l.event_month = r.event_month",
     "l.curp = r.curp",
 )
 
@@ -263,6 +322,18 @@ FALLBACK_TRAINING_RULE = "l.given_first = r.given_first AND l.birth_year = r.bir
 # Pairs that are surely the same person, to estimate how many matches exist.
 DETERMINISTIC_RULES = (
     "l.given = r.given AND l.pat = r.pat AND l.mat = r.mat AND l.birth_year = r.birth_year",
+    # Nickname and a garbled or missing second surname: the paternal surname
+    # with the birth year (or age) and the state.
+    "l.pat_ph = r.pat_ph AND l.birth_year = r.birth_year AND l.state = r.state",
+    # Nickname and a misspelled paternal surname: maternal surname + same day.
+    "l.mat_ph = r.mat_ph AND l.event_day = r.event_day",
+    # A typo that changes how the only surname (or the given name) sounds,
+    # and an event date shifted by days: the same month, the sound of one
+    # name and the first letter of the other (typists and scanners rarely
+    # get the first letter wrong). The month keeps the blocks small.
+    "l.given_first_ph = r.given_first_ph AND substr(l.pat, 1, 1) = substr(r.pat, 1, 1)"
+    " AND l.event_month = r.event_month",
+    "l.pat_ph = r.pat_ph AND l.given_initial = r.given_initial AND l.event_month = r.event_month",
     "l.curp = r.curp",
 )
 # Recall of those rules: low, because in real lists exact agreement on full

@@ -191,8 +191,9 @@ def vetoed(pairs: pd.DataFrame) -> pd.Series:
     break that: siblings share both surnames, the municipality and often the
     day they were taken, and those agreements outweigh different given names.
     So a pair whose given names are both known and plainly differ (lowest
-    level), or whose birth years are more than two years apart, is held back
-    for human review instead of being linked.
+    level), or whose birth years are more than two years apart (three when
+    one side is an age), is held back for human review instead of being
+    linked.
 
     Siblings never share a CURP: a pair with the same (valid, checked at
     import) CURP on both records is not vetoed, whatever its names and dates.

@@ -175,6 +175,8 @@ def is_placeholder(value: str) -> bool:
 
     >>> is_placeholder("s/n"), is_placeholder("Sin Dato"), is_placeholder("Xóchitl")
     (True, True, False)
+    >>> is_placeholder("NO ESPECIFIC")  # cut at a field's width
+    True
     """
     key = re.sub(r"[^A-Z0-9]", "", normalize_text(value).upper())
     return (
@@ -183,6 +185,8 @@ def is_placeholder(value: str) -> bool:
         or set(key) <= {"X"}
         or set(key) <= {"0"}
         or set(key) <= {"9"}
+        # cut by a fixed-width field: "NO ESPECIFIC", "SIN INFORMAC"
+        or (len(key) >= 8 and any(p.startswith(key) for p in PLACEHOLDERS))
     )
 
 

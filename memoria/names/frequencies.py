@@ -45,3 +45,43 @@ COMMON_SURNAMES: dict[str, float] = {
     "Zavala": 0.11, "Barrios": 0.11, "Esquivel": 0.11, "Sosa": 0.11,
 }
 # fmt: on
+
+# Given names common in Mexico (civil forms, not nicknames), written by the
+# Memoria team from general knowledge; used as evidence when deciding whether
+# a word in a full name is a given name or a surname (``memoria.names.order``).
+# Membership is what counts, not rank. Words that are both (Santiago, Jesús as
+# in "de Jesús", Cruz, Guadalupe) are here and in the surname table alike.
+# fmt: off
+_GIVEN_NAMES_TEXT = """
+jose juan luis jesus miguel francisco antonio alejandro carlos jorge pedro manuel ricardo
+eduardo fernando roberto javier daniel guillermo ignacio salvador alberto sergio mario raul
+martin arturo enrique victor rafael hector oscar gerardo angel adrian gustavo ruben alfredo
+ernesto rodolfo joaquin gabriel andres alfonso agustin gregorio ramon armando felipe hugo
+julio cesar marco marcos israel omar ivan abel efrain isidro leonardo bernardo lorenzo
+santiago tomas emilio benjamin cristian christian brayan bryan kevin edgar jaime rogelio
+nicolas pablo diego david samuel jonathan erick eric uriel alan alonso abraham adolfo
+aurelio baltazar bartolo bonifacio camilo candido catarino celestino cirilo clemente
+crescencio cristobal cuauhtemoc damian dario delfino demetrio domingo elias eliseo
+eloy emiliano esteban eugenio eusebio ezequiel fabian faustino federico felix fidel
+filiberto florentino gilberto gonzalo heriberto hilario horacio humberto inocencio
+isaac isaias jacinto jeronimo jonas juventino lazaro leobardo leonel leopoldo lucio
+macario marcelino marcelo margarito mateo matias mauricio maximino maximiliano moises
+nestor noe norberto octavio orlando pascual patricio porfirio ramiro raymundo reynaldo
+rigoberto rosendo saul sebastian silvestre simon teodoro timoteo tiburcio ulises
+valentin vicente wilfrido zacarias everardo anselmo eleuterio crisoforo benito
+maria guadalupe juana ana margarita rosa patricia leticia veronica elizabeth gabriela
+alejandra teresa concepcion graciela rosario dolores socorro refugio consuelo yolanda
+josefina beatriz alicia silvia martha marta lucia irma carmen esther adriana claudia
+araceli norma sandra monica karla daniela brenda jessica itzel xochitl soledad catalina
+isabel cecilia francisca antonia ignacia eufemia petra elena luz laura lorena fernanda
+ximena gloria angelica angeles diana erika erica susana paula paola andrea mariana
+valeria fatima estela estella ofelia olga raquel rocio ruth sara sofia susana tania
+victoria virginia viviana yesenia yazmin jazmin abigail adela agustina alma amalia
+amparo angela aurora blanca carolina cristina delia dora edith elisa elvira emma
+esperanza eva evangelina felipa flor gisela gregoria hilda ines irene isela ivonne
+jacqueline janet juliana julieta lidia liliana lourdes luisa magdalena manuela marcela
+maricela marisol mercedes micaela miriam nancy natalia nayeli noemi pilar reyna rebeca
+rosalba rosalia rufina sonia teodora trinidad vanesa yadira zenaida eugenia
+"""
+# fmt: on
+COMMON_GIVEN_NAMES: frozenset[str] = frozenset(_GIVEN_NAMES_TEXT.split())

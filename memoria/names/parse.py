@@ -138,10 +138,13 @@ def canonical_given_name(token: str) -> tuple[str, ...]:
     match = _DIMINUTIVE.match(token)
     if match and token not in _NOT_DIMINUTIVES:
         stem = match.group("stem")
-        # Juanito -> juan, Pedrito -> pedro, Carmelita -> carmela: the stem
-        # alone or with the gendered vowel; the wrong guesses are harmless
-        # because they only ever meet other spellings of the same name.
-        return (stem, f"{stem}o", f"{stem}a")
+        if stem in NICKNAMES:  # Chuyito -> chuy -> jesus
+            return NICKNAMES[stem]
+        # Juanito -> juan, Pedrito -> pedro, Carmelita -> carmela, Marito ->
+        # mario: the stem alone or with the gendered vowel (or -io); the wrong
+        # guesses are harmless because they only ever meet other spellings of
+        # the same name.
+        return (stem, f"{stem}o", f"{stem}a", f"{stem}io")
     return (token,)
 
 
