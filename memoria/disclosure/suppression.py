@@ -61,6 +61,9 @@ class Table:
     grand_total: int | None
     primary: set[Position] = field(default_factory=set)  # below k
     complementary: set[Position] = field(default_factory=set)  # hidden to protect them
+    # Counts a reader still works out with everything hidden (four places listed, each
+    # "fewer than 5", total "fewer than 5": each is 1). Only hiding the whole table helps.
+    exposed: set[Position] = field(default_factory=set)
 
     @property
     def hidden(self) -> set[Position]:
@@ -177,17 +180,16 @@ def suppress(
     if any(int(v) < 0 for row in cells for v in row):
         raise ValueError("counts cannot be negative")
     entries = _entries(cells, row_totals, column_totals)
+    exposed: set[Position] = set()
     primary = {p for p, count in entries.items() if below_threshold(count, k)}
     hidden = set(primary) | (set(withhold) & set(entries))
     while True:
-        exposed = sorted(recoverable(hidden, rows, columns, row_totals, column_totals))
-        if exposed:
+        bridges = sorted(recoverable(hidden, rows, columns, row_totals, column_totals))
+        if bridges:
             hidden.add(
-                _complement(exposed[0], hidden, entries, rows, columns, row_totals, column_totals)
+                _complement(bridges[0], hidden, entries, rows, columns, row_totals, column_totals)
             )
             continue
-        if len(hidden) == len(entries):
-            break
         pinned = pinned_by_bounds(
             hidden,
             primary,
@@ -202,6 +204,9 @@ def suppress(
         )
         if not pinned:
             break
+        if len(hidden) == len(entries):
+            exposed = {p for p in pinned if entries[p]}
+            break
         hidden |= {_widen(p, hidden, entries, rows, columns) for p in pinned}
     table = Table(
         [list(map(int, row)) for row in cells],
@@ -210,6 +215,7 @@ def suppress(
         entries.get((rows, columns)),
         primary,
         hidden - primary,
+        exposed,
     )
     return table
 

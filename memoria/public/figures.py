@@ -167,7 +167,12 @@ def build(publication: Publication) -> dict:
         "sections": list(publication.sections),
         "cases": _value(places, (rows, columns), int(mask.sum())) if places else 0,
     }
-    if Section.PLACES in publication.sections:
+    # A table that gives its counts away even with everything hidden (two states and two
+    # years, each cell "fewer than 5", total "fewer than 5": each is 1) is not published.
+    withheld = []
+    if Section.PLACES in publication.sections and places is not None and places.exposed:
+        withheld.append(Section.PLACES.value)
+    elif Section.PLACES in publication.sections:
         figures["places"] = {
             "states": [f"{s:02d}" if s >= 0 else "" for s in states],
             "years": [y if y >= 0 else None for y in state_years],
@@ -191,8 +196,11 @@ def build(publication: Publication) -> dict:
         if (0, len(sexes)) in by_sex.hidden or (0, len(ages)) in by_age.hidden:
             by_sex = suppress_series([int(n) for n in sexes], k, withhold_total=True)
             by_age = suppress_series([int(n) for n in ages], k, withhold_total=True)
-        figures["sex"] = {"categories": list(SEXES), **_series(by_sex, total=True)}
-        figures["age"] = {"categories": list(AGE_BANDS), **_series(by_age, total=True)}
+        if by_sex.exposed or by_age.exposed:
+            withheld.append(Section.VICTIMS.value)
+        else:
+            figures["sex"] = {"categories": list(SEXES), **_series(by_sex, total=True)}
+            figures["age"] = {"categories": list(AGE_BANDS), **_series(by_age, total=True)}
     if Section.VIOLATIONS in publication.sections:
         cases = figures["cases"]
         at_least = cases if isinstance(cases, int) else (1 if cases == SMALL else k)
@@ -211,6 +219,9 @@ def build(publication: Publication) -> dict:
             "categories": [flag for flag, _label in PROFILE_FLAGS],
             **_series(suppress_series(counts, k, total=False), total=False),
         }
+    if withheld:
+        figures["withheld"] = withheld
+        figures["sections"] = [s for s in figures["sections"] if s not in withheld]
     return figures
 
 
@@ -326,6 +337,7 @@ def page(figures: dict) -> dict:
             if "total" in figures[key]:
                 context[f"{key}_total"] = shown(figures[key]["total"], k)
     context["any_hidden"] = _any_hidden(figures)
+    context["withheld_sections"] = figures.get("withheld", [])
     return context
 
 

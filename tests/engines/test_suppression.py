@@ -240,3 +240,15 @@ def test_a_total_withheld_from_the_start_stays_withheld():
     assert (0, 3) in table.hidden
     assert _attack_series([6, 7, 8], table) == {}
     assert suppress_series([6, 7, 8], 5).hidden == set()
+
+
+def test_a_table_that_gives_its_counts_away_with_everything_hidden_says_so():
+    # Four places listed, each "fewer than 5", total "fewer than 5": each is 1. Nothing
+    # more can be hidden, so the table says which counts are still exposed; the public
+    # site then publishes none of it (memoria.public).
+    table = suppress_series([1, 1, 1, 1], 5, positive=True)
+    assert table.exposed == {(0, 0), (0, 1), (0, 2), (0, 3), (0, 4)}
+    assert suppress_series([1, 1, 2], 5, positive=True).exposed == set()
+    margins = {(0, 2), (1, 2), (2, 0), (2, 1), (2, 2)}  # two states, two years, listed
+    assert suppress([[1, 1], [1, 1]], 5, known_positive=margins).exposed
+    assert not suppress([[1, 2], [1, 1]], 5, known_positive=margins).exposed
