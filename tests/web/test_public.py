@@ -8,8 +8,9 @@ import io
 import json
 
 from django.core.cache import cache
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, TestCase
 
+from memoria.accounts.models import Organization
 from memoria.audit.models import AuditEntry
 from memoria.cases import actions as case_actions
 from memoria.cases.models import Person
@@ -317,3 +318,33 @@ class ShownTests(SimpleTestCase):
             self.assertEqual(figures.shown("small", 5), "fewer than 5")
             self.assertEqual(figures.shown("hidden", 5), "withheld")
             self.assertEqual(figures.shown(1234, 5), "1,234")
+
+
+class DemoAttackTests(TestCase):
+    """The demo network's public site (``memoria demo``), attacked as a whole."""
+
+    def test_no_hidden_count_of_the_demo_site_can_be_worked_out(self):
+        from memoria.core.demo import load_demo_network
+        from memoria.public.demo import DEMO_PUBLIC_ORGANIZATION
+        from tests.disclosure_attack import public_site
+        from tests.web.base import ensure_reference_data
+
+        ensure_reference_data()
+        load_demo_network(cases=12)
+        organization = Organization.objects.get(slug=DEMO_PUBLIC_ORGANIZATION)
+        publication = Publication.objects.get(organization=organization)
+        self.assertTrue(publication.published)
+        coordinator = organization.memberships.filter(role="coordinator").first().user
+        for threshold in (5, 3):
+            data = {
+                "published": True,
+                "sections": list(Section.values),
+                "start_year": None,
+                "end_year": None,
+                "threshold": threshold,
+                "licence": "",
+                "memorial": False,
+            }
+            version = Publication.objects.get(pk=publication.pk).version
+            found = public_actions.save_publication(organization, coordinator, data, version)
+            self.assertEqual(public_site(found.figures).exposed(), {}, (threshold, found.figures))
