@@ -98,23 +98,26 @@ def _series(table: Table, total: bool) -> dict:
     return found
 
 
-def _multi(index, mask, values: tuple, k: int, covers: int = 0) -> tuple[list[int], dict]:
+def _multi(index, mask, values: tuple, k: int, covers: int = 0) -> tuple[list[int], dict | None]:
     """Cases by a term a case can have several of (only the terms with a case are listed).
 
     ``covers``: what a reader knows the counts add up to at least (every case
     has a violation, so the counts by violation add up to at least the number of
-    cases, or its least possible value when hidden)."""
+    cases, or its least possible value when hidden). None instead of the counts when
+    they give the small ones away whatever is hidden."""
     bits, _masks = values
     pairs = [(term, int(np.count_nonzero(mask & index.has(values, term)))) for term in bits]
     pairs = sorted((p for p in pairs if p[1]), key=lambda p: (-p[1], p[0]))
     table = suppress_series([n for _t, n in pairs], k, total=False, positive=True)
     series = _series(table, total=False)
-    _cover(series["values"], k, covers)
+    if _cover(series["values"], k, covers):
+        return [], None
     return [t for t, _n in pairs], series
 
 
-def _cover(values: list, k: int, covers: int) -> None:
-    """Withhold one more count when the hidden ones are pinned by the sum they must reach.
+def _cover(values: list, k: int, covers: int) -> bool:
+    """Withhold one more count when the hidden ones are pinned by the sum they must reach;
+    True when they are pinned and no shown count is left to withhold.
 
     The hidden counts are each from 1 to k − 1; if the shown ones plus k − 1 for each
     hidden one only just reach ``covers``, every hidden count is k − 1 (cases 10,
@@ -122,13 +125,13 @@ def _cover(values: list, k: int, covers: int) -> None:
     count (a listed term, so at least k, with no upper bound) lets them be anything."""
     shown_counts = [v for v in values if isinstance(v, int)]
     small = sum(1 for v in values if v == SMALL)
-    if not small or HIDDEN in values or not shown_counts:
-        return
-    if sum(shown_counts) + small * (k - 1) <= covers:
-        smallest = min(
-            (i for i, v in enumerate(values) if isinstance(v, int)), key=values.__getitem__
-        )
-        values[smallest] = HIDDEN
+    if not small or HIDDEN in values or sum(shown_counts) + small * (k - 1) > covers:
+        return False
+    if not shown_counts:
+        return True  # 8 cases, two violations "fewer than 5": 4 each
+    smallest = min((i for i, v in enumerate(values) if isinstance(v, int)), key=values.__getitem__)
+    values[smallest] = HIDDEN
+    return False
 
 
 def build(publication: Publication) -> dict:
@@ -205,7 +208,10 @@ def build(publication: Publication) -> dict:
         cases = figures["cases"]
         at_least = cases if isinstance(cases, int) else (1 if cases == SMALL else k)
         terms, values = _multi(index, mask, index.violations, k, covers=at_least)
-        figures["violations"] = {"categories": terms, **values}
+        if values is None:
+            withheld.append(Section.VIOLATIONS.value)
+        else:
+            figures["violations"] = {"categories": terms, **values}
     if Section.PERPETRATORS in publication.sections:
         terms, values = _multi(index, mask, index.perpetrators, k)
         figures["perpetrators"] = {"categories": terms, **values}

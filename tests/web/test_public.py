@@ -310,6 +310,13 @@ class ShownTests(SimpleTestCase):
         self.assertEqual(values, ["hidden", "small"])
         after = {"k": 5, "cases": 10, "violations": {"values": values}}
         self.assertEqual(public_site(after).exposed(), {})
+        # Eight cases, two violations "fewer than 5": 4 each, and nothing shown to withhold.
+        self.assertEqual(
+            public_site({"k": 5, "cases": 8, "violations": {"values": ["small", "small"]}})
+            .exposed(), {"violations[0]": 4, "violations[1]": 4},
+        )  # fmt: skip
+        self.assertTrue(figures._cover(["small", "small"], 5, 8))
+        self.assertFalse(figures._cover(["small", "small"], 5, 7))
 
     def test_it_says_fewer_than_k_or_withheld_never_the_number(self):
         from django.utils import translation
