@@ -16,6 +16,13 @@ on the imported counts (``OfficialCount``). What each side counts
 The ratio is documented per 100 official. It is not a coverage rate: the
 two count different things, with different gaps, and the organization's
 cases include some never reported to the authorities.
+
+Beside a state and year, an analyst also sees the newest finished estimate of
+undocumented victims made for that same stratum (``stratum_estimates``): an
+estimate stratified by state and year of the event, whose stratum is this
+state and this year. Nothing else is matched: an estimate by state alone
+covers every year its lists cover, one by year alone every state, and neither
+is the cell the official count speaks of.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import numpy as np
 from django.db.models import Sum
 
 from memoria.analysis import official
-from memoria.analysis.models import OfficialCount, OfficialDataset
+from memoria.analysis.models import Estimate, OfficialCount, OfficialDataset
 from memoria.cases import caseindex
 from memoria.cases.statistics import _catalogue
 
@@ -188,6 +195,135 @@ def compare(organization, dataset: OfficialDataset, choice: Choice) -> dict:
         "year_chart": paired_chart(by_year),
         "place_chart": paired_chart(places[:20]),
         "ratio_chart": ratio_chart([row for row in places if row.official][:20]),
+    }
+
+
+# -- estimates beside the counts ------------------------------------------------------------
+
+#: The strata an estimate must have to be set beside a state and year.
+STATE_AND_YEAR = "state_period"
+
+
+@dataclass
+class EstimateRow:
+    """One state and year: documented and official counts, and the estimate made for it."""
+
+    state: str
+    year: int
+    name: str
+    documented: int
+    official: int
+    estimate: Estimate
+    method: str  # "lcmcr" or "loglinear"
+    value: float
+    low: float
+    high: float
+    observed: int  # people the estimate's lists recorded in the stratum
+    model: str
+    interval_method: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.year}"
+
+
+def _preferred(part: dict) -> str | None:
+    """LCMCR when the estimate has it (its interval carries the model's uncertainty,
+    docs/estimation.md "What to publish"), else the log-linear model."""
+    return next((m for m in ("lcmcr", "loglinear") if m in part), None)
+
+
+def stratum_estimates(organization, dataset: OfficialDataset, choice: Choice) -> list[EstimateRow]:
+    """For every state and year of the comparison with a finished estimate stratified by
+    state and year, the newest such estimate beside the documented and official counts
+    of that cell (same filters as the rest of the page). Reads the sealed reports:
+    only for members who may open estimates (the caller checks ``run_analyses``)."""
+    months = published_months(dataset)
+    shown_years = {
+        y
+        for y in months
+        if (not choice.start_year or y >= choice.start_year)
+        and (not choice.end_year or y <= choice.end_year)
+    }
+    found: dict[tuple[str, int], tuple[Estimate, dict]] = {}
+    finished = Estimate.objects.filter(organization=organization, result__isnull=False)
+    for estimate in finished.order_by("-created_at", "-pk"):
+        if (estimate.options or {}).get("strata") != STATE_AND_YEAR:
+            continue
+        for label, part in (estimate.result["report"].get("strata") or {}).items():
+            state, _slash, year = label.partition("/")
+            if not (len(state) == 2 and state.isdigit() and year.isdigit()):
+                continue  # "?": an unknown state or year is no cell of the page
+            if int(year) not in shown_years or (choice.state and state != choice.state):
+                continue
+            found.setdefault((state, int(year)), (estimate, part))
+    if not found:
+        return []
+    index = caseindex.snapshot(organization)
+    mask, years = _documented_mask(index, dataset, choice, months)
+    victims = dataset.source == official.RNPDNO
+    if len(index):
+        weights = index.sexes.sum(axis=1) if victims else np.ones(len(index), dtype=np.int64)
+    else:
+        weights = np.zeros(0, dtype=np.int64)
+    cells = _official(dataset, choice).values("state", "year").annotate(n=Sum("count"))
+    official_by_cell = {(cell["state"], int(cell["year"])): int(cell["n"]) for cell in cells}
+    states, _municipalities = _catalogue()
+    rows = []
+    for (state, year), (estimate, part) in sorted(found.items()):
+        method = _preferred(part)
+        if method is None:
+            continue
+        in_cell = mask & (years == year) & (index.states == int(state))
+        low, high = part[method]["interval"]
+        rows.append(
+            EstimateRow(
+                state=state,
+                year=year,
+                name=states[state].name if state in states else state,
+                documented=int(weights[in_cell].sum()),
+                official=official_by_cell.get((state, year), 0),
+                estimate=estimate,
+                method=method,
+                value=float(part[method]["estimate"]),
+                low=float(low),
+                high=float(high),
+                observed=int(part.get("observed", 0)),
+                model=str(part[method].get("model", "")),
+                interval_method=str(part[method].get("interval_method", "")),
+            )
+        )
+    return rows
+
+
+def estimate_chart(rows: list[EstimateRow]) -> dict:
+    """Per state and year, documented and official bars and the estimate (dot) with its
+    interval (line), on one scale from zero."""
+    top = max((max(r.documented, r.official, r.high) for r in rows), default=0) or 1
+    span = CHART_WIDTH - LABEL_WIDTH - 50
+    scale = span / top
+    shapes, y = [], 0.0
+    for row in rows:
+        middle = y + 2 * BAR_HEIGHT + BAR_HEIGHT / 2
+        shapes.append(
+            {
+                "row": row,
+                "y": y,
+                "documented_width": row.documented * scale,
+                "official_width": row.official * scale,
+                "estimate_y": middle,
+                "x": LABEL_WIDTH + row.value * scale,
+                "x_low": LABEL_WIDTH + row.low * scale,
+                "x_high": LABEL_WIDTH + row.high * scale,
+            }
+        )
+        y += 3 * BAR_HEIGHT + ROW_GAP
+    return {
+        "rows": shapes,
+        "width": CHART_WIDTH,
+        "height": max(y - ROW_GAP, BAR_HEIGHT),
+        "label_width": LABEL_WIDTH,
+        "bar_height": BAR_HEIGHT,
     }
 
 

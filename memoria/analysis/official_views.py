@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -24,6 +25,7 @@ from memoria.analysis.official_forms import (
     OfficialMappingForm,
     OfficialUploadForm,
 )
+from memoria.audit.log import audit
 from memoria.jobs.worker import worker_status
 
 
@@ -146,5 +148,28 @@ def compare(request, membership, dataset_id: int):
         "choice": choice,
         "figures": comparison.compare(organization, dataset, choice),
         "month_labels": official.MONTH_LABELS,
+        "can_estimate": membership.can(Capability.RUN_ANALYSES),
     }
+    if context["can_estimate"]:
+        context.update(_estimates(request, membership, dataset, choice))
     return render(request, "analysis/official/compare.html", context)
+
+
+def _estimates(request, membership, dataset, choice) -> dict:
+    """The estimates of undocumented victims made for the page's states and years.
+
+    Only for members who may open estimates (``run_analyses``, as the estimate's
+    own page); reading a sealed report is audited as viewing the estimate."""
+    rows = comparison.stratum_estimates(membership.organization, dataset, choice)
+    shown = {row.estimate.pk: row.estimate for row in rows}
+    with transaction.atomic():
+        for estimate in shown.values():
+            audit(
+                request.user,
+                membership.organization,
+                "estimation.view",
+                target=estimate,
+                request=request,
+                page="official_figures",
+            )
+    return {"estimate_rows": rows, "estimate_chart": comparison.estimate_chart(rows)}

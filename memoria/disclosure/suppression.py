@@ -25,8 +25,12 @@ total, a positive count before a zero, the smallest, then the first. (Bounds
 remain: a hidden entry is known to lie between 0 and what its lines allow;
 the page says "fewer than k" anyway.) Those bounds can pin a count too: in
 ``1, 1, 10`` with total 12 the two hidden counts add up to 2 and each is at
-least 1, so both are 1; ``pinned_by_bounds`` finds such counts by linear
-programming, and ``suppress`` hides one more entry of their line until none is.
+least 1, so both are 1. A count shown "withheld" is not "fewer than k" either, so
+a reader knows it is 0 or at least k (at least k where the page lists it only
+because it is at least 1): in ``1, 5, 30`` with total 36, hiding the 1 and the
+5 pins both (1 + 5 = 6, and the withheld one cannot be 1 to 4).
+``pinned_by_bounds`` finds such counts by mixed-integer programming, and
+``suppress`` hides one more entry of their line until none is.
 
 This protects one table at a time. Tables that share a margin must be
 published from the same ``suppress`` result (the public site takes states and
@@ -36,7 +40,7 @@ not be published over overlapping periods that a reader could subtract.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 # The k where nobody chose one (the public site's default; its coordinators choose 3 to 50).
@@ -57,6 +61,9 @@ class Table:
     grand_total: int | None
     primary: set[Position] = field(default_factory=set)  # below k
     complementary: set[Position] = field(default_factory=set)  # hidden to protect them
+    # Counts a reader still works out with everything hidden (four places listed, each
+    # "fewer than 5", total "fewer than 5": each is 1). Only hiding the whole table helps.
+    exposed: set[Position] = field(default_factory=set)
 
     @property
     def hidden(self) -> set[Position]:
@@ -149,6 +156,9 @@ def suppress(
     row_totals: bool = True,
     column_totals: bool = True,
     positive: bool = False,
+    *,
+    known_positive: Collection[Position] = (),
+    withhold: Collection[Position] = (),
 ) -> Table:
     """Hide the counts below ``k`` and enough others that none can be worked out.
 
@@ -157,6 +167,9 @@ def suppress(
     published when both are). ``positive``: the reader knows every cell is at
     least 1 (a page that lists only the places with an incident), so a count
     shown as "withheld", not "fewer than k", is known to be at least k.
+    ``known_positive``: the same for these entries only (the totals of rows and
+    columns a page lists because they have a case). ``withhold``: entries to
+    withhold from the start (a total another table published hidden).
     """
     if k < 1:
         raise ValueError("k must be at least 1")
@@ -167,21 +180,32 @@ def suppress(
     if any(int(v) < 0 for row in cells for v in row):
         raise ValueError("counts cannot be negative")
     entries = _entries(cells, row_totals, column_totals)
+    exposed: set[Position] = set()
     primary = {p for p, count in entries.items() if below_threshold(count, k)}
-    hidden = set(primary)
+    hidden = set(primary) | (set(withhold) & set(entries))
     while True:
-        exposed = sorted(recoverable(hidden, rows, columns, row_totals, column_totals))
-        if exposed:
+        bridges = sorted(recoverable(hidden, rows, columns, row_totals, column_totals))
+        if bridges:
             hidden.add(
-                _complement(exposed[0], hidden, entries, rows, columns, row_totals, column_totals)
+                _complement(bridges[0], hidden, entries, rows, columns, row_totals, column_totals)
             )
             continue
-        if len(hidden) == len(entries):
-            break
         pinned = pinned_by_bounds(
-            hidden, primary, entries, rows, columns, row_totals, column_totals, k, positive
+            hidden,
+            primary,
+            entries,
+            rows,
+            columns,
+            row_totals,
+            column_totals,
+            k,
+            positive,
+            known_positive,
         )
         if not pinned:
+            break
+        if len(hidden) == len(entries):
+            exposed = {p for p in pinned if entries[p]}
             break
         hidden |= {_widen(p, hidden, entries, rows, columns) for p in pinned}
     table = Table(
@@ -191,6 +215,7 @@ def suppress(
         entries.get((rows, columns)),
         primary,
         hidden - primary,
+        exposed,
     )
     return table
 
@@ -220,24 +245,41 @@ def pinned_by_bounds(
     column_totals: bool,
     k: int,
     positive: bool = False,
+    known_positive: Collection[Position] = (),
 ) -> list[Position]:
     """Hidden entries a reader could work out from the published ones *and* what the
-    page says of the hidden ones: a count "fewer than k" is from 1 to k − 1, any
-    other hidden count is at least 0, or at least k when ``positive``. (A row
-    ``1, 1, 10`` with total 12: the two hidden counts add up to 2 and each is at
-    least 1, so both are 1.) Found by
-    linear programming: the least and the greatest value each can take."""
-    from scipy.optimize import linprog
+    page says of the hidden ones. A count "fewer than k" is from 1 to k − 1. Any other
+    hidden count ("withheld") is not from 1 to k − 1 either (those are labelled), so it
+    is 0 or at least k; at least k when the reader knows it is at least 1 (``positive``:
+    every entry; ``known_positive``: these entries, e.g. the total of a row that is
+    listed only because it has a case). (A row ``1, 1, 10`` with total 12: the two
+    hidden counts add up to 2 and each is at least 1, so both are 1. A row ``1, 5, 30``
+    with total 36, the 5 withheld: 1 + 5 = 6, and a withheld count is 0 or at least 5,
+    so it is 5 and the other 1.) Found by mixed-integer programming: the least and the
+    greatest whole value each can take."""
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
 
     ordered = sorted(hidden)
+    n = len(ordered)
     index = {p: i for i, p in enumerate(ordered)}
-    other = (k, None) if positive else (0, None)
-    bounds = [(1, k - 1) if p in primary else other for p in ordered]
+    at_least_one = set(known_positive)
+    # An upper bound no hidden count can reach (the model needs one for "0 or ≥ k").
+    big = 2 * sum(entries.values()) + k * (n + 2)
+    lower, upper, either = [], [], []
+    for p in ordered:
+        if p in primary:
+            lower.append(1), upper.append(k - 1)
+        elif positive or p in at_least_one:
+            lower.append(k), upper.append(big)
+        else:
+            lower.append(0), upper.append(big)
+            either.append(index[p])  # 0, or from k: a binary switch z, k·z ≤ x ≤ big·z
     equations, targets = [], []
     for line in _lines(rows, columns, row_totals, column_totals):
         if not any(p in index for p, _sign in line):
             continue
-        row = [0.0] * len(ordered)
+        row = [0.0] * n
         target = 0.0
         for p, sign in line:
             if p in index:
@@ -248,26 +290,37 @@ def pinned_by_bounds(
         targets.append(target)
     if not equations:
         return []
+    size = n + len(either)
+    matrix = np.zeros((len(equations) + 2 * len(either), size))
+    matrix[: len(equations), :n] = equations
+    low_side = list(targets) + [0.0, -np.inf] * len(either)
+    high_side = list(targets) + [np.inf, 0.0] * len(either)
+    for j, i in enumerate(either):
+        base = len(equations) + 2 * j
+        matrix[base, i], matrix[base, n + j] = 1, -k  # x − k·z ≥ 0
+        matrix[base + 1, i], matrix[base + 1, n + j] = 1, -big  # x − big·z ≤ 0
+    constraints = LinearConstraint(matrix, low_side, high_side)
+    bounds = Bounds(lower + [0] * len(either), upper + [1] * len(either))
+    integrality = np.ones(size)
     # Every solution found is a table a reader cannot rule out: an entry that takes two
     # values among them is not pinned, and needs no program of its own.
-    seen_low = [float("inf")] * len(ordered)
-    seen_high = [float("-inf")] * len(ordered)
+    seen_low = [float("inf")] * n
+    seen_high = [float("-inf")] * n
     found = []
     for i, p in enumerate(ordered):
-        low, high = bounds[i]
-        if high is not None and high - low < 1:
+        if upper[i] - lower[i] < 1:
             continue  # what the label itself says ("fewer than 2" is 1): nothing to add
         for sense in (1.0, -1.0):
             if seen_high[i] - seen_low[i] >= 0.5:
                 break
-            cost = [0.0] * len(ordered)
+            cost = np.zeros(size)
             cost[i] = sense
-            result = linprog(cost, A_eq=equations, b_eq=targets, bounds=bounds, method="highs")
+            result = milp(cost, constraints=constraints, bounds=bounds, integrality=integrality)
             if result.status != 0:
                 break
-            for j, value in enumerate(result.x):
-                seen_low[j] = min(seen_low[j], value)
-                seen_high[j] = max(seen_high[j], value)
+            for j in range(n):
+                seen_low[j] = min(seen_low[j], result.x[j])
+                seen_high[j] = max(seen_high[j], result.x[j])
         else:
             if seen_high[i] - seen_low[i] < 0.5:
                 found.append(p)
@@ -334,14 +387,29 @@ def _complement(
 
 
 def suppress_series(
-    counts: Sequence[int], k: int = 5, total: bool = True, positive: bool = False
+    counts: Sequence[int],
+    k: int = 5,
+    total: bool = True,
+    positive: bool = False,
+    *,
+    withhold_total: bool = False,
 ) -> Table:
     """One row of counts (one category each) with its total, if ``total``.
 
     With ``total=False`` (a case can fall in several categories, so the counts do
     not add up to anything published) only the counts below ``k`` are hidden.
     ``positive``: as for ``suppress`` (every count is at least 1, and the reader knows it).
+    ``withhold_total``: withhold the total from the start (another series with the
+    same total published it hidden).
     """
     if positive and any(int(v) < 1 for v in counts):
         raise ValueError("a positive series has a zero")
-    return suppress([list(counts)], k, row_totals=total, column_totals=False, positive=positive)
+    withhold = {(0, len(counts))} if total and withhold_total else set()
+    return suppress(
+        [list(counts)],
+        k,
+        row_totals=total,
+        column_totals=False,
+        positive=positive,
+        withhold=withhold,
+    )

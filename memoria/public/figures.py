@@ -15,7 +15,13 @@ another (``memoria.disclosure``):
 * direct victims by sex, and by age band, each a series with its total;
 * cases by type of violation, by kind of perpetrator and by risk profile: a
   case can count in several, so there is no total to subtract from, and only
-  the counts below k are hidden.
+  the counts below k are hidden; but every case has a violation, so the counts
+  by violation add up to at least the number of cases, and one more is
+  withheld when that would pin the hidden ones (``_cover``).
+
+What a reader knows of a hidden count (``tests/disclosure_attack.py`` attacks
+all of it at once): "fewer than k" is 1 to k − 1; "withheld" is 0 or at least
+k, and at least k for a state's or a year's total (listed only with a case).
 
 A hidden count is stored as ``"small"`` (below k) or ``"hidden"`` (withheld so
 that a small one cannot be worked out), never as its number.
@@ -92,12 +98,40 @@ def _series(table: Table, total: bool) -> dict:
     return found
 
 
-def _multi(index, mask, values: tuple, k: int) -> tuple[list[int], dict]:
+def _multi(index, mask, values: tuple, k: int, covers: int = 0) -> tuple[list[int], dict | None]:
+    """Cases by a term a case can have several of (only the terms with a case are listed).
+
+    ``covers``: what a reader knows the counts add up to at least (every case
+    has a violation, so the counts by violation add up to at least the number of
+    cases, or its least possible value when hidden). None instead of the counts when
+    they give the small ones away whatever is hidden."""
     bits, _masks = values
     pairs = [(term, int(np.count_nonzero(mask & index.has(values, term)))) for term in bits]
     pairs = sorted((p for p in pairs if p[1]), key=lambda p: (-p[1], p[0]))
-    table = suppress_series([n for _t, n in pairs], k, total=False)
-    return [t for t, _n in pairs], _series(table, total=False)
+    table = suppress_series([n for _t, n in pairs], k, total=False, positive=True)
+    series = _series(table, total=False)
+    if _cover(series["values"], k, covers):
+        return [], None
+    return [t for t, _n in pairs], series
+
+
+def _cover(values: list, k: int, covers: int) -> bool:
+    """Withhold one more count when the hidden ones are pinned by the sum they must reach;
+    True when they are pinned and no shown count is left to withhold.
+
+    The hidden counts are each from 1 to k − 1; if the shown ones plus k − 1 for each
+    hidden one only just reach ``covers``, every hidden count is k − 1 (cases 10,
+    homicide 6, disappearance "fewer than 5": 4). Withholding the smallest shown
+    count (a listed term, so at least k, with no upper bound) lets them be anything."""
+    shown_counts = [v for v in values if isinstance(v, int)]
+    small = sum(1 for v in values if v == SMALL)
+    if not small or HIDDEN in values or sum(shown_counts) + small * (k - 1) > covers:
+        return False
+    if not shown_counts:
+        return True  # 8 cases, two violations "fewer than 5": 4 each
+    smallest = min((i for i, v in enumerate(values) if isinstance(v, int)), key=values.__getitem__)
+    values[smallest] = HIDDEN
+    return False
 
 
 def build(publication: Publication) -> dict:
@@ -124,8 +158,10 @@ def build(publication: Publication) -> dict:
     cells = [[0] * len(state_years) for _s in states]
     for s, y in zip(index.states[mask].tolist(), years[mask].tolist(), strict=True):
         cells[row_of[int(s)]][column_of[int(y)]] += 1
-    places = suppress(cells, k) if cells else None
     rows, columns = len(states), len(state_years)
+    # A state or year is listed only when it has a case: its total is at least 1.
+    listed = {(r, columns) for r in range(rows)} | {(rows, c) for c in range(columns)}
+    places = suppress(cells, k, known_positive=listed | {(rows, columns)}) if cells else None
     figures: dict = {
         "k": k,
         "start_year": publication.start_year,
@@ -134,7 +170,12 @@ def build(publication: Publication) -> dict:
         "sections": list(publication.sections),
         "cases": _value(places, (rows, columns), int(mask.sum())) if places else 0,
     }
-    if Section.PLACES in publication.sections:
+    # A table that gives its counts away even with everything hidden (two states and two
+    # years, each cell "fewer than 5", total "fewer than 5": each is 1) is not published.
+    withheld = []
+    if Section.PLACES in publication.sections and places is not None and places.exposed:
+        withheld.append(Section.PLACES.value)
+    elif Section.PLACES in publication.sections:
         figures["places"] = {
             "states": [f"{s:02d}" if s >= 0 else "" for s in states],
             "years": [y if y >= 0 else None for y in state_years],
@@ -152,17 +193,25 @@ def build(publication: Publication) -> dict:
     if Section.VICTIMS in publication.sections:
         sexes = index.sexes[mask].sum(axis=0) if len(index) else np.zeros(len(SEXES), int)
         ages = index.ages[mask].sum(axis=0) if len(index) else np.zeros(len(AGE_BANDS), int)
-        figures["sex"] = {
-            "categories": list(SEXES),
-            **_series(suppress_series([int(n) for n in sexes], k), total=True),
-        }
-        figures["age"] = {
-            "categories": list(AGE_BANDS),
-            **_series(suppress_series([int(n) for n in ages], k), total=True),
-        }
+        # Two series with one total: hidden in both or in neither.
+        by_sex = suppress_series([int(n) for n in sexes], k)
+        by_age = suppress_series([int(n) for n in ages], k)
+        if (0, len(sexes)) in by_sex.hidden or (0, len(ages)) in by_age.hidden:
+            by_sex = suppress_series([int(n) for n in sexes], k, withhold_total=True)
+            by_age = suppress_series([int(n) for n in ages], k, withhold_total=True)
+        if by_sex.exposed or by_age.exposed:
+            withheld.append(Section.VICTIMS.value)
+        else:
+            figures["sex"] = {"categories": list(SEXES), **_series(by_sex, total=True)}
+            figures["age"] = {"categories": list(AGE_BANDS), **_series(by_age, total=True)}
     if Section.VIOLATIONS in publication.sections:
-        terms, values = _multi(index, mask, index.violations, k)
-        figures["violations"] = {"categories": terms, **values}
+        cases = figures["cases"]
+        at_least = cases if isinstance(cases, int) else (1 if cases == SMALL else k)
+        terms, values = _multi(index, mask, index.violations, k, covers=at_least)
+        if values is None:
+            withheld.append(Section.VIOLATIONS.value)
+        else:
+            figures["violations"] = {"categories": terms, **values}
     if Section.PERPETRATORS in publication.sections:
         terms, values = _multi(index, mask, index.perpetrators, k)
         figures["perpetrators"] = {"categories": terms, **values}
@@ -176,6 +225,9 @@ def build(publication: Publication) -> dict:
             "categories": [flag for flag, _label in PROFILE_FLAGS],
             **_series(suppress_series(counts, k, total=False), total=False),
         }
+    if withheld:
+        figures["withheld"] = withheld
+        figures["sections"] = [s for s in figures["sections"] if s not in withheld]
     return figures
 
 
@@ -291,6 +343,7 @@ def page(figures: dict) -> dict:
             if "total" in figures[key]:
                 context[f"{key}_total"] = shown(figures[key]["total"], k)
     context["any_hidden"] = _any_hidden(figures)
+    context["withheld_sections"] = figures.get("withheld", [])
     return context
 
 

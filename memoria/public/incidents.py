@@ -30,6 +30,11 @@ def incident_figures(organization, k: int, now: dt.datetime | None = None) -> di
     keys, counts, table = feed.suppressed_places(feed.incidents(organization, now), k)
     values = {key: _value(table, (0, i), counts[key]) for i, key in enumerate(keys)}
     total = _value(table, (0, len(keys)), sum(counts.values())) if keys else 0
+    if table.exposed:
+        # Each place "fewer than k" and the total too, yet each count follows (four places
+        # and a total below 5: one each): no place is published, only the total.
+        return {"k": k, "total": shown(total, k), "rows": [], "any_hidden": True,
+                "place_map": None, "withheld": True}  # fmt: skip
     states, municipalities = _catalogue()
     rows = []
     for (state, cvegeo), value in values.items():

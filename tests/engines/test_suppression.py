@@ -196,3 +196,59 @@ def test_exhaustively_no_hidden_count_is_pinned_in_positive_series():
             table.hidden, table.primary, entries, 1, 3, True, False, 5, positive=True
         )
         assert not pinned, counts
+
+
+def _attack_series(counts, table, k=5, listed=False) -> dict:
+    """What a reader works out of a series and its total, published as ``table`` says."""
+    from tests.disclosure_attack import HIDDEN, SMALL, Model
+
+    def shown(position, count):
+        if position in table.primary:
+            return SMALL
+        return HIDDEN if position in table.complementary else count
+
+    model = Model(k)
+    parts = [model.value(f"c{i}", shown((0, i), n), listed) for i, n in enumerate(counts)]
+    total = model.value("total", shown((0, len(counts)), sum(counts)), True)
+    model.sums(parts, total)
+    return model.exposed()
+
+
+def test_a_withheld_count_is_known_to_be_zero_or_at_least_k():
+    # Women 1, men 5, not recorded 30, total 36. Hiding the 1 and withholding the 5 was
+    # the rule: but "withheld" is not "fewer than 5", so the 5 is 0 or at least 5, and
+    # 1 + withheld = 36 − 30 = 6 leaves only 5 and 1. The 30 is withheld as well.
+    from memoria.disclosure import Table
+
+    before = Table([[1, 5, 30]], [36], None, None, primary={(0, 0)}, complementary={(0, 1)})
+    assert _attack_series([1, 5, 30], before) == {"c0": 1, "c1": 5}
+    table = suppress_series([1, 5, 30], 5)
+    assert table.hidden == {(0, 0), (0, 1), (0, 2)}
+    assert _attack_series([1, 5, 30], table) == {}
+
+
+def test_exhaustively_no_hidden_count_is_worked_out_by_the_attacker_in_series():
+    for counts in itertools.product((0, 1, 3, 5, 6), repeat=3):
+        assert _attack_series(counts, suppress_series(counts, 5)) == {}, counts
+        if all(counts):
+            table = suppress_series(counts, 5, positive=True)
+            assert _attack_series(counts, table, listed=True) == {}, counts
+
+
+def test_a_total_withheld_from_the_start_stays_withheld():
+    table = suppress_series([6, 7, 8], 5, withhold_total=True)
+    assert (0, 3) in table.hidden
+    assert _attack_series([6, 7, 8], table) == {}
+    assert suppress_series([6, 7, 8], 5).hidden == set()
+
+
+def test_a_table_that_gives_its_counts_away_with_everything_hidden_says_so():
+    # Four places listed, each "fewer than 5", total "fewer than 5": each is 1. Nothing
+    # more can be hidden, so the table says which counts are still exposed; the public
+    # site then publishes none of it (memoria.public).
+    table = suppress_series([1, 1, 1, 1], 5, positive=True)
+    assert table.exposed == {(0, 0), (0, 1), (0, 2), (0, 3), (0, 4)}
+    assert suppress_series([1, 1, 2], 5, positive=True).exposed == set()
+    margins = {(0, 2), (1, 2), (2, 0), (2, 1), (2, 2)}  # two states, two years, listed
+    assert suppress([[1, 1], [1, 1]], 5, known_positive=margins).exposed
+    assert not suppress([[1, 2], [1, 1]], 5, known_positive=margins).exposed

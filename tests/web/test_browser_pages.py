@@ -236,11 +236,24 @@ def victims_path(documenter, event, victim, relative) -> dict:
 def official_figures(organization, user):
     """Official figures imported for the comparison pages (an RNPDNO table)."""
     from memoria.analysis import official, official_actions
+    from memoria.analysis.models import Estimate
 
     data = "Entidad,Año,Total\nChihuahua,2023,120\nGuerrero,2023,30\n".encode()
     dataset = official_actions.upload(organization, user, official.RNPDNO, "rnpdno.csv", data)
     parsed = official.parse(official.RNPDNO, data, dataset.mapping)
     official_actions.write_counts(dataset, parsed, user)
+    # An estimate by state and year for Chihuahua 2023: shown beside that row to analysts.
+    figure = {"estimate": 180.4, "interval": [140.2, 260.9], "model": "A:B"}
+    part = {"observed": 90, "loglinear": figure, "lcmcr": dict(figure)}
+    Estimate.objects.create(
+        organization=organization,
+        run=Estimate.objects.filter(organization=organization).earliest("pk").run,
+        options={"strata": "state_period", "methods": ["loglinear", "lcmcr"]},
+        result={
+            "table": {"lists": ["A", "B", "C"], "strata": {"08/2023": []}},
+            "report": {"observed": 90, "strata": {"08/2023": part}},
+        },
+    )
     return dataset
 
 
@@ -393,6 +406,7 @@ def test_every_main_page_passes_axe_and_fits_a_phone(live_server, browser):
         (coordinator, f"{base}/vocabularies/terms/{data['term'].pk}/"),
         (coordinator, f"{base}/audit/"),
         *[(coordinator, path) for path in linkage],
+        (coordinator, f"{base}/official-figures/{figures.pk}/"),
     ]
     personas = Personas(browser, live_server)
     problems = []

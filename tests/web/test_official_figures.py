@@ -237,7 +237,7 @@ class OfficialFiguresTests(CaseFixtures):
 
         return term("violation_type", code).pk
 
-    def test_the_page_shows_the_figures_the_caveats_and_no_estimate(self):
+    def test_the_page_shows_the_figures_the_caveats_and_says_why_no_estimate(self):
         self.client.force_login(self.reader)
         url = reverse("official_figures:compare", args=[self.org.slug, self.sesnsp.pk])
         response = self.client.get(url, {"state": "08"})
@@ -246,8 +246,11 @@ class OfficialFiguresTests(CaseFixtures):
         self.assertIn("<svg", html)
         self.assertIn("<td>4</td><td>10</td><td>40.0</td>", html)
         self.assertIn("Documented cases are not all cases", html)
-        self.assertIn("No estimate is shown here", html)
+        self.assertIn("shown here to analysts and coordinators", html)
         self.assertNotIn("<script>", html)  # no inline script: it works without JavaScript
+        self.client.force_login(self.analyst)
+        response = self.client.get(url, {"state": "08"})
+        self.assertContains(response, "No estimate has been made for the states and years")
 
     # -- imports through the web and the worker --------------------------------------------
 
@@ -381,3 +384,99 @@ class OfficialFiguresTests(CaseFixtures):
         self.assertEqual(self.client.post(delete).status_code, 302)
         self.assertFalse(OfficialCount.objects.filter(dataset_id=self.rnpdno.pk).exists())
         self.assertTrue(AuditEntry.objects.filter(action="official.delete").exists())
+
+
+class EstimatesBesideOfficialFiguresTests(CaseFixtures):
+    """An estimate stratified by state and year, set beside its state and year only, for
+    those who may open estimates."""
+
+    RNPDNO = "Entidad;Año;Total\nChihuahua;2020;120\nChihuahua;2021;80\nGuerrero;2020;30\n"
+
+    @classmethod
+    def setUpTestData(cls):
+        from memoria.analysis.models import Estimate, LinkageRun
+
+        super().setUpTestData()
+        for day in (datetime.date(2020, 3, 1), datetime.date(2020, 7, 9)):
+            cls.add_victim(cls, cls.make_case(cls, start_date=day))  # Cuauhtémoc, Chihuahua
+        cls.add_victim(cls, cls.make_case(cls, start_date=datetime.date(2021, 2, 2)))
+        cls.dataset = OfficialFiguresTests.imported.__func__(
+            cls, official.RNPDNO, cls.RNPDNO.encode("utf-8"), "rnpdno.csv"
+        )
+        run = LinkageRun.objects.create(organization=cls.org)
+
+        def stored(strata, parts, **when):
+            report = {"observed": sum(p["observed"] for p in parts.values()), "strata": parts}
+            table = {"lists": ["A", "B", "C"], "strata": {label: [] for label in parts}}
+            return Estimate.objects.create(
+                organization=cls.org,
+                run=run,
+                options={"strata": strata, "methods": ["loglinear", "lcmcr"]},
+                result={"table": table, "report": report},
+                **when,
+            )
+
+        def part(observed, estimate, low, high):
+            figure = {"estimate": estimate, "interval": [low, high], "model": "A:B"}
+            return {"observed": observed, "loglinear": figure, "lcmcr": {**figure}}
+
+        earlier = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+        stored("state_period", {"08/2020": part(40, 70.0, 50.0, 90.0)}, created_at=earlier)
+        cls.estimate = stored(
+            "state_period",
+            {
+                "08/2020": part(40, 95.5, 61.2, 190.8),
+                "12/2019": part(10, 30.0, 20.0, 50.0),  # a year the file does not have
+                "?/2021": part(5, 9.0, 6.0, 14.0),  # an unknown state: no cell
+            },
+        )
+        stored("state", {"12": part(12, 44.0, 30.0, 70.0)})  # every year: no cell
+        Estimate.objects.create(organization=cls.org, run=run, options={"strata": "state_period"})
+
+    def page(self, user, **query):
+        self.client.force_login(user)
+        url = reverse("official_figures:compare", args=[self.org.slug, self.dataset.pk])
+        return self.client.get(url, {"lang": "en", **query})
+
+    def test_the_estimate_of_chihuahua_2020_is_beside_that_row_only(self):
+        rows = comparison.stratum_estimates(self.org, self.dataset, comparison.Choice())
+        found = [(r.state, r.year, r.documented, r.official, r.value, r.low, r.high) for r in rows]
+        self.assertEqual(found, [("08", 2020, 2, 120, 95.5, 61.2, 190.8)])
+        self.assertEqual(
+            (rows[0].estimate, rows[0].method, rows[0].observed), (self.estimate, "lcmcr", 40)
+        )
+        only_guerrero = comparison.Choice(state="12")
+        self.assertEqual(comparison.stratum_estimates(self.org, self.dataset, only_guerrero), [])
+
+    def test_an_analyst_sees_it_with_its_interval_caveats_and_link(self):
+        self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        response = self.page(self.analyst)
+        html = response.content.decode()
+        self.assertEqual(response.status_code, 200)
+        row = html[
+            html.index('data-stratum="08/2020"') : html.index(
+                "</tr>", html.index('data-stratum="08/2020"')
+            )
+        ]
+        self.assertIn(">2<", row)  # documented direct victims
+        self.assertIn(">120<", row)  # official
+        self.assertIn(">96<", row)  # the estimate
+        self.assertIn("61 – 191", row)
+        self.assertIn(reverse("analysis:estimate", args=[self.org.slug, self.estimate.pk]), row)
+        self.assertEqual(html.count("data-stratum="), 1)
+        self.assertIn("Memoria does not know which violation or official category", html)
+        self.assertIn("<circle", html)
+        entry = AuditEntry.objects.get(action="estimation.view")
+        self.assertEqual((entry.actor, entry.target_id), (self.analyst, str(self.estimate.pk)))
+
+    def test_readers_and_documenters_see_no_estimate_and_an_outsider_gets_404(self):
+        self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        for user in (self.reader, self.documenter):
+            response = self.page(user)
+            self.assertEqual(response.status_code, 200)
+            html = response.content.decode()
+            self.assertNotIn("data-stratum", html)
+            self.assertNotIn("191", html)
+            self.assertIn("shown here to analysts and coordinators", html)
+        self.assertFalse(AuditEntry.objects.filter(action="estimation.view").exists())
+        self.assertEqual(self.page(self.outsider).status_code, 404)

@@ -8,8 +8,9 @@ import io
 import json
 
 from django.core.cache import cache
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, TestCase
 
+from memoria.accounts.models import Organization
 from memoria.audit.models import AuditEntry
 from memoria.cases import actions as case_actions
 from memoria.cases.models import Person
@@ -224,6 +225,26 @@ class PublicSiteTests(PublicFixtures):
         self.assertEqual(their_cases, "small")  # their one case, not our twenty
 
 
+class PublicAttackTests(PublicFixtures):
+    """Everything the public site publishes, attacked as a whole (``tests.disclosure_attack``):
+    no hidden count but a zero can be worked out, for several thresholds and periods."""
+
+    def test_no_hidden_count_can_be_worked_out_from_all_the_outputs_together(self):
+        from tests.disclosure_attack import public_site
+
+        for threshold, start, end in ((5, None, None), (3, None, None), (8, None, None),
+                                      (10, None, None), (5, 2021, 2021)):  # fmt: skip
+            found = self.publish(threshold=threshold, start_year=start, end_year=end).figures
+            # Every download carries the stored figures: the attacker reads all there is.
+            for dataset in datasets.available(found):
+                body = json.loads(self.client.get(f"{DATA}{dataset.slug}.json").content)
+                count = dataset.columns[-2].name
+                sent = [(row[count], row["suppression"]) for row in body["rows"]]
+                made = [(row[count], row["suppression"]) for row in dataset.rows(found)]
+                self.assertEqual(sent, made, dataset.slug)
+            self.assertEqual(public_site(found).exposed(), {}, (threshold, start, end, found))
+
+
 class PublicationSettingsTests(PublicFixtures):
     def form(self, **changes) -> dict:
         publication = Publication.objects.filter(organization=self.org).first()
@@ -277,6 +298,26 @@ class PublicationSettingsTests(PublicFixtures):
 
 
 class ShownTests(SimpleTestCase):
+    def test_counts_that_must_reach_the_number_of_cases_do_not_give_a_small_one_away(self):
+        from tests.disclosure_attack import public_site
+
+        # Ten cases, each with one violation: homicide 6 and disappearance "fewer than 5".
+        # Every case has a violation, so 6 + the hidden count ≥ 10: it is 4.
+        before = {"k": 5, "cases": 10, "violations": {"values": [6, "small"]}}
+        self.assertEqual(public_site(before).exposed(), {"violations[1]": 4})
+        values = [6, "small"]
+        figures._cover(values, 5, 10)
+        self.assertEqual(values, ["hidden", "small"])
+        after = {"k": 5, "cases": 10, "violations": {"values": values}}
+        self.assertEqual(public_site(after).exposed(), {})
+        # Eight cases, two violations "fewer than 5": 4 each, and nothing shown to withhold.
+        self.assertEqual(
+            public_site({"k": 5, "cases": 8, "violations": {"values": ["small", "small"]}})
+            .exposed(), {"violations[0]": 4, "violations[1]": 4},
+        )  # fmt: skip
+        self.assertTrue(figures._cover(["small", "small"], 5, 8))
+        self.assertFalse(figures._cover(["small", "small"], 5, 7))
+
     def test_it_says_fewer_than_k_or_withheld_never_the_number(self):
         from django.utils import translation
 
@@ -284,3 +325,33 @@ class ShownTests(SimpleTestCase):
             self.assertEqual(figures.shown("small", 5), "fewer than 5")
             self.assertEqual(figures.shown("hidden", 5), "withheld")
             self.assertEqual(figures.shown(1234, 5), "1,234")
+
+
+class DemoAttackTests(TestCase):
+    """The demo network's public site (``memoria demo``), attacked as a whole."""
+
+    def test_no_hidden_count_of_the_demo_site_can_be_worked_out(self):
+        from memoria.core.demo import load_demo_network
+        from memoria.public.demo import DEMO_PUBLIC_ORGANIZATION
+        from tests.disclosure_attack import public_site
+        from tests.web.base import ensure_reference_data
+
+        ensure_reference_data()
+        load_demo_network(cases=12)
+        organization = Organization.objects.get(slug=DEMO_PUBLIC_ORGANIZATION)
+        publication = Publication.objects.get(organization=organization)
+        self.assertTrue(publication.published)
+        coordinator = organization.memberships.filter(role="coordinator").first().user
+        for threshold in (5, 3):
+            data = {
+                "published": True,
+                "sections": list(Section.values),
+                "start_year": None,
+                "end_year": None,
+                "threshold": threshold,
+                "licence": "",
+                "memorial": False,
+            }
+            version = Publication.objects.get(pk=publication.pk).version
+            found = public_actions.save_publication(organization, coordinator, data, version)
+            self.assertEqual(public_site(found.figures).exposed(), {}, (threshold, found.figures))

@@ -206,3 +206,15 @@ class FeedAgreesWithTheMapTests(IncidentFixtures):
         self.assertEqual(rows["Chihuahua, Chihuahua"], "fewer than 5")
         self.assertEqual(rows["Total, "], "fewer than 5")
         self.assertEqual(feed_places(self.feed().content.decode()), [])
+
+    def test_four_places_with_one_each_are_not_shown_by_place(self):
+        # Four places listed (each has an incident), each "fewer than 5", and the total
+        # "fewer than 5": a reader knows each is exactly 1. Only the total is published.
+        Report.objects.filter(organization=self.org).delete()
+        for municipality in ("08019", "08037", "08017", "08032"):
+            self.verified(4, state="08", municipality=municipality)
+        html = self.page().content.decode()
+        self.assertIn("Incidents published: fewer than 5.", html)
+        self.assertIn("The incidents are not shown by place", html)
+        self.assertEqual(self.rows(html), {})
+        self.assertEqual(feed_places(self.feed().content.decode()), [])
