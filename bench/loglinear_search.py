@@ -1,6 +1,6 @@
 """Benchmark: searching every hierarchical log-linear model, against Rcapture.
 
-    R_LIBS=/tmp/Rlib .venv/bin/python bench/loglinear_search.py [--repeats 3] [--json out.json]
+    R_LIBS=/tmp/Rlib .venv/bin/python -m bench.loglinear_search [--repeats 3] [--json out.json]
 
 For each five-list table in tests/engines/data/mse/, Memoria ranks all 6,893
 hierarchical models (every main effect, terms of up to four lists) by BIC with
