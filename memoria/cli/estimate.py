@@ -44,7 +44,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("bic", "aic", "stepwise"),
         default="stepwise",
         help="log-linear model selection (default stepwise, any number of "
-        "lists; bic/aic search all models, at most 5 lists)",
+        "lists; bic/aic search all models, at most 6 lists, and average them)",
+    )
+    parser.add_argument(
+        "--max-order",
+        type=_max_order,
+        default=None,
+        metavar="K",
+        help="bic/aic: search hierarchical models with terms of up to K lists "
+        "(default 2, two-list terms; 'all' = lists - 1, as Rcapture's closedpMS.t)",
     )
     parser.add_argument(
         "--threshold",
@@ -131,6 +139,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def _max_order(text: str) -> int:
+    """``all`` (every order, stored as a large number capped later) or an order ≥ 2."""
+    if text == "all":
+        return 99
+    value = _integer(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError("must be at least 2 (or 'all')")
+    return value
+
+
 def _positive(text: str) -> int:
     value = _integer(text)
     if value < 1:
@@ -212,6 +230,7 @@ def _options(args: argparse.Namespace, seed: int):
         methods=methods,
         criterion=args.criterion,
         threshold=args.threshold,
+        max_order=args.max_order,
         bootstrap=args.bootstrap,
         seed=seed,
         lcmcr=lcmcr,
@@ -285,6 +304,19 @@ def _print_table(report: dict) -> None:
         for method in ("loglinear", "lcmcr"):
             if method in part:
                 table.add_row(prefix + method, *_row(method, part[method]))
+            average = part.get(method, {}).get("model_average")
+            if average:
+                detail = (
+                    f"{average['models']:,} models by {average['criterion']}, "
+                    f"about {average['effective_models']:.1f} effective"
+                )
+                table.add_row(
+                    prefix + "loglinear average",
+                    f"{average['estimate']:,.0f}",
+                    f"[{average['interval'][0]:,.0f}, {average['interval'][1]:,.0f}]",
+                    detail,
+                    "model-averaged tail areas",
+                )
     console.print(table)
     for message in report["warnings"]:
         console.print(f"[bold red]WARNING:[/] {message}", highlight=False)

@@ -36,11 +36,16 @@ class BootstrapResult:
 
 
 def selected_estimate(
-    table: CaptureTable, criterion: str, threshold: float = STEPWISE_THRESHOLD
+    table: CaptureTable,
+    criterion: str,
+    threshold: float = STEPWISE_THRESHOLD,
+    max_order: int | None = None,
 ) -> float:
     """Population estimate after model selection (NaN if no model is estimable)."""
     try:
-        return select_model(table, criterion, threshold=threshold).model.estimate
+        return select_model(
+            table, criterion, threshold=threshold, max_order=max_order
+        ).model.estimate
     except (ModelNotEstimable, CaptureTableError):
         return float("nan")
 
@@ -54,6 +59,7 @@ def bootstrap_interval(
     seed: int | None = None,
     threshold: float = STEPWISE_THRESHOLD,
     progress: Callable[[int], None] | None = None,
+    max_order: int | None = None,
 ) -> BootstrapResult:
     """BCa interval for N with model re-selection on each of ``replicates`` resamples.
 
@@ -64,17 +70,17 @@ def bootstrap_interval(
     rng = np.random.default_rng(seed)
     _, counts = table.full_cells()
     n = table.observed
-    point = selected_estimate(table, criterion, threshold)
+    point = selected_estimate(table, criterion, threshold, max_order)
     draws = np.empty(replicates)
     with warnings.catch_warnings():
         # A resample may lose a small list; that is part of the sampling variability.
         warnings.simplefilter("ignore")
         for b in range(replicates):
             resampled = rng.multinomial(n, counts / n)
-            draws[b] = _estimate_counts(table, resampled, criterion, threshold)
+            draws[b] = _estimate_counts(table, resampled, criterion, threshold, max_order)
             if progress is not None:
                 progress(b + 1)
-        acceleration = _jackknife_acceleration(table, counts, criterion, threshold)
+        acceleration = _jackknife_acceleration(table, counts, criterion, threshold, max_order)
     good = draws[np.isfinite(draws)]
     if len(good) < 10:
         raise ModelNotEstimable("fewer than 10 bootstrap replicates had an estimate")
@@ -108,7 +114,11 @@ def bca_interval(
 
 
 def _estimate_counts(
-    table: CaptureTable, counts: np.ndarray, criterion: str, threshold: float
+    table: CaptureTable,
+    counts: np.ndarray,
+    criterion: str,
+    threshold: float,
+    max_order: int | None = None,
 ) -> float:
     try:
         resampled = table.with_full_counts(counts)
@@ -116,11 +126,15 @@ def _estimate_counts(
         return float("nan")
     if len(resampled.lists) < 3 or (resampled.histories.sum(axis=0) == 0).any():
         return float("nan")
-    return selected_estimate(resampled, criterion, threshold)
+    return selected_estimate(resampled, criterion, threshold, max_order)
 
 
 def _jackknife_acceleration(
-    table: CaptureTable, counts: np.ndarray, criterion: str, threshold: float
+    table: CaptureTable,
+    counts: np.ndarray,
+    criterion: str,
+    threshold: float,
+    max_order: int | None = None,
 ) -> float:
     """Acceleration from leaving out one individual of each observed history."""
     cells = np.flatnonzero(counts)
@@ -128,7 +142,7 @@ def _jackknife_acceleration(
     for k, cell in enumerate(cells):
         reduced = counts.copy()
         reduced[cell] -= 1
-        estimates[k] = _estimate_counts(table, reduced, criterion, threshold)
+        estimates[k] = _estimate_counts(table, reduced, criterion, threshold, max_order)
     weights = counts[cells].astype(float)
     ok = np.isfinite(estimates)
     if not ok.any():

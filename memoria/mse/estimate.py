@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memoria.mse.averaging import ModelAverage
 from memoria.mse.bootstrap import bootstrap_interval
 from memoria.mse.diagnostics import convergence_warnings, ess_bulk, ess_tail, rhat
 from memoria.mse.lcmcr import WARM_UP, LcmcrResult, LcmcrSettings, sample_lcmcr
@@ -35,6 +36,8 @@ class EstimateOptions:
     level: float = 0.95
     seed: int | None = None
     lcmcr: LcmcrSettings = LcmcrSettings()
+    #: AIC/BIC: highest order of the interaction terms searched (None: two-list terms).
+    max_order: int | None = None
 
 
 Progress = Callable[[str, int, int], None]
@@ -115,7 +118,13 @@ def loglinear_report(
     label: str | None = None,
 ) -> dict:
     """Model selection, the chosen model's fit, and its intervals."""
-    selection = select_model(table, options.criterion, threshold=options.threshold)
+    selection = select_model(
+        table,
+        options.criterion,
+        threshold=options.threshold,
+        max_order=options.max_order,
+        level=options.level,
+    )
     model = fit_loglinear(table, selection.model.pairs, check=False)
     profile = model.profile_interval(options.level)
     report = {
@@ -152,6 +161,10 @@ def loglinear_report(
             for r in selection.ranking[:TOP_MODELS]
         ]
         report["models_without_estimate"] = selection.rejected
+        report["models_searched"] = len(selection.ranking) + selection.rejected
+        report["max_order"] = selection.max_order
+    if selection.average is not None:
+        report["model_average"] = average_report(selection.average)
     if options.bootstrap > 0:
         task = _task("bootstrap", label)
         result = bootstrap_interval(
@@ -162,6 +175,7 @@ def loglinear_report(
             seed=options.seed,
             threshold=options.threshold,
             progress=(lambda done: progress(task, done, options.bootstrap)) if progress else None,
+            max_order=options.max_order,
         )
         report["interval"] = list(result.interval)
         report["interval_method"] = "bootstrap BCa with model re-selection on each replicate"
@@ -176,6 +190,22 @@ def loglinear_report(
         }
         report["_replicates"] = result.replicates
     return report
+
+
+def average_report(average: ModelAverage) -> dict:
+    """The model average as the report gives it."""
+    return {
+        "estimate": average.estimate,
+        "interval": list(average.interval),
+        "interval_method": (
+            f"model-averaged tail areas (MATA) over {average.models:,} models, "
+            f"weights exp(-delta {average.criterion.upper()}/2)"
+        ),
+        "standard_error": average.standard_error,
+        "criterion": average.criterion,
+        "models": average.models,
+        "effective_models": average.effective_models,
+    }
 
 
 def _run_lcmcr(

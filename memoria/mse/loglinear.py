@@ -88,8 +88,8 @@ class LoglinearFit:
 
     @property
     def terms(self) -> list[str]:
-        """Two-list terms in the model, e.g. ``["LA:NG", "NG:GP"]``."""
-        return pair_names(self.lists, self.pairs)
+        """Interaction terms in the model, e.g. ``["LA:NG", "NG:GP"]``, pairs first."""
+        return pair_names(self.lists, sort_terms(self.pairs))
 
     @property
     def aic(self) -> float:
@@ -127,7 +127,13 @@ class LoglinearFit:
 
 
 def pair_names(lists: tuple[str, ...], pairs: tuple[Pair, ...]) -> list[str]:
-    return [f"{lists[i]}:{lists[j]}" for i, j in pairs]
+    """Names of interaction terms, e.g. ``["LA:NG", "LA:NG:GO"]``."""
+    return [":".join(lists[i] for i in term) for term in pairs]
+
+
+def sort_terms(terms) -> tuple[Pair, ...]:
+    """Terms by order (two-list terms first), then by list position."""
+    return tuple(sorted(set(terms), key=lambda term: (len(term), term)))
 
 
 def parse_terms(lists: tuple[str, ...], terms: list[str]) -> tuple[Pair, ...]:
@@ -159,7 +165,7 @@ def fit_loglinear(
     slow to import, is only the fallback when Newton does not converge.
     """
     patterns, counts = table.full_cells()
-    design = build_design(patterns, counts, tuple(sorted(pairs)))
+    design = build_design(patterns, counts, sort_terms(pairs))
     if check:
         verdict = check_design(design)
         if not verdict.ok:
@@ -172,7 +178,7 @@ def fit_loglinear(
             fit = None
     if fit is None or not fit.converged or not np.all(np.isfinite(fit.covariance)):
         fit = _statsmodels_fit(design)
-    pairs = tuple(sorted(design.fitted_pairs + design.empty_pairs))
+    pairs = sort_terms(design.fitted_pairs + design.empty_pairs)
     return LoglinearFit(table.lists, pairs, design, fit, table.observed)
 
 
@@ -199,7 +205,7 @@ def _statsmodels_fit(design: Design) -> PoissonFit:
 def quick_fit(table: CaptureTable, design: Design) -> LoglinearFit:
     """Fit with the fast Newton solver (for model search and resampling)."""
     fit = fit_poisson(design.matrix, design.counts)
-    pairs = tuple(sorted(design.fitted_pairs + design.empty_pairs))
+    pairs = sort_terms(design.fitted_pairs + design.empty_pairs)
     return LoglinearFit(table.lists, pairs, design, fit, table.observed)
 
 

@@ -1,9 +1,14 @@
 """Choosing a log-linear model: information criteria over all models, or stepwise.
 
-The estimate depends heavily on which two-list interactions are in the model
-(on the UK 2013 data the five best models by BIC range from 11,313 to 25,978),
-so the choice is reported with the estimate and, for honest intervals, repeated
-on every bootstrap replicate (:mod:`memoria.mse.bootstrap`).
+The estimate depends heavily on which interactions are in the model (on the UK
+2013 data the five best models by BIC range from 11,313 to 25,978), so the
+choice is reported with the estimate, averaged over (:mod:`memoria.mse.averaging`)
+and, for honest intervals, repeated on every bootstrap replicate
+(:mod:`memoria.mse.bootstrap`).
+
+The search by AIC or BIC fits every hierarchical model with terms up to a
+given order (:mod:`memoria.mse.hierarchical`): two-list terms by default, up to
+J − 1 lists (Rcapture's ``closedpMS.t``) when asked.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from memoria.mse.averaging import ModelAverage, average_models
 from memoria.mse.existence import (
     Design,
     ModelCheck,
@@ -21,13 +27,23 @@ from memoria.mse.existence import (
     check_design,
     mle_exists,
 )
-from memoria.mse.loglinear import LoglinearFit, ModelNotEstimable, pair_names, quick_fit
+from memoria.mse.hierarchical import MAX_MODELS, fit_models, hierarchical_models
+from memoria.mse.loglinear import (
+    LoglinearFit,
+    ModelNotEstimable,
+    pair_names,
+    quick_fit,
+    sort_terms,
+)
 from memoria.mse.special import poisson_at_least, poisson_cdf
 from memoria.mse.tables import CaptureTable
 
 CRITERIA = ("bic", "aic", "stepwise")
-#: All-subsets search fits 2**(J(J-1)/2) models: 1,024 for five lists, 32,768 for six.
-MAX_LISTS_ALL_SUBSETS = 5
+#: All-subsets search fits 2**(J(J-1)/2) models with two-list terms: 1,024 for
+#: five lists, 32,768 for six; with every order up to J − 1, 6,893 for five.
+MAX_LISTS_ALL_SUBSETS = 6
+#: Default order of the terms searched by AIC/BIC (two-list terms).
+DEFAULT_MAX_ORDER = 2
 #: SparseMSE's default threshold for adding a term.
 STEPWISE_THRESHOLD = 0.02
 
@@ -52,6 +68,10 @@ class Selection:
     ranking: list[RankedModel] = field(default_factory=list)
     steps: list[dict] = field(default_factory=list)
     rejected: int = 0
+    #: The average over all models searched (AIC/BIC only).
+    average: ModelAverage | None = None
+    #: Highest order of the terms searched (AIC/BIC only).
+    max_order: int | None = None
 
 
 class _Checker:
@@ -108,13 +128,22 @@ _shared_checker = _Checker()
 
 
 def select_model(
-    table: CaptureTable, criterion: str = "bic", *, threshold: float = STEPWISE_THRESHOLD
+    table: CaptureTable,
+    criterion: str = "bic",
+    *,
+    threshold: float = STEPWISE_THRESHOLD,
+    max_order: int | None = None,
+    level: float = 0.95,
 ) -> Selection:
-    """Choose a model by ``"bic"``, ``"aic"`` (all models, ≤ 5 lists) or ``"stepwise"``."""
+    """Choose a model by ``"bic"``, ``"aic"`` (all models, ≤ 6 lists) or ``"stepwise"``.
+
+    ``max_order`` bounds the order of the terms AIC/BIC search (default 2, two-list
+    terms; ``table.n_lists - 1`` searches every hierarchical model as Rcapture does).
+    """
     if criterion == "stepwise":
         return stepwise(table, threshold=threshold)
     if criterion in ("bic", "aic"):
-        return best_subset(table, criterion)
+        return best_subset(table, criterion, max_order=max_order, level=level)
     raise ValueError(f"unknown criterion {criterion!r}; choose one of {', '.join(CRITERIA)}")
 
 
@@ -122,31 +151,55 @@ def all_pairs(n_lists: int) -> list[Pair]:
     return list(itertools.combinations(range(n_lists), 2))
 
 
-def best_subset(table: CaptureTable, criterion: str = "bic") -> Selection:
-    """Fit every model with main effects and any set of two-list terms; rank by the criterion.
+def best_subset(
+    table: CaptureTable,
+    criterion: str = "bic",
+    *,
+    max_order: int | None = None,
+    level: float = 0.95,
+) -> Selection:
+    """Fit every hierarchical model with terms up to ``max_order``; rank by the criterion.
 
-    Models without a finite, identifiable estimate are skipped (and counted).
+    Every main effect is in every model. Models without a finite, identifiable
+    estimate are skipped (and counted); the rest are also averaged.
     """
     if table.n_lists > MAX_LISTS_ALL_SUBSETS:
         raise ValueError(
             f"searching all models is limited to {MAX_LISTS_ALL_SUBSETS} lists "
             f"({table.n_lists} given); use --criterion stepwise"
         )
-    patterns, counts = table.full_cells()
-    pairs = all_pairs(table.n_lists)
-    fits, rejected = [], 0
-    for size in range(len(pairs) + 1):
-        for subset in itertools.combinations(pairs, size):
-            model = _shared_checker.fit(table, build_design(patterns, counts, subset))
-            if model is None:
-                rejected += 1
-            else:
-                fits.append(model)
-    if not fits:
+    order = min(max_order or DEFAULT_MAX_ORDER, table.n_lists - 1)
+    models = hierarchical_models(table.n_lists, order, MAX_MODELS)
+    fits = fit_models(table, models)
+    values = getattr(fits, criterion)
+    good = np.flatnonzero(fits.estimable & np.isfinite(values))
+    if good.size == 0:
         raise ModelNotEstimable("no log-linear model has a finite, identifiable estimate")
-    fits.sort(key=lambda f: (getattr(f, criterion), len(f.pairs)))
-    ranking = [RankedModel(f.terms, f.estimate, f.aic, f.bic, f.design.n_parameters) for f in fits]
-    return Selection(criterion, fits[0], ranking=ranking, rejected=rejected)
+    ranked = good[np.lexsort((fits.parameters[good], values[good]))]
+    names = [pair_names(table.lists, sort_terms(models[m])) for m in ranked]
+    ranking = [
+        RankedModel(name, float(fits.estimate[m]), float(fits.aic[m]), float(fits.bic[m]),
+                    int(fits.parameters[m]))
+        for name, m in zip(names, ranked, strict=True)
+    ]  # fmt: skip
+    patterns, counts = table.full_cells()
+    best = quick_fit(table, build_design(patterns, counts, sort_terms(models[ranked[0]])))
+    average = average_models(
+        values[good],
+        fits.unobserved[good],
+        fits.intercept_variance[good],
+        table.observed,
+        criterion=criterion,
+        level=level,
+    )
+    return Selection(
+        criterion,
+        best,
+        ranking=ranking,
+        rejected=len(models) - good.size,
+        average=average,
+        max_order=order,
+    )
 
 
 def stepwise(table: CaptureTable, *, threshold: float = STEPWISE_THRESHOLD) -> Selection:

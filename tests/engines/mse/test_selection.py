@@ -100,6 +100,6 @@ def test_stepwise_skips_terms_without_an_estimate():
     assert "A:B" not in selection.model.terms
 
 
-def test_all_subsets_is_limited_to_five_lists():
+def test_all_subsets_is_limited_to_six_lists():
     with pytest.raises(ValueError, match="use --criterion stepwise"):
-        select_model(load("sparsemse_UKdat"), "bic")
+        select_model(load("sparsemse_NewOrl"), "bic")
