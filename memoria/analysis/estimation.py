@@ -180,6 +180,10 @@ def run_estimate(table: dict, settings: EstimationSettings, progress=None) -> di
         thin=settings.thin,
         seed=settings.seed,
         processes=1,  # the worker is one process among others on the machine
+        # The page's own fixed length, whatever the number of lists: the engine's
+        # default would sample for up to 5 minutes on a large table. The page
+        # says in words when the chains disagree (estimate_pages.diagnostics).
+        until_converged=False,
     )
     options = EstimateOptions(methods=settings.methods, seed=settings.seed, lcmcr=lcmcr)
     with warnings.catch_warnings():

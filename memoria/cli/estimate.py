@@ -110,17 +110,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--until-converged",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="LCMCR: keep sampling, doubling the chains' length, until R-hat is below 1.01 "
         "with 100 effective draws per chain (or the time cap); the first half of the "
-        "extended chains is discarded",
+        "extended chains is discarded. Default: on for tables of 7 lists or more, off "
+        "(the fixed --iterations) for smaller ones",
     )
     parser.add_argument(
         "--max-seconds",
         type=_positive,
-        default=600,
+        default=300,
         metavar="S",
-        help="with --until-converged: start no round that would end after S seconds (default 600)",
+        help="when sampling until converged: stop after S seconds of sampling, the last "
+        "round shortened to fit (default 300, per table or stratum)",
     )
     parser.add_argument(
         "--bootstrap",

@@ -23,10 +23,18 @@ apart, since those iterations are not part of the posterior.
 
 With ``until_converged`` the chains keep sampling, in rounds, until the split
 R-hat over all chains falls below ``target_rhat`` with enough effective draws,
-or the next round would pass ``max_seconds``. Each round continues every
-chain from where it stopped and doubles its length; the first half of each
-chain's draws is then treated as burn-in too (the usual rule when a run is
-extended), so the posterior is read from the second half only.
+or ``max_seconds`` have passed. Each round continues every chain from where it
+stopped and doubles its length; the first half of each chain's draws is then
+treated as burn-in too (the usual rule when a run is extended), so the
+posterior is read from the second half only. A round that would not end within
+the time cap is shortened to what fits, at the speed the previous round ran.
+
+By default (``until_converged`` None) that rule applies to tables of
+``MANY_LISTS`` lists or more, with a cap of five minutes: there a run of the
+fixed default length leaves the chains in different modes (the 20-list table
+of tests/engines/data/mse/ at R-hat 1.3-1.45), while tables of up to six lists
+keep the fixed run that answers in seconds, with the warning when chains
+disagree.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -48,6 +56,10 @@ from memoria.mse.tables import CaptureTable
 WARM_UP = 500
 #: Iterations per kernel call: between calls the chain reports progress.
 BLOCK = 2000
+#: From this many lists on, the default run samples until the chains agree (or the time cap).
+MANY_LISTS = 7
+#: The default time cap of such a run, in seconds of wall time (per table or stratum).
+DEFAULT_MAX_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -64,12 +76,13 @@ class LcmcrSettings:
     max_unobserved_ratio: float | None = None
     seed: int | None = None
     processes: int | None = None
-    until_converged: bool = False
+    # None: decided by the table (``for_table``): on from MANY_LISTS lists with 2+ chains.
+    until_converged: bool | None = None
     # The limits of the convergence warnings (memoria.mse.diagnostics): R-hat below
     # 1.01 and a bulk effective sample size of 100 per chain.
     target_rhat: float = 1.01
     target_ess_per_chain: int = 100
-    max_seconds: float = 600.0
+    max_seconds: float = DEFAULT_MAX_SECONDS
 
     def __post_init__(self) -> None:
         if self.classes < 1:
@@ -80,6 +93,18 @@ class LcmcrSettings:
             raise ValueError("iterations must be at least thin (no draw would be kept)")
         if self.until_converged and (self.chains < 2 or self.max_seconds <= 0):
             raise ValueError("sampling until converged needs 2 chains or more and a time cap")
+
+    def for_table(self, table: CaptureTable) -> LcmcrSettings:
+        """These settings with ``until_converged`` decided for ``table`` when left to the default.
+
+        Tables of ``MANY_LISTS`` lists or more sample until the chains agree (within
+        ``max_seconds``); smaller ones, and single chains (nothing to compare), run
+        the fixed length.
+        """
+        if self.until_converged is not None:
+            return self
+        many = table.n_lists >= MANY_LISTS and self.chains >= 2
+        return replace(self, until_converged=many)
 
 
 @dataclass(frozen=True)
@@ -135,11 +160,12 @@ def sample_lcmcr(
     """Run the chains (in parallel processes when more than one) and collect draws of N.
 
     ``progress`` receives the total number of iterations done over all chains
-    in the current round. With ``settings.until_converged``, ``on_round`` is told
-    of each new round before it starts: (round number, iterations it will run
-    over all chains, the R-hat that made it necessary).
+    in the current round. When the chains sample until converged (see
+    :meth:`LcmcrSettings.for_table`), ``on_round`` is told of each new round
+    before it starts: (round number, iterations it will run over all chains,
+    the R-hat that made it necessary).
     """
-    settings = settings or LcmcrSettings()
+    settings = (settings or LcmcrSettings()).for_table(table)
     seed = settings.seed if settings.seed is not None else int.from_bytes(os.urandom(4), "little")
     sequence = np.random.SeedSequence(seed)
     data = _cell_data(table)
@@ -157,6 +183,8 @@ def sample_lcmcr(
     from memoria.mse.diagnostics import ess_bulk, rhat
 
     rounds, length = 1, settings.iterations
+    # Wall seconds per iteration of every chain, as the last round ran (for the last round's size).
+    pace = (time.monotonic() - began) / (WARM_UP + settings.burn_in + settings.iterations)
     while True:
         usable = _usable(kept, rounds)
         current = rhat(usable) if usable.shape[1] >= 4 else float("inf")
@@ -166,20 +194,26 @@ def sample_lcmcr(
         if current < settings.target_rhat and enough:
             converged = True
             break
-        # The next round doubles the kept length; it takes about as long as all so far.
-        elapsed = time.monotonic() - began
-        if elapsed * 2 > settings.max_seconds:
+        # The next round doubles the length run since burn-in; when that would pass
+        # the cap, it runs what fits (a round of less than a quarter is not worth
+        # its start-up, and would hardly move the second half read).
+        remaining = settings.max_seconds - (time.monotonic() - began)
+        fits = int(remaining / pace) // settings.thin * settings.thin if pace > 0 else length
+        extension = min(length, fits)
+        if extension < max(length // 4, settings.thin):
             converged = False
             break
         rounds += 1
         if on_round is not None:
-            on_round(rounds, length * settings.chains, current)
+            on_round(rounds, extension * settings.chains, current)
         states = [r[3] for r in results]
-        extend = LcmcrSettings(**{**settings.__dict__, "iterations": length, "burn_in": 0})
+        extend = replace(settings, iterations=extension, burn_in=0)
+        round_began = time.monotonic()
         results = _run_round(data, extend, sequence, processes, progress, states, rounds)
+        pace = (time.monotonic() - round_began) / extension
         kept = [np.concatenate([old, r[0]]) for old, r in zip(kept, results, strict=True)]
         kept_hits += int(sum(r[1] for r in results))
-        length *= 2
+        length += extension
     usable = _usable(kept, rounds)
     discarded = WARM_UP + settings.burn_in + (len(kept[0]) - usable.shape[1]) * settings.thin
     return LcmcrResult(

@@ -274,3 +274,17 @@ def test_until_converged_reports_its_rounds(capsys):
     assert lcmcr["diagnostics"]["rhat"] < 1.01
     assert not any("DISAGREE" in warning for warning in lcmcr["warnings"])
     assert lcmcr["settings"]["until_converged"] is True
+
+
+def test_the_default_leaves_sampling_until_converged_to_the_table():
+    parser = argparse.ArgumentParser(prog="memoria")
+    estimate.register(parser.add_subparsers(dest="command"))
+    table = str(DATA / "verdata_recruitment_1999_men.csv")
+
+    def settings(*argv):
+        return estimate._options(parser.parse_args(["estimate", table, *argv]), seed=1).lcmcr
+
+    default = settings("--method", "lcmcr")
+    assert (default.until_converged, default.max_seconds) == (None, 300.0)  # decided per table
+    assert settings("--no-until-converged").until_converged is False
+    assert settings("--until-converged", "--max-seconds", "60").max_seconds == 60.0

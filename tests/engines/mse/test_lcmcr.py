@@ -265,3 +265,51 @@ def test_until_converged_stops_at_the_time_cap_and_says_so():
 def test_until_converged_needs_several_chains():
     with pytest.raises(ValueError, match="2 chains"):
         LcmcrSettings(chains=1, until_converged=True)
+
+
+def test_a_table_of_many_lists_samples_until_converged_by_default():
+    # The 20-list table (HRDAG's verdata, men recruited in 1999): a run of the fixed
+    # default length leaves its chains in different modes (R-hat 1.3-1.45).
+    many, few = load("verdata_recruitment_1999_men"), load("madigan_york_5list")
+    assert (many.n_lists, few.n_lists) == (20, 5)
+    default = LcmcrSettings()
+    chosen = default.for_table(many)
+    assert (chosen.until_converged, chosen.max_seconds, chosen.chains) == (True, 300.0, 4)
+    assert default.for_table(few).until_converged is False  # answers in seconds, as before
+    assert LcmcrSettings(chains=1).for_table(many).until_converged is False  # nothing to compare
+    assert LcmcrSettings(until_converged=False).for_table(many).until_converged is False
+
+
+def test_the_last_round_is_shortened_to_fit_the_time_cap(monkeypatch):
+    """A clock that advances 1 ms per iteration of the chains: rounds of 100, then 100
+    and 200 doubling, then the 100 that fit in the cap's last 0.1 s."""
+    from types import SimpleNamespace
+
+    from memoria.mse import lcmcr
+
+    clock = SimpleNamespace(now=0.0)
+    run_round = lcmcr._run_round
+
+    def timed_round(data, settings, *args):
+        warm = 0 if args[-2] is not None else WARM_UP + settings.burn_in  # resumed: no warm-up
+        clock.now += (warm + settings.iterations) * 0.001
+        return run_round(data, settings, *args)
+
+    monkeypatch.setattr(lcmcr, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    monkeypatch.setattr(lcmcr, "_run_round", timed_round)
+    rounds = []
+    settings = LcmcrSettings(
+        burn_in=0, iterations=100, thin=1, seed=4, processes=1, max_seconds=1.0
+    )
+    result = sample_lcmcr(
+        load("verdata_recruitment_1999_men"),
+        settings,  # until_converged left to the default: on for 20 lists
+        on_round=lambda number, total, current: rounds.append((number, total)),
+    )
+    assert rounds == [(2, 4 * 100), (3, 4 * 200), (4, 4 * 100)]
+    assert clock.now == pytest.approx(1.0)
+    assert (result.settings.until_converged, result.converged) == (True, False)
+    assert result.draws.shape == (4, 250)  # the second half of 100 + 100 + 200 + 100
+    report = lcmcr_report(result)
+    assert report["rounds"] == 4
+    assert report["warnings"][0].startswith("sampling stopped at the time cap (1 s)")
