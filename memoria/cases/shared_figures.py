@@ -87,25 +87,17 @@ def aggregate_events(organization_id: int) -> set[int]:
     return every - kept_out
 
 
-def _place_keys(index: caseindex.Snapshot, rows: np.ndarray) -> list[str]:
-    keys = []
-    for municipality, state in zip(
-        index.municipalities[rows].tolist(), index.states[rows].tolist(), strict=True
-    ):
-        if municipality >= 0:
-            keys.append(f"{municipality:05d}")
-        elif state >= 0:
-            keys.append(f"{state:02d}")
-        else:
-            keys.append("")
-    return keys
+def _tally(codes: np.ndarray, key_of) -> dict[str, int]:
+    """Counts of each code (a NumPy pass), keyed by ``key_of(code)``."""
+    values, counts = np.unique(codes, return_counts=True)
+    return {key_of(int(v)): int(n) for v, n in zip(values.tolist(), counts.tolist(), strict=True)}
 
 
-def _counted(keys: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for key in keys:
-        found[key] = found.get(key, 0) + 1
-    return found
+def _place_key(code: int) -> str:
+    # A municipality's CVEGEO is at least 01001; a state's code is 1 to 32; 0: neither.
+    if code >= 1000:
+        return f"{code:05d}"
+    return f"{code:02d}" if code > 0 else ""
 
 
 def _terms(values: tuple, rows: np.ndarray) -> dict[str, int]:
@@ -126,18 +118,18 @@ def _year_counts(index: caseindex.Snapshot, rows: np.ndarray) -> dict[str, dict[
         index.precisions[rows] == PRECISION_CODE[DatePrecision.MONTH]
     )
     months = index.months[rows]
-    month_keys = [
-        str(month % 12 + 1) if known and month >= 0 else ""
-        for month, known in zip(months.tolist(), precise.tolist(), strict=True)
-    ]
+    # 1 to 12, or 0 for a case known only by its year.
+    month_codes = np.where(precise & (months >= 0), months % 12 + 1, 0)
+    municipalities, states = index.municipalities[rows], index.states[rows]
+    place_codes = np.where(municipalities >= 0, municipalities, np.maximum(states, 0))
     with_perpetrator = (index.perpetrators[1][rows] != 0).any(axis=1)
     state_actor = index.state_actor[rows]
     sexes = index.sexes[rows].sum(axis=0) if len(rows) else np.zeros(len(SEXES), int)
     ages = index.ages[rows].sum(axis=0) if len(rows) else np.zeros(len(AGE_BANDS), int)
     profiles = index.profiles[rows]
     series = {
-        "month": _counted(month_keys),
-        "place": _counted(_place_keys(index, rows)),
+        "month": _tally(month_codes, lambda code: str(code) if code else ""),
+        "place": _tally(place_codes, _place_key),
         "violation": _terms(index.violations, rows),
         "perpetrator": _terms(index.perpetrators, rows),
         "profile": {

@@ -19,13 +19,15 @@ case documented by two organizations counts twice.
 from __future__ import annotations
 
 import datetime
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from memoria.cases import shared_figures
+from memoria.cases import caseindex, shared_figures
 from memoria.cases.caseindex import AGE_BANDS, SEXES
 from memoria.cases.formatting import month_label
 from memoria.cases.models import PROFILE_FLAGS, AgeBand, Sex, Term
@@ -92,9 +94,32 @@ class Source:
     withheld: int = 0
 
 
+OWN_KEPT = 16  # organizations' own figures kept per process, by index version
+_own: OrderedDict = OrderedDict()
+_own_lock = threading.Lock()
+
+
 def own_source(organization) -> Source:
-    content = shared_figures.compute(organization, None)
-    return Source(organization.name, True, timezone.now(), content, None)
+    """The organization's own figures, exact; kept in this process for the same index
+    version (any change to its cases changes it; never kept inside a transaction that
+    wrote the index: ``caseindex.version`` is None there)."""
+    version = caseindex.version(organization)
+    key = (organization.pk, version)
+    found = None
+    if version is not None:
+        with _own_lock:
+            if key in _own:
+                _own.move_to_end(key)
+                found = _own[key]
+    if found is None:
+        found = (timezone.now(), shared_figures.compute(organization, None))
+        if version is not None:
+            with _own_lock:
+                _own[key] = found
+                while len(_own) > OWN_KEPT:
+                    _own.popitem(last=False)
+    computed_at, content = found
+    return Source(organization.name, True, computed_at, content, None)
 
 
 def partner_sources(organization) -> list[tuple[Source, AgreementFigures]]:

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import datetime
 import json
+import random
 from unittest import mock
 
 from memoria.audit.models import AuditEntry
 from memoria.cases import shared_figures
 from memoria.cases.models import Event
 from memoria.cases.sharing import event_consent
+from memoria.disclosure import suppress_series
 from memoria.network import figures
 from memoria.places.models import Municipality
 from memoria.sharing import agreements
@@ -59,6 +61,34 @@ class SuppressedSeriesTests(MemoriaTestCase):
         # 1 and 5 with total 6: "fewer than 5" and "at least 5" would pin both.
         found = series({"a": 1, "b": 5}, 5, total=True)
         self.assertEqual(found["total"], HIDDEN)
+
+    def test_it_withholds_what_the_disclosure_engine_withholds(self):
+        # The fast rule for one row gives the engine's answer (graph and linear programs).
+        rng = random.Random(16)
+        for _ in range(300):
+            k = rng.choice([2, 3, 5])
+            counts = [
+                rng.choice([1, 1, 2, 3, 4, 5, 6, 7, 9, 12, 30]) for _ in range(rng.randint(1, 9))
+            ]
+            keys = [f"{i:02d}" for i in range(len(counts))]
+            table = suppress_series(counts, k, total=True, positive=True)
+
+            def label(position, count, table=table):
+                if position in table.primary:
+                    return SMALL
+                return HIDDEN if position in table.complementary else count
+
+            expected = {
+                "rows": [
+                    [key, label((0, i), n)]
+                    for i, (key, n) in enumerate(zip(keys, counts, strict=True))
+                ],
+                "total": label((0, len(counts)), sum(counts)),
+            }
+            with self.subTest(k=k, counts=counts):
+                self.assertEqual(
+                    series(dict(zip(keys, counts, strict=True)), k, total=True), expected
+                )
 
     def test_series_with_the_same_total_hide_it_together(self):
         months = series({"3": 1, "6": 5}, 5, total=True)  # must hide its total
@@ -188,6 +218,15 @@ class FreshnessAndAccessTests(NetworkFiguresFixtures):
         self.assertEqual(figures.network_figures(self.org)["cases"].low, 15)
         agreements.refresh_all(TODAY)
         self.assertEqual(figures.network_figures(self.org)["cases"].low, 16)
+
+    def test_k_comes_from_the_settings(self):
+        with self.settings(MEMORIA_NETWORK_SMALL_COUNT=3):
+            agreements.save_figures(self.agreement)
+        stored = AgreementFigures.objects.get(agreement=self.agreement).content["cases.event"]
+        self.assertEqual(stored["k"], 3)
+        place = stored["years"]["2024"]["place"]
+        self.assertEqual(place, {"rows": [["08017", 3], ["08037", 10]], "total": 13})
+        self.assertEqual(str(figures.network_figures(self.org)["municipality_rows"][1]["sum"]), "5")
 
     def test_a_revocation_removes_the_partner_part(self):
         agreements.revoke(self.agreement, self.partner_coordinator, self.partner, version=2)
