@@ -102,6 +102,9 @@ class Config:
     # Local addresses alert channels may send to (memoria.alerts.addresses).
     alerts_local_receivers: list[str] = field(default_factory=list)
     reports: ReportsConfig = field(default_factory=lambda: ReportsConfig())
+    # Counts from 1 to this minus one leave an organization for its partners as
+    # "fewer than k" (counts-only agreements, docs/network.md).
+    network_small_count: int = 5
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -135,6 +138,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         ).expanduser(),
         alerts_local_receivers=env_list(env, "MEMORIA_ALERTS_LOCAL_RECEIVERS", []),
         reports=_reports(env),
+        network_small_count=env_int(env, "MEMORIA_NETWORK_SMALL_COUNT", 5, minimum=2),
     )
 
 

@@ -243,6 +243,7 @@ MEMORIA_REPORTS_PUBLISH_DELAY_HOURS = CONFIG.reports.publish_delay_hours
 MEMORIA_REPORTS_RATE_PER_ADDRESS = CONFIG.reports.rate_per_address
 MEMORIA_REPORTS_RATE_PER_ORGANIZATION = CONFIG.reports.rate_per_organization
 MEMORIA_REPORTS_FORM_MIN_SECONDS = CONFIG.reports.form_min_seconds
+MEMORIA_NETWORK_SMALL_COUNT = CONFIG.network_small_count
 
 LOGGING = {
     "version": 1,

@@ -59,8 +59,10 @@ def events_of(person) -> list:
     )
 
 
-def _year(event):
-    return event.start_date.year if event.start_date else None
+def _shared_figures(organization, k: int) -> dict:
+    from memoria.cases import shared_figures
+
+    return shared_figures.shared(organization, k)
 
 
 def register() -> None:
@@ -83,11 +85,8 @@ def register() -> None:
         serialize=plain,
         consent=event_consent,
         label=_("Cases"),
-        aggregates={
-            "state": (_("State"), lambda event: event.state),
-            "year": (_("Year"), _year),
-            "status": (_("Status"), lambda event: event.get_status_display()),
-        },
+        # Counts-only agreements carry the statistics page's figures, by year.
+        figures=_shared_figures,
     )
     register_shareable(
         Person,

@@ -74,8 +74,9 @@ DEMO_MAILBOXES = {
 def load_demo_network(cases: int = 0, progress=None) -> dict[Organization, list[tuple[User, str]]]:
     """Create (or find) the demo organizations and users; return them for printing.
 
-    Then the directory profiles, the search for the disappeared (files, sites,
-    a brigade day, remains and their ranked candidates), anonymous reports, a
+    Then the directory profiles, counts-only agreements between the organizations
+    (their network figures), the search for the disappeared (files, sites, a
+    brigade day, remains and their ranked candidates), anonymous reports, a
     published public site and four fictional lists whose linkage is queued for the
     worker: each app's ``demo`` module, through its actions.
 
@@ -85,7 +86,7 @@ def load_demo_network(cases: int = 0, progress=None) -> dict[Organization, list[
     """
     from memoria.analysis.demo import load_demo_linkage
     from memoria.cases.demo import load_demo_cases
-    from memoria.network.demo import load_demo_profiles
+    from memoria.network.demo import load_demo_agreements, load_demo_profiles
     from memoria.public.demo import load_demo_publication
     from memoria.reports.demo import load_demo_reports
     from memoria.search.demo import load_demo_search
@@ -113,6 +114,7 @@ def load_demo_network(cases: int = 0, progress=None) -> dict[Organization, list[
             )
             load_demo_cases(organization, cases, progress=report)
     load_demo_profiles()
+    load_demo_agreements()  # after the cases: the partners' counts are built from them
     load_demo_search()  # after the cases: the files are on their disappeared people
     load_demo_reports()
     load_demo_publication()  # after the cases: the figures are built from them

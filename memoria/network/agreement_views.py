@@ -93,22 +93,37 @@ def _field_rows(agreement) -> list[tuple[str, list[str]]]:
 
 
 def _figures(request, membership, agreement):
-    """The counts of an aggregate agreement, for the partner: labelled, read audited both sides."""
+    """The counts of an aggregate agreement, for the partner: labelled, read audited both sides.
+
+    The cases' figures (by year and by every dimension of the statistics page) are
+    read on the network figures page; this page lists the other kinds' counts."""
     stored = AgreementFigures.objects.filter(agreement=agreement).first()
     if stored is None:
         return None
-    tables = []
+    tables, statistics = [], False
     for kind, dimensions in (stored.content or {}).items():
-        spec = shareable(kind)
+        spec = _known(kind)
+        if spec is None:
+            continue
+        if spec.extra.get("figures"):
+            statistics = True
+            continue
         labels = spec.extra.get("aggregates", {})
         for name, table in dimensions.items():
             label = labels[name][0] if name in labels else name
             tables.append({"kind": spec.extra["label"], "label": label, **table})
-    for organization, action in ((agreement.organization, AuditAction.SHARE_VIEWED),
-                                 (membership.organization, AuditAction.SHARE_READ)):  # fmt: skip
-        audit(request.user, organization, action, stored, request=request,
-              agreements=[agreement.pk], figures=True)  # fmt: skip
-    return {"tables": tables, "computed_at": stored.computed_at}
+    readers = ((agreement.organization, AuditAction.SHARE_VIEWED),
+               (membership.organization, AuditAction.SHARE_READ))  # fmt: skip
+    if tables:
+        for organization, action in readers:
+            audit(request.user, organization, action, stored, request=request,
+                  agreements=[agreement.pk], figures=True)  # fmt: skip
+    return {
+        "tables": tables,
+        "statistics": statistics,
+        "computed_at": stored.computed_at,
+        "k": sharing.small_count(),
+    }
 
 
 def _detail(request, membership, agreement, *, conflict=False, status=200):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+
 from memoria.accounts.models import Organization
+from memoria.accounts.roles import Role
 from memoria.network import actions
 from memoria.network.models import Capability, OrganizationProfile
+from memoria.sharing import agreements, rules
+from memoria.sharing.models import Agreement, AgreementLevel
 
 DEMO_PROFILES = {
     "sierra-viva": {
@@ -39,3 +44,38 @@ def load_demo_profiles() -> None:
         states = list(organization.states.all())
         data = {**values, "states": states, "accepts_referrals": True}
         actions.save_profile(organization, None, data, None)
+
+
+# Who shares its counts with whom (counts-only agreements): the demo's network figures.
+DEMO_COUNT_SHARING = (
+    ("voces-que-buscan", "sierra-viva"),
+    ("red-periodistas-golfo", "sierra-viva"),
+    ("sierra-viva", "voces-que-buscan"),
+)
+
+
+def _coordinator(organization: Organization):
+    membership = organization.memberships.filter(role=Role.COORDINATOR).first()
+    return membership.user if membership else None
+
+
+def load_demo_agreements() -> None:
+    """Counts-only agreements between demo organizations (proposed and accepted through
+    the actions), so that their network figures add a partner's counts. Skipped where
+    the two already have an agreement."""
+    for owner_slug, partner_slug in DEMO_COUNT_SHARING:
+        owner = Organization.objects.filter(slug=owner_slug, is_demo=True).first()
+        partner = Organization.objects.filter(slug=partner_slug, is_demo=True).first()
+        if owner is None or partner is None:
+            continue
+        if Agreement.objects.filter(organization=owner, partner=partner).exists():
+            continue
+        data = {
+            "partner": partner,
+            "level": AgreementLevel.AGGREGATE,
+            "fields": {"cases.event": []},
+            "purpose": "Sumar nuestras cifras a las de la red (demostración).",
+            "valid_until": rules.today() + datetime.timedelta(days=365),
+        }
+        proposed = agreements.propose(owner, _coordinator(owner), data)
+        agreements.answer(proposed, _coordinator(partner), accept=True, version=proposed.version)

@@ -364,3 +364,13 @@ class AgreementAnswerForm(VersionedFormMixin, forms.Form):
     def __init__(self, *args, version: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.add_version(version)
+
+
+class NetworkFiguresForm(forms.Form):
+    """The network figures page's filter (GET): one year, or every year."""
+
+    year = forms.TypedChoiceField(label=_("Year"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, years: list[int], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [("", _("Every year"))] + [(y, str(y)) for y in years]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from memoria.network import agreement_views, views
+from memoria.network import agreement_views, figures_views, views
 
 app_name = "network"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path(base, views.directory, name="directory"),
     path(base + "profile/", views.profile_edit, name="profile_edit"),
     path(base + "organizations/<slug:partner>/", views.partner, name="partner"),
+    path(base + "figures/", figures_views.network_figures, name="figures"),
     path(referrals, views.referral_list, name="referrals"),
     path(referrals + "report/", views.referral_report, name="report"),
     path(referrals + "new/case/<int:event_id>/", views.referral_new_case, name="new_case"),

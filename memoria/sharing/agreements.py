@@ -21,14 +21,14 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from memoria.accounts.models import Organization, User
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
-from memoria.disclosure import suppress_series
-from memoria.sharing import rules
+from memoria.sharing import rules, suppressed
 from memoria.sharing.actions import sync_grant
 from memoria.sharing.models import (
     Agreement,
@@ -40,8 +40,6 @@ from memoria.sharing.models import (
 from memoria.sharing.registry import Consent, shareable
 
 EVERY_SECONDS = 600
-SMALL_COUNT = 5  # counts below this are not shown to the partner
-SMALL, HIDDEN = "small", "hidden"
 
 
 class AgreementConflict(Exception):
@@ -207,40 +205,33 @@ def apply(agreement: Agreement, actor: User | None = None, *, request=None) -> i
     return count
 
 
+def small_count() -> int:
+    """k: counts from 1 to k − 1 leave as "fewer than k" (``MEMORIA_NETWORK_SMALL_COUNT``)."""
+    return settings.MEMORIA_NETWORK_SMALL_COUNT
+
+
 def _counts(agreement: Agreement) -> dict:
-    """Per kind and dimension, the suppressed counts of the records whose people allow it."""
+    """Per kind, the suppressed counts of the records whose people allow it.
+
+    A kind registered with ``figures`` (cases) carries those; the others, one series
+    per dimension, all with the kind's total (so they hide it together).
+    """
+    k = small_count()
     figures = {}
     for kind in agreement.kinds():
         spec = shareable(kind)
+        if spec.extra.get("figures"):
+            figures[kind] = spec.extra["figures"](agreement.organization, k)
+            continue
         dimensions = spec.extra.get("aggregates", {})
         counters = {name: Counter() for name in dimensions}
-        total = 0
         for instance in spec.model.objects.filter(organization_id=agreement.organization_id):
             if spec.consent(instance) < Consent.AGGREGATE:
                 continue
-            total += 1
             for name, (_label, value_of) in dimensions.items():
                 counters[name][str(value_of(instance) or "")] += 1
-        kind_figures = {}
-        for name, counter in counters.items():
-            values = sorted(counter)
-            table = suppress_series([counter[v] for v in values], SMALL_COUNT, total=True)
-            cells = table.cells[0] if table.cells else []
-
-            def shown(position, count, table=table):
-                if position in table.primary:
-                    return SMALL
-                if position in table.complementary:
-                    return HIDDEN
-                return count
-
-            kind_figures[name] = {
-                "rows": [
-                    [v, shown((0, i), n)]
-                    for i, (v, n) in enumerate(zip(values, cells, strict=True))
-                ],
-                "total": shown((0, len(cells)), total),
-            }
+        kind_figures = {name: suppressed.series(c, k, total=True) for name, c in counters.items()}
+        suppressed.hide_together(list(kind_figures.values()))
         figures[kind] = kind_figures
     return figures
 

@@ -87,8 +87,11 @@ def register_shareable(
     dependents: Callable[[models.Model], list] = _no_dependents,
     label: str = "",
     aggregates: dict | None = None,
+    figures: Callable | None = None,
 ) -> None:
-    """``aggregates``: name -> (label, value of an instance): what counts show it by."""
+    """``aggregates``: name -> (label, value of an instance): what counts show it by.
+    ``figures``: (organization, k) -> the suppressed figures a counts-only agreement
+    carries of this kind instead (the cases' statistics, ``memoria.cases.shared_figures``)."""
     unknown = set(identity_fields) - set(fields)
     if unknown:
         raise ValueError(f"identity fields not shareable: {sorted(unknown)}")
@@ -99,7 +102,11 @@ def register_shareable(
         serialize,
         consent=consent,
         dependents=dependents,
-        extra={"label": label or model._meta.verbose_name_plural, "aggregates": aggregates or {}},
+        extra={
+            "label": label or model._meta.verbose_name_plural,
+            "aggregates": aggregates or {},
+            "figures": figures,
+        },
     )
     _registry[shareable.kind] = shareable
 

@@ -71,3 +71,10 @@ def test_it_validates_e_mail_settings(tmp_path):
 def test_it_refuses_debug_in_production(tmp_path):
     with pytest.raises(ConfigError, match="MEMORIA_DEBUG cannot be on"):
         load_config(env(tmp_path, MEMORIA_PRODUCTION="1", MEMORIA_DEBUG="1"))
+
+
+def test_the_network_small_count_is_5_unless_set_and_at_least_2(tmp_path):
+    assert load_config(env(tmp_path)).network_small_count == 5
+    assert load_config(env(tmp_path, MEMORIA_NETWORK_SMALL_COUNT="10")).network_small_count == 10
+    with pytest.raises(ConfigError, match="MEMORIA_NETWORK_SMALL_COUNT"):
+        load_config(env(tmp_path, MEMORIA_NETWORK_SMALL_COUNT="1"))

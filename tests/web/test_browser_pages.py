@@ -344,6 +344,8 @@ def test_every_main_page_passes_axe_and_fits_a_phone(live_server, browser):
         (reader, f"{base}/cases/statistics/"),
         (reader, f"{base}/cases/statistics/?state=08&measure=rate"),
         (reader, f"{base}/cases/statistics/?map=municipalities"),
+        (reader, f"{base}/network/figures/"),
+        (reader, f"{base}/network/figures/?year=2024"),
         (reader, f"{base}/official-figures/"),
         (reader, f"{base}/official-figures/{figures.pk}/"),
         (reader, f"{base}/official-figures/{figures.pk}/?state=08"),

@@ -1,6 +1,6 @@
-"""The demo network's search, reports and public site: loaded through the actions,
-once, and shown on their pages (memoria.search.demo, memoria.reports.demo,
-memoria.public.demo)."""
+"""The demo network's search, reports, public site and counts-only agreements: loaded
+through the actions, once, and shown on their pages (memoria.search.demo,
+memoria.reports.demo, memoria.public.demo, memoria.network.demo)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from memoria.reports.demo import DEMO_REPORTS
 from memoria.reports.models import Report, ReportChannel
 from memoria.search import models as search
 from memoria.search.review import REMATCH, score_key
+from memoria.sharing.models import Agreement, AgreementFigures
 from tests.web.base import TwoFactorClient, ensure_reference_data
 
 KINDS = (
@@ -41,6 +42,8 @@ KINDS = (
     Person,
     Job,
     AuditEntry,
+    Agreement,
+    AgreementFigures,
 )
 
 
@@ -76,6 +79,8 @@ class DemoContentTests(TestCase):
             ("ReportChannel", 1),
             ("LinkageList", len(DEMO_LISTS)),
             ("LinkageRun", 1),
+            ("Agreement", 3),
+            ("AgreementFigures", 3),
         ):
             with self.subTest(kind=kind):
                 self.assertEqual(self.loaded[kind], expected)
@@ -143,6 +148,12 @@ class DemoContentTests(TestCase):
         self.assertEqual(page.status_code, 200)
         self.assertContains(page, "Sierra Viva")
         self.assertEqual(self.client.get("/p/sierra-viva/data/").status_code, 200)
+
+    def test_the_network_figures_add_the_partners_counts(self):
+        self.sign_in("lectura@sierra-viva.example")
+        page = self.client.get("/o/sierra-viva/network/figures/")
+        self.assertContains(page, "Colectivo Voces que Buscan (demo)")
+        self.assertContains(page, "Red de Periodistas del Golfo (demo)")
 
     def test_the_feed_shows_the_verified_reports_and_the_queue_the_new_ones(self):
         verified = [spec for spec in DEMO_REPORTS if spec.public_summary]

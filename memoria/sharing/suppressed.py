@@ -1,0 +1,110 @@
+"""Series of counts as they leave an organization for a partner: suppressed, labelled.
+
+A series lists only the categories with at least one record, so the reader
+knows each listed count is at least 1; ``suppress_series(positive=True)`` takes
+that into account, and a count it withholds is known to be at least k. Stored
+values: a whole number, ``"small"`` (from 1 to k − 1) or ``"hidden"`` (at
+least k, withheld so that a small one cannot be worked out).
+"""
+
+from __future__ import annotations
+
+SMALL, HIDDEN = "small", "hidden"
+
+
+def _ranges(small: int, large: int, rest: int, k: int) -> list[tuple[int, int]]:
+    """What a reader can tell of each hidden count of a series with a shown total: the
+    least and greatest value it can take, given that the hidden ones add up to
+    ``total`` minus the shown ones, a small one is 1 to k − 1 and another hidden one at
+    least k. ``small``, ``large``: how many hidden counts of each kind; ``rest``: their
+    sum. (In one row these bounds are exact: the same answer as the linear programs of
+    ``memoria.disclosure.suppression.pinned_by_bounds``.)"""
+    found = []
+    for _ in range(small):
+        most_of_others = None if large else (small - 1) * (k - 1)
+        low = 1 if most_of_others is None else max(1, rest - most_of_others)
+        high = min(k - 1, rest - (small - 1) - large * k)
+        found.append((low, high))
+    for _ in range(large):
+        most_of_others = None if large > 1 else small * (k - 1)
+        low = k if most_of_others is None else max(k, rest - most_of_others)
+        high = rest - small - (large - 1) * k
+        found.append((low, high))
+    return found
+
+
+def _suppressed(counts: list[int], k: int) -> tuple[set[int], set[int], bool]:
+    """Positions of a series with its total (every count at least 1) to show as small and
+    as withheld, and whether the total is withheld.
+
+    The rule of ``suppress_series(..., total=True, positive=True)`` for one row, without
+    its graph and linear programs (a year's places can be two thousand counts): hide the
+    counts below k; while a hidden count can be worked out exactly (one hidden alone,
+    or the bounds pin it), hide the smallest shown count; with none left, the total.
+    A test checks that both give the same answer."""
+    total = sum(counts)
+    if total < k:
+        return set(range(len(counts))), set(), True
+    small = {i for i, n in enumerate(counts) if n < k}
+    large: set[int] = set()
+    shown = sorted((n, i) for i, n in enumerate(counts) if n >= k)
+    while small or large:
+        rest = total - sum(n for n, _i in shown)
+        ranges = _ranges(len(small), len(large), rest, k)
+        # With k = 2, "fewer than 2" already says 1: the label itself, nothing worked out.
+        told = [k == 2] * len(small) + [False] * len(large)
+        alone = len(small) + len(large) == 1  # the total minus the shown counts gives it
+        if not alone and all(
+            high > low or said for (low, high), said in zip(ranges, told, strict=True)
+        ):
+            return small, large, False
+        if not shown:
+            return small, large, True
+        large.add(shown.pop(0)[1])
+    return small, large, False
+
+
+def series(counts: dict[str, int], k: int, total: bool) -> dict:
+    """``{"rows": [[category, value]…], "total": value}`` (no total unless ``total``)."""
+    keys = sorted(key for key, count in counts.items() if count)
+    if not keys:
+        return {"rows": [], **({"total": 0} if total else {})}
+    values = [counts[key] for key in keys]
+    if total:
+        small, large, total_hidden = _suppressed(values, k)
+    else:  # nothing to subtract from: only the small counts are hidden
+        small, large, total_hidden = {i for i, n in enumerate(values) if n < k}, set(), False
+
+    def shown(i: int, count: int):
+        if i in small:
+            return SMALL
+        if i in large:
+            return HIDDEN
+        return count
+
+    found: dict = {
+        "rows": [[key, shown(i, n)] for i, (key, n) in enumerate(zip(keys, values, strict=True))]
+    }
+    if total:
+        whole = sum(values)
+        found["total"] = (SMALL if whole < k else HIDDEN) if total_hidden else whole
+    return found
+
+
+def hide_together(tables: list[dict]) -> None:
+    """Series with the same total (two ways of dividing the same records) hide it together.
+
+    Each series is suppressed on its own; when one of them had to withhold the
+    total, a series that shows it would give it back, and with it the counts
+    it protected. So every one withholds it, and a series whose counts are all
+    shown withholds its smallest (at least k: a smaller one would be hidden
+    already), so that adding its counts up gives only "at least".
+    """
+    if all(isinstance(table.get("total"), int) for table in tables):
+        return
+    for table in tables:
+        if isinstance(table.get("total"), int):
+            table["total"] = HIDDEN
+        shown = [row for row in table["rows"] if isinstance(row[1], int)]
+        if shown and len(shown) == len(table["rows"]):
+            min(shown, key=lambda row: (row[1], row[0]))[1] = HIDDEN

@@ -1,0 +1,259 @@
+"""The network figures page: A (Centro Norte) adds up its own cases and P's shared counts.
+
+P (a psychosocial collective) shares its counts with A under a counts-only
+agreement. Known answer, k = 5, every case of 2024 in Chihuahua:
+
+* A: 2 cases in Cuauhtémoc (08017), March 2024.
+* P: 3 cases in Cuauhtémoc, March; 10 in Juárez (08037), June; 1 in Juárez
+  whose victim is private (not counted: their consent does not allow it).
+
+P's place series for 2024 is Cuauhtémoc 3 (fewer than 5), Juárez 10 (withheld
+so that the 3 cannot be worked out from the total), total 13 (shown). So the
+network reads 15 cases (exact), Cuauhtémoc "at least 3" (2 + at least 1),
+Juárez "at least 5", Chihuahua "at least 8" (its parts), 2 counts withheld.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import random
+from unittest import mock
+
+from memoria.audit.models import AuditEntry
+from memoria.cases import shared_figures
+from memoria.cases.models import Event
+from memoria.cases.sharing import event_consent
+from memoria.disclosure import suppress_series
+from memoria.network import figures
+from memoria.places.models import Municipality
+from memoria.sharing import agreements
+from memoria.sharing.models import AgreementFigures
+from memoria.sharing.registry import Consent
+from memoria.sharing.suppressed import HIDDEN, SMALL, hide_together, series
+from tests.web.base import MemoriaTestCase
+from tests.web.network_fixtures import NetworkFixtures
+
+TODAY = datetime.date(2026, 6, 1)
+SECRET = "Caso reservado de la familia Quiñónez"
+
+
+def on(day: datetime.date):
+    return mock.patch("memoria.sharing.rules.today", return_value=day)
+
+
+def url(org, query: str = "") -> str:
+    return f"/o/{org.slug}/network/figures/{query}"
+
+
+class SuppressedSeriesTests(MemoriaTestCase):
+    """What leaves an organization: known answers of the series and the shared totals."""
+
+    def test_a_small_count_is_withheld_with_its_complement(self):
+        found = series({"08017": 3, "08037": 10}, 5, total=True)
+        self.assertEqual(found, {"rows": [["08017", SMALL], ["08037", HIDDEN]], "total": 13})
+
+    def test_without_a_total_only_the_small_counts_are_withheld(self):
+        found = series({"a": 3, "b": 10, "c": 0}, 5, total=False)
+        self.assertEqual(found, {"rows": [["a", SMALL], ["b", 10]]})  # a zero is not listed
+
+    def test_a_count_pinned_by_the_bounds_hides_the_total(self):
+        # 1 and 5 with total 6: "fewer than 5" and "at least 5" would pin both.
+        found = series({"a": 1, "b": 5}, 5, total=True)
+        self.assertEqual(found["total"], HIDDEN)
+
+    def test_it_withholds_what_the_disclosure_engine_withholds(self):
+        # The fast rule for one row gives the engine's answer (graph and linear programs).
+        rng = random.Random(16)
+        for _ in range(300):
+            k = rng.choice([2, 3, 5])
+            counts = [
+                rng.choice([1, 1, 2, 3, 4, 5, 6, 7, 9, 12, 30]) for _ in range(rng.randint(1, 9))
+            ]
+            keys = [f"{i:02d}" for i in range(len(counts))]
+            table = suppress_series(counts, k, total=True, positive=True)
+
+            def label(position, count, table=table):
+                if position in table.primary:
+                    return SMALL
+                return HIDDEN if position in table.complementary else count
+
+            expected = {
+                "rows": [
+                    [key, label((0, i), n)]
+                    for i, (key, n) in enumerate(zip(keys, counts, strict=True))
+                ],
+                "total": label((0, len(counts)), sum(counts)),
+            }
+            with self.subTest(k=k, counts=counts):
+                self.assertEqual(
+                    series(dict(zip(keys, counts, strict=True)), k, total=True), expected
+                )
+
+    def test_series_with_the_same_total_hide_it_together(self):
+        months = series({"3": 1, "6": 5}, 5, total=True)  # must hide its total
+        places = series({"08017": 6}, 5, total=True)  # would show it: 6
+        hide_together([months, places])
+        self.assertEqual(months["total"], HIDDEN)
+        self.assertEqual(places, {"rows": [["08017", HIDDEN]], "total": HIDDEN})
+
+
+class NetworkFiguresFixtures(NetworkFixtures):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        march = {"start_date": datetime.date(2024, 3, 10)}
+        june = {
+            "start_date": datetime.date(2024, 6, 2),
+            "municipality": Municipality.objects.get(cvegeo="08037"),
+        }
+        shared = {"visibility": "aggregate", "sex": "female"}
+        make = cls.__new__(cls).make_case  # the fixtures' helper, on the class's data
+        with on(TODAY):
+            for _ in range(2):
+                make(victim={"visibility": "private"}, **march)
+            for _ in range(3):
+                make(cls.partner, victim=shared, **march)
+            for _ in range(10):
+                make(cls.partner, victim={**shared, "perpetrator": "army"}, title=SECRET, **june)
+            make(cls.partner, victim={"visibility": "private"}, **june)
+            data = {
+                "partner": cls.org,
+                "level": "aggregate",
+                "fields": {"cases.event": []},
+                "purpose": "Cifras de la red.",
+                "valid_until": datetime.date(2026, 12, 31),
+            }
+            proposed = agreements.propose(cls.partner, cls.partner_coordinator, data)
+            cls.agreement = agreements.answer(proposed, cls.coordinator, accept=True, version=1)
+
+    def setUp(self):
+        super().setUp()
+        clock = on(TODAY)
+        clock.start()
+        self.addCleanup(clock.stop)
+
+    def page(self, user=None, query=""):
+        self.client.force_login(user or self.reader)
+        return self.client.get(url(self.org, query))
+
+
+class KnownAnswerTests(NetworkFiguresFixtures):
+    def test_it_adds_exact_counts_and_bounds_the_withheld_ones(self):
+        found = figures.network_figures(self.org)
+        self.assertEqual((found["cases"].low, found["cases"].exact), (15, True))
+        places = {row["code"]: row["sum"] for row in found["municipality_rows"]}
+        self.assertEqual((places["08017"].low, places["08017"].withheld), (3, 1))
+        self.assertEqual((places["08037"].low, places["08037"].withheld), (5, 1))
+        state = found["state_rows"][0]
+        self.assertEqual((state["code"], state["sum"].low, state["sum"].withheld), ("08", 8, 2))
+        # The rate of a bound is a bound: at least 5 × 100,000 / 1,512,450 (Juárez).
+        self.assertEqual(str(found["victims"]), "15")
+        # Victims by sex: P's 13 are female (none withheld), A's 2 unknown.
+        sexes = {bar.label: bar.count for bar in found["by_sex"].bars}
+        self.assertEqual(sexes["Mujer"], "13")
+        # The share of state agents: 10 of P's cases name the army, but the 10 went out
+        # as one count: nothing withheld there, so the share is exact.
+        self.assertEqual((found["state_share"].part, found["state_share"].whole), (10, 10))
+
+    def test_the_page_says_at_least_and_how_many_counts_are_withheld(self):
+        page = self.page()
+        self.assertContains(page, "al menos 3")
+        self.assertContains(page, "al menos 8")
+        self.assertContains(page, "cuenta dos veces")  # no deduplication across organizations
+        self.assertContains(page, "no son todos los casos")
+        self.assertContains(page, "Acompañamiento Psicosocial del Norte")
+        self.assertContains(page, 'class="chart-svg"')
+
+    def test_only_counts_leave_the_organization(self):
+        stored = AgreementFigures.objects.get(agreement=self.agreement)
+        self.assertEqual(stored.organization, self.org)  # under the recipient's key
+        content = stored.content["cases.event"]
+        text = json.dumps(content)
+        self.assertNotIn(SECRET, text)
+
+        def leaves(value):
+            if isinstance(value, dict):
+                for inner in value.values():
+                    yield from leaves(inner)
+            elif isinstance(value, list):
+                for inner in value:
+                    yield from leaves(inner)
+            else:
+                yield value
+
+        for value in leaves(content["years"]):
+            allowed = {SMALL, HIDDEN, "", "state", "other", "female", "unknown"}
+            self.assertTrue(isinstance(value, int) or value in allowed or value.isdigit(), value)
+        place = content["years"]["2024"]["place"]
+        self.assertEqual(place, {"rows": [["08017", SMALL], ["08037", HIDDEN]], "total": 13})
+        # One year, the series of the statistics page, nothing else.
+        self.assertEqual(set(content["years"]), {"2024"})
+        self.assertEqual(
+            set(content["years"]["2024"]),
+            {"month", "place", "violation", "perpetrator", "profile", "state_agent", "sex", "age"},
+        )
+
+    def test_the_consent_rule_matches_the_one_record_by_record(self):
+        eligible = shared_figures.aggregate_events(self.partner.pk)
+        for event in Event.objects.filter(organization=self.partner):
+            self.assertEqual(event.pk in eligible, event_consent(event) >= Consent.AGGREGATE)
+
+    def test_a_year_shows_its_months_and_a_bad_year_is_ignored(self):
+        page = self.page(query="?year=2024")
+        self.assertContains(page, "marzo de 2024")
+        self.assertEqual(page.context["year"], 2024)
+        for bad in ("1999", "abc", "2024' OR 1=1", "\x00"):
+            with self.subTest(year=bad):
+                page = self.page(query=f"?year={bad}")
+                self.assertEqual(page.status_code, 200)
+                self.assertIsNone(page.context["year"])
+
+
+class FreshnessAndAccessTests(NetworkFiguresFixtures):
+    def test_a_new_shared_case_appears_after_the_refresh(self):
+        self.make_case(self.partner, victim={"visibility": "aggregate"},
+                       start_date=datetime.date(2024, 6, 20),
+                       municipality=Municipality.objects.get(cvegeo="08037"))  # fmt: skip
+        self.assertEqual(figures.network_figures(self.org)["cases"].low, 15)
+        agreements.refresh_all(TODAY)
+        self.assertEqual(figures.network_figures(self.org)["cases"].low, 16)
+
+    def test_k_comes_from_the_settings(self):
+        with self.settings(MEMORIA_NETWORK_SMALL_COUNT=3):
+            agreements.save_figures(self.agreement)
+        stored = AgreementFigures.objects.get(agreement=self.agreement).content["cases.event"]
+        self.assertEqual(stored["k"], 3)
+        place = stored["years"]["2024"]["place"]
+        self.assertEqual(place, {"rows": [["08017", 3], ["08037", 10]], "total": 13})
+        self.assertEqual(str(figures.network_figures(self.org)["municipality_rows"][1]["sum"]), "5")
+
+    def test_a_revocation_removes_the_partner_part(self):
+        agreements.revoke(self.agreement, self.partner_coordinator, self.partner, version=2)
+        found = figures.network_figures(self.org)
+        self.assertEqual((found["cases"].low, found["cases"].exact), (2, True))
+        self.assertEqual(len(found["sources"]), 1)
+        self.assertNotContains(self.page(), "Acompañamiento Psicosocial del Norte")
+
+    def test_an_expired_agreement_shares_nothing(self):
+        with on(datetime.date(2027, 1, 1)):
+            found = figures.network_figures(self.org)
+        self.assertEqual(found["cases"].low, 2)
+        self.assertFalse(AgreementFigures.objects.exists())
+
+    # Access (same data).
+
+    def test_every_member_reads_it_and_an_outsider_gets_404(self):
+        for role, user in self.personas().items():
+            with self.subTest(role=role):
+                self.assertEqual(self.page(user).status_code, 200)
+        self.client.force_login(self.outsider)
+        self.assertEqual(self.client.get(url(self.org)).status_code, 404)
+
+    def test_reading_the_partner_counts_is_audited_on_both_sides(self):
+        self.page()
+        owner = AuditEntry.objects.get(action="share.viewed", organization=self.partner)
+        reader = AuditEntry.objects.get(action="share.read", organization=self.org)
+        for entry in (owner, reader):
+            self.assertEqual(entry.actor_id, self.reader.pk)
+            self.assertEqual(entry.details["agreements"], [self.agreement.pk])
