@@ -13,7 +13,7 @@ reviewers' answers make it; estimating on each and pooling the results
 
 where ``p_ij`` is the model's match probability of the pair; a pair never
 scored (it fell below the lowest probability the run kept) counts with that
-lowest probability (the most it could have had, at most 0.5). For two records
+lowest probability (the most it could have had; at most 0.5, at least 0.001). For two records
 alone this puts them together with probability exactly ``p_ij``. Independent
 coin flips per pair followed by connected components would not: a chain
 A–B–C of two 60% pairs joins A and C (whose own score may be 1%) in 36% of the
@@ -23,9 +23,23 @@ product above weighs every pair of a cluster, including A–C, so transitivity
 is paid for by the evidence against it.
 
 **What stays fixed.** A reviewer's "same person" joins its records in every
-draw; "different people", and a pair the model held back that nobody
-confirmed (:func:`memoria.linkage.pipeline.vetoed`), keep its records apart in
-every draw, also through third records. "Unsure" leaves the pair to the model.
+draw; "different people" keeps them apart in every draw, also through third
+records. "Unsure" leaves the pair to the model.
+
+**Pairs the relatives guard held back** (:func:`memoria.linkage.pipeline.vetoed`:
+high score, but given names or birth years that differ) are not evidence of
+two people; the guard only refuses to link them without a human. Their score
+is not to be trusted either: siblings share surnames, place and date, and the
+model, which adds up agreements as if independent, scores them near 1. On the
+project's generator about a quarter of them are one person. So each draw
+first draws the share ``r`` of held-back pairs that are one person from
+Beta(1 + answered "same", 1 + answered "different") over the held-back pairs
+reviewers have answered, then makes each unanswered held-back pair joinable
+(with its score) with probability ``r`` and keeps it apart otherwise. With no
+answers ``r`` is uniform: the pooled interval then spans everything from "all
+relatives" to "all one person", and every answer narrows it.
+(``held_back="apart"`` keeps them apart in every draw instead, as the single
+clustering does.)
 
 **How.** Records joined by human answers form units; units connected by
 undecided scored pairs form blocks, drawn independently of each other. A block
@@ -49,7 +63,11 @@ from memoria.linkage.pipeline import _VetoAwareGroups, capture_histories
 from memoria.linkage.review import DIFFERENT, SAME, Link, Pair, pair_key
 
 #: Probabilities are clipped to this distance from 0 and 1 (a 1.0 would be an infinite weight).
-CLIP = 1e-6
+CLIP = 1e-9
+#: The least probability an unscored pair counts with: the pipeline scores
+#: pairs down to this floor (``PRIOR_FLOOR_PROBABILITY``), so a certain link
+#: (weight about 20) always outweighs one unscored pair (about -7).
+UNSCORED_FLOOR = 0.001
 BURN_IN_SWEEPS = 20
 SWEEPS_BETWEEN_DRAWS = 5
 
@@ -59,7 +77,9 @@ class Clusterings:
     """``draws`` clusterings of ``records`` (each maps record to a cluster number 1..n).
 
     ``blocks``: how many groups of records were uncertain; ``uncertain_pairs``:
-    scored pairs whose link was drawn rather than fixed by an answer.
+    scored pairs whose link was drawn rather than fixed by an answer;
+    ``held_back_pairs``: unanswered pairs of the relatives guard, and
+    ``held_back_answers`` the answers (same, different) their rate is learned from.
     """
 
     records: list[Hashable]
@@ -67,6 +87,8 @@ class Clusterings:
     blocks: int
     largest_block: int
     uncertain_pairs: int
+    held_back_pairs: int = 0
+    held_back_answers: dict[str, int] | None = None
 
     def capture_histories(
         self, sources: Mapping[Hashable, str], names: Sequence[str]
@@ -98,6 +120,7 @@ def draw_clusterings(
     unscored_probability: float | None = None,
     burn_in: int = BURN_IN_SWEEPS,
     sweeps: int = SWEEPS_BETWEEN_DRAWS,
+    held_back: str = "learned",
     progress: Callable[[int, int], None] | None = None,
 ) -> Clusterings:
     """``draws`` clusterings consistent with the pair probabilities and the answers.
@@ -107,8 +130,13 @@ def draw_clusterings(
     :func:`pair_key` pairs to ``same``/``different``/``unsure``.
     ``unscored_probability`` is the probability given to two records of one
     block that no scored pair joins (default: the lowest scored probability,
-    at most 0.5). ``progress(done, draws)`` is called after each draw.
+    at most 0.5, at least 0.001). ``held_back`` says what becomes of pairs
+    the relatives guard held back and nobody answered: ``"learned"`` (see the
+    module's docstring) or ``"apart"`` (never joined, as in the clustering).
+    ``progress(done, draws)`` is called after each draw.
     """
+    if held_back not in ("learned", "apart"):
+        raise ValueError(f"unknown held_back {held_back!r}")
     if draws < 1:
         raise ValueError("draws must be at least 1")
     decisions = decisions or {}
@@ -131,19 +159,25 @@ def draw_clusterings(
             elif decision == SAME:
                 same.append((index[a], index[b]))
     uncertain = []
+    guarded = []
+    answered = {SAME: 0, DIFFERENT: 0}
     for link in links:
         decision = decisions.get(pair_key(link.left, link.right))
         if decision in (SAME, DIFFERENT):
+            if link.held_back:
+                answered[decision] += 1
             continue
         a, b = index[link.left], index[link.right]
-        if link.held_back:
+        if link.held_back and held_back == "apart":
             forbid(a, b)
+        elif link.held_back:
+            guarded.append((a, b, float(link.probability)))
         else:
             uncertain.append((a, b, float(link.probability), bool(link.linked)))
     if unscored_probability is None:
         lowest = min((p for *_ab, p, _linked in uncertain), default=0.5)
         unscored_probability = min(lowest, 0.5)
-    unscored = _weight(unscored_probability)
+    unscored = _weight(max(unscored_probability, UNSCORED_FLOOR))
 
     # Units: records joined by "same" answers (refused when other answers forbid it).
     units = _VetoAwareGroups(forbidden)
@@ -167,6 +201,13 @@ def draw_clusterings(
         weights[key] = weights.get(key, 0.0) + _weight(p) - unscored
         if linked:
             model_linked.append(key)
+    # Held-back pairs: joinable (with their weight) or apart, anew in every draw.
+    switches: dict[tuple[int, int], float] = {}
+    for a, b, p in guarded:
+        ua, ub = int(unit_of[a]), int(unit_of[b])
+        if ua != ub:
+            key = (min(ua, ub), max(ua, ub))
+            switches[key] = switches.get(key, 0.0) + _weight(p) - unscored
     blocked: set[tuple[int, int]] = set()
     for a, others in forbidden.items():
         for b in others:
@@ -174,16 +215,24 @@ def draw_clusterings(
             if ua != ub:
                 blocked.add((min(ua, ub), max(ua, ub)))
 
-    blocks = _blocks(n_units, list(weights))
+    blocks = _blocks(n_units, list(weights) + list(switches))
     sizes = {unit: len(m) for unit, m in enumerate(members)}
     samplers = [
-        _BlockSampler(block, weights, blocked, sizes, unscored, set(model_linked))
+        _BlockSampler(block, weights, blocked, sizes, unscored, set(model_linked), switches)
         for block in blocks
         if len(block) > 1
     ]
     pairs_two = [s for s in samplers if s.pair_only]
     larger = [s for s in samplers if not s.pair_only]
+    switched = [s for s in larger if s.switches]
+
+    def guard_rate() -> float:
+        # The share of held-back pairs that are one person, learned from the answers.
+        return float(rng.beta(1 + answered[SAME], 1 + answered[DIFFERENT]))
+
+    rate = guard_rate()
     for sampler in larger:
+        sampler.set_switches(rng, rate)
         for _ in range(burn_in):
             sampler.sweep(rng)
 
@@ -196,9 +245,13 @@ def draw_clusterings(
             for sampler, join in zip(pairs_two, joined.tolist(), strict=True):
                 if join:
                     label[sampler.units[1]] = sampler.units[0]
+        if draw > 0 and switched:
+            rate = guard_rate()
+            for sampler in switched:
+                sampler.set_switches(rng, rate)
         for sampler in larger:
             if draw > 0:
-                for _ in range(sweeps):
+                for _ in range(max(sweeps, 1)):
                     sampler.sweep(rng)
             for unit, cluster in zip(sampler.units, sampler.assignment, strict=True):
                 label[unit] = sampler.units[cluster]
@@ -211,6 +264,8 @@ def draw_clusterings(
         blocks=len(samplers),
         largest_block=max((len(s.units) for s in samplers), default=1),
         uncertain_pairs=len(uncertain),
+        held_back_pairs=len(guarded),
+        held_back_answers=dict(answered),
     )
 
 
@@ -242,7 +297,7 @@ def _blocks(n: int, edges: list[tuple[int, int]]) -> list[list[int]]:
 class _BlockSampler:
     """Gibbs sampler over the partitions of one block of units."""
 
-    def __init__(self, units, weights, blocked, sizes, unscored, model_linked) -> None:
+    def __init__(self, units, weights, blocked, sizes, unscored, model_linked, switches) -> None:
         self.units = list(units)
         k = len(self.units)
         position = {unit: i for i, unit in enumerate(self.units)}
@@ -263,9 +318,15 @@ class _BlockSampler:
         for a, b in blocked:
             if a in position and b in position:
                 w[position[a], position[b]] = w[position[b], position[a]] = -np.inf
+        # Held-back pairs: (i, j, weight when joinable).
+        self.switches = [
+            (position[a], position[b], value)
+            for (a, b), value in switches.items()
+            if a in position and b in position and np.isfinite(w[position[a], position[b]])
+        ]
         self.w = w
         self.rows = w.tolist()
-        self.pair_only = k == 2 and np.isfinite(w[0, 1])
+        self.pair_only = k == 2 and np.isfinite(w[0, 1]) and not self.switches
         if self.pair_only:
             self.pair_probability = 1.0 / (1.0 + math.exp(-w[0, 1]))
         # Start from the model's clustering, without forbidden joins.
@@ -276,6 +337,21 @@ class _BlockSampler:
             groups.join(i, j)
         roots: dict[int, int] = {}
         self.assignment = [roots.setdefault(groups.root(i), len(roots)) for i in range(k)]
+
+    def set_switches(self, rng: np.random.Generator, rate: float) -> None:
+        """Each held-back pair is joinable with probability ``rate``, else kept apart.
+
+        A unit kept apart from another cannot join its cluster at its next
+        move, so after one sweep no cluster holds a pair kept apart.
+        """
+        if not self.switches:
+            return
+        rows = self.w.tolist()
+        for (i, j, value), joinable in zip(
+            self.switches, (rng.random(len(self.switches)) < rate).tolist(), strict=True
+        ):
+            rows[i][j] = rows[j][i] = rows[i][j] + value if joinable else -math.inf
+        self.rows = rows
 
     def sweep(self, rng: np.random.Generator) -> None:
         """Move every unit once (blocks are small: plain Python beats numpy here)."""
