@@ -64,15 +64,17 @@ def one_run(seed: int, args) -> dict:
     source_of = dict(zip(uid, clusters["source"], strict=True))
     drawn = draw_clusterings(uid, links, draws=args.draws, seed=seed)
     methods = ("loglinear", "lcmcr") if args.lcmcr_iterations else ("loglinear",)
-    lcmcr = LcmcrSettings(
-        chains=2,
-        burn_in=args.lcmcr_iterations // 2,
-        iterations=args.lcmcr_iterations,
-        thin=10,
-        seed=seed,
-        processes=1,
-    )
-    options = EstimateOptions(methods=methods, seed=seed, lcmcr=lcmcr)
+    options = EstimateOptions(methods=methods, seed=seed)
+    if args.lcmcr_iterations:
+        lcmcr = LcmcrSettings(
+            chains=2,
+            burn_in=args.lcmcr_iterations // 2,
+            iterations=args.lcmcr_iterations,
+            thin=10,
+            seed=seed,
+            processes=1,
+        )
+        options = EstimateOptions(methods=methods, seed=seed, lcmcr=lcmcr)
     truth = lists.truth()
     truth["cluster_id"] = truth["person_id"]
     from memoria.linkage import capture_histories
