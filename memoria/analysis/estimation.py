@@ -259,6 +259,7 @@ def run_pooled_estimate(
     for method in METHODS:
         pooled.get(method, {}).pop("intervals", None)
     pooled["uncertain_pairs"] = drawn.uncertain_pairs
+    pooled["held_back_pairs"] = drawn.held_back_pairs
     return pooled
 
 

@@ -251,6 +251,7 @@ def _run_with_linkage(args: argparse.Namespace, seed: int) -> int:
         "linkage_uncertainty": {
             **pooled,
             "uncertain_pairs": drawn.uncertain_pairs,
+            "held_back_pairs": drawn.held_back_pairs,
             "blocks": drawn.blocks,
         },
     }
@@ -317,8 +318,8 @@ def _print_pooled(report: dict) -> None:
     seen = pooled["observed"]
     console.print(
         f"With linkage uncertainty: {pooled['clusterings']} clusterings drawn from "
-        f"{pooled['uncertain_pairs']:,} scored pairs; observed individuals "
-        f"{seen['min']:,}–{seen['max']:,}",
+        f"{pooled['uncertain_pairs']:,} scored pairs and {pooled['held_back_pairs']:,} "
+        f"held-back pairs; observed individuals {seen['min']:,}–{seen['max']:,}",
         highlight=False,
     )
     for method in ("loglinear", "lcmcr"):
