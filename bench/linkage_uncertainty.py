@@ -9,6 +9,8 @@ defaults; the estimate runs on (a) the threshold clustering alone, (b) ``--draws
 clusterings drawn from the pair probabilities and pooled
 (``memoria.linkage.uncertainty``, ``memoria.mse.pooling``), and (c) the true
 clustering, which shows what the estimator does without any linkage error.
+With ``--answer-held-back K`` a simulated reviewer first answers K pairs the
+relatives guard held back, from the truth; (a) and (b) both use the answers.
 Reports, per method, the share of runs whose 95% interval contains the true N
 (coverage), the median relative error and the mean relative width.
 """
@@ -29,7 +31,13 @@ import numpy as np
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from memoria.linkage import link_records  # noqa: E402
-from memoria.linkage.review import Link  # noqa: E402
+from memoria.linkage.review import (  # noqa: E402
+    DIFFERENT,
+    SAME,
+    Link,
+    pair_key,
+    reviewed_clusters,
+)
 from memoria.linkage.synthetic import generate_lists  # noqa: E402
 from memoria.linkage.uncertainty import draw_clusterings  # noqa: E402
 from memoria.mse import EstimateOptions, LcmcrSettings, estimate_population  # noqa: E402
@@ -39,6 +47,22 @@ from memoria.mse.tables import table_from_frame  # noqa: E402
 
 def _table(histories, names):
     return {None: table_from_frame(histories[list(names)])}
+
+
+def _answers(links, truth, count: int, seed: int) -> dict:
+    """A reviewer who answers ``count`` held-back pairs (chosen at random) from the truth."""
+    if not count:
+        return {}
+    person = dict(zip(truth["source"] + ":" + truth["record_id"], truth["person_id"], strict=True))
+    held = [link for link in links if link.held_back]
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(len(held), size=min(count, len(held)), replace=False)
+    return {
+        pair_key(held[i].left, held[i].right): SAME
+        if person[held[i].left] == person[held[i].right]
+        else DIFFERENT
+        for i in chosen.tolist()
+    }
 
 
 def one_run(seed: int, args) -> dict:
@@ -62,7 +86,12 @@ def one_run(seed: int, args) -> dict:
     clusters = result.clusters
     uid = (clusters["source"] + ":" + clusters["record_id"]).tolist()
     source_of = dict(zip(uid, clusters["source"], strict=True))
-    drawn = draw_clusterings(uid, links, draws=args.draws, seed=seed)
+    truth = lists.truth()
+    decisions = _answers(links, truth, args.answer_held_back, seed)
+    drawn = draw_clusterings(uid, links, decisions, draws=args.draws, seed=seed)
+    histories = result.capture_histories
+    if decisions:  # the single clustering with the same answers, as the web applies them
+        histories = reviewed_clusters(uid, links, decisions).capture_histories(source_of, names)
     methods = ("loglinear", "lcmcr") if args.lcmcr_iterations else ("loglinear",)
     options = EstimateOptions(methods=methods, seed=seed)
     if args.lcmcr_iterations:
@@ -75,13 +104,12 @@ def one_run(seed: int, args) -> dict:
             processes=1,
         )
         options = EstimateOptions(methods=methods, seed=seed, lcmcr=lcmcr)
-    truth = lists.truth()
     truth["cluster_id"] = truth["person_id"]
     from memoria.linkage import capture_histories
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        single = estimate_population(_table(result.capture_histories, names), options)
+        single = estimate_population(_table(histories, names), options)
         true_clusters = estimate_population(_table(capture_histories(truth, names), names), options)
         pooled = estimate_pooled(
             [_table(h, names) for h in drawn.capture_histories(source_of, names)], options
@@ -134,6 +162,13 @@ def main() -> int:
         default=0.5,
         help="lowest pair probability the linkage keeps (its review band's low end, default 0.5)",
     )
+    parser.add_argument(
+        "--answer-held-back",
+        type=int,
+        default=0,
+        metavar="K",
+        help="a reviewer answers K held-back pairs from the truth (default 0)",
+    )
     parser.add_argument("--out", type=Path, help="write every run and the summary as JSON")
     args = parser.parse_args()
     started = time.monotonic()
@@ -155,6 +190,7 @@ def main() -> int:
         "draws": args.draws,
         "lcmcr_iterations": args.lcmcr_iterations,
         "band_low": args.band_low,
+        "answer_held_back": args.answer_held_back,
         "seconds": round(time.monotonic() - started, 1),
         "load_average": os.getloadavg(),
         "summary": summary,
