@@ -206,17 +206,21 @@ def run_clusters(run: LinkageRun) -> dict:
     return unseal(run.sealed_clusters, CLUSTERS_CONTEXT) if run.sealed_clusters else {}
 
 
+def organization_decisions(organization_id) -> dict:
+    """Every answer of the organization's reviewers: ``{(a, b): decision}``."""
+    return {
+        tuple(d.pair_key.split(":", 1)): d.decision
+        for d in PairDecision.objects.filter(organization_id=organization_id)
+    }
+
+
 def _rebuild_clusters(run: LinkageRun, graph: dict | None = None) -> None:
     """The run's clusters with every decision of the organization applied (not saved)."""
     graph = graph or run_graph(run)
     records = [fingerprint for fingerprint, _source in graph["records"]]
     source_of = dict(graph["records"])
     links = [Link(a, b, p, linked, held) for a, b, p, linked, held in graph["links"]]
-    decisions = {
-        tuple(d.pair_key.split(":", 1)): d.decision
-        for d in PairDecision.objects.filter(organization_id=run.organization_id)
-    }
-    reviewed = reviewed_clusters(records, links, decisions)
+    reviewed = reviewed_clusters(records, links, organization_decisions(run.organization_id))
     names = list(graph["sources"])
     histories = reviewed.capture_histories(source_of, names)
     run.sealed_clusters = seal(

@@ -69,6 +69,18 @@ def page_context(estimate) -> dict:
         "diagnostics": diagnostics(table, report, labels),
         "engine_warnings": report.get("warnings", []),
     }
+    pooled = report.get("linkage_uncertainty")
+    if pooled:
+        context["pooled"] = {
+            "clusterings": pooled["clusterings"],
+            "observed_min": pooled["observed"]["min"],
+            "observed_max": pooled["observed"]["max"],
+            "estimates": [
+                {**_figure(pooled[m], m), "single": _figure(report[m], m)}
+                for m in methods
+                if m in pooled
+            ],
+        }
     if "lcmcr" in report and report["lcmcr"].get("histogram"):
         lcmcr = report["lcmcr"]
         data = lcmcr["histogram"]

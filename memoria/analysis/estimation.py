@@ -49,9 +49,15 @@ class EstimationSettings:
     iterations: int = 10_000
     thin: int = 10
     seed: int = 1
+    #: Clusterings drawn from the pair probabilities (0: the reviewed clusters only).
+    linkage_draws: int = 0
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "methods": list(self.methods)}
+        data = {**asdict(self), "methods": list(self.methods)}
+        if not self.linkage_draws:
+            # Estimates made before the option existed keep their fingerprints.
+            del data["linkage_draws"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> EstimationSettings:
@@ -137,13 +143,28 @@ def _unique_labels(labels: list[str]) -> list[str]:
     return unique
 
 
-def fingerprint(table: dict, settings: EstimationSettings) -> str:
-    """SHA-256 of the counts, the settings and the engine's version (not the list names)."""
+def fingerprint(table: dict, settings: EstimationSettings, linkage: str = "") -> str:
+    """SHA-256 of the counts, the settings and the engine's version (not the list names).
+
+    With linkage uncertainty the clusterings are drawn from the run's pairs and
+    the answers: ``linkage`` (:func:`linkage_digest`) stands for them.
+    """
     content = {
         "lists": len(table["lists"]),
         "strata": table["strata"],
         "settings": settings.to_dict(),
         "engine": ENGINE_VERSION,
+    }
+    if linkage:
+        content["linkage"] = linkage
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def linkage_digest(graph: dict, decisions: dict) -> str:
+    """SHA-256 of the scored pairs and the answers that the clusterings are drawn from."""
+    content = {
+        "links": sorted(graph["links"]),
+        "decisions": sorted(f"{a}:{b}:{d}" for (a, b), d in decisions.items()),
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
@@ -162,16 +183,8 @@ def engine_tables(table: dict) -> dict:
     return tables
 
 
-def run_estimate(table: dict, settings: EstimationSettings, progress=None) -> dict:
-    """The engine's report on ``table`` (JSON-ready), with the posterior's histograms.
-
-    Raises ``memoria.mse.CaptureTableError`` when a table cannot be estimated
-    (fewer than three lists with people, an empty stratum).
-    """
-    import warnings
-
-    from memoria.mse import EstimateOptions, LcmcrSettings, estimate_population
-    from memoria.mse.estimate import strip_arrays
+def _options(settings: EstimationSettings):
+    from memoria.mse import EstimateOptions, LcmcrSettings
 
     lcmcr = LcmcrSettings(
         chains=settings.chains,
@@ -185,13 +198,73 @@ def run_estimate(table: dict, settings: EstimationSettings, progress=None) -> di
         # says in words when the chains disagree (estimate_pages.diagnostics).
         until_converged=False,
     )
-    options = EstimateOptions(methods=settings.methods, seed=settings.seed, lcmcr=lcmcr)
+    return EstimateOptions(methods=settings.methods, seed=settings.seed, lcmcr=lcmcr)
+
+
+def run_estimate(table: dict, settings: EstimationSettings, progress=None) -> dict:
+    """The engine's report on ``table`` (JSON-ready), with the posterior's histograms.
+
+    Raises ``memoria.mse.CaptureTableError`` when a table cannot be estimated
+    (fewer than three lists with people, an empty stratum).
+    """
+    import warnings
+
+    from memoria.mse import estimate_population
+    from memoria.mse.estimate import strip_arrays
+
+    options = _options(settings)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # other libraries' warnings: not the reader's concern
         report = estimate_population(engine_tables(table), options, progress, keep_draws=True)
     if "lcmcr" in report:
         report["lcmcr"]["histogram"] = histogram(report["lcmcr"]["_draws"])
     return strip_arrays(report)
+
+
+def run_pooled_estimate(
+    graph: dict,
+    decisions: dict,
+    strata: str,
+    record_values,
+    settings: EstimationSettings,
+    progress=None,
+) -> dict:
+    """Linkage uncertainty: the figures pooled over ``settings.linkage_draws``
+    clusterings drawn from the run's pair probabilities, with the reviewers'
+    answers fixed (``memoria.linkage.uncertainty``, ``memoria.mse.pooling``).
+
+    Returns the pooled report (JSON-ready) for ``report["linkage_uncertainty"]``.
+    """
+    import warnings
+
+    from memoria.linkage.review import Link
+    from memoria.linkage.uncertainty import draw_clusterings
+    from memoria.mse.pooling import estimate_pooled
+
+    records = [fingerprint for fingerprint, _source in graph["records"]]
+    links = [Link(a, b, p, linked, held) for a, b, p, linked, held in graph["links"]]
+    drawn = draw_clusterings(
+        records,
+        links,
+        decisions,
+        draws=settings.linkage_draws,
+        seed=settings.seed,
+        progress=(lambda done, total: progress("clusterings drawn", done, total))
+        if progress
+        else None,
+    )
+    tables = [
+        engine_tables(capture_table(graph, {"clusters": clusters}, strata, record_values))
+        for clusters in drawn.draws
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pooled = estimate_pooled(tables, _options(settings), progress)
+    for method in METHODS:
+        pooled.get(method, {}).pop("intervals", None)
+    pooled["uncertain_pairs"] = drawn.uncertain_pairs
+    pooled["held_back_pairs"] = drawn.held_back_pairs
+    return pooled
 
 
 def histogram(draws: np.ndarray, bins: int = HISTOGRAM_BINS) -> dict:

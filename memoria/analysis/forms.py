@@ -131,6 +131,19 @@ class EstimateForm(forms.Form):
             "More iterations take longer and give steadier figures; one draw in ten is kept."
         ),
     )
+    linkage_draws = forms.IntegerField(
+        label=_("Include linkage uncertainty (clusterings drawn)"),
+        min_value=0,
+        max_value=100,
+        initial=0,
+        required=False,
+        help_text=_(
+            "0: estimate on the reviewed clusters only. A number M: also estimate on M "
+            "clusterings drawn from the pairs' match probabilities (the reviewers' answers "
+            "stay fixed) and pool them, so that the interval includes the doubt about the "
+            "links. Takes about M times longer; 20 is a good start."
+        ),
+    )
     seed = forms.IntegerField(
         label=_("Random seed"),
         min_value=0,
@@ -151,4 +164,5 @@ class EstimateForm(forms.Form):
             iterations=data["iterations"],
             thin=10,
             seed=data["seed"],
+            linkage_draws=data.get("linkage_draws") or 0,
         )

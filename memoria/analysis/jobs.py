@@ -119,14 +119,16 @@ def queue_estimate(estimate, actor, key: str, language: str):
 
 def _estimate(job, context):
     """Build the capture histories from the run's clusters as they stand, and estimate."""
-    from memoria.analysis.actions import run_clusters, run_graph
+    from memoria.analysis.actions import organization_decisions, run_clusters, run_graph
     from memoria.analysis.estimation import (
         EstimationSettings,
         capture_table,
         fingerprint,
+        linkage_digest,
         lists_with_people,
         record_strata,
         run_estimate,
+        run_pooled_estimate,
     )
     from memoria.analysis.models import Estimate
     from memoria.mse import CaptureTableError
@@ -140,7 +142,8 @@ def _estimate(job, context):
     if settings.strata:
         context.progress("sources", 0, 1)
         values = record_strata(run_sources(run))
-    table = capture_table(run_graph(run), run_clusters(run), settings.strata, values)
+    graph = run_graph(run)
+    table = capture_table(graph, run_clusters(run), settings.strata, values)
 
     for label, lists in lists_with_people(table).items():
         if lists < 3:
@@ -156,8 +159,15 @@ def _estimate(job, context):
     def progress(task: str, done: int, total: int) -> None:
         context.progress(task, done, total)
 
+    linkage = ""
     try:
         report = run_estimate(table, settings, progress)
+        if settings.linkage_draws:
+            decisions = organization_decisions(run.organization_id)
+            linkage = linkage_digest(graph, decisions)
+            report["linkage_uncertainty"] = run_pooled_estimate(
+                graph, decisions, settings.strata, values, settings, progress
+            )
     except CaptureTableError as error:
         raise PermanentJobError(
             _(
@@ -165,7 +175,7 @@ def _estimate(job, context):
                 "Link more lists, or choose fewer strata."
             )
         ) from error
-    return table, fingerprint(table, settings), report
+    return table, fingerprint(table, settings, linkage), report
 
 
 @job_handler(ESTIMATE, prepare=_estimate)

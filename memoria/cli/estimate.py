@@ -132,6 +132,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="log-linear: N bootstrap replicates with model re-selection (BCa)",
     )
+    parser.add_argument(
+        "--pairs",
+        type=Path,
+        metavar="PAIRS.csv",
+        help="linkage uncertainty: TABLE.csv is then the clusters file of `memoria link --out` "
+        "and PAIRS.csv its `--pairs` file; the estimate runs on clusterings drawn from the "
+        "pair probabilities and is pooled, beside the estimate on the clusters alone",
+    )
+    parser.add_argument(
+        "--linkage-draws",
+        type=_positive,
+        default=20,
+        metavar="M",
+        help="with --pairs: how many clusterings to draw (default 20)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument(
         "--plot",
@@ -181,6 +196,8 @@ def run(args: argparse.Namespace) -> int:
     from memoria.mse.estimate import engine_warnings, strip_arrays
 
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
+    if args.pairs is not None:
+        return _run_with_linkage(args, seed)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", mse.MseWarning)
@@ -210,6 +227,132 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_table(clean)
     return 0
+
+
+def _run_with_linkage(args: argparse.Namespace, seed: int) -> int:
+    """Estimate on the clusters given and on clusterings drawn from the pairs; pool."""
+    import warnings
+
+    from memoria import mse
+    from memoria.mse.estimate import strip_arrays
+    from memoria.mse.pooling import estimate_pooled
+
+    if args.strata or args.bootstrap:
+        raise CommandError("--pairs does not work with --strata or --bootstrap yet")
+    try:
+        records, source_of, links, names = _read_linkage(args.table, args.pairs)
+        options = _options(args, seed)
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+    from memoria.linkage.pipeline import capture_histories
+    from memoria.linkage.uncertainty import draw_clusterings
+
+    def table(histories):
+        return {None: mse.table_from_frame(histories[names])}
+
+    with _Progress(enabled=sys.stderr.isatty()) as progress, warnings.catch_warnings():
+        warnings.simplefilter("ignore", mse.MseWarning)  # reported once, below
+        drawn = draw_clusterings(
+            records,
+            links,
+            draws=args.linkage_draws,
+            seed=seed,
+            progress=lambda done, total: progress("drawing clusterings", done, total),
+        )
+        clusters = _read_csv(args.table)
+        try:
+            single = mse.estimate_population(table(capture_histories(clusters, names)), options)
+            tables = [table(h) for h in drawn.capture_histories(source_of, names)]
+            pooled = estimate_pooled(tables, options, progress)
+        except (mse.CaptureTableError, mse.ModelNotEstimable) as error:
+            raise CommandError(str(error)) from error
+    report = {
+        **strip_arrays(single),
+        "seed": seed,
+        "linkage_uncertainty": {
+            **pooled,
+            "uncertain_pairs": drawn.uncertain_pairs,
+            "held_back_pairs": drawn.held_back_pairs,
+            "blocks": drawn.blocks,
+        },
+    }
+    if args.json:
+        print(json.dumps(_finite(report), ensure_ascii=False))
+        return 0
+    _print_table(report)
+    _print_pooled(report)
+    return 0
+
+
+def _read_csv(path: Path):
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as error:
+        raise CommandError(f"{path}: {error}") from error
+
+
+def _read_linkage(clusters_path: Path, pairs_path: Path):
+    """Records, their lists, the scored pairs as links, and the list names."""
+    from memoria.linkage.review import Link
+
+    clusters = _read_csv(clusters_path)
+    pairs = _read_csv(pairs_path)
+    needed = {"source", "record_id", "cluster_id"}
+    if not needed <= set(clusters.columns):
+        raise ValueError(
+            f"{clusters_path}: with --pairs, give the clusters file of memoria link --out"
+        )
+    columns = {"source_l", "record_id_l", "source_r", "record_id_r", "match_probability"}
+    if not columns <= set(pairs.columns):
+        raise ValueError(f"{pairs_path}: not a --pairs file of memoria link (columns missing)")
+    clusters["cluster_id"] = clusters["cluster_id"].astype(int)
+    records = (clusters["source"] + ":" + clusters["record_id"]).tolist()
+    source_of = dict(zip(records, clusters["source"], strict=True))
+    flags = {
+        c: pairs[c].str.lower().isin(("true", "1")) if c in pairs else [False] * len(pairs)
+        for c in ("linked", "held_back")
+    }
+    links = [
+        Link(f"{sl}:{rl}", f"{sr}:{rr}", float(p), bool(linked), bool(held))
+        for sl, rl, sr, rr, p, linked, held in zip(
+            pairs["source_l"],
+            pairs["record_id_l"],
+            pairs["source_r"],
+            pairs["record_id_r"],
+            pairs["match_probability"],
+            flags["linked"],
+            flags["held_back"],
+            strict=True,
+        )
+    ]
+    names = list(dict.fromkeys(clusters["source"]))
+    return records, source_of, links, names
+
+
+def _print_pooled(report: dict) -> None:
+    from rich.console import Console
+
+    console = Console()
+    pooled = report["linkage_uncertainty"]
+    seen = pooled["observed"]
+    console.print(
+        f"With linkage uncertainty: {pooled['clusterings']} clusterings drawn from "
+        f"{pooled['uncertain_pairs']:,} scored pairs and {pooled['held_back_pairs']:,} "
+        f"held-back pairs; observed individuals {seen['min']:,}–{seen['max']:,}",
+        highlight=False,
+    )
+    for method in ("loglinear", "lcmcr"):
+        if method in pooled:
+            low, high = pooled[method]["interval"]
+            single_low, single_high = report[method]["interval"]
+            console.print(
+                f"  {method}: {pooled[method]['estimate']:,.0f} [{low:,.0f}, {high:,.0f}] "
+                f"(clusters alone: {report[method]['estimate']:,.0f} "
+                f"[{single_low:,.0f}, {single_high:,.0f}])",
+                highlight=False,
+            )
 
 
 def _options(args: argparse.Namespace, seed: int):

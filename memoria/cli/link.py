@@ -3,6 +3,9 @@
     memoria link fiscalia.csv colectivo.csv prensa.csv --out clusters.csv \\
         --review pairs.csv --capture-histories histories.csv
 
+``--pairs scored.csv`` writes every scored pair with its probability, for
+``memoria estimate clusters.csv --pairs scored.csv`` (linkage uncertainty).
+
 Each input is a CSV in the standard schema (see docs/linkage.md); its file
 stem names the source. Splink is imported inside the handler so that
 ``memoria --help`` stays fast.
@@ -64,6 +67,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="probabilities sent to review (default 0.5,0.98)",
     )
     parser.add_argument(
+        "--pairs",
+        type=Path,
+        metavar="pairs.csv",
+        help="write every scored pair kept (at or above the review band's low end) with its "
+        "probability: the input of `memoria estimate --pairs` (linkage uncertainty)",
+    )
+    parser.add_argument(
         "--capture-histories",
         type=Path,
         metavar="histories.csv",
@@ -104,7 +114,7 @@ def _check_paths(args: argparse.Namespace) -> None:
     stems = [p.stem for p in args.sources]
     if len(set(stems)) != len(stems):
         raise CommandError(f"two inputs have the same file name {sorted(stems)}; rename one")
-    for output in (args.out, args.review, args.capture_histories):
+    for output in (args.out, args.review, args.pairs, args.capture_histories):
         if output is not None and not output.parent.exists():
             raise CommandError(f"{output.parent}: no such directory")
 
@@ -147,6 +157,30 @@ def _write(result, args: argparse.Namespace) -> None:
         result.review.to_csv(args.review, index=False)
     if args.capture_histories is not None:
         result.capture_histories.to_csv(args.capture_histories, index=False)
+    if args.pairs is not None:
+        scored_pairs(result).to_csv(args.pairs, index=False)
+
+
+def scored_pairs(result):
+    """Every kept pair by source and record id, with its probability and the model's choice."""
+    import pandas as pd
+
+    pairs = result.pairs
+    left = pairs["unique_id_l"].astype(str).str.split(":", n=1, expand=True)
+    right = pairs["unique_id_r"].astype(str).str.split(":", n=1, expand=True)
+    threshold = result.summary.get("threshold", 0.9)
+    return pd.DataFrame(
+        {
+            "source_l": left[0],
+            "record_id_l": left[1],
+            "source_r": right[0],
+            "record_id_r": right[1],
+            "match_probability": pairs["match_probability"],
+            "linked": pairs["linked"].astype(bool),
+            # Scored above the threshold but refused by the relatives guard.
+            "held_back": (pairs["match_probability"] >= threshold) & ~pairs["linked"],
+        }
+    )
 
 
 def _report(summary: dict, args: argparse.Namespace, console) -> None:
@@ -155,6 +189,8 @@ def _report(summary: dict, args: argparse.Namespace, console) -> None:
         outputs["review"] = str(args.review)
     if args.capture_histories is not None:
         outputs["capture_histories"] = str(args.capture_histories)
+    if args.pairs is not None:
+        outputs["pairs"] = str(args.pairs)
     if args.json:
         print(json.dumps({**summary, "outputs": outputs}, ensure_ascii=False))
         return

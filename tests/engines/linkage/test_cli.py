@@ -34,6 +34,7 @@ def inputs(folder):
 
 def test_it_writes_clusters_review_and_capture_histories(lists_dir, tmp_path, capsys):
     out, review, histories = tmp_path / "clusters.csv", tmp_path / "pairs.csv", tmp_path / "h.csv"
+    scored = tmp_path / "scored.csv"
     code = run_link(
         [
             *inputs(lists_dir),
@@ -43,6 +44,8 @@ def test_it_writes_clusters_review_and_capture_histories(lists_dir, tmp_path, ca
             str(review),
             "--capture-histories",
             str(histories),
+            "--pairs",
+            str(scored),
             "--json",
         ]
     )
@@ -58,6 +61,14 @@ def test_it_writes_clusters_review_and_capture_histories(lists_dir, tmp_path, ca
     assert len(table) == summary["clusters"]
     pairs = pd.read_csv(review)
     assert {"match_probability", "explanation", "evidence"} <= set(pairs.columns)
+    # Every kept pair, named as in the clusters file (for memoria estimate --pairs).
+    kept = pd.read_csv(scored, dtype={"record_id_l": str, "record_id_r": str})
+    assert len(kept) == summary["scored_pairs_kept"]
+    assert kept["linked"].sum() == summary["linked_pairs"]
+    assert kept["held_back"].sum() == summary["held_back_pairs"]
+    named = set(zip(clusters["source"], clusters["record_id"], strict=True))
+    assert set(zip(kept["source_l"], kept["record_id_l"], strict=True)) <= named
+    assert set(zip(kept["source_r"], kept["record_id_r"], strict=True)) <= named
 
 
 def test_it_prints_a_human_summary_on_stderr(lists_dir, tmp_path, capsys):

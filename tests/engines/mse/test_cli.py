@@ -288,3 +288,62 @@ def test_the_default_leaves_sampling_until_converged_to_the_table():
     assert (default.until_converged, default.max_seconds) == (None, 300.0)  # decided per table
     assert settings("--no-until-converged").until_converged is False
     assert settings("--until-converged", "--max-seconds", "60").max_seconds == 60.0
+
+
+def test_with_pairs_it_pools_clusterings_beside_the_clusters_alone(capsys, tmp_path):
+    """A table's people written as linked records, plus 20 pairs of one-list people
+    scored at 0.5: the pooled figures come from clusterings that join some of them."""
+    import numpy as np
+    import pandas as pd
+
+    from memoria.mse import read_capture_table
+
+    table = read_capture_table(DATA / "madigan_york_3list.csv")[None]
+    records, links, alone = [], [], {}
+    person = 0
+    for history, count in zip(table.histories, table.counts, strict=True):
+        for _copy in range(int(count)):
+            person += 1
+            lists = [table.lists[j] for j in np.flatnonzero(history)]
+            records += [(name, f"p{person}", person) for name in lists]
+            links += [(lists[0], f"p{person}", other, f"p{person}", 1.0, True, False)
+                      for other in lists[1:]]  # fmt: skip
+            if len(lists) == 1:
+                alone.setdefault(lists[0], []).append(f"p{person}")
+    first, second = table.lists[:2]
+    links += [(first, a, second, b, 0.5, False, False)
+              for a, b in zip(alone[first][:20], alone[second][:20], strict=True)]  # fmt: skip
+    clusters = tmp_path / "clusters.csv"
+    pairs = tmp_path / "scored.csv"
+    pd.DataFrame(records, columns=["source", "record_id", "cluster_id"]).to_csv(
+        clusters, index=False
+    )
+    columns = ["source_l", "record_id_l", "source_r", "record_id_r", "match_probability"]
+    pd.DataFrame(links, columns=[*columns, "linked", "held_back"]).to_csv(pairs, index=False)
+    code = run_estimate(
+        [str(clusters), "--pairs", str(pairs), "--linkage-draws", "5", "--seed", "3", "--json"]
+    )
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    direct = json.loads(
+        (run_estimate([str(DATA / "madigan_york_3list.csv"), "--json"]), capsys.readouterr().out)[1]
+    )
+    assert report["observed"] == direct["observed"] == person
+    assert report["loglinear"]["estimate"] == pytest.approx(direct["loglinear"]["estimate"])
+    pooled = report["linkage_uncertainty"]
+    assert pooled["clusterings"] == 5
+    assert person - 20 <= pooled["observed"]["min"] <= pooled["observed"]["max"] < person
+    low, high = pooled["loglinear"]["interval"]
+    assert (
+        low
+        <= min(pooled["loglinear"]["estimates"])
+        <= max(pooled["loglinear"]["estimates"])
+        <= high
+    )
+
+
+def test_with_pairs_the_first_file_must_be_clusters(tmp_path):
+    with pytest.raises(CommandError, match="clusters file"):
+        run_estimate(
+            [str(DATA / "madigan_york_3list.csv"), "--pairs", str(DATA / "madigan_york_3list.csv")]
+        )

@@ -1,0 +1,66 @@
+"""Pooling estimates over clusterings (linkage uncertainty): known answers."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from memoria.mse import EstimateOptions, estimate_population, read_capture_table
+from memoria.mse.pooling import estimate_pooled, mixture_interval, pool_reports
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "mse"
+
+
+@pytest.fixture(scope="module")
+def western():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read_capture_table(DATA / "sparsemse_Western.csv")
+
+
+def test_one_clustering_repeated_gives_its_own_interval(western):
+    options = EstimateOptions(methods=("loglinear",), seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        single = estimate_population(western, options)
+        pooled = estimate_pooled([western, western, western], options)
+    assert pooled["loglinear"]["estimate"] == pytest.approx(single["loglinear"]["estimate"])
+    assert pooled["loglinear"]["interval"] == pytest.approx(single["loglinear"]["interval"])
+    assert pooled["observed"] == {"min": 345, "max": 345, "each": [345, 345, 345]}
+
+
+def test_a_split_lognormal_mixture_of_one_reproduces_the_interval():
+    median, interval = mixture_interval([1000.0, 1000.0], [[900.0, 1200.0], [900.0, 1200.0]])
+    assert (median, interval) == (1000.0, (900.0, 1200.0))
+    # One component alone, not the shortcut: the bisection finds the same ends.
+    median, interval = mixture_interval([1000.0, 1000.0 + 1e-6], [[900, 1200], [900, 1200]])
+    assert median == pytest.approx(1000.0, rel=1e-6)
+    assert interval == pytest.approx((900.0, 1200.0), rel=1e-6)
+
+
+def test_clusterings_that_disagree_widen_the_interval():
+    reports = [
+        {"observed": 900, "loglinear": {"estimate": 1000.0, "interval": [950.0, 1050.0]}},
+        {"observed": 950, "loglinear": {"estimate": 1100.0, "interval": [1045.0, 1155.0]}},
+    ]
+    pooled = pool_reports(reports)["loglinear"]
+    low, high = pooled["interval"]
+    assert low < 1000.0 < 1100.0 < high
+    assert low == pytest.approx(950.0, rel=0.01)  # the lower clustering's own tail
+    assert high == pytest.approx(1155.0, rel=0.01)
+    assert 1000.0 < pooled["estimate"] < 1100.0
+
+
+def test_lcmcr_draws_are_put_together():
+    first = np.full((2, 50), 100.0)
+    second = np.full((2, 50), 200.0)
+    reports = [
+        {"observed": 90, "lcmcr": {"estimate": 100.0, "_draws": first}},
+        {"observed": 95, "lcmcr": {"estimate": 200.0, "_draws": second}},
+    ]
+    pooled = pool_reports(reports)["lcmcr"]
+    assert pooled["interval"] == [100.0, 200.0]
+    assert len(pooled["_draws"]) == 200
