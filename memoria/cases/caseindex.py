@@ -497,22 +497,36 @@ def _open_block(organization_id: int, data) -> dict[str, np.ndarray]:
     return unpack_block(decrypt_bytes(bytes(data), BLOCK_CONTEXT, organization_id=organization_id))
 
 
-def _entry_rows(organization_id: int, number: int):
-    """The (event id, data) of the organization's entry rows in block ``number``'s range."""
-    return CaseIndexEntry.objects.filter(
+def _entry_ids(organization_id: int, number: int) -> list[int]:
+    """The ids of the organization's entry rows in block ``number``'s range (read as a range
+    of the primary key: other organizations' cases may share the range)."""
+    rows = CaseIndexEntry.objects.filter(
+        event_id__gte=number * BLOCK_SIZE, event_id__lt=(number + 1) * BLOCK_SIZE
+    ).values_list("event_id", "organization_id")
+    return [pk for pk, organization in rows if organization == organization_id]
+
+
+def _unpacked(organization_id: int, number: int) -> dict[int, list]:
+    """The organization's entries in block ``number``'s range that still hold their data."""
+    rows = CaseIndexEntry.objects.filter(
         organization_id=organization_id,
+        data__isnull=False,
         event_id__gte=number * BLOCK_SIZE,
         event_id__lt=(number + 1) * BLOCK_SIZE,
     ).values_list("event_id", "data")
+    return {
+        pk: json.loads(decrypt_text(data, DATA_CONTEXT, organization_id=organization_id))
+        for pk, data in rows
+    }
 
 
 def _seal(organization_id: int, generation: str, entries: dict[int, list], seq: int) -> None:
     """Seal the blocks of these (just written) entries again, with the writer's clock held.
 
-    A block keeps its other events' entries, drops those whose entry row is gone
-    (deleted events) and takes in entries still stored one by one (written before
-    blocks existed, or by an old migration): afterwards every entry of its range is
-    in the block and no entry row of the range holds data.
+    A block keeps its other events' entries, drops those of events deleted since (a
+    block marked stale: their entry rows are gone) and takes in entries still stored
+    one by one (written before blocks existed, or by an old migration): afterwards
+    every entry of its range is in the block and no entry row of the range holds data.
     """
     numbers = sorted({pk // BLOCK_SIZE for pk in entries})
     CaseIndexBlock.objects.bulk_create(
@@ -528,26 +542,19 @@ def _seal(organization_id: int, generation: str, entries: dict[int, list], seq: 
         CaseIndexBlock.objects.select_for_update(no_key=True)
         .filter(organization_id=organization_id, number__in=numbers)
         .order_by("number")
-        .values_list("pk", "number", "generation", "data")
+        .values_list("pk", "number", "generation", "stale", "data")
     )
     key_id, data_key = active_key(organization_id)
-    for pk, number, block_generation, data in blocks:
-        old = (
-            _open_block(organization_id, data)
-            if data and block_generation == generation
-            else _no_columns()
-        )
-        present, single = set(), {}
-        for event_id, entry in _entry_rows(organization_id, number):
-            present.add(event_id)
-            if entry is not None:
-                single[event_id] = json.loads(
-                    decrypt_text(entry, DATA_CONTEXT, organization_id=organization_id)
-                )
+    for pk, number, block_generation, stale, data in blocks:
+        old = _no_columns()
+        if data and block_generation == generation:
+            old = _open_block(organization_id, data)
+            if stale:  # cases deleted since: their entry rows are gone
+                old = _only(old, _entry_ids(organization_id, number))
+        single = _unpacked(organization_id, number)
         written = {pk_: entry for pk_, entry in entries.items() if pk_ // BLOCK_SIZE == number}
-        single = {**single, **written}
-        kept = _only(old, present - single.keys())
-        columns = _in_id_order(_concat([kept, _columns_of(single)]))
+        single.update(written)
+        columns = _in_id_order(_concat([_without(old, single), _columns_of(single)]))
         sealed = encrypt_bytes_with(key_id, data_key, pack_block(columns), BLOCK_CONTEXT)
         CaseIndexBlock.objects.filter(pk=pk).update(
             generation=generation, seq=seq, stale=False, data=sealed
@@ -726,7 +733,7 @@ def _blocks(organization_id: int, generation: str, numbers=None):
             continue
         columns = _open_block(organization_id, data)
         if stale:
-            columns = _only(columns, [pk for pk, _data in _entry_rows(organization_id, number)])
+            columns = _only(columns, _entry_ids(organization_id, number))
         yield columns, seq
 
 
