@@ -118,12 +118,27 @@ def _logger_class():
     return PrivateAccessLogger
 
 
-def _warm_worker(worker) -> None:
-    """Gunicorn's ``post_worker_init``: the worker loads the case indexes in the background
-    (its first list or statistics page then need not decrypt them; docs/statistics.md)."""
+def warm_process() -> list:
+    """Prepare a new server process in the background: import every view (the URLconf, a
+    few seconds that the first request would otherwise wait for) and load the case
+    indexes (its first list or statistics page then need not decrypt them;
+    docs/statistics.md). The threads, to join if one must wait."""
+    import threading
+
+    from django.urls import get_resolver
+
     from memoria.cases import caseindex
 
-    caseindex.warm_in_background()
+    views = threading.Thread(
+        target=lambda: get_resolver().url_patterns, name="memoria-import-views", daemon=True
+    )
+    views.start()
+    return [views, caseindex.warm_in_background()]
+
+
+def _warm_worker(worker) -> None:
+    """Gunicorn's ``post_worker_init``."""
+    warm_process()
 
 
 def _run_gunicorn(host: str, port: int, workers: int, threads: int, warm: bool = True) -> None:
