@@ -14,10 +14,9 @@ template), ``--repeat`` times per scenario, and prints the median and p95:
 "computed" drops the kept rendering before each request (as after any change
 to the index), "kept" does not (the same index version and filters again).
 
-What it does not generate: the encrypted rows themselves (a million persons
-through the vault takes hours on this machine). So it measures a warm
-process; the first request of a new process also fetches and decrypts every
-entry (docs/benchmarks.md gives that cost per entry).
+What it does not generate: the encrypted rows themselves. So it measures a
+warm process; ``bench/index_cold.py`` writes the encrypted rows of the same
+generated index and times a new process's load and first page.
 
     .venv/bin/python bench/statistics.py --persons 1000000
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> .venv/bin/python bench/statistics.py

@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import secrets
+import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -46,11 +48,11 @@ from django.db import connection, models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from memoria.cases.io.bulk import bulk_create_sealed
 from memoria.cases.models import (
     Act,
     AgeBand,
     Attribution,
+    CaseIndexBlock,
     CaseIndexClock,
     CaseIndexEntry,
     DatePrecision,
@@ -59,7 +61,10 @@ from memoria.cases.models import (
     Sex,
     Term,
 )
-from memoria.vault.cipher import decrypt_text
+from memoria.vault.cipher import decrypt_bytes, decrypt_text, encrypt_bytes_with
+from memoria.vault.keys import active_key
+
+logger = logging.getLogger(__name__)
 
 # The stored code of each profile flag (a bit of the entry's profile mask).
 # Stored data: never renumber; a new flag takes the next number.
@@ -105,6 +110,10 @@ REBUILD_BATCH = 2000
 MAX_CACHED_ENTRIES = 2_000_000
 
 DATA_CONTEXT = "cases.caseindexentry.data"
+BLOCK_CONTEXT = "cases.caseindexblock.data"
+# Event ids per block: one decryption per this many ids of an organization's events
+# when a process loads its index; a write seals its block again (a few milliseconds).
+BLOCK_SIZE = 4096
 
 
 def month_of(date: datetime.date | None, precision: str) -> datetime.date | None:
@@ -206,6 +215,11 @@ def settled(organization_id: int) -> None:
 def _advance(organization_id: int, entries: int = 0, deleted: bool = False) -> int:
     """Bump the organization's clock (locked until the transaction ends, so entries become
     visible in ``seq`` order) and return the first of the ``entries`` numbers it reserved."""
+    return _advance_clock(organization_id, entries, deleted)[0]
+
+
+def _advance_clock(organization_id: int, entries: int = 0, deleted: bool = False):
+    """``_advance``, and the clock's generation."""
     CaseIndexClock.objects.bulk_create(
         [CaseIndexClock(organization_id=organization_id, generation=secrets.token_hex(8))],
         ignore_conflicts=True,
@@ -217,7 +231,7 @@ def _advance(organization_id: int, entries: int = 0, deleted: bool = False) -> i
         changes["epoch"] = clock.epoch + 1
     CaseIndexClock.objects.filter(organization_id=organization_id).update(**changes)
     _touched(organization_id)
-    return first
+    return first, clock.generation
 
 
 def rebuild(event_ids: Iterable[int]) -> None:
@@ -246,18 +260,20 @@ def rebuild(event_ids: Iterable[int]) -> None:
             entry = _entry(event, acts.get(event.pk, []), attributions.get(event.pk, []), terms)
             by_organization.setdefault(event.organization_id, []).append((event.pk, entry))
         for organization_id, entries in by_organization.items():
-            first = _advance(organization_id, len(entries))
+            first, generation = _advance_clock(organization_id, len(entries))
             CaseIndexEntry.objects.filter(event_id__in=[pk for pk, _e in entries]).delete()
-            bulk_create_sealed(  # one key lookup for the batch, not one per entry
-                CaseIndexEntry,
+            # The rows say which events are indexed and when each last changed; what
+            # they hold goes into their blocks, sealed again.
+            CaseIndexEntry.objects.bulk_create(
                 [
                     CaseIndexEntry(
-                        event_id=pk, organization_id=organization_id, seq=first + i, data=entry
+                        event_id=pk, organization_id=organization_id, seq=first + i, data=None
                     )
-                    for i, (pk, entry) in enumerate(entries)
+                    for i, (pk, _entry_) in enumerate(entries)
                 ],
-                organization_id,
+                batch_size=500,
             )
+            _seal(organization_id, generation, dict(entries), first + len(entries) - 1)
 
 
 def rebuild_for_person(person: Person) -> None:
@@ -287,12 +303,265 @@ def _event_deleted(sender, instance, **kwargs):
     # Every process then reloads the organization's index (its entry is gone
     # with the event, and "gone" leaves no seq behind).
     # One UPDATE (no lock taken first): an organization deleted with all its cases
-    # pays one cheap statement per case.
+    # pays two cheap statements per case.
+    # Its block still holds its entry: marked, a process loading the block leaves it out
+    # (and the block's next sealing drops it).
     organization_id = instance.organization_id
     CaseIndexClock.objects.filter(organization_id=organization_id).update(
         epoch=models.F("epoch") + 1
     )
+    CaseIndexBlock.objects.filter(
+        organization_id=organization_id, number=instance.pk // BLOCK_SIZE, stale=False
+    ).update(stale=True)
     _touched(organization_id)
+
+
+# -- blocks -----------------------------------------------------------------------------
+#
+# A block holds the entries of an organization's events whose ids fall in one range of
+# BLOCK_SIZE ids, as columns (one value per event, in id order) rather than one JSON
+# list per event: the process that loads it needs no per-entry parsing. A list-valued
+# field (violation types, perpetrator kinds, victims) is a column of how many values
+# each event has and a column of all the values one event after the other.
+
+BLOCK_MAGIC = b"MCB1"  # the stored format: change it only with a migration
+BLOCK_COLUMNS = (
+    ("ids", "<i8"),
+    ("numbers", "<i4"),
+    ("states", "<i2"),  # INEGI code as a number, -1 for none
+    ("municipalities", "<i4"),  # CVEGEO as a number, -1 for none
+    ("starts", "<i4"),  # date ordinal, 0 for none
+    ("precisions", "i1"),
+    ("statuses", "i1"),
+    ("violation_counts", "<i4"),
+    ("violation_terms", "<i8"),
+    ("perpetrator_counts", "<i4"),
+    ("perpetrator_terms", "<i8"),
+    ("state_actor", "i1"),
+    ("profiles", "<i2"),
+    ("state_acts", "<i4"),
+    ("victim_counts", "<i4"),
+    ("victim_sexes", "i1"),
+    ("victim_ages", "i1"),
+    ("acts", "<i4"),
+)
+# Each column of values and the column of how many of them each event has.
+LISTED = {
+    "violation_terms": "violation_counts",
+    "perpetrator_terms": "perpetrator_counts",
+    "victim_sexes": "victim_counts",
+    "victim_ages": "victim_counts",
+}
+_HEADER = struct.Struct(f"<4s{len(BLOCK_COLUMNS)}I")
+
+
+def _no_columns() -> dict[str, np.ndarray]:
+    return {name: np.zeros(0, dtype=dtype) for name, dtype in BLOCK_COLUMNS}
+
+
+def _complete(entry: list) -> list:
+    return entry if len(entry) >= len(ENTRY_DEFAULTS) else entry + ENTRY_DEFAULTS[len(entry) :]
+
+
+def _counted(lists) -> tuple[np.ndarray, list]:
+    counts = np.fromiter((len(found) for found in lists), dtype=np.int64, count=len(lists))
+    return counts, [value for found in lists for value in found]
+
+
+def _columns_of(entries: dict[int, list]) -> dict[str, np.ndarray]:
+    """Entries (event id -> entry list) as block columns, in id order."""
+    if not entries:
+        return _no_columns()
+    ids = sorted(entries)
+    column = list(zip(*(_complete(entries[pk]) for pk in ids), strict=True))
+    violation_counts, violation_terms = _counted(column[6])
+    perpetrator_counts, perpetrator_terms = _counted(column[7])
+    victim_counts, pairs = _counted(column[11])
+    values = {
+        "ids": ids,
+        "numbers": column[0],
+        "states": [_number(code) for code in column[1]],
+        "municipalities": [_number(code) for code in column[2]],
+        "starts": column[3],
+        "precisions": column[4],
+        "statuses": column[5],
+        "violation_counts": violation_counts,
+        "violation_terms": violation_terms,
+        "perpetrator_counts": perpetrator_counts,
+        "perpetrator_terms": perpetrator_terms,
+        "state_actor": column[8],
+        "profiles": column[9],
+        "state_acts": column[10],
+        "victim_counts": victim_counts,
+        "victim_sexes": [pair[0] for pair in pairs],
+        "victim_ages": [pair[1] for pair in pairs],
+        "acts": column[12],
+    }
+    return {name: np.array(values[name], dtype=dtype) for name, dtype in BLOCK_COLUMNS}
+
+
+def _entries_of(columns: dict[str, np.ndarray]) -> dict[int, list]:
+    """Block columns back as entries (event id -> entry list): the inverse of ``_columns_of``."""
+    plain = {name: values.tolist() for name, values in columns.items()}
+    lists = {}
+    for name, counts in LISTED.items():
+        ends = np.cumsum(columns[counts]).tolist()
+        values = plain[name]
+        lists[name] = [
+            values[end - count : end] for end, count in zip(ends, plain[counts], strict=True)
+        ]
+    entries = {}
+    for row, pk in enumerate(plain["ids"]):
+        state, municipality = plain["states"][row], plain["municipalities"][row]
+        entries[pk] = [
+            plain["numbers"][row],
+            f"{state:02d}" if state >= 0 else "",
+            f"{municipality:05d}" if municipality >= 0 else "",
+            plain["starts"][row],
+            plain["precisions"][row],
+            plain["statuses"][row],
+            lists["violation_terms"][row],
+            lists["perpetrator_terms"][row],
+            plain["state_actor"][row],
+            plain["profiles"][row],
+            plain["state_acts"][row],
+            [
+                list(pair)
+                for pair in zip(lists["victim_sexes"][row], lists["victim_ages"][row], strict=True)
+            ],
+            plain["acts"][row],
+        ]
+    return entries
+
+
+def _take(columns: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
+    """The events at positions ``rows`` (in that order), list-valued fields included."""
+    taken = {name: columns[name][rows] for name, _dtype in BLOCK_COLUMNS if name not in LISTED}
+    for name, counts_name in LISTED.items():
+        counts = columns[counts_name].astype(np.int64)
+        starts = np.cumsum(counts) - counts
+        lengths = counts[rows]
+        offsets = np.cumsum(lengths) - lengths
+        positions = np.repeat(starts[rows] - offsets, lengths) + np.arange(int(lengths.sum()))
+        taken[name] = columns[name][positions]
+    return taken
+
+
+def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    if not parts:
+        return _no_columns()
+    if len(parts) == 1:
+        return parts[0]
+    return {name: np.concatenate([part[name] for part in parts]) for name, _dtype in BLOCK_COLUMNS}
+
+
+def _in_id_order(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    ids = columns["ids"]
+    if len(ids) < 2 or (ids[1:] > ids[:-1]).all():
+        return columns
+    return _take(columns, np.argsort(ids, kind="stable"))
+
+
+def _without(columns: dict[str, np.ndarray], ids) -> dict[str, np.ndarray]:
+    """``columns`` without the events of ``ids``."""
+    drop = np.isin(columns["ids"], np.fromiter(ids, dtype=np.int64))
+    return _take(columns, np.flatnonzero(~drop)) if drop.any() else columns
+
+
+def _only(columns: dict[str, np.ndarray], ids) -> dict[str, np.ndarray]:
+    """``columns`` with only the events of ``ids``."""
+    keep = np.isin(columns["ids"], np.fromiter(ids, dtype=np.int64))
+    return columns if keep.all() else _take(columns, np.flatnonzero(keep))
+
+
+def pack_block(columns: dict[str, np.ndarray]) -> bytes:
+    """A block's columns as bytes (encrypted before they are stored)."""
+    arrays = [np.ascontiguousarray(columns[name], dtype=dtype) for name, dtype in BLOCK_COLUMNS]
+    header = _HEADER.pack(BLOCK_MAGIC, *(len(array) for array in arrays))
+    return header + b"".join(array.tobytes() for array in arrays)
+
+
+def unpack_block(data: bytes) -> dict[str, np.ndarray]:
+    """What ``pack_block`` made, as columns."""
+    magic, *lengths = _HEADER.unpack_from(data)
+    if magic != BLOCK_MAGIC:
+        raise ValueError("not a case index block")
+    columns, offset = {}, _HEADER.size
+    for (name, dtype), length in zip(BLOCK_COLUMNS, lengths, strict=True):
+        columns[name] = np.frombuffer(data, dtype=dtype, count=length, offset=offset)
+        offset += columns[name].nbytes
+    return columns
+
+
+def _open_block(organization_id: int, data) -> dict[str, np.ndarray]:
+    return unpack_block(decrypt_bytes(bytes(data), BLOCK_CONTEXT, organization_id=organization_id))
+
+
+def _entry_ids(organization_id: int, number: int) -> list[int]:
+    """The ids of the organization's entry rows in block ``number``'s range (read as a range
+    of the primary key: other organizations' cases may share the range)."""
+    rows = CaseIndexEntry.objects.filter(
+        event_id__gte=number * BLOCK_SIZE, event_id__lt=(number + 1) * BLOCK_SIZE
+    ).values_list("event_id", "organization_id")
+    return [pk for pk, organization in rows if organization == organization_id]
+
+
+def _unpacked(organization_id: int, number: int) -> dict[int, list]:
+    """The organization's entries in block ``number``'s range that still hold their data."""
+    rows = CaseIndexEntry.objects.filter(
+        organization_id=organization_id,
+        data__isnull=False,
+        event_id__gte=number * BLOCK_SIZE,
+        event_id__lt=(number + 1) * BLOCK_SIZE,
+    ).values_list("event_id", "data")
+    return {
+        pk: json.loads(decrypt_text(data, DATA_CONTEXT, organization_id=organization_id))
+        for pk, data in rows
+    }
+
+
+def _seal(organization_id: int, generation: str, entries: dict[int, list], seq: int) -> None:
+    """Seal the blocks of these (just written) entries again, with the writer's clock held.
+
+    A block keeps its other events' entries, drops those of events deleted since (a
+    block marked stale: their entry rows are gone) and takes in entries still stored
+    one by one (written before blocks existed, or by an old migration): afterwards
+    every entry of its range is in the block and no entry row of the range holds data.
+    """
+    numbers = sorted({pk // BLOCK_SIZE for pk in entries})
+    CaseIndexBlock.objects.bulk_create(
+        [
+            CaseIndexBlock(
+                organization_id=organization_id, number=n, generation=generation, seq=0, data=b""
+            )
+            for n in numbers
+        ],
+        ignore_conflicts=True,
+    )
+    blocks = (
+        CaseIndexBlock.objects.select_for_update(no_key=True)
+        .filter(organization_id=organization_id, number__in=numbers)
+        .order_by("number")
+        .values_list("pk", "number", "generation", "stale", "data")
+    )
+    key_id, data_key = active_key(organization_id)
+    for pk, number, block_generation, stale, data in blocks:
+        old = _no_columns()
+        if data and block_generation == generation:
+            old = _open_block(organization_id, data)
+            if stale:  # cases deleted since: their entry rows are gone
+                old = _only(old, _entry_ids(organization_id, number))
+        single = _unpacked(organization_id, number)
+        written = {pk_: entry for pk_, entry in entries.items() if pk_ // BLOCK_SIZE == number}
+        single.update(written)
+        columns = _in_id_order(_concat([_without(old, single), _columns_of(single)]))
+        sealed = encrypt_bytes_with(key_id, data_key, pack_block(columns), BLOCK_CONTEXT)
+        CaseIndexBlock.objects.filter(pk=pk).update(
+            generation=generation, seq=seq, stale=False, data=sealed
+        )
+        unsealed = [pk_ for pk_ in single if pk_ not in written]
+        if unsealed:
+            CaseIndexEntry.objects.filter(event_id__in=unsealed).update(data=None)
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -362,17 +631,6 @@ def _order(index: Snapshot, sort: str) -> np.ndarray:
     return np.lexsort(keys)
 
 
-def _masks(lists: list[list[int]]) -> tuple:
-    values = sorted({value for found in lists for value in found})
-    bits = {value: position for position, value in enumerate(values)}
-    masks = np.zeros((len(lists), max(1, (len(values) + 63) // 64)), dtype=np.uint64)
-    for row, found in enumerate(lists):
-        for value in found:
-            word, bit = divmod(bits[value], 64)
-            masks[row, word] |= np.uint64(1 << bit)
-    return bits, masks
-
-
 def _number(code: str) -> int:
     return int(code) if code else -1
 
@@ -381,32 +639,37 @@ def _number(code: str) -> int:
 ENTRY_DEFAULTS = [None] * 11 + [[], 0]
 
 
-def _tally(victims: list[list[list[int]]], position: int, width: int) -> np.ndarray:
-    """Per event, how many of its victims have each code at ``position`` of their pair."""
-    counts = np.zeros((len(victims), width), dtype=np.int32)
-    lengths = np.fromiter((len(found) for found in victims), dtype=np.int64, count=len(victims))
-    if lengths.sum():
-        rows = np.repeat(np.arange(len(victims)), lengths)
-        codes = np.fromiter(
-            (pair[position] for found in victims for pair in found),
-            dtype=np.int64,
-            count=int(lengths.sum()),
-        )
-        np.add.at(counts, (rows, codes), 1)
-    return counts
-
-
 def _arrays(entries: dict[int, list]) -> Snapshot:
-    if not entries:
+    return _snapshot_of(_columns_of(entries))
+
+
+def _term_masks(counts: np.ndarray, terms: np.ndarray) -> tuple:
+    """Per event, a bit mask of the terms it names (``has`` reads it)."""
+    values = np.unique(terms)
+    bits = {int(value): position for position, value in enumerate(values.tolist())}
+    masks = np.zeros((len(counts), max(1, (len(values) + 63) // 64)), dtype=np.uint64)
+    if len(terms):
+        rows = np.repeat(np.arange(len(counts)), counts)
+        positions = np.searchsorted(values, terms)
+        shifts = (positions % 64).astype(np.uint64)
+        np.bitwise_or.at(masks, (rows, positions // 64), np.left_shift(np.uint64(1), shifts))
+    return bits, masks
+
+
+def _tallied(counts: np.ndarray, codes: np.ndarray, width: int) -> np.ndarray:
+    """Per event, how many of its victims have each code."""
+    tally = np.zeros((len(counts), width), dtype=np.int32)
+    if len(codes):
+        np.add.at(tally, (np.repeat(np.arange(len(counts)), counts), codes.astype(np.int64)), 1)
+    return tally
+
+
+def _snapshot_of(columns: dict[str, np.ndarray]) -> Snapshot:
+    """The arrays of block columns (in id order)."""
+    if not len(columns["ids"]):
         return _empty()
-    ids = np.fromiter(entries.keys(), dtype=np.int64, count=len(entries))
-    rows = (
-        entry if len(entry) >= len(ENTRY_DEFAULTS) else entry + ENTRY_DEFAULTS[len(entry) :]
-        for entry in entries.values()
-    )
-    column = list(zip(*rows, strict=True))
-    starts = np.array(column[3], dtype=np.int64)
-    precisions = np.array(column[4], dtype=np.int8)
+    starts = columns["starts"].astype(np.int64)
+    precisions = columns["precisions"].astype(np.int8)
     dated = (starts > 0) & (precisions != PRECISION_CODE[DatePrecision.UNKNOWN])
     # Day ordinals (1 = 1 January of year 1) to month ordinals, through NumPy's dates.
     days = np.where(dated, starts, UNIX_DAY) - UNIX_DAY
@@ -416,31 +679,24 @@ def _arrays(entries: dict[int, list]) -> Snapshot:
     ranks = np.zeros(len(PRECISIONS), dtype=np.int64)
     for precision, rank in PRECISION_RANK.items():
         ranks[PRECISION_CODE[precision]] = rank
-    index = Snapshot(
-        ids=ids,
-        numbers=np.array(column[0], dtype=np.int64),
+    return Snapshot(
+        ids=columns["ids"].astype(np.int64),
+        numbers=columns["numbers"].astype(np.int64),
         months=np.where(dated, months, -1),
         dates=np.where(dated, starts * 4 + ranks[precisions], -1),
         precisions=precisions,
-        states=np.array([_number(code) for code in column[1]], dtype=np.int64),
-        municipalities=np.array([_number(code) for code in column[2]], dtype=np.int64),
-        statuses=np.array(column[5], dtype=np.int8),
-        violations=_masks(list(column[6])),
-        perpetrators=_masks(list(column[7])),
-        profiles=np.array(column[9], dtype=np.int64),
-        state_actor=np.array(column[8], dtype=bool),
-        state_acts=np.array(column[10], dtype=np.int64),
-        sexes=_tally(list(column[11]), 0, len(SEXES)),
-        ages=_tally(list(column[11]), 1, len(AGE_BANDS)),
-        acts=np.array(column[12], dtype=np.int64),
+        states=columns["states"].astype(np.int64),
+        municipalities=columns["municipalities"].astype(np.int64),
+        statuses=columns["statuses"].astype(np.int8),
+        violations=_term_masks(columns["violation_counts"], columns["violation_terms"]),
+        perpetrators=_term_masks(columns["perpetrator_counts"], columns["perpetrator_terms"]),
+        profiles=columns["profiles"].astype(np.int64),
+        state_actor=columns["state_actor"].astype(bool),
+        state_acts=columns["state_acts"].astype(np.int64),
+        sexes=_tallied(columns["victim_counts"], columns["victim_sexes"], len(SEXES)),
+        ages=_tallied(columns["victim_counts"], columns["victim_ages"], len(AGE_BANDS)),
+        acts=columns["acts"].astype(np.int64),
     )
-    order = np.argsort(ids, kind="stable")  # positions in id order (see _merge)
-    for name in ARRAYS:
-        setattr(index, name, getattr(index, name)[order])
-    for name in ("violations", "perpetrators"):
-        bits, masks = getattr(index, name)
-        setattr(index, name, (bits, masks[order]))
-    return index
 
 
 def _empty() -> Snapshot:
@@ -465,17 +721,86 @@ def _empty() -> Snapshot:
     )
 
 
+def _blocks(organization_id: int, generation: str, numbers=None):
+    """(columns, seq) of each of the organization's blocks (or those numbered) sealed under
+    ``generation``, in id order, without the events deleted since they were sealed."""
+    blocks = CaseIndexBlock.objects.filter(organization_id=organization_id, generation=generation)
+    if numbers is not None:
+        blocks = blocks.filter(number__in=sorted(numbers))
+    rows = blocks.order_by("number").values_list("number", "seq", "stale", "data")
+    for number, seq, stale, data in rows.iterator(chunk_size=16):
+        if not data:
+            continue
+        columns = _open_block(organization_id, data)
+        if stale:
+            columns = _only(columns, _entry_ids(organization_id, number))
+        yield columns, seq
+
+
+def _single(organization_id: int, after: int | None = None):
+    """The organization's entry rows that still hold their data (written before blocks
+    existed), or every row with ``seq`` > ``after``: (event id, seq, entry or None)."""
+    rows = CaseIndexEntry.objects.filter(organization_id=organization_id)
+    rows = rows.filter(data__isnull=False) if after is None else rows.filter(seq__gt=after)
+    for event_id, seq, data in rows.values_list("event_id", "seq", "data").iterator(2000):
+        entry = None
+        if data is not None:
+            entry = json.loads(decrypt_text(data, DATA_CONTEXT, organization_id=organization_id))
+        yield event_id, seq, entry
+
+
+def _all_columns(organization_id: int, generation: str) -> tuple[dict[str, np.ndarray], int]:
+    """Every entry of the organization as block columns, and the last seq: one decryption
+    per block, and one per entry not yet packed in a block."""
+    single, seqs = {}, {}
+    for event_id, seq, entry in _single(organization_id):
+        single[event_id], seqs[event_id] = entry, seq
+    parts, last = [], max(seqs.values(), default=0)
+    sealed = {}
+    for columns, seq in _blocks(organization_id, generation):
+        parts.append(columns)
+        sealed.update(dict.fromkeys((columns["ids"] // BLOCK_SIZE).tolist(), seq))
+        last = max(last, seq)
+    columns = _concat(parts)
+    if single:
+        # A block sealed after an entry was written holds that entry already.
+        single = {
+            pk: entry for pk, entry in single.items() if seqs[pk] > sealed.get(pk // BLOCK_SIZE, -1)
+        }
+        columns = _in_id_order(_concat([_without(columns, single), _columns_of(single)]))
+    return columns, last
+
+
+def _load_all(organization_id: int, generation: str) -> tuple[Snapshot, int]:
+    """Every entry of the organization as arrays, and the last seq."""
+    columns, last = _all_columns(organization_id, generation)
+    return _snapshot_of(columns), last
+
+
 def _load(organization_id: int, after: int | None) -> tuple[dict[int, list], int]:
     """The organization's entries (those with ``seq`` > ``after``), decrypted, and the last seq."""
-    rows = CaseIndexEntry.objects.filter(organization_id=organization_id)
-    if after is not None:
-        rows = rows.filter(seq__gt=after)
-    entries, last = {}, after or 0
-    for event_id, seq, data in rows.values_list("event_id", "seq", "data").iterator(2000):
-        entries[event_id] = json.loads(
-            decrypt_text(data, DATA_CONTEXT, organization_id=organization_id)
-        )
+    if after is None:
+        clock = CaseIndexClock.objects.filter(organization_id=organization_id).first()
+        if clock is None:
+            return {}, 0
+        columns, last = _all_columns(organization_id, clock.generation)
+        return _entries_of(columns), last
+    entries, packed, last = {}, set(), after
+    for event_id, seq, entry in _single(organization_id, after):
+        if entry is None:
+            packed.add(event_id)
+        else:
+            entries[event_id] = entry
         last = max(last, seq)
+    if packed:
+        generation = (
+            CaseIndexClock.objects.filter(organization_id=organization_id)
+            .values_list("generation", flat=True)
+            .first()
+        )
+        numbers = {pk // BLOCK_SIZE for pk in packed}
+        for columns, _seq in _blocks(organization_id, generation, numbers):
+            entries.update(_entries_of(_only(columns, packed - entries.keys())))
     return entries, last
 
 
@@ -565,6 +890,7 @@ class _Cached:
 
 _cache: OrderedDict[int, _Cached] = OrderedDict()
 _lock = threading.Lock()
+_loading: dict[int, threading.Lock] = {}
 
 
 def clear() -> None:
@@ -600,15 +926,23 @@ def snapshot(organization) -> Snapshot:
         return _empty()
     generation, epoch, seq = clock
     if connection.in_atomic_block and organization_id in _dirty():
-        entries, _last = _load(organization_id, None)  # not committed: never cached
-        return _arrays(entries)
+        return _load_all(organization_id, generation)[0]  # not committed: never cached
+    with _lock:
+        loading = _loading.setdefault(organization_id, threading.Lock())
+    # One thread of the process loads an organization at a time; the others wait for
+    # it and then find it cached (a request arriving while the server warms its indexes).
+    with loading:
+        return _refreshed(organization_id, generation, epoch, seq)
+
+
+def _refreshed(organization_id: int, generation: str, epoch: int, seq: int) -> Snapshot:
     with _lock:
         cached = _cache.get(organization_id)
         if cached is not None:
             _cache.move_to_end(organization_id)
+    if cached and cached.generation == generation and cached.epoch >= epoch and cached.seq >= seq:
+        return cached.snapshot  # as new as the clock read (perhaps newer: loaded meanwhile)
     if cached and (cached.generation, cached.epoch) == (generation, epoch):
-        if cached.seq >= seq:
-            return cached.snapshot
         changed, last = _load(organization_id, cached.seq)
         index = _merge(cached.snapshot, changed)
     elif cached and cached.generation == generation:
@@ -622,8 +956,7 @@ def snapshot(organization) -> Snapshot:
         changed, last = _load(organization_id, cached.seq)
         index = _merge(_keep(cached.snapshot, present), changed)
     else:
-        entries, last = _load(organization_id, None)
-        index = _arrays(entries)
+        index, last = _load_all(organization_id, generation)
     # The clock was read first, and a writer holds it until it commits: every entry
     # up to its seq was visible to the load.
     fresh = _Cached(generation, epoch, max(last, seq), index)
@@ -642,6 +975,46 @@ def snapshot(organization) -> Snapshot:
             _dropped, item = _cache.popitem(last=False)
             total -= len(item.snapshot)
     return fresh.snapshot
+
+
+def warm(limit: int | None = None) -> list[int]:
+    """Load the organizations' indexes into this process's memory, the most cases first,
+    as many as ``limit`` entries hold (default: what the cache keeps); their ids.
+
+    A server process calls it at start (``warm_in_background``) so that no request
+    waits for the decryption of a large index; an organization that does not fit
+    is loaded when it is first asked for, as before.
+    """
+    limit = MAX_CACHED_ENTRIES if limit is None else limit
+    sizes = (
+        CaseIndexEntry.objects.values_list("organization_id")
+        .annotate(entries=models.Count("pk"))
+        .order_by("-entries", "organization_id")
+    )
+    loaded, total = [], 0
+    for organization_id, entries in sizes:
+        if total + entries > limit:
+            continue
+        snapshot(organization_id)
+        total += entries
+        loaded.append(organization_id)
+    return loaded
+
+
+def warm_in_background() -> threading.Thread:
+    """``warm`` in a thread of its own (with its own database connection, closed at the end)."""
+
+    def run() -> None:
+        try:
+            warm()
+        except Exception:  # a request loads what is missing: serving goes on
+            logger.exception("could not load the case indexes at start")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, name="memoria-case-index-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 def indexed_month(event: Event) -> datetime.date | None:

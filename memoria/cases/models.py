@@ -23,8 +23,9 @@ Models and key fields:
   ``municipality`` *enc ref*, ``locality`` *enc*, ``latitude`` *enc*, ``longitude`` *enc*),
   ``status`` *enc* (open, verifying, verified, closed), ``tags`` (Terms), ``version``.
 * ``CaseIndexEntry`` — the encrypted case index the case list and dashboard
-  read (one row per event, ``data`` *enc*), and ``CaseIndexClock`` (one per
-  organization). Kept by ``caseindex.rebuild``.
+  read: one row per event (``seq``; ``data`` *enc*, empty once packed), the
+  entries packed per range of event ids in ``CaseIndexBlock`` (``data`` *enc*),
+  and ``CaseIndexClock`` (one per organization). Kept by ``caseindex.rebuild``.
 * ``Person`` — ``given_names``, ``paternal_surname``, ``maternal_surname``,
   ``aliases``, ``sex``, ``gender_identity``, ``birth_date``, ``birth_precision``,
   ``age``, ``age_band``, ``nationality``, ``ethnicity``, ``occupation``,
@@ -269,13 +270,50 @@ class CaseIndexEntry(models.Model):
     )
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     seq = models.BigIntegerField()
-    data = EncryptedJSONField()
+    data = EncryptedJSONField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["organization", "seq"], name="case_index_seq")]
+        indexes = [
+            models.Index(fields=["organization", "seq"], name="case_index_seq"),
+            # The few entries not yet packed in their block (a process loading the index
+            # finds them without reading every row).
+            models.Index(
+                fields=["organization"],
+                condition=models.Q(data__isnull=False),
+                name="case_index_unpacked",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_id}@{self.seq}"
+
+
+class CaseIndexBlock(models.Model):
+    """The index entries of the organization's events whose ids fall in one range
+    (``number`` × ``caseindex.BLOCK_SIZE`` to the next), packed column by column and
+    encrypted as one value (derived; never edit by hand).
+
+    A process loads an organization's index by decrypting one block per few
+    thousand events instead of one entry per event. ``seq`` is the clock's value
+    when the block was last sealed, ``generation`` the clock's generation then (a
+    block of another generation is ignored), ``stale`` says an event of the range
+    was deleted since (its entry row is gone, its packed entry not yet).
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    number = models.BigIntegerField()
+    generation = models.CharField(max_length=16)
+    seq = models.BigIntegerField()
+    stale = models.BooleanField(default=False)
+    data = EncryptedBinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="case_index_block")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}:{self.number}@{self.seq}"
 
 
 class CaseIndexClock(models.Model):

@@ -35,6 +35,12 @@ def register(subparsers) -> None:
         default=None,
         help="also run the background worker (default: on SQLite yes, on PostgreSQL no)",
     )
+    parser.add_argument(
+        "--warm",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="load the case indexes into each worker process as it starts (default: yes)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -59,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     worker = _start_worker() if with_worker else None
     print(f"Memoria is being served at http://{args.host}:{args.port}/ (Ctrl+C stops it)")
     try:
-        _run_gunicorn(args.host, args.port, workers, args.threads)
+        _run_gunicorn(args.host, args.port, workers, args.threads, warm=args.warm)
     finally:
         if worker is not None:
             _stop_worker(worker)
@@ -112,7 +118,30 @@ def _logger_class():
     return PrivateAccessLogger
 
 
-def _run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
+def warm_process() -> list:
+    """Prepare a new server process in the background: import every view (the URLconf, a
+    few seconds that the first request would otherwise wait for) and load the case
+    indexes (its first list or statistics page then need not decrypt them;
+    docs/statistics.md). The threads, to join if one must wait."""
+    import threading
+
+    from django.urls import get_resolver
+
+    from memoria.cases import caseindex
+
+    views = threading.Thread(
+        target=lambda: get_resolver().url_patterns, name="memoria-import-views", daemon=True
+    )
+    views.start()
+    return [views, caseindex.warm_in_background()]
+
+
+def _warm_worker(worker) -> None:
+    """Gunicorn's ``post_worker_init``."""
+    warm_process()
+
+
+def _run_gunicorn(host: str, port: int, workers: int, threads: int, warm: bool = True) -> None:
     from gunicorn.app.base import BaseApplication
 
     from memoria.wsgi import application
@@ -134,6 +163,8 @@ def _run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("control_socket_disable", True)
             self.cfg.set("timeout", 120)
             self.cfg.set("forwarded_allow_ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
+            if warm:
+                self.cfg.set("post_worker_init", _warm_worker)
 
         def load(self):
             return application

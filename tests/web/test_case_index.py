@@ -39,6 +39,7 @@ from memoria.cases.models import (
     PROFILE_FLAGS,
     Act,
     Attribution,
+    CaseIndexBlock,
     CaseIndexClock,
     CaseIndexEntry,
     Event,
@@ -437,6 +438,31 @@ class SameResultsAsTheSQLListTests(IndexAssertions, MemoriaTestCase):
         self.assertIndexCurrent()
         self.assertIndexCurrent(self.other_org)
 
+    def test_the_block_migration_packs_every_entry_and_unpacks_them_again(self):
+        one_by_one = importlib.import_module("memoria.cases.migrations.0016_case_index_victims")
+        packing = importlib.import_module("memoria.cases.migrations.0017_case_index_blocks")
+        CaseIndexBlock.objects.all().delete()
+        one_by_one.build(apps, None)  # one ciphertext per entry, as before blocks
+        dashboards = [dashboard(org) for org in (self.org, self.other_org)]
+        with (
+            mock.patch.object(caseindex, "BLOCK_SIZE", 16),  # many blocks, as on a big table
+            mock.patch.object(packing, "BATCH", 37),
+        ):
+            packing.pack(apps, None)
+            self.assertFalse(CaseIndexEntry.objects.filter(data__isnull=False).exists())
+            self.assertGreater(CaseIndexBlock.objects.filter(organization=self.org).count(), 3)
+            caseindex.clear()  # a process starting now reads the blocks only
+            with mock.patch.object(caseindex, "decrypt_text", side_effect=AssertionError):
+                self.assertIndexCurrent()
+                self.assertIndexCurrent(self.other_org)
+                self.assertEqual([dashboard(org) for org in (self.org, self.other_org)], dashboards)
+            packing.unpack(apps, None)
+        self.assertFalse(CaseIndexEntry.objects.filter(data__isnull=True).exists())
+        CaseIndexBlock.objects.all().delete()  # the table goes with the migration
+        caseindex.clear()
+        self.assertIndexCurrent()
+        self.assertIndexCurrent(self.other_org)
+
 
 class WritesKeepTheFiltersCurrentTests(IndexAssertions, MemoriaTestCase):
     """Each write path, and what a person using the list would see after it."""
@@ -764,6 +790,55 @@ class CacheAcrossConnectionsTests(IndexAssertions, TransactionTestCase):
         self.assertEqual(first.number, 1)
         self.assertIndexCurrent()
 
+    def test_a_new_process_leaves_out_a_case_deleted_since_its_block_was_sealed(self):
+        kept, gone = self.new_case(), self.new_case()
+        self.elsewhere(lambda: Event.objects.get(pk=gone.pk).delete())
+        block = CaseIndexBlock.objects.get(
+            organization=self.org, number=gone.pk // caseindex.BLOCK_SIZE
+        )
+        self.assertTrue(block.stale)
+        caseindex.clear()  # as a process starting now
+        self.assertEqual(self.listed({}), [kept.number])
+        self.assertEqual(dashboard(self.org)["totals"]["state_acts"], 1)
+        latest = self.new_case(title="Otro")  # seals the block again, without the deleted case
+        block.refresh_from_db()
+        self.assertFalse(block.stale)
+        caseindex.clear()
+        self.assertEqual(self.listed({}), [latest.number, kept.number])
+        self.assertIndexCurrent()
+
+    def test_cases_in_many_blocks_stay_current(self):
+        with mock.patch.object(caseindex, "BLOCK_SIZE", 2):
+            first, second, third = self.new_case(), self.new_case(), self.new_case()
+            self.assertEqual(self.listed({}), [3, 2, 1])
+            self.elsewhere(
+                lambda: Event.objects.get(pk=second.pk).delete(),
+                lambda: self.new_case(title="Otro"),
+            )
+            event = Event.objects.get(pk=third.pk)
+            actions.update_event(event, self.documenter, {"status": "closed"}, event.version)
+            self.assertEqual(self.listed({}), [4, 3, 1])
+            self.assertEqual(self.listed({"status": "closed"}), [3])
+            caseindex.clear()
+            self.assertEqual(self.listed({}), [4, 3, 1])
+            self.assertEqual(self.listed({"status": "closed"}), [3])
+            self.assertIndexCurrent()
+        self.assertEqual(first.number, 1)
+
+    def test_a_server_process_loads_the_largest_indexes_at_start(self):
+        other = Organization.objects.create(
+            name="Otra", slug="otra", kind=Organization.Kind.HUMAN_RIGHTS_CENTRE
+        )
+        self.new_case(), self.new_case()
+        actions.register_case(other, self.documenter, case_data())
+        caseindex.clear()
+        self.assertEqual(caseindex.warm(limit=2), [self.org.pk])  # the other does not fit
+        with mock.patch.object(caseindex, "_load_all", side_effect=AssertionError):
+            self.assertEqual(self.listed({}), [2, 1])  # no request decrypts it
+        caseindex.clear()
+        caseindex.warm_in_background().join(timeout=30)
+        self.assertEqual(sorted(caseindex._cache), sorted([self.org.pk, other.pk]))
+
     def test_a_rolled_back_write_never_reaches_the_cache(self):
         self.new_case()
         self.assertEqual(self.listed({}), [1])
@@ -799,6 +874,41 @@ class CacheAcrossConnectionsTests(IndexAssertions, TransactionTestCase):
             self.assertEqual(self.listed({}), [1])  # loaded again when asked
         finally:
             caseindex.MAX_CACHED_ENTRIES = limit
+
+
+class BlockFormatTests(SimpleTestCase):
+    """A block holds its entries column by column; unpacked, they are the same entries."""
+
+    def test_entries_survive_packing(self):
+        rng = random.Random(5)
+        for size in (0, 1, 17, 300):
+            entries = {}
+            for pk in rng.sample(range(1, 5000), size):
+                entry = MergeTests.entry(rng, rng.randint(1, 9999))
+                victims = [
+                    [rng.randint(0, 3), rng.randint(0, 6)] for _v in range(rng.randint(0, 4))
+                ]
+                entries[pk] = [*entry, victims, rng.randint(0, 6)]
+            columns = caseindex.unpack_block(caseindex.pack_block(caseindex._columns_of(entries)))
+            self.assertEqual(caseindex._entries_of(columns), entries)
+            some = set(rng.sample(sorted(entries), size // 3))
+            self.assertEqual(
+                caseindex._entries_of(caseindex._only(columns, some)),
+                {pk: entries[pk] for pk in some},
+            )
+
+    def test_the_arrays_count_victims_and_acts(self):
+        entries = {
+            7: [1, "08", "08017", 730000, 3, 1, [5], [], 0, 2, 0, [[0, 2], [1, 2], [0, 6]], 3],
+            3: [2, "", "", 0, 0, 0, [], [9], 1, 0, 1, [], 1],
+        }
+        index = caseindex._arrays(entries)
+        self.assertEqual(index.ids.tolist(), [3, 7])
+        self.assertEqual(index.sexes.tolist(), [[0, 0, 0, 0], [2, 1, 0, 0]])
+        self.assertEqual(index.ages.tolist(), [[0] * 7, [0, 0, 2, 0, 0, 0, 1]])
+        self.assertEqual(index.acts.tolist(), [1, 3])
+        self.assertEqual(index.states.tolist(), [-1, 8])
+        self.assertEqual(index.has(index.perpetrators, 9).tolist(), [True, False])
 
 
 class MergeTests(SimpleTestCase):

@@ -131,5 +131,6 @@ def test_serve_runs_gunicorn_with_static_files(tmp_path):
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert "gunicorn" in output.lower() or "Booting worker" in output
+    assert "could not load the case indexes" not in output  # warmed at start without error
     assert '"GET /o/sierra-viva/people/" 302' in output  # the request is logged...
     assert "Tlacuache" not in output and "Zacar" not in output  # ...without what was typed
