@@ -21,6 +21,7 @@ from collections import Counter
 from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import TransactionTestCase
@@ -51,6 +52,15 @@ def raw(sql: str, params=()) -> list[tuple]:
 
 class MigrationTests(TransactionTestCase):
     serialized_rollback = True  # keep the places and vocabularies the migrations load
+
+    @classmethod
+    def _fixture_setup(cls):
+        # A transactional test run before this one in the same process ends with a
+        # flush after which post_migrate creates the content types and permissions
+        # again; the serialized copy brings them back with their ids ("UNIQUE
+        # constraint failed"). Empty the tables first, without post_migrate.
+        call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
+        super()._fixture_setup()
 
     def setUp(self):
         super().setUp()
