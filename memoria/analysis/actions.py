@@ -180,12 +180,22 @@ def save_run_result(run: LinkageRun, sources, result, actor=None) -> dict:
         "linked_pairs": int(result.summary.get("linked_pairs", 0)),
         "review_pairs": len(rows),
         "held_back_pairs": int(result.summary.get("held_back_pairs", 0)),
-        "clusters_before_review": int(result.summary.get("clusters", 0)),
+        "clusters_before_review": int(
+            result.summary.get("clusters_before_answers", result.summary.get("clusters", 0))
+        ),
+        # Answers the model learned its m probabilities from (docs/review.md).
+        "learned_from": _answers_learned(result.summary.get("learned_from")),
     }
     _rebuild_clusters(run, graph)
     run.save()
     audit(actor, run.organization, "linkage.run_done", target=run, **run.summary)
     return run.summary
+
+
+def _answers_learned(learned) -> int:
+    if not learned:
+        return 0
+    return int(learned.get("same", 0)) + int(learned.get("different", 0))
 
 
 def _fp(unique_id) -> str:

@@ -282,10 +282,24 @@ class LinkageJobTests(MemoriaTestCase):
             f"/o/{self.org.slug}/linkage/runs/{run.pk}/pairs/{first.pk}/",
             {"decision": "different", "version": 0},
         )
+        self.assertEqual(run.summary["learned_from"], 0)
         again = self.start(lists)
         drain()
         again.refresh_from_db()
         self.assertEqual(again.summary["decided"], 1)
+        # The new run's model learned from the answer: it says so, and the
+        # scores of other pairs moved with the weights.
+        self.assertEqual(again.summary["learned_from"], 1)
+        page = self.client.get(f"/o/{self.org.slug}/linkage/runs/{again.pk}/")
+        self.assertContains(page, "El modelo aprendió de 1 respuesta")
+        before = dict(
+            ReviewPair.objects.filter(run=run).values_list("pair_key", "match_probability")
+        )
+        after = dict(
+            ReviewPair.objects.filter(run=again).values_list("pair_key", "match_probability")
+        )
+        moved = [k for k in set(before) & set(after) - {first.pair_key} if before[k] != after[k]]
+        self.assertTrue(moved)
         clusters = actions.run_clusters(again)["clusters"]
         left, right = first.pair_key.split(":")
         self.assertNotEqual(clusters[left], clusters[right])
