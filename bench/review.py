@@ -195,7 +195,7 @@ def run(people: int, seed: int, generator_name: str, learn_every: int, orders) -
     }
     ways = [(order, 0) for order in orders]
     if learn_every:
-        ways.insert(1, ("uncertainty", learn_every))
+        ways.insert(min(1, len(ways)), ("uncertainty", learn_every))
     for order, every in ways:
         t0 = time.monotonic()
         simulated = simulate(result, truth, order, every)
@@ -226,10 +226,10 @@ def main() -> None:
     )
     parser.add_argument(
         "--orders",
-        nargs="+",
+        nargs="*",
         choices=["uncertainty", "probability"],
         default=["uncertainty"],
-        help="queue orders to simulate with the model fixed",
+        help="queue orders to simulate with the model fixed (none: only with learning)",
     )
     parser.add_argument("--out", type=Path, help="also write the results as JSON here")
     args = parser.parse_args()

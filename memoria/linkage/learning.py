@@ -16,29 +16,35 @@ which say the most about which patterns mislead the model, would be lost.
 
 What this module does instead (see docs/linkage.md, "Learning from answers"):
 EM's m probabilities are the expected counts of each level among true
-matches, divided by the expected number of matches ``N``. The labels correct
-those counts for the labelled pairs only: each labelled pair had been counted
-as ``p`` of a match (its probability under the trained model), and is now
-counted as 1 ("same") or 0 ("different")::
+matches, divided by the expected number of matches ``N``. Among the scored
+candidate pairs, the model counts ``mass(level)`` = the sum of their match
+probabilities at that level. The answers correct that mass for the
+answered pairs only: each had been counted as ``p`` of a match, and now
+counts as 1 ("same") or 0 ("different"). EM's count at the level is scaled
+by the share of the mass that remains::
 
-    count(level) = N·m_EM(level) + Σ over labelled pairs at that level (label − p)
+    mass'(level) = mass(level) + Σ over answered pairs at that level (answer − p)
+    count(level) = N·m_EM(level) · mass'(level) / mass(level)
     m(level)     = count(level) / Σ counts
 
 This is one step of semi-supervised EM (Larsen and Rubin 2001) started from
 EM's estimate. No weighting by how the queue chose the pairs is needed,
-because the answers do not stand for other pairs: every unlabelled pair
+because the answers do not stand for other pairs: every unanswered pair
 keeps its share ``p``, and the queue picks pairs by their score, which is a
 function of the observed comparison levels, so the labels are missing at
-random given the levels. Without answers m is unchanged; a "different"
-answer on a pattern the model rated 0.7 takes 0.7 of a match away from each
-of that pair's levels, so pairs that look like it score lower.
+random given the levels. Without answers m is unchanged; "different"
+answers remove from a level at most the share of its mass they cover, so
+pairs that look like them score lower, and "same" answers add to it.
 
-``N`` (per comparison) is the expected number of matches among the scored
-candidate pairs where the comparison has data, which is what EM's m
-describes. A level whose count would fall to zero or below (the answers
-found none of the matches the model expected there) gets half a pair, the
-usual correction for an empty count. u probabilities (estimated from
-millions of random pairs) and levels without an m estimate are left alone.
+The correction is a ratio, not a difference, because EM's counts and the
+candidates' mass are on different scales (EM trains on its own blocks, and
+the model's probabilities are over-confident on relatives, whose agreements
+are not independent): subtracting the answered pairs' ``p`` from EM's count
+directly can wipe out a level that true matches do show (given names that
+differ: unknown nicknames), and on lists from the independent generator
+that cost recall (docs/benchmarks.md). A level's count never falls below a
+hundredth of EM's. u probabilities (estimated from millions of random pairs)
+and levels without an m estimate are left alone.
 
 This module imports no Django.
 """
@@ -57,6 +63,7 @@ MProbabilities = dict[str, dict[int, float | None]]
 
 SAME = "same"
 DIFFERENT = "different"
+MIN_SHARE = 0.01
 
 
 def trained_m(linker: Any) -> MProbabilities:
@@ -117,11 +124,14 @@ def learn_m(
         matches = float(probability[present].sum())
         counts = {}
         for g, m_value in known.items():
-            at = labelled & (gamma == g)
+            at_level = gamma == g
+            at = labelled & at_level
             correction = float((labels[at] - probability[at]).sum())
-            counts[g] = matches * m_value + correction
-        floor = 0.5 if matches > 0 else 0.0
-        counts = {g: max(c, min(floor, matches * known[g])) for g, c in counts.items()}
+            mass = float(probability[at_level].sum())
+            share = (mass + correction) / mass if mass > 0 else 1.0
+            # Never below a hundredth of EM's count: a few answers move a
+            # level's weight by at most log2(100), 6.6 bits.
+            counts[g] = matches * m_value * max(share, MIN_SHARE)
         total = sum(counts.values())
         if not labelled[present].any() or total <= 0:
             learned[name] = dict(levels)

@@ -37,19 +37,26 @@ def test_without_answers_m_stays_the_em_estimate():
 
 
 def test_answers_replace_the_models_guess_for_the_labelled_pairs_only():
-    # Expected matches where the comparison has data: 0.9 + 0.6 + 0.5 = 2.0 (the
-    # pair without data does not count). Counts: 1.6, 0.3, 0.1. The pair at
-    # level 1 (p 0.6) is answered "different": its level loses 0.6 of a match,
-    # and a level cannot fall below half a pair: 0.3 - 0.6 -> 0.5 is more than
-    # the EM count 0.3, so 0.3 stays the floor. The pair at level 0 (p 0.5)
-    # is answered "same": +0.5.
-    scored = scored_pairs([2, 1, 0, -1], [0.9, 0.6, 0.5, 0.3])
-    labels = {("a:1", "b:1"): DIFFERENT, ("b:2", "a:2"): SAME, ("a:3", "b:3"): "unsure"}
+    # Expected matches where the comparison has data: N = 0.9 + 0.6 + 0.4 + 0.5
+    # = 2.4 (the pair without data does not count); EM's counts N·m: 1.92,
+    # 0.36, 0.12. The pair at level 1 with p 0.6 is answered "different": the
+    # level keeps 0.4 of its mass 1.0. The pair at level 0 (p 0.5) is answered
+    # "same": its level's mass goes from 0.5 to 1.0.
+    scored = scored_pairs([2, 1, 1, 0, -1], [0.9, 0.6, 0.4, 0.5, 0.3])
+    labels = {("a:1", "b:1"): DIFFERENT, ("b:3", "a:3"): SAME, ("a:4", "b:4"): "unsure"}
     learned, summary = learn_m(scored, M, label_vector(scored, labels))
-    counts = {2: 1.6, 1: 0.3, 0: 0.1 + 0.5}
+    counts = {2: 1.92, 1: 0.36 * 0.4, 0: 0.12 * 2}
     total = sum(counts.values())
     assert learned["name"] == pytest.approx({g: c / total for g, c in counts.items()})
     assert (summary["same"], summary["different"]) == (1, 1)
+
+
+def test_a_level_keeps_a_hundredth_of_ems_count_when_every_pair_there_is_different():
+    scored = scored_pairs([2, 1], [0.9, 0.6])
+    learned, _ = learn_m(scored, M, label_vector(scored, {("a:1", "b:1"): DIFFERENT}))
+    counts = {2: 1.5 * 0.8, 1: 1.5 * 0.15 * 0.01, 0: 1.5 * 0.05}
+    total = sum(counts.values())
+    assert learned["name"] == pytest.approx({g: c / total for g, c in counts.items()})
 
 
 def test_different_answers_lower_the_level_and_its_pairs_scores():
