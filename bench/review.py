@@ -2,31 +2,48 @@
 
     .venv/bin/python bench/review.py                      # 20,000 people, seed 2026
     .venv/bin/python bench/review.py --people 5000 --seeds 1 2 3 --out /tmp/review.json
+    .venv/bin/python bench/review.py --generator independent --learn-every 50
 
 A simulated reviewer answers each pair of the review queue from the truth
 (same person or not), in the queue's order, and the clusters are rebuilt
 after every answer as the web queue does (``memoria.linkage.review``). The
-benchmark reports, for the active-learning order (closest to 0.5 first,
-held-back pairs first of all) and for the plain "most probable first" order,
-the number of answers after which pairwise F1 first reaches 0.97 and 0.99,
-and the F1 once the whole queue is answered (the ceiling: pairs outside the
-queue are never asked about). Lists come from ``memoria.linkage.synthetic``
-(the project's generator; a second, independent generator does not exist yet
-in this tree).
+benchmark reports, for each way of working, the number of answers after
+which pairwise F1 first reaches 0.97 and 0.99, and the F1 once the whole
+queue is answered (the ceiling: pairs outside the queue are never asked
+about). The ways of working:
+
+* ``uncertainty``: the queue's order (closest to 0.5 first, held-back pairs
+  first of all), the model fixed;
+* ``uncertainty+learning``: the same order, and every ``--learn-every``
+  answers the model learns m from the answers so far and scores every pair
+  again (``memoria.linkage.pipeline.relearn``, as a new run in the web
+  would); the queue is then the new review band, minus the pairs answered;
+* ``probability`` (with ``--orders``): most probable first, the model fixed.
+
+``--generator own`` uses the project's generator
+(``memoria.linkage.synthetic``); ``independent`` uses
+``memoria.linkage.synthetic_independent``, which shares none of the names
+module's tables or rules.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import os
 import platform
 import sys
 import time
 from pathlib import Path
 
+# bench/statistics.py would shadow the standard library's statistics (Splink imports
+# it): this script's folder is not an import path, the project's root is.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from memoria.linkage import link_records, pairwise_scores  # noqa: E402
+from memoria.linkage.pipeline import relearn  # noqa: E402
 from memoria.linkage.review import (  # noqa: E402
     DIFFERENT,
     SAME,
@@ -35,9 +52,25 @@ from memoria.linkage.review import (  # noqa: E402
     review_order,
     reviewed_clusters,
 )
-from memoria.linkage.synthetic import generate_lists  # noqa: E402
 
 TARGETS = (0.97, 0.99)
+GENERATORS = {
+    "own": "memoria.linkage.synthetic",
+    "independent": "memoria.linkage.synthetic_independent",
+}
+
+
+def generator(name: str):
+    """``generate_lists`` of the chosen generator, imported only when asked for."""
+    module = GENERATORS[name]
+    try:
+        return importlib.import_module(module).generate_lists
+    except ModuleNotFoundError as error:
+        if error.name != module:
+            raise
+        raise SystemExit(
+            f"--generator {name} needs {module}, which is not in this tree yet"
+        ) from None
 
 
 def _f1(records, links, decisions, truth) -> float:
@@ -45,14 +78,13 @@ def _f1(records, links, decisions, truth) -> float:
     return pairwise_scores([clusters[r] for r in records], [truth[r] for r in records]).f1
 
 
-def simulate(result, truth: dict, order: str, threshold: float = 0.9) -> dict:
-    """Answer the queue in ``order`` from the truth; F1 after every answer."""
+def _model(result, threshold: float, order: str, decided: dict):
+    """The links of a result and its queue without the pairs already answered."""
     pairs = result.pairs.copy()
     pairs["held_back"] = (pairs["match_probability"] >= threshold) & ~pairs["linked"]
     low, high = result.summary["review_band"]
     in_band = pairs["match_probability"].between(low, high, inclusive="left")
     queue = review_order(pairs[in_band | pairs["held_back"]], order)
-    records = list(truth)
     links = [
         Link(a, b, p, bool(linked), bool(held))
         for a, b, p, linked, held in zip(
@@ -64,30 +96,64 @@ def simulate(result, truth: dict, order: str, threshold: float = 0.9) -> dict:
             strict=True,
         )
     ]
+    waiting = [
+        (a, b)
+        for a, b in zip(queue["unique_id_l"], queue["unique_id_r"], strict=True)
+        if pair_key(a, b) not in decided
+    ]
+    return links, waiting
+
+
+def simulate(result, truth: dict, order: str, learn_every: int = 0, threshold: float = 0.9) -> dict:
+    """Answer the queue in ``order`` from the truth; F1 after every answer.
+
+    With ``learn_every`` > 0 the model learns from the answers (and the queue
+    is rebuilt) after every ``learn_every`` answers.
+    """
+    records = list(truth)
     decisions: dict = {}
+    links, waiting = _model(result, threshold, order, decisions)
+    first_queue = len(waiting)
     start = _f1(records, links, decisions, truth)
     reached = {target: (0 if start >= target else None) for target in TARGETS}
     curve = [(0, round(start, 4))]
     # Rebuilding the clusters after every answer costs O(records); on large
     # queues check every few answers, then step back to the first that reached.
-    step = max(1, len(queue) // 400)
-    answered = list(zip(queue["unique_id_l"], queue["unique_id_r"], strict=True))
+    # The step divides learn_every, so a step never spans two models.
+    step = max(1, first_queue // 400)
+    if learn_every:
+        step = max(d for d in range(1, min(step, learn_every) + 1) if learn_every % d == 0)
+    answered: list = []
+    relearned = 0
     last_f1 = start
-    for i, (a, b) in enumerate(answered, start=1):
+    window_start = 0
+    while waiting:
+        a, b = waiting.pop(0)
         decisions[pair_key(a, b)] = SAME if truth[a] == truth[b] else DIFFERENT
-        if i % step and i != len(answered):
+        answered.append((a, b))
+        i = len(answered)
+        relearn_now = learn_every and i % learn_every == 0
+        if i % step and waiting and not relearn_now:
             continue
         f1 = _f1(records, links, decisions, truth)
         for target in TARGETS:
             if reached[target] is None and f1 >= target:
                 reached[target] = _first_reaching(
-                    records, links, answered, truth, target, i - step + 1, i
+                    records, links, answered, truth, target, max(window_start + 1, i - step + 1), i
                 )
         curve.append((i, round(f1, 4)))
         last_f1 = f1
+        window_start = i
+        if relearn_now:
+            result = relearn(result.scoring, decisions)
+            relearned += 1
+            links, waiting = _model(result, threshold, order, decisions)
     return {
-        "order": order,
-        "queue": len(answered),
+        "order": order + ("+learning" if learn_every else ""),
+        "learn_every": learn_every or None,
+        "times_relearned": relearned,
+        "queue": first_queue,
+        "answers": len(answered),
         "f1_unreviewed": round(start, 4),
         "f1_all_reviewed": round(last_f1, 4),
         **{f"pairs_to_{target}": reached[target] for target in TARGETS},
@@ -105,8 +171,8 @@ def _first_reaching(records, links, answered, truth, target, low, high) -> int:
     return high
 
 
-def run(people: int, seed: int) -> dict:
-    lists = generate_lists(people, seed=seed)
+def run(people: int, seed: int, generator_name: str, learn_every: int, orders) -> dict:
+    lists = generator(generator_name)(people, seed=seed)
     started = time.monotonic()
     result = link_records(lists.sources)
     seconds = time.monotonic() - started
@@ -119,7 +185,7 @@ def run(people: int, seed: int) -> dict:
         )
     )
     out = {
-        "generator": "memoria.linkage.synthetic",
+        "generator": GENERATORS[generator_name],
         "people": people,
         "seed": seed,
         "records": len(truth),
@@ -127,15 +193,19 @@ def run(people: int, seed: int) -> dict:
         "review_pairs": int(result.summary["review_pairs"]),
         "orders": [],
     }
-    for order in ("uncertainty", "probability"):
+    ways = [(order, 0) for order in orders]
+    if learn_every:
+        ways.insert(min(1, len(ways)), ("uncertainty", learn_every))
+    for order, every in ways:
         t0 = time.monotonic()
-        simulated = simulate(result, truth, order)
+        simulated = simulate(result, truth, order, every)
         simulated["seconds"] = round(time.monotonic() - t0, 1)
         out["orders"].append(simulated)
         print(
-            f"seed {seed} {order}: F1 {simulated['f1_unreviewed']} -> "
-            f"{simulated['f1_all_reviewed']} over {simulated['queue']} pairs; "
-            f"0.97 after {simulated['pairs_to_0.97']}, 0.99 after {simulated['pairs_to_0.99']}",
+            f"{generator_name} seed {seed} {simulated['order']}: F1 {simulated['f1_unreviewed']}"
+            f" -> {simulated['f1_all_reviewed']} after {simulated['answers']} answers"
+            f" (first queue {simulated['queue']}); 0.97 after {simulated['pairs_to_0.97']},"
+            f" 0.99 after {simulated['pairs_to_0.99']} ({simulated['seconds']} s)",
             file=sys.stderr,
             flush=True,
         )
@@ -146,11 +216,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[2026])
+    parser.add_argument("--generator", choices=sorted(GENERATORS), default="own")
+    parser.add_argument(
+        "--learn-every",
+        type=int,
+        default=50,
+        metavar="K",
+        help="also simulate learning m from the answers every K answers (0: do not)",
+    )
+    parser.add_argument(
+        "--orders",
+        nargs="*",
+        choices=["uncertainty", "probability"],
+        default=["uncertainty"],
+        help="queue orders to simulate with the model fixed (none: only with learning)",
+    )
     parser.add_argument("--out", type=Path, help="also write the results as JSON here")
     args = parser.parse_args()
+    generator(args.generator)  # fail now, not after linking, if it is absent
     results = {
-        "machine": {"python": platform.python_version(), "processor": platform.machine()},
-        "runs": [run(args.people, seed) for seed in args.seeds],
+        "machine": {
+            "python": platform.python_version(),
+            "processor": platform.machine(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
+        "runs": [
+            run(args.people, seed, args.generator, args.learn_every, args.orders)
+            for seed in args.seeds
+        ],
     }
     text = json.dumps(results, indent=2)
     print(text)

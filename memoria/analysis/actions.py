@@ -87,33 +87,61 @@ def delete_list(linkage_list: LinkageList, actor, *, request=None) -> None:
 # -- runs -------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def start_run(
-    organization, actor, include_cases: bool, lists, key: str, language: str, *, request=None
+    organization,
+    actor,
+    include_cases: bool,
+    lists,
+    key: str,
+    language: str,
+    *,
+    request=None,
+    again_of: LinkageRun | None = None,
 ):
-    """Create a run over the chosen sources and queue its job (one per ``key``)."""
+    """Create a run over the chosen sources and queue its job (one per ``key``).
+
+    The job passes the organization's answers so far to the engine, which
+    learns from them (``memoria.analysis.jobs.run_answers``); ``again_of``
+    is the run this one repeats, for the audit entry."""
     from memoria.analysis.jobs import queue_linkage
 
-    run = LinkageRun.objects.create(
-        organization=organization, created_by=actor, include_cases=include_cases
-    )
-    run.lists.set(lists)
-    job = queue_linkage(run, actor, key, language)
-    if job.payload.get("run") != run.pk:  # the same form sent twice: keep the first run
+    with transaction.atomic():
+        run = LinkageRun.objects.create(
+            organization=organization, created_by=actor, include_cases=include_cases
+        )
+        run.lists.set(lists)
+        job = queue_linkage(run, actor, key, language)
+        if job.payload.get("run") == run.pk:
+            run.job = job
+            run.save(update_fields=["job"])
+            audit(
+                actor,
+                organization,
+                "linkage.run",
+                target=run,
+                request=request,
+                cases=include_cases,
+                lists=len(lists),
+                **({"again_of": again_of.pk} if again_of is not None else {}),
+            )
+            return run
+        # The same form sent twice: keep the first run (read once this block is undone).
         transaction.set_rollback(True)
-        return LinkageRun.objects.get(pk=job.payload["run"])
-    run.job = job
-    run.save(update_fields=["job"])
-    audit(
+    return LinkageRun.objects.get(pk=job.payload["run"])
+
+
+def run_again(run: LinkageRun, actor, key: str, language: str, *, request=None) -> LinkageRun:
+    """A new run over ``run``'s sources (those still there), learning from every answer so far."""
+    return start_run(
+        run.organization,
         actor,
-        organization,
-        "linkage.run",
-        target=run,
+        run.include_cases,
+        list(run.lists.order_by("pk")),
+        key,
+        language,
         request=request,
-        cases=include_cases,
-        lists=len(lists),
+        again_of=run,
     )
-    return run
 
 
 def save_run_result(run: LinkageRun, sources, result, actor=None) -> dict:
@@ -180,12 +208,22 @@ def save_run_result(run: LinkageRun, sources, result, actor=None) -> dict:
         "linked_pairs": int(result.summary.get("linked_pairs", 0)),
         "review_pairs": len(rows),
         "held_back_pairs": int(result.summary.get("held_back_pairs", 0)),
-        "clusters_before_review": int(result.summary.get("clusters", 0)),
+        "clusters_before_review": int(
+            result.summary.get("clusters_before_answers", result.summary.get("clusters", 0))
+        ),
+        # Answers the model learned its m probabilities from (docs/review.md).
+        "learned_from": _answers_learned(result.summary.get("learned_from")),
     }
     _rebuild_clusters(run, graph)
     run.save()
     audit(actor, run.organization, "linkage.run_done", target=run, **run.summary)
     return run.summary
+
+
+def _answers_learned(learned) -> int:
+    if not learned:
+        return 0
+    return int(learned.get("same", 0)) + int(learned.get("different", 0))
 
 
 def _fp(unique_id) -> str:

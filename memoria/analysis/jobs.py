@@ -3,6 +3,9 @@
 ``prepare`` (outside the job's transaction) reads the sources, decrypting
 them in the worker's memory only, and runs the linkage engine
 (``memoria.linkage.link_records``), reporting each step as progress. The
+organization's earlier answers about pairs of these records go to the
+engine too: the model learns its m probabilities from them
+(``memoria.linkage.learning``). The
 handler then writes, in the transaction that marks the job done: the pairs to
 review (encrypted), the run's sealed graph and clusters (the reviewers'
 earlier decisions applied), and the audit entry.
@@ -46,6 +49,25 @@ def run_sources(run: LinkageRun) -> list:
     return sources
 
 
+def run_answers(run: LinkageRun, sources) -> dict[tuple[str, str], str]:
+    """The organization's answers about pairs of the run's records, as the
+    engine takes them (pairs of ``source:fingerprint``): they teach the model
+    (m probabilities) and are applied to the clusters."""
+    from memoria.analysis.models import PairDecision
+
+    unique = {}
+    for source in sources:
+        for fingerprint in source.frame["record_id"]:
+            unique[str(fingerprint)] = f"{source.name}:{fingerprint}"
+    answers = {}
+    decided = PairDecision.objects.filter(organization_id=run.organization_id)
+    for pair_key, decision in decided.values_list("pair_key", "decision"):
+        a, _sep, b = pair_key.partition(":")
+        if a in unique and b in unique:
+            answers[(unique[a], unique[b])] = decision
+    return answers
+
+
 def _link(job, context):
     from memoria.linkage import InputError, link_records
 
@@ -66,6 +88,7 @@ def _link(job, context):
             progress=progress,
             count_candidates=False,
             max_pairs_u=2e5,
+            labels=run_answers(run, sources),
         )
     except InputError as error:
         places = sorted({(p.source, p.column) for p in error.problems})

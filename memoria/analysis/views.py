@@ -140,8 +140,25 @@ def run(request, membership, run_id: int):
         "refresh": job is not None and not job.finished,
         "lists": clusters.get("lists", []),
         "pending": _pending(linkage_run).count() if linkage_run.finished else 0,
+        "token": uuid.uuid4().hex,
     }
     return render(request, "analysis/run.html", context)
+
+
+@organization_view(Capability.RUN_ANALYSES)
+@require_POST
+def run_again(request, membership, run_id: int):
+    """Link the run's sources again: the model learns from the answers given so far."""
+    organization = membership.organization
+    linkage_run = access.get_run(membership, run_id)
+    again = actions.run_again(
+        linkage_run,
+        request.user,
+        _token(request.POST.get("token", "")),
+        get_language(),
+        request=request,
+    )
+    return redirect("analysis:run", organization.slug, again.pk)
 
 
 def _decisions(organization, keys) -> dict[str, PairDecision]:

@@ -74,6 +74,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "probability: the input of `memoria estimate --pairs` (linkage uncertainty)",
     )
     parser.add_argument(
+        "--answers",
+        type=Path,
+        metavar="pairs.csv",
+        help=(
+            "reviewers' answers: the review file with a 'decision' column "
+            "(same, different or unsure); the model learns from them and the "
+            "clusters follow them"
+        ),
+    )
+    parser.add_argument(
         "--capture-histories",
         type=Path,
         metavar="histories.csv",
@@ -114,6 +124,8 @@ def _check_paths(args: argparse.Namespace) -> None:
     stems = [p.stem for p in args.sources]
     if len(set(stems)) != len(stems):
         raise CommandError(f"two inputs have the same file name {sorted(stems)}; rename one")
+    if args.answers is not None and not args.answers.is_file():
+        raise CommandError(f"{args.answers}: no such file")
     for output in (args.out, args.review, args.pairs, args.capture_histories):
         if output is not None and not output.parent.exists():
             raise CommandError(f"{output.parent}: no such directory")
@@ -128,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
     from memoria.linkage.backends import BackendUnavailable
 
     console = Console(stderr=True)
+    answers = _read_answers(args.answers) if args.answers is not None else None
     threshold = args.threshold or DEFAULT_THRESHOLD
     band = args.review_band or DEFAULT_REVIEW_BAND
     try:
@@ -141,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 progress=lambda message: status.update(message),
                 strict=args.strict,
+                labels=answers,
             )
     except InputError as error:
         raise CommandError(str(error)) from error
@@ -149,6 +163,37 @@ def run(args: argparse.Namespace) -> int:
     _write(result, args)
     _report(result.summary, args, console)
     return 0
+
+
+ANSWER_COLUMNS = ("source_l", "record_id_l", "source_r", "record_id_r", "decision")
+DECISIONS = ("same", "different", "unsure")
+
+
+def _read_answers(path: Path) -> dict[tuple[str, str], str]:
+    """``(source:record_id, source:record_id) -> decision`` from a review file
+    with a ``decision`` column; rows with an empty decision are skipped."""
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise CommandError(f"{path}: cannot be read as CSV ({error})") from error
+    missing = [c for c in ANSWER_COLUMNS if c not in table.columns]
+    if missing:
+        raise CommandError(f"{path}: missing column(s) {', '.join(missing)}")
+    answers = {}
+    for row, (sl, rl, sr, rr, decision) in enumerate(
+        table[list(ANSWER_COLUMNS)].itertuples(index=False, name=None), start=2
+    ):
+        decision = decision.strip().lower()
+        if not decision:
+            continue
+        if decision not in DECISIONS:
+            raise CommandError(
+                f"{path}, row {row}: decision must be same, different or unsure, not {decision!r}"
+            )
+        answers[(f"{sl}:{rl}", f"{sr}:{rr}")] = decision
+    return answers
 
 
 def _write(result, args: argparse.Namespace) -> None:
@@ -204,6 +249,13 @@ def _report(summary: dict, args: argparse.Namespace, console) -> None:
         f"{summary['seconds']} s"
     )
     _report_input(summary.get("input", {}), console)
+    learned = summary.get("learned_from")
+    if learned:
+        console.print(
+            f"  learned from {learned['same']:,} 'same' and {learned['different']:,} "
+            "'different' answers",
+            highlight=False,
+        )
     for name, path in outputs.items():
         console.print(f"  {name}: {path}")
     sys.stderr.flush()

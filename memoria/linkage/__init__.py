@@ -10,6 +10,9 @@ by default and on Spark for large networks. Import from here:
 * :func:`read_source` reads one list in the standard schema (see
   :mod:`memoria.linkage.schema`) and raises :class:`InputError` listing every
   bad value;
+* :func:`relearn` scores and clusters a result again with reviewers'
+  answers, the model learning its m probabilities from them (no retraining;
+  :func:`link_records` takes the answers too, as ``labels``);
 * :func:`pairwise_scores` measures clusters against known truth.
 
 This package imports no Django and nothing from the web platform.
@@ -24,6 +27,7 @@ from memoria.linkage.pipeline import (
     LinkageResult,
     capture_histories,
     link_records,
+    relearn,
 )
 from memoria.linkage.schema import COLUMNS, BadValue, InputError, read_source
 
@@ -39,4 +43,5 @@ __all__ = [
     "link_records",
     "pairwise_scores",
     "read_source",
+    "relearn",
 ]

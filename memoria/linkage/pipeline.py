@@ -22,10 +22,20 @@ from memoria.linkage import model
 from memoria.linkage.backends import Backend, make_backend
 from memoria.linkage.explain import explain_pairs, level_labels
 from memoria.linkage.features import build_features
+from memoria.linkage.learning import (
+    MProbabilities,
+    apply_m,
+    label_vector,
+    learn_m,
+    model_with_m,
+    trained_m,
+)
 from memoria.linkage.schema import CleaningReport, InputError, read_source
 
 Progress = Callable[[str], None]
 SourceInput = pd.DataFrame | str | Path
+# Reviewers' answers: (unique_id, unique_id) -> "same", "different" or "unsure".
+Labels = Mapping[tuple[str, str], str]
 
 DEFAULT_THRESHOLD = 0.9
 DEFAULT_REVIEW_BAND = (0.5, 0.98)
@@ -48,6 +58,8 @@ class LinkageResult:
     an explanation of each score, for a human to confirm or reject.
     ``pairs``: every scored pair at or above the lower end of the review band.
     ``capture_histories``: one row per cluster, a 0/1 column per source.
+    ``model``: the trained Splink model (``save_model_to_json``), with the m
+    probabilities learned from the answers when there were answers.
     """
 
     clusters: pd.DataFrame
@@ -56,6 +68,8 @@ class LinkageResult:
     capture_histories: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
+    # What relearn() needs to score again with answers, without retraining.
+    scoring: Scoring | None = field(default=None, repr=False)
 
 
 def _as_sources(
@@ -364,6 +378,7 @@ def link_records(
     count_candidates: bool = True,
     progress: Progress | None = None,
     strict: bool = False,
+    labels: Labels | None = None,
 ) -> LinkageResult:
     """Deduplicate and link person records across any number of sources.
 
@@ -382,6 +397,14 @@ def link_records(
     missing, and dates that cannot exist (1999-02-29) as unknown; both are
     counted in ``summary["input"]``. With ``strict`` an unreadable date
     refuses the run instead.
+
+    ``labels`` are reviewers' answers about pairs, keyed by two
+    ``source:record_id`` ids, valued ``"same"``, ``"different"`` or
+    ``"unsure"``: they correct the trained m probabilities (so they change the
+    score of every pair, see :mod:`memoria.linkage.learning`) and are applied
+    to the clusters; ``summary["learned_from"]`` counts them. Without them
+    the result is the same as with none. :func:`relearn` applies other
+    answers to a result's ``scoring`` without training again.
 
     Raises :class:`memoria.linkage.InputError` when a source cannot be read.
     """
@@ -402,7 +425,7 @@ def link_records(
     del frames, records  # a million records: free the raw copies before Splink runs
     engine = make_backend(backend) if isinstance(backend, str) else backend
     try:
-        result = _link(engine, features, names, options, say)
+        result = _link(engine, features, names, options, say, labels)
     finally:
         if isinstance(backend, str):
             engine.close()
@@ -412,7 +435,12 @@ def link_records(
 
 
 def _link(
-    engine: Backend, features: pd.DataFrame, names: list[str], options: _Options, say: Progress
+    engine: Backend,
+    features: pd.DataFrame,
+    names: list[str],
+    options: _Options,
+    say: Progress,
+    labels: Labels | None = None,
 ) -> LinkageResult:
     """Train, score and cluster on one backend."""
     from splink import Linker
@@ -430,7 +458,8 @@ def _link(
     say("scoring candidate pairs")
     lowest = min(options.band[0], options.threshold)
     # Score down to a low floor: the pairs below the review band still count
-    # when the prior is re-estimated from the candidate pairs.
+    # when the prior is re-estimated from the candidate pairs, and when
+    # answers change the model (relearn).
     floor = min(lowest, PRIOR_FLOOR_PROBABILITY)
     predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
     scored = engine.to_pandas(predictions)
@@ -438,20 +467,92 @@ def _link(
     prior_before = linker._settings_obj._probability_two_random_records_match
     prior = estimate_prior(scored["match_weight"].to_numpy(), prior_before, len(features))
     scored = rescore(scored, prior_before, prior)
-    scored = scored[scored["match_probability"] >= lowest].reset_index(drop=True)
     linker._settings_obj._probability_two_random_records_match = prior
+    scoring = Scoring(
+        records=features[["unique_id", "source", "record_id"]].copy(),
+        names=names,
+        scored=scored,
+        m=trained_m(linker),
+        prior=prior,
+        level_labels=level_labels(linker),
+        model=linker.misc.save_model_to_json(),
+        threshold=options.threshold,
+        band=options.band,
+    )
+    result = relearn(scoring, labels or {}, say)
+    result.summary.update(
+        {
+            "candidate_pairs": candidates,
+            "candidate_pairs_estimated": estimated,
+            "prior_match_probability_initial": prior_before,
+            "backend": engine.name,
+            "training_notes": notes,
+        }
+    )
+    return result
+
+
+@dataclass
+class Scoring:
+    """What scoring with other answers needs, kept from a run: every candidate
+    pair the trained model scored (down to ``PRIOR_FLOOR_PROBABILITY``,
+    before any answer), the trained m probabilities and prior, the records."""
+
+    records: pd.DataFrame
+    names: list[str]
+    scored: pd.DataFrame
+    m: MProbabilities
+    prior: float
+    level_labels: dict[str, dict[int, str]]
+    model: dict[str, Any]
+    threshold: float
+    band: tuple[float, float]
+
+
+def relearn(scoring: Scoring, labels: Labels, say: Progress | None = None) -> LinkageResult:
+    """Score, cluster and explain with the m probabilities learned from ``labels``.
+
+    ``labels`` maps pairs of ``unique_id`` (``source:record_id``) to
+    ``"same"``, ``"different"`` or ``"unsure"`` (see
+    :mod:`memoria.linkage.learning`). The answers change m, hence every
+    pair's score; the prior is re-estimated from the new scores; then the
+    answers are applied to the clusters as the review queue does ("same"
+    links, "different" keeps apart even through third records; see
+    :func:`memoria.linkage.review.reviewed_clusters`). Without answers this
+    is the trained model's result. No retraining: quick enough to run after
+    every few answers (``bench/review.py``). Pairs the trained model scored
+    below ``PRIOR_FLOOR_PROBABILITY`` are not scored again.
+    """
+    say = say or (lambda _message: None)
+    scored, m, prior = scoring.scored, scoring.m, scoring.prior
+    y = label_vector(scored, labels) if labels else np.full(len(scored), np.nan)
+    learned = None
+    if not np.isnan(y).all():
+        say("learning from the answers")
+        m, learned = learn_m(scored, scoring.m, y)
+        scored = apply_m(scored, scoring.m, m)
+        weights = scored["match_weight"].to_numpy()
+        prior = estimate_prior(weights, scoring.prior, len(scoring.records))
+        scored = rescore(scored, scoring.prior, prior)
+    lowest = min(scoring.band[0], scoring.threshold)
+    scored = scored[scored["match_probability"] >= lowest].reset_index(drop=True)
     say("clustering")
-    clusters, refused = _cluster(features, scored, options.threshold)
+    clusters, refused = _cluster(scoring.records, scored, scoring.threshold)
+    clusters_model = int(clusters["cluster_id"].nunique())
+    refused_answers = 0
+    if labels:
+        clusters, refused_answers = _clusters_with_answers(
+            scoring.records, scored, labels, scoring.threshold
+        )
     pairs = _pairs_frame(scored, clusters)
-    low, high = options.band
+    low, high = scoring.band
     in_band = pairs["match_probability"].between(low, high, inclusive="left")
-    held_back = pairs["match_probability"].ge(options.threshold) & ~pairs["linked"]
-    review = explain_pairs(pairs[in_band | held_back], level_labels(linker))
+    held_back = pairs["match_probability"].ge(scoring.threshold) & ~pairs["linked"]
+    review = explain_pairs(pairs[in_band | held_back], scoring.level_labels)
+    records = scoring.records
     summary = {
-        "records": len(features),
-        "sources": {n: int((features["source"] == n).sum()) for n in names},
-        "candidate_pairs": candidates,
-        "candidate_pairs_estimated": estimated,
+        "records": len(records),
+        "sources": {n: int((records["source"] == n).sum()) for n in scoring.names},
         "scored_pairs_kept": len(pairs),
         "linked_pairs": int(pairs["linked"].sum()),
         "held_back_pairs": int(held_back.sum()),
@@ -460,16 +561,50 @@ def _link(
         "links_refused_by_vetoes": refused,
         "review_pairs": len(review),
         "clusters": int(clusters["cluster_id"].nunique()),
+        # Before the answers are applied to the clusters (the same without answers).
+        "clusters_before_answers": clusters_model,
         "prior_match_probability": prior,
-        "prior_match_probability_initial": prior_before,
-        "threshold": options.threshold,
+        "threshold": scoring.threshold,
         "review_band": [low, high],
-        "backend": engine.name,
-        "training_notes": notes,
+        # What the model learned from the answers: how many "same" and
+        # "different" answers were about scored pairs, and the largest change
+        # of a level's weight per comparison (bits); None without answers.
+        "learned_from": learned,
+        "answers_refused": refused_answers,
     }
-    histories = capture_histories(clusters, names)
-    trained = linker.misc.save_model_to_json()
-    return LinkageResult(clusters, pairs, review, histories, summary, trained)
+    histories = capture_histories(clusters, scoring.names)
+    trained = model_with_m(scoring.model, m)
+    trained["probability_two_random_records_match"] = prior
+    result = LinkageResult(clusters, pairs, review, histories, summary, trained)
+    result.scoring = scoring
+    return result
+
+
+def _clusters_with_answers(
+    records: pd.DataFrame, pairs: pd.DataFrame, labels: Labels, threshold: float
+) -> tuple[pd.DataFrame, int]:
+    """Clusters of the model's links corrected by the answers, numbered as
+    :func:`connected_clusters` numbers them; and how many "same" answers were refused."""
+    from memoria.linkage.review import Link, pair_key, reviewed_clusters
+
+    held = (pairs["match_probability"] >= threshold) & ~pairs["linked"]
+    links = [
+        Link(a, b, p, bool(linked), bool(h))
+        for a, b, p, linked, h in zip(
+            pairs["unique_id_l"],
+            pairs["unique_id_r"],
+            pairs["match_probability"],
+            pairs["linked"],
+            held,
+            strict=True,
+        )
+    ]
+    decisions = {pair_key(str(a), str(b)): d for (a, b), d in labels.items()}
+    ordered = records.sort_values(["source", "record_id"], kind="stable")
+    reviewed = reviewed_clusters(ordered["unique_id"].astype(str).tolist(), links, decisions)
+    out = ordered[["source", "record_id"]].reset_index(drop=True)
+    out["cluster_id"] = [reviewed.clusters[u] for u in ordered["unique_id"].astype(str)]
+    return out, reviewed.refused
 
 
 def _cluster(

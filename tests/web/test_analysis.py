@@ -174,6 +174,35 @@ class QueueTests(ReviewFixture):
         page = self.client.get(self.url(second, repeated))
         self.assertContains(page, "Respondido antes")
 
+    def test_linking_again_repeats_the_runs_sources_and_offers_it_only_after_answers(self):
+        linkage_list = LinkageList.objects.create(organization=self.org, name="Fiscalía")
+        run = self.make_run()
+        run.lists.set([linkage_list])
+        run.include_cases = True
+        run.save()
+        self.client.force_login(self.analyst)
+        self.assertNotContains(self.client.get(self.url(run)), "again/")
+        pair = ReviewPair.objects.get(run=run, match_probability=0.6)
+        self.decide(run, pair, "same")
+        page = self.client.get(self.url(run))
+        self.assertContains(page, "Vincular de nuevo, aprendiendo de las respuestas")
+        token = page.context["token"]
+        response = self.client.post(self.url(run) + "again/", {"token": token})
+        again = LinkageRun.objects.latest("pk")
+        self.assertRedirects(response, self.url(again), fetch_redirect_response=False)
+        self.assertNotEqual(again.pk, run.pk)
+        self.assertTrue(again.include_cases)
+        self.assertEqual(list(again.lists.all()), [linkage_list])
+        self.assertEqual(again.job.kind, "analysis.linkage")
+        entry = AuditEntry.objects.filter(action="linkage.run").latest("pk")
+        self.assertEqual(entry.details["again_of"], run.pk)
+        # The same form sent twice starts one run; a hostile token still starts one.
+        self.client.post(self.url(run) + "again/", {"token": token})
+        self.assertEqual(LinkageRun.objects.count(), 2)
+        self.client.post(self.url(run) + "again/", {"token": "\x00" + "x" * 10_000})
+        self.assertEqual(LinkageRun.objects.count(), 3)
+        self.assertEqual(self.client.get(self.url(run) + "again/").status_code, 405)
+
     def test_a_stale_answer_is_refused(self):
         run = self.make_run()
         pair = ReviewPair.objects.get(run=run, match_probability=0.6)
@@ -206,6 +235,8 @@ class PersonaTests(ReviewFixture):
             f"/o/{slug}/linkage/lists/{linkage_list.pk}/columns/",
         ):
             self.assertEqual(self.client.get(path).status_code, 404, path)
+        again = f"/o/{slug}/linkage/runs/{run.pk}/again/"
+        self.assertEqual(self.client.post(again).status_code, 404)
         self.assertEqual(self.client.get(self.url(run, pair)).status_code, 404)
 
     def test_a_reader_or_documenter_cannot_see_or_decide(self):
@@ -216,7 +247,9 @@ class PersonaTests(ReviewFixture):
             self.assertEqual(response.status_code, 403)
             self.client.force_login(user)
             self.assertEqual(self.client.get(self.url(run, pair)).status_code, 403)
+            self.assertEqual(self.client.post(self.url(run) + "again/").status_code, 403)
         self.assertFalse(PairDecision.objects.exists())
+        self.assertEqual(LinkageRun.objects.count(), 1)
 
     def test_an_analyst_and_a_coordinator_can_decide(self):
         run = self.make_run()
@@ -282,10 +315,28 @@ class LinkageJobTests(MemoriaTestCase):
             f"/o/{self.org.slug}/linkage/runs/{run.pk}/pairs/{first.pk}/",
             {"decision": "different", "version": 0},
         )
-        again = self.start(lists)
+        self.assertEqual(run.summary["learned_from"], 0)
+        # "Link again" on the run's page: a new run over the same lists.
+        response = self.client.post(f"/o/{self.org.slug}/linkage/runs/{run.pk}/again/")
+        self.assertEqual(response.status_code, 302)
+        again = LinkageRun.objects.latest("pk")
+        self.assertEqual(set(again.lists.all()), set(lists))
         drain()
         again.refresh_from_db()
         self.assertEqual(again.summary["decided"], 1)
+        # The new run's model learned from the answer: it says so, and the
+        # scores of other pairs moved with the weights.
+        self.assertEqual(again.summary["learned_from"], 1)
+        page = self.client.get(f"/o/{self.org.slug}/linkage/runs/{again.pk}/")
+        self.assertContains(page, "El modelo aprendió de 1 respuesta")
+        before = dict(
+            ReviewPair.objects.filter(run=run).values_list("pair_key", "match_probability")
+        )
+        after = dict(
+            ReviewPair.objects.filter(run=again).values_list("pair_key", "match_probability")
+        )
+        moved = [k for k in set(before) & set(after) - {first.pair_key} if before[k] != after[k]]
+        self.assertTrue(moved)
         clusters = actions.run_clusters(again)["clusters"]
         left, right = first.pair_key.split(":")
         self.assertNotEqual(clusters[left], clusters[right])

@@ -165,3 +165,38 @@ def test_an_impossible_date_does_not_refuse_the_run(lists_dir, tmp_path, capsys)
     assert "birth_date='1999-02-29'" in err
     with pytest.raises(CommandError, match=r"colectivo row 1, birth_date='1999-02-29'"):
         run_link([*argv, "--strict"])
+
+
+def test_it_learns_from_the_answers_added_to_the_review_file(lists_dir, tmp_path, capsys):
+    out, review = tmp_path / "clusters.csv", tmp_path / "pairs.csv"
+    assert run_link([*inputs(lists_dir), "--out", str(out), "--review", str(review)]) == 0
+    pairs = pd.read_csv(review, dtype=str)
+    pairs["decision"] = ""
+    pairs.loc[0, "decision"] = "different"
+    pairs.loc[1, "decision"] = "Same"
+    pairs.to_csv(review, index=False)
+    capsys.readouterr()
+    code = run_link([*inputs(lists_dir), "--out", str(out), "--answers", str(review), "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["learned_from"]["same"], summary["learned_from"]["different"]) == (1, 1)
+    clusters = pd.read_csv(out, dtype=str)
+    ids = clusters["source"] + ":" + clusters["record_id"]
+    cluster = dict(zip(ids, clusters["cluster_id"], strict=True))
+    first, second = pairs.iloc[0], pairs.iloc[1]
+    left, right = (f"{first.source_l}:{first.record_id_l}", f"{first.source_r}:{first.record_id_r}")
+    assert cluster[left] != cluster[right]
+    left, right = (
+        f"{second.source_l}:{second.record_id_l}",
+        f"{second.source_r}:{second.record_id_r}",
+    )
+    assert cluster[left] == cluster[right]
+
+
+def test_it_refuses_an_answer_it_cannot_read(lists_dir, tmp_path):
+    answers = tmp_path / "answers.csv"
+    answers.write_text(
+        "source_l,record_id_l,source_r,record_id_r,decision\nfiscalia,1,prensa,2,maybe\n"
+    )
+    with pytest.raises(CommandError, match="row 2"):
+        run_link([*inputs(lists_dir), "--out", str(tmp_path / "c.csv"), "--answers", str(answers)])
