@@ -51,6 +51,7 @@ from memoria.cases.models import (
     Event,
     IndirectVictim,
     Person,
+    Term,
     Visibility,
 )
 from memoria.sharing import suppressed
@@ -158,6 +159,27 @@ def series_of(name: str, counts: dict[str, int], k: int) -> dict:
     return suppressed.series(counts, k, total=name in PARTITIONS)
 
 
+def suppress_year(counts: dict[str, dict[str, int]], k: int, state_terms: set[str]) -> dict:
+    """One year's exact series (``_year_counts``) as they leave: suppressed each, the
+    series that share a total hiding it together, and the counts with no total
+    guarded against the sums a reader knows they reach (``suppressed.cover``).
+    ``state_terms``: the perpetrator kinds (term ids) that are state agents."""
+    series = {name: series_of(name, c, k) for name, c in counts.items()}
+    for members in TOTAL_GROUPS.values():
+        suppressed.hide_together([series[name] for name in members])
+    # Every case has a violation; every case with a perpetrator has a kind of one,
+    # a state agent's when it names one, another's when not.
+    suppressed.cover(series["violation"], series["month"]["total"], k)
+    agents = series["state_agent"]
+    suppressed.cover(series["perpetrator"], agents.get("total", 0), k)
+    named = dict(map(tuple, agents["rows"]))
+    for side, keys in (("state", state_terms), ("other", None)):
+        if side in named:
+            others = set(counts["perpetrator"]) - state_terms if keys is None else keys
+            suppressed.cover(series["perpetrator"], named[side], k, others)
+    return series
+
+
 def compute(organization, k: int | None, events: set[int] | None = None) -> dict:
     """The organization's figures by year, suppressed with ``k`` (None: exact, for itself).
 
@@ -168,6 +190,11 @@ def compute(organization, k: int | None, events: set[int] | None = None) -> dict
     if events is not None:
         mask &= np.isin(index.ids, np.fromiter(events, dtype=np.int64, count=len(events)))
     years = np.where(index.months >= 0, index.months // 12, -1)
+    kinds = [int(term) for term in index.perpetrators[0]]
+    state_terms = {
+        str(pk)
+        for pk in Term.objects.filter(pk__in=kinds, state_actor=True).values_list("pk", flat=True)
+    }
     found: dict = {}
     for year in sorted({int(y) for y in years[mask].tolist()}):
         rows = np.flatnonzero(mask & (years == year))
@@ -175,9 +202,7 @@ def compute(organization, k: int | None, events: set[int] | None = None) -> dict
         if k is None:
             series = {name: _exact(name, c) for name, c in counts.items()}
         else:
-            series = {name: series_of(name, c, k) for name, c in counts.items()}
-            for members in TOTAL_GROUPS.values():
-                suppressed.hide_together([series[name] for name in members])
+            series = suppress_year(counts, k, state_terms)
         found[str(year) if year >= 0 else ""] = series
     return {"format": FORMAT, "k": k, "years": found}
 

@@ -413,3 +413,80 @@ def suppress_series(
         positive=positive,
         withhold=withhold,
     )
+
+
+def _ranges(small: int, large: int, rest: int, k: int) -> list[tuple[int, int]]:
+    """What a reader can tell of each hidden count of a series with a shown total: the
+    least and greatest value it can take, given that the hidden ones add up to
+    ``total`` minus the shown ones, a small one is 1 to k − 1 and another hidden one at
+    least k. ``small``, ``large``: how many hidden counts of each kind; ``rest``: their
+    sum. (In one row these bounds are exact: the same answer as the linear programs of
+    ``memoria.disclosure.suppression.pinned_by_bounds``.)"""
+    found = []
+    for _ in range(small):
+        most_of_others = None if large else (small - 1) * (k - 1)
+        low = 1 if most_of_others is None else max(1, rest - most_of_others)
+        high = min(k - 1, rest - (small - 1) - large * k)
+        found.append((low, high))
+    for _ in range(large):
+        most_of_others = None if large > 1 else small * (k - 1)
+        low = k if most_of_others is None else max(k, rest - most_of_others)
+        high = rest - small - (large - 1) * k
+        found.append((low, high))
+    return found
+
+
+def one_row_positive(counts: Sequence[int], k: int) -> tuple[set[int], set[int], bool]:
+    """Positions of a series with its total (every count at least 1) to show as small and
+    as withheld, and whether the total is withheld.
+
+    The rule of ``suppress_series(..., total=True, positive=True)`` for one row, without
+    its graph and linear programs (a year's places can be two thousand counts): hide the
+    counts below k; while a hidden count can be worked out exactly (one hidden alone,
+    or the bounds pin it), hide the smallest shown count; with none left, the total.
+    Tests check that both give the same answer."""
+    total = sum(counts)
+    if total < k:
+        return set(range(len(counts))), set(), True
+    small = {i for i, n in enumerate(counts) if n < k}
+    large: set[int] = set()
+    shown = sorted((n, i) for i, n in enumerate(counts) if n >= k)
+    while small or large:
+        rest = total - sum(n for n, _i in shown)
+        ranges = _ranges(len(small), len(large), rest, k)
+        # With k = 2, "fewer than 2" already says 1: the label itself, nothing worked out.
+        told = [k == 2] * len(small) + [False] * len(large)
+        alone = len(small) + len(large) == 1  # the total minus the shown counts gives it
+        if not alone and all(
+            high > low or said for (low, high), said in zip(ranges, told, strict=True)
+        ):
+            return small, large, False
+        if not shown:
+            return small, large, True
+        large.add(shown.pop(0)[1])
+    return small, large, False
+
+
+def suppress_positive_series(counts: Sequence[int], k: int = DEFAULT_K) -> Table:
+    """``suppress_series(counts, k, total=True, positive=True)`` by the direct rule of
+    ``one_row_positive``: the same answer (a test compares them), in microseconds where
+    the graph and the integer programs take seconds on a few hundred counts (a public
+    page that suppresses on every request)."""
+    counts = [int(v) for v in counts]
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    if any(v < 1 for v in counts):
+        raise ValueError("a positive series has a zero")
+    n = len(counts)
+    if not n:
+        return Table([[]], [0], None, None)
+    small, large, total_hidden = one_row_positive(counts, k)
+    primary = {(0, i) for i in small}
+    complementary = {(0, i) for i in large}
+    total = sum(counts)
+    if total_hidden:
+        (primary if total < k else complementary).add((0, n))
+    exposed: set[Position] = set()
+    if k > 2 and total < k and n == k - 1:  # each 1 to k − 1, adding up to k − 1: each 1
+        exposed = {(0, i) for i in range(n)} | {(0, n)}
+    return Table([counts], [total], None, None, primary, complementary, exposed)

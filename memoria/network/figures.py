@@ -170,12 +170,29 @@ def _series_of(source: Source, year: str | None, name: str):
             yield key, series[name]
 
 
-def _sum_rows(sources: list[Source], year: str | None, name: str) -> dict[str, Sum]:
-    sums: dict[str, Sum] = {}
+class Sums(dict):
+    """Sums by category; ``incomplete`` when a part withheld its rows altogether (a
+    series whose small counts its number of rows would give away): then every
+    category, listed or not, is at least what is known."""
+
+    incomplete = False
+
+    def get(self, key, default=None):
+        if key in self:
+            return self[key]
+        return Sum(0, 1) if self.incomplete else (Sum() if default is None else default)
+
+
+def _sum_rows(sources: list[Source], year: str | None, name: str) -> Sums:
+    sums = Sums()
     for source in sources:
         for _key, series in _series_of(source, year, name):
+            sums.incomplete |= bool(series.get("withheld"))
             for category, value in series["rows"]:
                 sums.setdefault(category, Sum()).add(value, source.k)
+    if sums.incomplete:
+        for value in sums.values():
+            value.withheld += 1
     return sums
 
 
@@ -228,7 +245,11 @@ def summarize(sources: list[Source], partners: list, year: int | None = None) ->
         source.withheld = sum(
             1
             for _k, series in _all_series(source, key)
-            for value in [*(v for _c, v in series["rows"]), series.get("total", 0)]
+            for value in [
+                *(v for _c, v in series["rows"]),
+                series.get("total", 0),
+                HIDDEN if series.get("withheld") else 0,
+            ]
             if value in (SMALL, HIDDEN)
         )
     cases = _sum_totals(sources, key, "month")
@@ -270,7 +291,7 @@ def summarize(sources: list[Source], partners: list, year: int | None = None) ->
     states, municipalities = _catalogue()
     by_state: dict[str, Sum] = {}
     by_municipality: dict[str, Sum] = {}
-    no_place = Sum()
+    no_place = Sum(0, 1) if places.incomplete else Sum()
     for code, value in places.items():
         if not code:
             no_place += value
@@ -293,7 +314,7 @@ def summarize(sources: list[Source], partners: list, year: int | None = None) ->
     )
     texts = {row["code"]: str(row["sum"]) for row in state_rows}
     for area in place_map["map"].areas:
-        area.text = texts.get(area.code, "0")
+        area.text = texts.get(area.code, str(Sum(0, 1)) if places.incomplete else "0")
 
     agents = _sum_rows(sources, key, "state_agent")
     named = agents.get("state", Sum())

@@ -4,64 +4,16 @@ A series lists only the categories with at least one record, so the reader
 knows each listed count is at least 1; ``suppress_series(positive=True)`` takes
 that into account, and a count it withholds is known to be at least k. Stored
 values: a whole number, ``"small"`` (from 1 to k − 1) or ``"hidden"`` (at
-least k, withheld so that a small one cannot be worked out).
+least k, withheld so that a small one cannot be worked out). A series whose small
+counts follow from how many there are (four categories "fewer than 5" with a total
+"fewer than 5": one each) leaves with no rows, its total and ``"withheld": True``.
 """
 
 from __future__ import annotations
 
+from memoria.disclosure.suppression import one_row_positive as _suppressed
+
 SMALL, HIDDEN = "small", "hidden"
-
-
-def _ranges(small: int, large: int, rest: int, k: int) -> list[tuple[int, int]]:
-    """What a reader can tell of each hidden count of a series with a shown total: the
-    least and greatest value it can take, given that the hidden ones add up to
-    ``total`` minus the shown ones, a small one is 1 to k − 1 and another hidden one at
-    least k. ``small``, ``large``: how many hidden counts of each kind; ``rest``: their
-    sum. (In one row these bounds are exact: the same answer as the linear programs of
-    ``memoria.disclosure.suppression.pinned_by_bounds``.)"""
-    found = []
-    for _ in range(small):
-        most_of_others = None if large else (small - 1) * (k - 1)
-        low = 1 if most_of_others is None else max(1, rest - most_of_others)
-        high = min(k - 1, rest - (small - 1) - large * k)
-        found.append((low, high))
-    for _ in range(large):
-        most_of_others = None if large > 1 else small * (k - 1)
-        low = k if most_of_others is None else max(k, rest - most_of_others)
-        high = rest - small - (large - 1) * k
-        found.append((low, high))
-    return found
-
-
-def _suppressed(counts: list[int], k: int) -> tuple[set[int], set[int], bool]:
-    """Positions of a series with its total (every count at least 1) to show as small and
-    as withheld, and whether the total is withheld.
-
-    The rule of ``suppress_series(..., total=True, positive=True)`` for one row, without
-    its graph and linear programs (a year's places can be two thousand counts): hide the
-    counts below k; while a hidden count can be worked out exactly (one hidden alone,
-    or the bounds pin it), hide the smallest shown count; with none left, the total.
-    A test checks that both give the same answer."""
-    total = sum(counts)
-    if total < k:
-        return set(range(len(counts))), set(), True
-    small = {i for i, n in enumerate(counts) if n < k}
-    large: set[int] = set()
-    shown = sorted((n, i) for i, n in enumerate(counts) if n >= k)
-    while small or large:
-        rest = total - sum(n for n, _i in shown)
-        ranges = _ranges(len(small), len(large), rest, k)
-        # With k = 2, "fewer than 2" already says 1: the label itself, nothing worked out.
-        told = [k == 2] * len(small) + [False] * len(large)
-        alone = len(small) + len(large) == 1  # the total minus the shown counts gives it
-        if not alone and all(
-            high > low or said for (low, high), said in zip(ranges, told, strict=True)
-        ):
-            return small, large, False
-        if not shown:
-            return small, large, True
-        large.add(shown.pop(0)[1])
-    return small, large, False
 
 
 def series(counts: dict[str, int], k: int, total: bool) -> dict:
@@ -72,6 +24,10 @@ def series(counts: dict[str, int], k: int, total: bool) -> dict:
     values = [counts[key] for key in keys]
     if total:
         small, large, total_hidden = _suppressed(values, k)
+        if k > 2 and sum(values) < k and len(values) == k - 1:
+            # Each from 1 to k − 1, adding up to at most k − 1: each is 1 (the engine's
+            # "exposed"). Only the total leaves; the reader is told the rows are withheld.
+            return {"rows": [], "total": SMALL, "withheld": True}
     else:  # nothing to subtract from: only the small counts are hidden
         small, large, total_hidden = {i for i, n in enumerate(values) if n < k}, set(), False
 
@@ -108,3 +64,30 @@ def hide_together(tables: list[dict]) -> None:
         shown = [row for row in table["rows"] if isinstance(row[1], int)]
         if shown and len(shown) == len(table["rows"]):
             min(shown, key=lambda row: (row[1], row[0]))[1] = HIDDEN
+
+
+def cover(table: dict, covers, k: int, keys: set[str] | None = None) -> None:
+    """Withhold one more count of ``table`` (no total: a case counts under several
+    categories) when the small ones are pinned by a sum the reader knows they reach.
+
+    Every case has a violation, so the counts by violation add up to at least the
+    year's cases; every case with a perpetrator has a kind (at least the cases with
+    a perpetrator, and the state agents' kinds at least the cases naming one).
+    ``covers``: that published figure (a number, or "small" / "hidden": at least 1,
+    at least k); ``keys``: only these categories count. With cases 10, homicide 6,
+    disappearance "fewer than 5", the disappearance is 4: the homicide is withheld too
+    (a listed count, so at least k, with no upper bound). With no shown count to
+    withhold, the rows are withheld (``"withheld": True``).
+    """
+    at_least = covers if isinstance(covers, int) else (1 if covers == SMALL else k)
+    rows = [row for row in table["rows"] if keys is None or row[0] in keys]
+    values = [row[1] for row in rows]
+    small = sum(1 for v in values if v == SMALL)
+    shown = [row for row in rows if isinstance(row[1], int)]
+    if not small or HIDDEN in values or sum(r[1] for r in shown) + small * (k - 1) > at_least:
+        return
+    if shown:
+        min(shown, key=lambda row: (row[1], row[0]))[1] = HIDDEN
+    else:
+        table["rows"] = []
+        table["withheld"] = True

@@ -252,3 +252,24 @@ def test_a_table_that_gives_its_counts_away_with_everything_hidden_says_so():
     margins = {(0, 2), (1, 2), (2, 0), (2, 1), (2, 2)}  # two states, two years, listed
     assert suppress([[1, 1], [1, 1]], 5, known_positive=margins).exposed
     assert not suppress([[1, 2], [1, 1]], 5, known_positive=margins).exposed
+
+
+def test_the_one_row_rule_gives_the_engines_answer_on_positive_series():
+    # A public page suppresses its incidents' places on every request: one row, every
+    # count at least 1. The direct rule must hide what the graph and programs hide.
+    from memoria.disclosure import suppress_positive_series
+
+    rng = np.random.default_rng(16)
+    for _ in range(300):
+        k = int(rng.choice([2, 3, 5]))
+        counts = [
+            int(rng.choice([1, 1, 2, 3, 4, 5, 6, 7, 9, 12, 30])) for _ in range(rng.integers(1, 9))
+        ]
+        engine = suppress_series(counts, k, total=True, positive=True)
+        direct = suppress_positive_series(counts, k)
+        assert (direct.primary, direct.complementary, direct.exposed) == (
+            engine.primary,
+            engine.complementary,
+            engine.exposed,
+        ), (k, counts)
+        assert (direct.cells, direct.row_totals) == (engine.cells, engine.row_totals)

@@ -257,6 +257,18 @@ class AuditTests(AgreementFixtures):
         self.assertTrue(AuditEntry.objects.filter(action="share.viewed", organization=self.org))
         self.assertTrue(AuditEntry.objects.filter(action="share.read", organization=self.partner))
 
+    def test_counts_withheld_for_their_number_are_said_to_be_withheld(self):
+        # Four categories "fewer than 5" and a total "fewer than 5" would be one each:
+        # such a table leaves with no rows (memoria.sharing.suppressed.series).
+        agreement = self.in_force(level="aggregate", fields={"cases.person": []})
+        stored = AgreementFigures.objects.get(agreement=agreement)
+        stored.content = {"cases.person": {"age_band": {"rows": [], "total": "small",
+                                                        "withheld": True}}}  # fmt: skip
+        stored.save()
+        self.client.force_login(self.partner_reader)
+        page = self.client.get(url(self.partner, agreement.pk))
+        self.assertContains(page, "Todas las categorías se reservan")
+
 
 class PageTests(AgreementFixtures):
     def test_personas_on_every_page(self):

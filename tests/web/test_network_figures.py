@@ -85,6 +85,8 @@ class SuppressedSeriesTests(MemoriaTestCase):
                 ],
                 "total": label((0, len(counts)), sum(counts)),
             }
+            if table.exposed:  # counts that follow whatever is hidden: none are listed
+                expected = {"rows": [], "total": SMALL, "withheld": True}
             with self.subTest(k=k, counts=counts):
                 self.assertEqual(
                     series(dict(zip(keys, counts, strict=True)), k, total=True), expected
@@ -257,3 +259,77 @@ class FreshnessAndAccessTests(NetworkFiguresFixtures):
         for entry in (owner, reader):
             self.assertEqual(entry.actor_id, self.reader.pk)
             self.assertEqual(entry.details["agreements"], [self.agreement.pk])
+
+
+class WhatAReaderWorksOutTests(MemoriaTestCase):
+    """Hostile reading of what leaves: no small count follows from the labels and sums."""
+
+    def test_small_counts_that_their_number_gives_away_are_not_listed(self):
+        # Four months "fewer than 5" and a year "fewer than 5": each is 1. The engine
+        # calls such counts exposed; they leave only as the year's total.
+        counts = {"1": 1, "3": 1, "7": 1, "11": 1}
+        self.assertTrue(suppress_series([1, 1, 1, 1], 5, total=True, positive=True).exposed)
+        found = series(counts, 5, total=True)
+        self.assertEqual(found, {"rows": [], "total": SMALL, "withheld": True})
+        # Three of them leave as they are: each is 1 or 2.
+        self.assertEqual(series({"1": 1, "3": 2, "7": 1}, 5, total=True)["rows"][0][1], SMALL)
+
+    def year(self, **overrides):
+        counts = {
+            "month": {"3": 10},
+            "place": {"08037": 10},
+            "violation": {"1": 6, "2": 4},
+            "perpetrator": {},
+            "profile": {},
+            "state_agent": {},
+            "sex": {"female": 10},
+            "age": {"": 10},
+            **overrides,
+        }
+        return shared_figures.suppress_year(counts, 5, state_terms=set())
+
+    def test_violations_do_not_give_a_small_count_away_with_the_cases(self):
+        # Every case has a violation: 10 cases, homicide 6, disappearance "fewer than 5"
+        # would make it 4. One more is withheld.
+        found = self.year()
+        self.assertEqual(found["month"]["total"], 10)
+        self.assertEqual(found["violation"]["rows"], [["1", HIDDEN], ["2", SMALL]])
+        # With room to spare nothing more is withheld: 6 + at most 4 > 9.
+        found = self.year(month={"3": 9}, place={"08037": 9})
+        self.assertEqual(found["violation"]["rows"], [["1", 6], ["2", SMALL]])
+
+    def test_perpetrators_do_not_give_a_small_count_away_with_the_state_agents(self):
+        # 10 cases with a perpetrator, all naming a state agent: army 6, police "fewer
+        # than 5" would make the police 4.
+        counts = {"state_agent": {"state": 10}, "perpetrator": {"7": 6, "8": 4}}
+        found = shared_figures.suppress_year(
+            {**self.year_counts(), **counts}, 5, state_terms={"7", "8"}
+        )
+        self.assertEqual(found["perpetrator"]["rows"], [["7", HIDDEN], ["8", SMALL]])
+
+    def year_counts(self):
+        return {
+            "month": {"3": 12},
+            "place": {"08037": 12},
+            "violation": {"1": 12},
+            "perpetrator": {},
+            "profile": {},
+            "state_agent": {},
+            "sex": {"female": 12},
+            "age": {"": 12},
+        }
+
+    def test_a_withheld_series_makes_every_sum_of_its_chart_a_bound(self):
+        content = {"format": shared_figures.FORMAT, "k": 5, "years": {
+            "2024": shared_figures.suppress_year(
+                {**self.year_counts(), "month": {"1": 1, "3": 1, "7": 1, "11": 1},
+                 "place": {"08037": 4}, "violation": {"1": 4}, "sex": {"female": 4},
+                 "age": {"": 4}}, 5, state_terms=set())}}  # fmt: skip
+        self.assertEqual(content["years"]["2024"]["month"]["rows"], [])
+        source = figures.Source(
+            "P", False, datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC), content, 5, 1
+        )
+        found = figures.summarize([source], [], 2024)
+        months = {bar.label: bar.count for bar in found["when_chart"].bars}
+        self.assertEqual(months["enero de 2024"], "al menos 0")
+        self.assertFalse(found["cases"].exact)
