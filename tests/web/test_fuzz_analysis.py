@@ -70,6 +70,14 @@ TARGETS = [
         valid=lambda case: {"lists": case.ready_list.pk},
     ),
     Target(
+        "analysis:run_again",
+        role=Role.ANALYST,
+        creates=LinkageRun,
+        form_on="analysis:run",
+        fieldless=True,
+        examples=3,
+    ),
+    Target(
         "analysis:pair",
         role=Role.ANALYST,
         creates=PairDecision,
@@ -125,7 +133,7 @@ TARGETS = [
     ),
 ]
 NO_FORM = {
-    "analysis:run",  # it links to the queue and the estimates
+    "analysis:run",  # its form posts to analysis:run_again
     "analysis:queue",
     "analysis:histories",
     "analysis:estimate",
@@ -159,7 +167,9 @@ class AnalysisFuzzCase(FuzzCase):
         cls.linkage_run = LinkageRun.objects.create(organization=cls.org)
         sources, result = fake_result(LINKS)
         actions.save_run_result(cls.linkage_run, sources, result)
-        cls.review_pair = cls.linkage_run.pairs.first()
+        cls.review_pair, answered = cls.linkage_run.pairs.all()[:2]
+        # One answer already given: the run page then offers to link again, learning from it.
+        actions.decide_pair(answered, cls.analyst, "different", 0)
         settings = EstimationSettings(methods=("loglinear",))
         cls.estimate = actions.start_estimate(
             cls.linkage_run, cls.analyst, settings, "fuzz", "es-mx"
