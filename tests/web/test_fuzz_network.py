@@ -43,6 +43,14 @@ TARGETS = [
         examples=5,
     ),
     Target(
+        "network:figures",
+        method="get",
+        succeeds=lambda response: response.status_code == 200,
+        always_writes=False,
+        audited=False,  # a read of partners' counts is audited; counts only, nobody named
+        examples=5,
+    ),
+    Target(
         "network:referrals",
         method="get",
         succeeds=lambda response: response.status_code == 200,
