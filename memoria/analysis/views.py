@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 
 from django.contrib import messages
@@ -56,10 +57,14 @@ def _ready_lists(organization):
     return LinkageList.objects.filter(pk__in=[item.pk for item in lists if item.ready])
 
 
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def _token(sent: str) -> str:
-    """The form's once-only token (the page's, 32 characters); a missing or hand-typed
-    long one gets a new one (the job's key has room for 200 characters)."""
-    return sent if 0 < len(sent) <= 64 else uuid.uuid4().hex
+    """The form's once-only token (the page's: 32 hex characters); a missing one, or
+    one the page never gives (too long for the job's key, NUL or other characters a
+    database may refuse), gets a new one."""
+    return sent if TOKEN.fullmatch(sent) else uuid.uuid4().hex
 
 
 @organization_view(Capability.RUN_ANALYSES)

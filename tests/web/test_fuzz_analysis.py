@@ -243,3 +243,12 @@ class FoundByTheFuzzTests(AnalysisFuzzCase):
             "Otra persona inició esta importación mientras tanto.", response.content.decode()
         )
         self.assertEqual(Job.objects.count(), jobs)
+
+    def test_a_token_with_a_nul_still_links_again_once(self):
+        """PostgreSQL refuses NUL in text: the job's key came from the posted token."""
+        self.client.force_login(self.analyst)
+        url = f"/o/{self.org.slug}/linkage/runs/{self.linkage_run.pk}/again/"
+        before = LinkageRun.objects.filter(organization=self.org).count()
+        response = self.client.post(url, {"token": "a\x00b"})
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(LinkageRun.objects.filter(organization=self.org).count(), before + 1)
