@@ -50,8 +50,9 @@ class Model:
                 self.either.append(i)
         return {i: 1}, 0
 
-    def sums(self, parts: list[tuple[dict, int]], whole: tuple[dict, int]) -> None:
-        """Σ parts = whole."""
+    @staticmethod
+    def _difference(parts: list[tuple[dict, int]], whole: tuple[dict, int]) -> tuple[dict, int]:
+        """Σ parts − whole, as (coefficients of the hidden counts, constant on the right)."""
         terms: dict = {}
         constant = 0
         for part, c in parts:
@@ -60,19 +61,15 @@ class Model:
             constant += c
         for i, a in whole[0].items():
             terms[i] = terms.get(i, 0) - a
-        self.equal.append((terms, whole[1] - constant))
+        return terms, whole[1] - constant
+
+    def sums(self, parts: list[tuple[dict, int]], whole: tuple[dict, int]) -> None:
+        """Σ parts = whole."""
+        self.equal.append(self._difference(parts, whole))
 
     def sums_at_least(self, parts: list[tuple[dict, int]], whole: tuple[dict, int]) -> None:
         """Σ parts ≥ whole."""
-        terms: dict = {}
-        constant = 0
-        for part, c in parts:
-            for i, a in part.items():
-                terms[i] = terms.get(i, 0) + a
-            constant += c
-        for i, a in whole[0].items():
-            terms[i] = terms.get(i, 0) - a
-        self.at_least.append((terms, whole[1] - constant))
+        self.at_least.append(self._difference(parts, whole))
 
     def ranges(self) -> dict[str, tuple[int, int]]:
         """The least and greatest value of every hidden count."""
