@@ -7,6 +7,7 @@ sync API runs an event loop in the test's thread).
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from memoria.accounts.models import Organization
 from memoria.accounts.roles import Role
@@ -86,7 +87,7 @@ def test_a_documenter_records_a_case_on_a_phone_and_finds_the_victim(live_server
     result = page.get_by_role("link", name="Guadalupe Hernández Ruiz")
     assert result.count() == 1
     result.click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Guadalupe Hernández Ruiz"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Guadalupe Hernández Ruiz")
     # The pages fit the phone: nothing wider than the screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.external_requests == []

@@ -4,6 +4,7 @@ case to it with two fields, and a documenter of that collective reads them and a
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from memoria.accounts.models import Organization
 from memoria.accounts.roles import Role
@@ -95,6 +96,7 @@ def test_a_case_is_referred_and_accepted_on_phones(live_server, phone_page, brow
     try:
         other.goto(f"{live_server.url}/o/{partner.slug}/network/referrals/")
         other.get_by_role("link", name=f"Canalización #{referral.pk}").click()
+        expect(other.locator("main")).to_contain_text("Desaparición de Zenaida")
         main = other.locator("main").inner_text()
         assert "Desaparición de Zenaida" in main
         assert "La madre pide acompañamiento psicosocial." in main

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from memoria.accounts.models import Organization, User
 from memoria.accounts.roles import Role
@@ -588,7 +589,7 @@ def test_the_menu_and_the_place_fields_work_without_javascript(live_server, brow
         cases = page.get_by_role("navigation").get_by_role("link", name="Casos")
         assert not cases.is_visible()
         page.get_by_text("Menú", exact=True).click()
-        assert cases.is_visible()
+        expect(cases).to_be_visible()
         assert page.get_by_role("combobox", name="Buscar municipio por nombre").count() == 0
         page.locator("#id_title").fill("Sin JavaScript")
         page.locator("#id_state").select_option("08")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from memoria.accounts.demo import demo_totp_code
 from memoria.core.demo import DEMO_PASSWORD, load_demo_network
@@ -39,7 +40,7 @@ def test_the_language_can_be_switched_to_english(live_server, phone_page):
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Idioma").select_option("en")
     page.get_by_role("button", name="Cambiar").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
 
 
 def test_the_main_pages_pass_automated_accessibility_checks(live_server, audit_page):

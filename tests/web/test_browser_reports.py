@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from memoria.accounts.models import Organization, User
 from memoria.reports import actions
@@ -59,7 +60,7 @@ def test_a_person_reports_from_a_phone_without_javascript(live_server, browser, 
         page.get_by_label("Código de comprobante").fill(code.lower())
         page.get_by_label("¿Qué quieres agregar?").fill("Eran dos camionetas blancas.")
         page.get_by_role("button", name="Agregar al reporte").click()
-        assert "ahora forma parte de tu reporte" in page.get_by_role("status").inner_text()
+        expect(page.get_by_role("status")).to_contain_text("ahora forma parte de tu reporte")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert context.cookies() == []
         assert external == []

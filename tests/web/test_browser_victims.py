@@ -4,6 +4,7 @@ overdue list then shows what the state owes, oldest first."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from memoria.accounts.models import Membership, Organization, User
 from memoria.accounts.roles import Role
@@ -94,7 +95,7 @@ def test_a_documenter_records_a_mothers_path_on_a_phone_and_sees_what_is_owed(
     page.goto(f"{base}/victims/")
     page.get_by_role("link", name="Lo que debe el Estado: 2 pendientes").click()
     rows = page.locator("table.stack tbody tr")
-    assert rows.count() == 2
+    expect(rows).to_have_count(2)  # waits for the page the link opens
     assert "Registro estatal de víctimas" in rows.nth(0).inner_text()
     assert "REV-CHIH-2024-118" in rows.nth(0).inner_text()
     assert "Comisión Ejecutiva de Atención a Víctimas" in rows.nth(1).inner_text()
