@@ -1,7 +1,7 @@
 """Benchmark: a new process's first statistics page over real encrypted index rows.
 
 Generates the case index of ``--persons`` direct victims with
-``bench/statistics.py``'s seeded generator (about 725,000 cases for
+``bench/statistics_pages.py``'s seeded generator (about 725,000 cases for
 1,000,000 persons) and writes it as a database written before blocks holds
 it: one ``CaseIndexEntry`` per case, its entry encrypted on its own under
 the organization's key (the entries' events are not written: the index is
@@ -44,8 +44,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
-# bench/statistics.py would shadow the standard library's module: this folder goes last.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))  # this checkout's code, not the one the environment names
 
 
@@ -70,9 +68,9 @@ def configure(persons: int, migrate: bool = True) -> None:
 
 def write_entries(organization, persons: int, seed: int) -> int:
     """One encrypted entry row per case, as before blocks; how many."""
-    import importlib.util
     import secrets
 
+    import statistics_pages
     from django.db import connection, transaction
 
     from memoria.cases.caseindex import DATA_CONTEXT
@@ -80,10 +78,7 @@ def write_entries(organization, persons: int, seed: int) -> int:
     from memoria.vault.cipher import encrypt_text_with
     from memoria.vault.keys import active_key
 
-    spec = importlib.util.spec_from_file_location("stats_bench", HERE / "statistics.py")
-    stats_bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(stats_bench)
-    found = stats_bench.entries(persons, seed)
+    found = statistics_pages.entries(persons, seed)
     key = active_key(organization.pk)
     rows = []
     with connection.constraint_checks_disabled(), transaction.atomic():

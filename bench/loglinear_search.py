@@ -2,9 +2,6 @@
 
     R_LIBS=/tmp/Rlib .venv/bin/python -m bench.loglinear_search [--repeats 3] [--json out.json]
 
-(Run as a module from the repository: as a script, ``bench/statistics.py``
-would shadow Python's ``statistics`` module.)
-
 For each five-list table in tests/engines/data/mse/, Memoria ranks all 6,893
 hierarchical models (every main effect, terms of up to four lists) by BIC with
 ``select_model(table, "bic", max_order=4)``, and Rcapture 1.4-4 does the same

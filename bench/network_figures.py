@@ -1,6 +1,6 @@
 """Benchmark: the network figures over a million documented persons (issue #16, item 1).
 
-Builds the same generated case index as ``bench/statistics.py`` (its
+Builds the same generated case index as ``bench/statistics_pages.py`` (its
 ``entries``, from a seed; about 690,000 cases for 1,000,000 persons), places
 it in this process's index cache, and times:
 
@@ -24,28 +24,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This folder holds a ``statistics.py``: Python puts the folder first on the path,
-# where it would shadow the standard library's module. Move it to the end.
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
-sys.path.insert(0, str(HERE.parent))
-sys.path.append(str(HERE))
+sys.path.insert(0, str(HERE.parent))  # this checkout's code, not the one the environment names
 
 import argparse  # noqa: E402
-import importlib.util  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-
-
-def _statistics_bench():
-    """bench/statistics.py, loaded by path (its name is the standard library's)."""
-    spec = importlib.util.spec_from_file_location("statistics_bench", HERE / "statistics.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def timed(call, repeat: int) -> str:
@@ -63,7 +50,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
-    bench = _statistics_bench()
+    import statistics_pages as bench
+
     bench.configure()
     from cases_bench import login, organization_and_user
     from django.db import connection

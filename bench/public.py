@@ -33,9 +33,6 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# bench/statistics.py would shadow the standard library's statistics (Django's SQLite
-# backend imports it): this script's folder is not an import path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 
 def free_port() -> int:

@@ -37,9 +37,6 @@ import sys
 import time
 from pathlib import Path
 
-# bench/statistics.py would shadow the standard library's statistics (Splink imports
-# it): this script's folder is not an import path, the project's root is.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from memoria.linkage import link_records, pairwise_scores  # noqa: E402

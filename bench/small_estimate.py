@@ -21,8 +21,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# The repository root instead of bench/, whose statistics.py would shadow the standard module.
-sys.path[0] = str(Path(__file__).resolve().parents[1])
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's code
 
 import argparse  # noqa: E402
 import os  # noqa: E402

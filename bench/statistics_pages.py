@@ -18,8 +18,8 @@ What it does not generate: the encrypted rows themselves. So it measures a
 warm process; ``bench/index_cold.py`` writes the encrypted rows of the same
 generated index and times a new process's load and first page.
 
-    .venv/bin/python bench/statistics.py --persons 1000000
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> .venv/bin/python bench/statistics.py
+    .venv/bin/python bench/statistics_pages.py --persons 1000000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> .venv/bin/python bench/statistics_pages.py
 """
 
 from __future__ import annotations
@@ -27,13 +27,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This file is named like the standard library's ``statistics``: Python puts its
-# folder first on the path, where it would shadow that module for everything
-# imported after. Move the folder to the end (cases_bench is still found).
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
-sys.path.insert(0, str(HERE.parent))
-sys.path.append(str(HERE))
+sys.path.insert(0, str(HERE.parent))  # this checkout's code, not the one the environment names
 
 import argparse  # noqa: E402
 import datetime  # noqa: E402
