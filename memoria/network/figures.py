@@ -315,6 +315,8 @@ def summarize(sources: list[Source], partners: list, year: int | None = None) ->
     texts = {row["code"]: str(row["sum"]) for row in state_rows}
     for area in place_map["map"].areas:
         area.text = texts.get(area.code, str(Sum(0, 1)) if places.incomplete else "0")
+    # A state whose count is "at least X" is coloured by X: its legend must say so.
+    place_map["lower_bounds"] = places.incomplete or any(not r["sum"].exact for r in state_rows)
 
     agents = _sum_rows(sources, key, "state_agent")
     named = agents.get("state", Sum())

@@ -166,6 +166,9 @@ class KnownAnswerTests(NetworkFiguresFixtures):
         self.assertContains(page, "no son todos los casos")
         self.assertContains(page, "Acompañamiento Psicosocial del Norte")
         self.assertContains(page, 'class="chart-svg"')
+        # Chihuahua is "at least 8": coloured by the 8, and the map says so.
+        self.assertContains(page, "coloreado por lo que se sabe con certeza")
+        self.assertContains(page, "ninguno conocido")
 
     def test_only_counts_leave_the_organization(self):
         stored = AgreementFigures.objects.get(agreement=self.agreement)
