@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -115,9 +116,10 @@ def _figures(request, membership, agreement):
     readers = ((agreement.organization, AuditAction.SHARE_VIEWED),
                (membership.organization, AuditAction.SHARE_READ))  # fmt: skip
     if tables:
-        for organization, action in readers:
-            audit(request.user, organization, action, stored, request=request,
-                  agreements=[agreement.pk], figures=True)  # fmt: skip
+        with transaction.atomic():  # both sides' entries, or neither
+            for organization, action in readers:
+                audit(request.user, organization, action, stored, request=request,
+                      agreements=[agreement.pk], figures=True)  # fmt: skip
     return {
         "tables": tables,
         "statistics": statistics,

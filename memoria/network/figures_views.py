@@ -8,6 +8,7 @@ log, ``share.read`` in ours, with the agreement's id).
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.shortcuts import render
 
 from memoria.accounts.access import organization_view
@@ -27,12 +28,15 @@ def network_figures(request, membership):
     form = NetworkFiguresForm(request.GET or None, years=figures.years(sources))
     year = form.cleaned_data.get("year") if form.is_bound and form.is_valid() else None
     found = figures.summarize(sources, partners, year)
-    for _source, stored in found["partners"]:
-        agreement = stored.agreement
-        audit(request.user, agreement.organization, AuditAction.SHARE_VIEWED, stored,
-              request=request, recipient=organization.pk, agreements=[agreement.pk],
-              figures=True)  # fmt: skip
-        audit(request.user, organization, AuditAction.SHARE_READ, stored, request=request,
-              owner=agreement.organization_id, agreements=[agreement.pk], figures=True)  # fmt: skip
+    # Both sides' entries land together or not at all (the page is then not shown).
+    with transaction.atomic():
+        for _source, stored in found["partners"]:
+            agreement = stored.agreement
+            audit(request.user, agreement.organization, AuditAction.SHARE_VIEWED, stored,
+                  request=request, recipient=organization.pk, agreements=[agreement.pk],
+                  figures=True)  # fmt: skip
+            audit(request.user, organization, AuditAction.SHARE_READ, stored,
+                  request=request, owner=agreement.organization_id, agreements=[agreement.pk],
+                  figures=True)  # fmt: skip
     context = {"organization": organization, "form": form, **found}
     return render(request, "network/figures.html", context)

@@ -190,25 +190,26 @@ def refresh_shares(instance: models.Model) -> int:
 def record_shared_view(viewer: Viewer, shared: SharedView, *, request=None) -> None:
     """Audit a read of a shared record on both sides: the owner's log and the reader's."""
     agreements = [agreement.pk for agreement in getattr(shared, "agreements", [])]
-    audit(
-        viewer.user,
-        shared.owner,
-        AuditAction.SHARE_VIEWED,
-        shared.shared,
-        request=request,
-        recipient=viewer.organization_id,
-        kind=shared.kind,
-        object_id=shared.pk,
-        agreements=agreements,
-    )
-    audit(
-        viewer.user,
-        viewer.organization,
-        AuditAction.SHARE_READ,
-        shared.shared,
-        request=request,
-        owner=shared.owner.pk,
-        kind=shared.kind,
-        object_id=shared.pk,
-        agreements=agreements,
-    )
+    with transaction.atomic():  # both sides' entries, or neither
+        audit(
+            viewer.user,
+            shared.owner,
+            AuditAction.SHARE_VIEWED,
+            shared.shared,
+            request=request,
+            recipient=viewer.organization_id,
+            kind=shared.kind,
+            object_id=shared.pk,
+            agreements=agreements,
+        )
+        audit(
+            viewer.user,
+            viewer.organization,
+            AuditAction.SHARE_READ,
+            shared.shared,
+            request=request,
+            owner=shared.owner.pk,
+            kind=shared.kind,
+            object_id=shared.pk,
+            agreements=agreements,
+        )

@@ -263,6 +263,26 @@ class FreshnessAndAccessTests(NetworkFiguresFixtures):
             self.assertEqual(entry.actor_id, self.reader.pk)
             self.assertEqual(entry.details["agreements"], [self.agreement.pk])
 
+    def test_a_read_audited_on_one_side_only_leaves_no_entry(self):
+        """If the reader's own entry cannot be written, the partner's log does not
+        keep an entry of a read that was never shown."""
+        from memoria.audit.labels import AuditAction
+        from memoria.audit.log import audit as real_audit
+
+        def failing(user, organization, action, *args, **kwargs):
+            if action == AuditAction.SHARE_READ:
+                raise RuntimeError("the reader's log is unavailable")
+            return real_audit(user, organization, action, *args, **kwargs)
+
+        with (
+            mock.patch("memoria.network.figures_views.audit", failing),
+            self.assertRaises(RuntimeError),
+        ):
+            self.page()
+        self.assertFalse(AuditEntry.objects.filter(action="share.viewed").exists())
+        self.page()
+        self.assertEqual(AuditEntry.objects.filter(action="share.viewed").count(), 1)
+
 
 class WhatAReaderWorksOutTests(MemoriaTestCase):
     """Hostile reading of what leaves: no small count follows from the labels and sums."""
