@@ -44,7 +44,10 @@ from memoria.cases.models import (
     Visibility,
 )
 from memoria.cases.search import index_person
+from memoria.cases.sharing import person_consent
 from memoria.sharing.actions import refresh_shares
+from memoria.sharing.agreements import recount_soon
+from memoria.sharing.registry import Consent
 
 EVENT_FIELDS = (
     "title",
@@ -435,10 +438,13 @@ def update_person(
         if data.get("visibility", person.visibility) == Visibility.MEMORIAL:
             data["visibility"] = Visibility.PRIVATE
     fields = PERSON_FIELDS + ("consent_recorded_at",)
+    allowed_counts = person_consent(person) >= Consent.AGGREGATE
     person, changes = _update(person, actor, data, fields, version, _derive_person, person=person)
     if changes:
         index_person(person)
         caseindex.rebuild_for_person(person)
+    if allowed_counts and person_consent(person) < Consent.AGGREGATE:
+        recount_soon(person.organization)  # the partners' counts drop their cases now
     audit(actor, person.organization, AuditAction.PERSON_UPDATE, person, request=request)
     return person
 

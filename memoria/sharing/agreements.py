@@ -9,6 +9,8 @@ expiring delete the partner's copies in the same transaction (what a
 referral still carries stays). The worker re-applies every agreement in
 force (``refresh_all``: new records, consent changed by a bulk import) and
 ends those whose day has passed; a read ends them too (``memoria.sharing.access``).
+A consent withdrawn in a person's edit does not wait for that: the edit queues a
+recount of the organization's counts-only agreements (``recount_soon``).
 
 Every change is audited in both organizations' logs, by id only. Changes
 carry the version the page showed: a stale one raises ``AgreementConflict``
@@ -19,6 +21,7 @@ acceptance).
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections import Counter
 
 from django.conf import settings
@@ -28,6 +31,7 @@ from django.utils import timezone
 from memoria.accounts.models import Organization, User
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
+from memoria.jobs.registry import job_handler
 from memoria.sharing import rules, suppressed
 from memoria.sharing.actions import sync_grant
 from memoria.sharing.models import (
@@ -40,6 +44,7 @@ from memoria.sharing.models import (
 from memoria.sharing.registry import Consent, shareable
 
 EVERY_SECONDS = 600
+RECOUNT = "sharing.figures"
 
 
 class AgreementConflict(Exception):
@@ -248,6 +253,32 @@ def save_figures(agreement: Agreement) -> AgreementFigures:
         },
     )
     return figures
+
+
+def recount_soon(organization: Organization) -> None:
+    """Once the current transaction commits, have the worker recount what the
+    organization's counts-only agreements in force carry (a consent just withdrawn
+    leaves the partners' counts within seconds, not at the next periodic refresh)."""
+    from memoria.jobs.queue import enqueue
+
+    aggregate = rules.in_force().filter(organization=organization, level=AgreementLevel.AGGREGATE)
+    if not aggregate.exists():
+        return
+    key = f"{RECOUNT}:{organization.pk}:{uuid.uuid4().hex}"
+    transaction.on_commit(lambda: enqueue(RECOUNT, key, organization=organization))
+
+
+@job_handler(RECOUNT)
+def _recount(job, context) -> dict:
+    """The worker's recount of one organization's counts-only agreements in force."""
+    agreements = rules.in_force().filter(
+        organization_id=job.organization_id, level=AgreementLevel.AGGREGATE
+    )
+    done = 0
+    for agreement in agreements:
+        save_figures(agreement)
+        done += 1
+    return {"agreements": done}
 
 
 def refresh_all(day: datetime.date | None = None) -> int:

@@ -224,6 +224,27 @@ class FreshnessAndAccessTests(NetworkFiguresFixtures):
         agreements.refresh_all(TODAY)
         self.assertEqual(figures.network_figures(self.org)["cases"].low, 16)
 
+    def test_a_withdrawn_consent_leaves_the_partners_counts_without_waiting(self):
+        from memoria.cases.actions import update_person
+        from memoria.cases.models import Person
+        from memoria.jobs.models import Job
+        from memoria.jobs.queue import run_here
+
+        people = Person.objects.filter(organization=self.partner, visibility="aggregate")
+        # An edit that keeps the consent queues nothing.
+        kept = people.first()
+        with self.captureOnCommitCallbacks(execute=True):
+            update_person(kept, None, {"occupation": "Docente"}, kept.version)
+        self.assertFalse(Job.objects.filter(kind=agreements.RECOUNT).exists())
+
+        family = people.last()
+        with self.captureOnCommitCallbacks(execute=True):
+            update_person(family, None, {"visibility": "private"}, family.version)
+        job = Job.objects.get(kind=agreements.RECOUNT, organization=self.partner)
+        self.assertEqual(figures.network_figures(self.org)["cases"].low, 15)  # not yet
+        self.assertEqual(run_here(job, "test").status, Job.Status.DONE)
+        self.assertEqual(figures.network_figures(self.org)["cases"].low, 14)
+
     def test_k_comes_from_the_settings(self):
         with self.settings(MEMORIA_NETWORK_SMALL_COUNT=3):
             agreements.save_figures(self.agreement)
