@@ -48,22 +48,9 @@ sys.path.insert(0, str(ROOT))  # this checkout's code, not the one the environme
 
 
 def configure(persons: int, migrate: bool = True) -> None:
-    vendor = "postgres" if os.environ.get("DATABASE_URL") else "sqlite"
-    data_dir = Path(
-        os.environ.get("MEMORIA_DATA_DIR") or f"/tmp/memoria-index-cold-{vendor}-{persons}"  # noqa: S108
-    )
-    data_dir.mkdir(parents=True, exist_ok=True)
-    os.environ["MEMORIA_DATA_DIR"] = str(data_dir)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "memoria.settings"
-    import django
+    from django_setup import data_directory, start
 
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    if migrate:
-        call_command("migrate", interactive=False, verbosity=0)
+    start(data_directory("index-cold", persons), migrate=migrate)
 
 
 def write_entries(organization, persons: int, seed: int) -> int:

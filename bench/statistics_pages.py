@@ -42,19 +42,9 @@ import numpy as np  # noqa: E402
 
 
 def configure() -> None:
-    vendor = "postgres" if os.environ.get("DATABASE_URL") else "sqlite"
-    data_dir = Path(os.environ.get("MEMORIA_DATA_DIR") or f"/tmp/memoria-stats-bench-{vendor}")  # noqa: S108
-    data_dir.mkdir(parents=True, exist_ok=True)
-    os.environ["MEMORIA_DATA_DIR"] = str(data_dir)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "memoria.settings"
-    import django
+    from django_setup import data_directory, start
 
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    call_command("migrate", interactive=False, verbosity=0)
+    start(data_directory("stats-bench"))
 
 
 def entries(persons: int, seed: int) -> dict[int, list]:
