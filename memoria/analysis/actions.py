@@ -97,6 +97,7 @@ def start_run(
     *,
     request=None,
     again_of: LinkageRun | None = None,
+    partners=(),
 ):
     """Create a run over the chosen sources and queue its job (one per ``key``).
 
@@ -110,6 +111,7 @@ def start_run(
             organization=organization, created_by=actor, include_cases=include_cases
         )
         run.lists.set(lists)
+        run.partners.set(partners)
         job = queue_linkage(run, actor, key, language)
         if job.payload.get("run") == run.pk:
             run.job = job
@@ -122,6 +124,7 @@ def start_run(
                 request=request,
                 cases=include_cases,
                 lists=len(lists),
+                partners=[partner.pk for partner in partners],
                 **({"again_of": again_of.pk} if again_of is not None else {}),
             )
             return run
@@ -141,6 +144,7 @@ def run_again(run: LinkageRun, actor, key: str, language: str, *, request=None) 
         language,
         request=request,
         again_of=run,
+        partners=list(run.partners.order_by("pk")),
     )
 
 

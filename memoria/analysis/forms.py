@@ -5,7 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from memoria.accounts.models import Organization
 from memoria.analysis.models import Decision
 from memoria.analysis.sources import LIST_COLUMNS, NAME_KEYS
 from memoria.cases.forms import BoundedIdsMixin
@@ -54,6 +56,10 @@ class ListsField(BoundedIdsMixin, forms.ModelMultipleChoiceField):
     """The lists to link; an id no column can hold is an unknown list, not a 500."""
 
 
+class PartnersField(BoundedIdsMixin, forms.ModelMultipleChoiceField):
+    """The partners whose shared people to link; an impossible id is an unknown one."""
+
+
 class RunForm(forms.Form):
     include_cases = forms.BooleanField(
         label=_("The people in the organization's cases"), required=False
@@ -64,15 +70,40 @@ class RunForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    partners = PartnersField(
+        label=_("People other organizations share with yours"),
+        help_text=_(
+            "Each organization's people are one list. Only people shared with a name "
+            "or a CURP can be linked; their values are read from the shared copy and "
+            "not kept with the run."
+        ),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
-    def __init__(self, *args, lists, **kwargs) -> None:
+    def __init__(self, *args, lists, partners=(), **kwargs) -> None:
+        """``partners``: (organization, how many people) pairs that can be linked."""
         super().__init__(*args, **kwargs)
         self.fields["lists"].queryset = lists
         self.fields["lists"].label_from_instance = lambda item: item.name
+        counts = {organization.pk: count for organization, count in partners}
+        field = self.fields["partners"]
+        field.queryset = Organization.objects.filter(pk__in=counts).order_by("name")
+        field.label_from_instance = lambda item: (
+            ngettext("%(name)s: %(count)s person", "%(name)s: %(count)s people", counts[item.pk])
+            % {"name": item.name, "count": counts[item.pk]}
+        )
+        if not counts:
+            del self.fields["partners"]
 
     def clean(self):
         data = super().clean()
-        sources = (1 if data.get("include_cases") else 0) + len(data.get("lists") or [])
+        sources = (
+            (1 if data.get("include_cases") else 0)
+            + len(data.get("lists") or [])
+            + len(data.get("partners") or [])
+        )
         if sources < 1:
             raise ValidationError(_("Choose at least one source."))
         return data

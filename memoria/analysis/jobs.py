@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from memoria.analysis.models import CASES_SOURCE, LinkageRun
@@ -39,14 +40,34 @@ def queue_linkage(run: LinkageRun, actor, key: str, language: str):
 
 
 def run_sources(run: LinkageRun) -> list:
-    from memoria.analysis.sources import cases_source, list_source
+    from memoria.analysis.sources import cases_source, list_source, shared_source
 
     sources = []
     if run.include_cases:
         sources.append(cases_source(run.organization, _("Cases of the organization")))
     for linkage_list in run.lists.order_by("pk"):
         sources.append(list_source(linkage_list))
+    for owner in run.partners.order_by("pk"):
+        label = _("Shared by %(organization)s") % {"organization": owner.name}
+        source = shared_source(run.organization, owner, label)
+        if len(source.frame):  # nothing is shared any more: no list
+            _audit_shared_read(run, owner, len(source.frame))
+            sources.append(source)
     return sources
+
+
+def _audit_shared_read(run: LinkageRun, owner, people: int) -> None:
+    """The partner's log and ours say that a run read its shared people (once per run
+    and partner, with how many: not one entry per person)."""
+    from memoria.audit.labels import AuditAction
+    from memoria.audit.log import audit
+
+    details = {"kind": "cases.person", "people": people, "linkage_run": run.pk}
+    with transaction.atomic():
+        audit(run.created_by, owner, AuditAction.SHARE_VIEWED, run,
+              recipient=run.organization_id, **details)  # fmt: skip
+        audit(run.created_by, run.organization, AuditAction.SHARE_READ, run,
+              owner=owner.pk, **details)  # fmt: skip
 
 
 def run_answers(run: LinkageRun, sources) -> dict[tuple[str, str], str]:

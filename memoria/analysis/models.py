@@ -64,6 +64,8 @@ class LinkageRun(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     include_cases = models.BooleanField(default=False)
     lists = models.ManyToManyField(LinkageList, related_name="runs", blank=True)
+    # Partners whose shared people are a source (read from their copies when the job runs).
+    partners = models.ManyToManyField(Organization, related_name="+", blank=True)
     job = models.ForeignKey(
         "jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

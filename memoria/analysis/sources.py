@@ -5,7 +5,14 @@ index key) of what identifies it in its source, never of its row number:
 
 * a case person: its id in the platform (``person:<id>``);
 * a row of an uploaded list: the list's name and the row's mapped values, plus
-  how many identical rows came before it in that list.
+  how many identical rows came before it in that list;
+* a person another organization shares with this one under an agreement:
+  the owner and its id for the person (``shared:<owner>:<id>``).
+
+A shared person's values are read from the partner's copy when the job runs
+and never stored with the run: the review page reads the copy again, so a
+person the partner stops sharing (agreement revoked or expired, consent
+withdrawn) is no longer shown there.
 
 So the same list uploaded again (rows in another order, columns renamed and
 mapped again) gives the same fingerprints, and a reviewer's answer about a pair
@@ -122,6 +129,77 @@ def list_source(linkage_list) -> Source:
         }
     frame = pd.DataFrame(records or None, columns=["record_id", *_engine_keys(mapping)])
     return Source(f"list{linkage_list.pk}", linkage_list.name, frame, shown)
+
+
+# What a shared person carries that the engine reads (memoria.cases.sharing).
+SHARED_KEYS = ("given_names", "paternal_surname", "maternal_surname", "sex", "age", "curp")
+SHARED_NAMES = ("given_names", "paternal_surname", "maternal_surname", "curp")
+
+
+def shared_people(organization, owner=None):
+    """The people shared with ``organization`` (by ``owner`` when given) with at least
+    a name or a CURP: a record without them cannot be linked by anyone."""
+    from memoria.cases.models import Person
+    from memoria.sharing.access import shared_records
+
+    found = shared_records(organization, Person, owner)
+    return [
+        record
+        for record in found.select_related("owner").order_by("owner_id", "object_id")
+        if any((record.content or {}).get(key) for key in SHARED_NAMES)
+    ]
+
+
+def partners_sharing_people(organization) -> list[tuple]:
+    """(organization, how many people) for each partner whose people can be linked."""
+    counts = Counter()
+    owners = {}
+    for record in shared_people(organization):
+        counts[record.owner_id] += 1
+        owners[record.owner_id] = record.owner
+    return [(owners[pk], counts[pk]) for pk in sorted(owners, key=lambda pk: owners[pk].name)]
+
+
+def shared_source(organization, owner, label: str) -> Source:
+    """The people ``owner`` shares with ``organization``, in the linkage schema."""
+    records = shared_people(organization, owner)
+    fingerprints = _fingerprints(
+        organization.pk, [f"shared:{owner.pk}:{record.object_id}" for record in records]
+    )
+    rows, shown = [], {}
+    for fingerprint, record in zip(fingerprints, records, strict=True):
+        values = record.content or {}
+        row = {key: values.get(key) for key in SHARED_KEYS}
+        row["sex"] = row["sex"] if row["sex"] in ("female", "male") else ""
+        row["age"] = str(row["age"]) if isinstance(row["age"], int) else ""
+        rows.append({"record_id": fingerprint, **{k: v or "" for k, v in row.items()}})
+        # Where to read it again, not what it said (see the module's docstring).
+        shown[fingerprint] = {"list": label, "shared_by": owner.pk, "shared": record.object_id}
+    frame = pd.DataFrame(rows or None, columns=["record_id", *SHARED_KEYS])
+    return Source(f"shared{owner.pk}", label, frame, shown)
+
+
+def shown_now(organization, shown: dict) -> dict:
+    """A record's values as the review page shows them: a shared person's read from
+    the partner's current copy (empty, with ``gone``, when it is no longer shared)."""
+    if "shared_by" not in shown:
+        return shown
+    from memoria.cases.models import Person
+    from memoria.sharing.access import shared_records
+
+    record = (
+        shared_records(organization, Person, shown["shared_by"])
+        .filter(object_id=shown["shared"])
+        .first()
+    )
+    if record is None:
+        return {"list": shown["list"], "gone": True}
+    values = {key: (record.content or {}).get(key) for key in SHARED_KEYS}
+    return {
+        "list": shown["list"],
+        "record": record,
+        **{key: str(value) for key, value in values.items() if value not in (None, "")},
+    }
 
 
 def _engine_keys(mapping: dict) -> list[str]:

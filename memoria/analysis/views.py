@@ -42,7 +42,14 @@ from memoria.analysis.models import (
     PairDecision,
     ReviewPair,
 )
-from memoria.analysis.sources import LIST_COLUMNS, guess_list_mapping, unseal_table
+from memoria.analysis.sources import (
+    LIST_COLUMNS,
+    guess_list_mapping,
+    partners_sharing_people,
+    shown_now,
+    unseal_table,
+)
+from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
 from memoria.cases.actions import ConflictError
 from memoria.jobs.worker import worker_status
@@ -71,7 +78,11 @@ def _token(sent: str) -> str:
 def linkage(request, membership):
     """The organization's lists and runs, and the form to start a run."""
     organization = membership.organization
-    form = RunForm(request.POST or None, lists=_ready_lists(organization))
+    form = RunForm(
+        request.POST or None,
+        lists=_ready_lists(organization),
+        partners=partners_sharing_people(organization),
+    )
     if request.method == "POST" and form.is_valid():
         run = actions.start_run(
             organization,
@@ -81,6 +92,7 @@ def linkage(request, membership):
             _token(request.POST.get("token", "")),
             get_language(),
             request=request,
+            partners=list(form.cleaned_data.get("partners") or []),
         )
         return redirect("analysis:run", organization.slug, run.pk)
     context = {
@@ -228,20 +240,28 @@ def pair(request, membership, run_id: int, pair_id: int):
         )
     if request.method == "POST":
         status = 422
+    details = review_pair.details
+    left = shown_now(organization, details["left"])
+    right = shown_now(organization, details["right"])
     with transaction.atomic():
         audit(request.user, organization, "linkage.pair_view", target=review_pair, request=request)
-    details = review_pair.details
+        for side in (left, right):
+            if "record" in side:  # a partner's shared person: its log says who read it
+                record = side["record"]
+                audit(request.user, record.owner, AuditAction.SHARE_VIEWED, record,
+                      request=request, recipient=organization.pk, kind=record.kind,
+                      object_id=record.object_id, linkage_run=linkage_run.pk)  # fmt: skip
     rows = [
-        (LABELS[key], details["left"].get(key, ""), details["right"].get(key, ""))
+        (LABELS[key], left.get(key, ""), right.get(key, ""))
         for key in SHOWN
-        if details["left"].get(key) or details["right"].get(key)
+        if left.get(key) or right.get(key)
     ]
     context = {
         "organization": organization,
         "run": linkage_run,
         "pair": review_pair,
-        "left": details["left"],
-        "right": details["right"],
+        "left": left,
+        "right": right,
         "rows": rows,
         "evidence": explained(details["evidence"]),
         "current": current,

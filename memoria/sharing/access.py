@@ -70,6 +70,25 @@ def shared_with(viewer: Viewer, model: type[models.Model], object_id) -> SharedV
     return SharedView(record) if record is not None else None
 
 
+def shared_records(organization, model: type[models.Model], owner=None):
+    """Every record of ``model`` shared with ``organization`` (by ``owner`` only, when
+    given), once the expired agreements that shared them are ended: a bulk read
+    (a linkage run over a partner's people) follows the rule of a single read."""
+    from memoria.sharing import rules
+    from memoria.sharing.agreements import expire
+    from memoria.sharing.models import Agreement, AgreementStatus
+
+    expired = Agreement.objects.filter(
+        partner=organization, status=AgreementStatus.ACTIVE, valid_until__lt=rules.today()
+    )
+    if owner is not None:
+        expired = expired.filter(organization=owner)
+    for agreement in expired:
+        expire(agreement)
+    found = SharedRecord.objects.filter(organization=organization, kind=model._meta.label_lower)
+    return found if owner is None else found.filter(owner=owner)
+
+
 def _ends_expired(record: SharedRecord) -> bool:
     """End the expired agreements ``record`` is still shared under; whether there were any."""
     from memoria.sharing import rules

@@ -7,22 +7,27 @@ worker (``drain``) on lists from the project's generator.
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 from unittest import mock
 
 import pandas as pd
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from memoria.analysis import actions
 from memoria.analysis.models import LinkageList, LinkageRun, PairDecision, ReviewPair
-from memoria.analysis.sources import Source
+from memoria.analysis.sources import SHARED_KEYS, Source
 from memoria.audit.models import AuditEntry
+from memoria.cases.models import Person, Visibility
 from memoria.jobs.models import Job, JobData
 from memoria.jobs.worker import drain
 from memoria.linkage.pipeline import LinkageResult
 from memoria.linkage.synthetic import generate_lists
+from memoria.sharing import agreements
 from tests.web.base import MemoriaTestCase
+from tests.web.network_fixtures import NetworkFixtures
 
 EVIDENCE = json.dumps(
     [
@@ -359,3 +364,124 @@ class LinkageJobTests(MemoriaTestCase):
         self.assertEqual(job.status, Job.Status.FAILED)
         page = self.client.get(response["Location"])
         self.assertContains(page, "No hay suficientes registros")
+
+
+TODAY = datetime.date(2026, 6, 1)
+
+
+def on(day: datetime.date):
+    return mock.patch("memoria.sharing.rules.today", return_value=day)
+
+
+class SharedPeopleTests(NetworkFixtures):
+    """A partner's shared people as one more list: chosen on the run's form, read from
+    the shared copies by the job (audited in both logs), never stored with the run."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        cls.generated = generate_lists(150, seed=3)
+        sexes = {"Hombre": "male", "Mujer": "female"}
+        with on(TODAY):
+            for row in cls.generated.sources["colectivo"].itertuples():
+                Person.objects.create(
+                    organization=cls.partner,
+                    given_names=row.given_names,
+                    paternal_surname=row.paternal_surname,
+                    maternal_surname=row.maternal_surname,
+                    sex=sexes.get(row.sex, "unknown"),
+                    age=int(row.age) if row.age else None,
+                    visibility=Visibility.PARTNERS,
+                    consent_recorded_at=timezone.now(),
+                )
+            data = {
+                "partner": cls.org,
+                "level": "named",
+                "fields": {"cases.person": list(SHARED_KEYS[:-1])},  # all but the CURP
+                "purpose": "Cruce de listas para la búsqueda.",
+                "valid_until": datetime.date(2026, 12, 31),
+            }
+            proposed = agreements.propose(cls.partner, cls.partner_coordinator, data)
+            cls.agreement = agreements.answer(proposed, cls.coordinator, accept=True, version=1)
+
+    def setUp(self):
+        super().setUp()
+        clock = on(TODAY)
+        clock.start()
+        self.addCleanup(clock.stop)
+
+    def test_an_analyst_links_a_partners_people_with_a_list_of_her_own(self):
+        self.client.force_login(self.analyst)
+        page = self.client.get(f"/o/{self.org.slug}/linkage/")
+        self.assertContains(page, "Acompañamiento Psicosocial del Norte: 82 personas")
+        fiscalia = LinkageJobTests.upload(
+            self, "fiscalia", list_csv(self.generated.sources["fiscalia"])
+        )
+        response = self.client.post(
+            f"/o/{self.org.slug}/linkage/",
+            {"lists": [fiscalia.pk], "partners": [self.partner.pk]},
+        )
+        self.assertEqual(response.status_code, 302)
+        run = LinkageRun.objects.latest("pk")
+        self.assertEqual(list(run.partners.all()), [self.partner])
+        drain()
+        job = Job.objects.get(kind="analysis.linkage")
+        self.assertEqual(job.status, Job.Status.DONE, job.error)
+        run.refresh_from_db()
+        fiscalia_rows = len(self.generated.sources["fiscalia"])
+        self.assertEqual(run.summary["records"], fiscalia_rows + 82)
+        # The partner's people are one list of the capture histories, linked to ours.
+        clusters = actions.run_clusters(run)
+        self.assertEqual(
+            set(clusters["lists"]),
+            {"fiscalia", "Compartida por Acompañamiento Psicosocial del Norte"},
+        )
+        together = {}
+        for record, source in actions.run_graph(run)["records"]:
+            together.setdefault(clusters["clusters"][record], set()).add(source)
+        self.assertTrue(any(len(sources) == 2 for sources in together.values()))
+        # The read is in both logs, once per run, with how many people.
+        owner = AuditEntry.objects.get(action="share.viewed", organization=self.partner)
+        reader = AuditEntry.objects.get(action="share.read", organization=self.org)
+        self.assertEqual((owner.details["people"], owner.details["linkage_run"]), (82, run.pk))
+        self.assertEqual(reader.details["owner"], self.partner.pk)
+        # No shared value is stored with the run: only where to read it again.
+        shared_pairs = [
+            pair
+            for pair in ReviewPair.objects.filter(run=run)
+            if "shared_by" in pair.details["left"] or "shared_by" in pair.details["right"]
+        ]
+        self.assertTrue(shared_pairs)
+        pair = shared_pairs[0]
+        shared_side = "left" if "shared_by" in pair.details["left"] else "right"
+        side = pair.details[shared_side]
+        self.assertEqual(set(side), {"list", "shared_by", "shared"})
+        shared_person = Person.objects.get(pk=side["shared"])
+        page = self.client.get(f"/o/{self.org.slug}/linkage/runs/{run.pk}/pairs/{pair.pk}/")
+        self.assertContains(page, shared_person.paternal_surname)
+        self.assertEqual(
+            AuditEntry.objects.filter(action="share.viewed", organization=self.partner).count(), 2
+        )
+        # The partner revokes the agreement: the pair no longer shows the person.
+        agreements.revoke(
+            self.agreement, self.partner_coordinator, self.partner, version=self.agreement.version
+        )
+        page = self.client.get(f"/o/{self.org.slug}/linkage/runs/{run.pk}/pairs/{pair.pk}/")
+        self.assertEqual(page.status_code, 200)
+        gone = page.context[shared_side]
+        self.assertEqual(gone, {"list": side["list"], "gone": True})  # no value of the person
+        self.assertContains(page, "ya no se comparte")
+        # And the form no longer offers the partner.
+        page = self.client.get(f"/o/{self.org.slug}/linkage/")
+        self.assertNotContains(page, "Acompañamiento Psicosocial del Norte: 82")
+
+    def test_an_expired_agreement_shares_nothing_with_a_run(self):
+        self.client.force_login(self.analyst)
+        with on(datetime.date(2027, 1, 1)):
+            page = self.client.get(f"/o/{self.org.slug}/linkage/")
+            self.assertNotContains(page, "Acompañamiento Psicosocial del Norte")
+            response = self.client.post(
+                f"/o/{self.org.slug}/linkage/", {"partners": [self.partner.pk]}
+            )
+        self.assertEqual(response.status_code, 200)  # not a choice any more: the form says so
+        self.assertFalse(LinkageRun.objects.exists())
