@@ -15,7 +15,7 @@ organizations are refreshed in the same transaction too.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import models, transaction
@@ -151,6 +151,76 @@ def plain(value) -> object:
     return str(value)
 
 
+def shown_value(model: type[models.Model], field: str, value) -> object:
+    """A saved or typed value (``plain``) as people read it: a choice's label, not its code."""
+    model_field = model._meta.get_field(field)
+    if model_field.choices and value not in (None, ""):
+        return str(dict(model_field.flatchoices).get(value, value))
+    return value
+
+
+def current_or_conflict(
+    instance: models.Model,
+    data: dict,
+    fields: Iterable[str],
+    version: int,
+    *,
+    saved: Callable[[models.Model, str], object] | None = None,
+    shown: Callable[[type[models.Model], str, object], object] = shown_value,
+) -> models.Model:
+    """The row of ``instance``, locked until the transaction ends, if ``version`` is
+    still current; otherwise ``ConflictError`` with each field of ``data`` whose saved
+    value differs from the one sent (as ``saved(row, field)`` reads the row and
+    ``shown`` displays both). Nothing is written either way."""
+    model = type(instance)
+    current = model.objects.select_for_update(no_key=True).get(pk=instance.pk)
+    if current.version == version:
+        return current
+    read = saved or (lambda row, field: plain(getattr(row, field)))
+    differences = [
+        Difference(
+            field,
+            str(model._meta.get_field(field).verbose_name),
+            shown(model, field, before),
+            shown(model, field, after),
+        )
+        for field in fields
+        if field in data and (before := read(current, field)) != (after := plain(data[field]))
+    ]
+    raise ConflictError(current, differences)
+
+
+def update_if_current(
+    instance: models.Model,
+    data: dict,
+    fields: Iterable[str],
+    version: int,
+    *,
+    fill: Callable[[models.Model, dict, list[str]], object] | None = None,
+    before_save: Callable[[models.Model], None] | None = None,
+) -> tuple[models.Model, list[str]]:
+    """Apply ``data`` to the current row if ``version`` is still current
+    (``current_or_conflict``); the row and the fields that changed. A change
+    bumps the version; ``fill`` sets the fields (``setattr`` by default) and
+    ``before_save`` derives what follows from them."""
+    fields = [field for field in fields if field in data]
+    current = current_or_conflict(instance, data, fields, version)
+    changed = [field for field in fields if plain(getattr(current, field)) != plain(data[field])]
+    if changed:
+        if fill is not None:
+            fill(current, data, changed)
+        else:
+            for field in changed:
+                setattr(current, field, data[field])
+        if before_save is not None:
+            before_save(current)
+        current.version += 1
+        current.updated_at = timezone.now()
+        current.save()
+    current.access = getattr(instance, "access", None)  # what the reader may see, if known
+    return current, changed
+
+
 def age_band(age: int | None) -> str:
     if age is None:
         return AgeBand.UNKNOWN
@@ -266,30 +336,19 @@ def _update(
 
     ``m2m`` names many-to-many fields in ``data`` (their values are lists of rows).
     """
-    model = type(instance)
-    current = model.objects.select_for_update(no_key=True).get(pk=instance.pk)
     fields = [field for field in fields if field in data]
     m2m = [field for field in m2m if field in data]
 
-    def saved_value(field):
-        value = getattr(current, field)
+    def saved_value(row, field):
+        value = getattr(row, field)
         return plain(value.all()) if field in m2m else plain(value)
 
-    if current.version != version:
-        differences = [
-            Difference(
-                field,
-                str(model._meta.get_field(field).verbose_name),
-                display_value(model, field, saved),
-                display_value(model, field, yours),
-            )
-            for field in [*fields, *m2m]
-            if (saved := saved_value(field)) != (yours := plain(data[field]))
-        ]
-        raise ConflictError(current, differences)
+    current = current_or_conflict(
+        instance, data, [*fields, *m2m], version, saved=saved_value, shown=display_value
+    )
     changes = {}
     for field in [*fields, *m2m]:
-        before, after = saved_value(field), plain(data[field])
+        before, after = saved_value(current, field), plain(data[field])
         if before != after:
             changes[field] = [before, after]
         if field in fields:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from memoria.accounts.models import Organization, User
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
-from memoria.cases.actions import ConflictError, Difference, plain
+from memoria.cases.actions import update_if_current
 from memoria.protection import terms
 from memoria.protection.models import (
     OverdueAlert,
@@ -78,14 +78,6 @@ MEASURE_FIELDS = (
 )
 
 
-def _display(model, field: str, value) -> object:
-    """A value as people read it (a choice's label rather than its code)."""
-    model_field = model._meta.get_field(field)
-    if model_field.choices and value not in (None, ""):
-        return str(dict(model_field.flatchoices).get(value, value))
-    return plain(value)
-
-
 def _create(model, organization: Organization, actor: User | None, data: dict, fields, **extra):
     instance = model(organization=organization, created_by=actor, **extra)
     for field in fields:
@@ -96,32 +88,7 @@ def _create(model, organization: Organization, actor: User | None, data: dict, f
 
 def _update(instance: models.Model, data: dict, fields: Iterable[str], version: int, derive=None):
     """Apply ``data`` to the current row if ``version`` is still current."""
-    model = type(instance)
-    current = model.objects.select_for_update(no_key=True).get(pk=instance.pk)
-    fields = [field for field in fields if field in data]
-    if current.version != version:
-        differences = [
-            Difference(
-                field,
-                str(model._meta.get_field(field).verbose_name),
-                _display(model, field, getattr(current, field)),
-                _display(model, field, data[field]),
-            )
-            for field in fields
-            if plain(getattr(current, field)) != plain(data[field])
-        ]
-        raise ConflictError(current, differences)
-    changed = [f for f in fields if plain(getattr(current, f)) != plain(data[f])]
-    for field in changed:
-        setattr(current, field, data[field])
-    if derive is not None:
-        derive(current)
-    if changed:
-        current.version += 1
-        current.updated_at = timezone.now()
-        current.save()
-    current.access = getattr(instance, "access", None)
-    return current, changed
+    return update_if_current(instance, data, fields, version, before_save=derive)
 
 
 # -- people at risk and their circle ---------------------------------------------------------

@@ -27,7 +27,7 @@ from django.utils import timezone
 from memoria.accounts.models import Organization, User
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
-from memoria.cases.actions import ConflictError, Difference, plain
+from memoria.cases.actions import ConflictError, update_if_current
 from memoria.cases.models import Person
 from memoria.search.models import (
     AnteMortemFile,
@@ -147,14 +147,6 @@ def _fill(instance: models.Model, data: dict, fields: Iterable[str]) -> models.M
     return instance
 
 
-def _shown(instance: models.Model, field: str, value) -> object:
-    """A saved or typed value as a person reads it: the label of a choice, not its code."""
-    model_field = instance._meta.get_field(field)
-    if model_field.choices and value not in (None, ""):
-        return str(dict(model_field.flatchoices).get(value, value))
-    return plain(value)
-
-
 def _update(
     instance: models.Model,
     data: dict,
@@ -163,32 +155,8 @@ def _update(
     before_save: Callable[[models.Model], None] | None = None,
 ):
     """Apply ``data`` if ``version`` is still current; ``ConflictError`` otherwise."""
-    model = type(instance)
-    data = _typed(model, data)
-    current = model.objects.select_for_update(no_key=True).get(pk=instance.pk)
-    fields = [field for field in fields if field in data]
-    if current.version != version:
-        differences = [
-            Difference(
-                field,
-                str(model._meta.get_field(field).verbose_name),
-                _shown(current, field, saved),
-                _shown(current, field, yours),
-            )
-            for field in fields
-            if (saved := plain(getattr(current, field))) != (yours := plain(data[field]))
-        ]
-        raise ConflictError(current, differences)
-    changed = [field for field in fields if plain(getattr(current, field)) != plain(data[field])]
-    if changed:
-        _fill(current, data, changed)
-        if before_save is not None:
-            before_save(current)
-        current.version += 1
-        current.updated_at = timezone.now()
-        current.save()
-    current.access = getattr(instance, "access", None)
-    return current, changed
+    data = _typed(type(instance), data)
+    return update_if_current(instance, data, fields, version, fill=_fill, before_save=before_save)
 
 
 def _place_state(record) -> None:

@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import models, transaction
-from django.utils import timezone
 
 from memoria.accounts.models import User
 from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
-from memoria.cases.actions import ConflictError, Difference, plain
+from memoria.cases.actions import update_if_current
 from memoria.cases.models import Event, Person
 from memoria.victims.models import (
     Appeal,
@@ -80,34 +79,7 @@ def _fill(instance: models.Model, data: dict, fields: Iterable[str]) -> models.M
 
 def _update(instance: models.Model, data: dict, fields: Iterable[str], version: int):
     """Apply ``data`` if ``version`` is still current; ``ConflictError`` otherwise."""
-    model = type(instance)
-    current = model.objects.select_for_update(no_key=True).get(pk=instance.pk)
-    fields = [field for field in fields if field in data]
-    if current.version != version:
-        differences = [
-            Difference(
-                field,
-                str(model._meta.get_field(field).verbose_name),
-                _shown(current, field, saved),
-                _shown(current, field, yours),
-            )
-            for field in fields
-            if (saved := plain(getattr(current, field))) != (yours := plain(data[field]))
-        ]
-        raise ConflictError(current, differences)
-    changed = [field for field in fields if plain(getattr(current, field)) != plain(data[field])]
-    if changed:
-        _fill(current, data, changed)
-        current.version += 1
-        current.updated_at = timezone.now()
-        current.save()
-    return current, changed
-
-
-def _shown(instance: models.Model, field: str, value) -> object:
-    """A saved or typed value as a person reads it: the label of a choice, not its code."""
-    choices = dict(instance._meta.get_field(field).flatchoices)
-    return choices.get(value, value)
+    return update_if_current(instance, data, fields, version, fill=_fill)
 
 
 # -- registrations ---------------------------------------------------------------------
