@@ -545,23 +545,36 @@ def best_reading(scored: pd.DataFrame) -> pd.DataFrame:
     own ids (left before right, as Splink orders them); ``other_reading_l``
     and ``other_reading_r`` say which side was read the other way.
     """
-    scored = scored.copy()
-    other_l = scored["unique_id_l"].str.endswith(OTHER_READING)
-    other_r = scored["unique_id_r"].str.endswith(OTHER_READING)
-    scored["other_reading_l"], scored["other_reading_r"] = other_l, other_r
+    other_l = scored["unique_id_l"].str.endswith(OTHER_READING).to_numpy(dtype=bool)
+    other_r = scored["unique_id_r"].str.endswith(OTHER_READING).to_numpy(dtype=bool)
+    scored = scored.assign(other_reading_l=other_l, other_reading_r=other_r)
     if not (other_l.any() or other_r.any()):
         return scored
-    scored["unique_id_l"] = base_id(scored["unique_id_l"])
-    scored["unique_id_r"] = base_id(scored["unique_id_r"])
-    scored = scored[scored["unique_id_l"] != scored["unique_id_r"]]
-    flipped = (scored["unique_id_l"] > scored["unique_id_r"]).to_numpy()
+    # Only pairs with a record read both ways can appear twice: the rest
+    # (nearly all) are kept as they are.
+    other = scored[other_l | other_r]
+    read_twice = np.union1d(
+        base_id(other["unique_id_l"]).unique(), base_id(other["unique_id_r"]).unique()
+    )
+    involved = (
+        ~(other_l | other_r)
+        & (
+            scored["unique_id_l"].isin(read_twice) | scored["unique_id_r"].isin(read_twice)
+        ).to_numpy()
+    )
+    plain = scored[~(other_l | other_r) & ~involved]
+    both = pd.concat([scored[involved], other])
+    both["unique_id_l"] = base_id(both["unique_id_l"])
+    both["unique_id_r"] = base_id(both["unique_id_r"])
+    both = both[both["unique_id_l"] != both["unique_id_r"]]
+    flipped = (both["unique_id_l"] > both["unique_id_r"]).to_numpy()
     if flipped.any():
-        scored = _swap_sides(scored, flipped)
+        both = _swap_sides(both, flipped)
     # The best reading of each pair; on a tie, the readings taken at first.
-    readings = scored["other_reading_l"].astype(int) + scored["other_reading_r"].astype(int)
-    order = np.lexsort((readings.to_numpy(), -scored["match_weight"].to_numpy()))
-    best = scored.iloc[order].drop_duplicates(["unique_id_l", "unique_id_r"])
-    return best.sort_index().reset_index(drop=True)
+    readings = both["other_reading_l"].astype(int) + both["other_reading_r"].astype(int)
+    order = np.lexsort((readings.to_numpy(), -both["match_weight"].to_numpy()))
+    best = both.iloc[order].drop_duplicates(["unique_id_l", "unique_id_r"])
+    return pd.concat([plain, best]).sort_index().reset_index(drop=True)
 
 
 def _swap_sides(pairs: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
