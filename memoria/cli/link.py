@@ -249,6 +249,14 @@ def _report(summary: dict, args: argparse.Namespace, console) -> None:
         f"{summary['seconds']} s"
     )
     _report_input(summary.get("input", {}), console)
+    both_ways = summary.get("names_read_both_ways", 0)
+    if both_ways:
+        console.print(
+            f"  {both_ways:,} full name(s) whose order their words do not decide were read "
+            "both ways (given names first and surnames first); "
+            f"{summary.get('links_under_other_reading', 0):,} link(s) took the other reading",
+            highlight=False,
+        )
     learned = summary.get("learned_from")
     if learned:
         console.print(

@@ -18,8 +18,19 @@ import pandas as pd
 Labels = dict[str, dict[int, str]]
 
 # The event date as the list wrote it (possibly partial, "2014-09"), not the
-# day number the model compares.
-_SHOWN_COLUMNS = ("given", "pat", "mat", "sex", "birth_year", "event_date", "municipality")
+# day number the model compares. The names are the reading the pair was
+# scored with; ``other_reading`` says that a side's full name, whose order
+# is unsure, was read in the order not taken first (``pipeline.best_reading``).
+_SHOWN_COLUMNS = (
+    "given",
+    "pat",
+    "mat",
+    "other_reading",
+    "sex",
+    "birth_year",
+    "event_date",
+    "municipality",
+)
 
 
 def level_labels(linker: Any) -> Labels:

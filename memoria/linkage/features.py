@@ -13,8 +13,19 @@ from functools import lru_cache
 import pandas as pd
 
 from memoria.linkage.dates import parse_date
-from memoria.names import canonical_given_tokens, core_tokens, is_initial, parse_name, phonetic_word
-from memoria.names.order import NameEvidence, is_known_given_name, list_order
+from memoria.names import (
+    PersonName,
+    canonical_given_tokens,
+    core_tokens,
+    is_initial,
+    parse_name,
+    phonetic_word,
+)
+from memoria.names.order import NameEvidence, Reading, is_known_given_name, list_order
+
+# Appended to the ``unique_id`` of a record's second reading. It ends with a
+# space, which no record's own id does (record ids are stripped on import).
+OTHER_READING = " (other reading) "
 
 FEATURE_COLUMNS = (
     "unique_id",
@@ -91,6 +102,17 @@ def read_names(records: pd.DataFrame) -> list:
     given names first or surnames first as its words say (see
     :mod:`memoria.names.order`), and as its list mostly does when they do not.
     """
+    return read_names_both_ways(records)[0]
+
+
+def read_names_both_ways(records: pd.DataFrame) -> tuple[list, dict[int, PersonName]]:
+    """:func:`read_names`, and the other reading of the names whose order is unsure.
+
+    The second value maps a record's position to its full name read in the
+    other order, for every full name whose own words do not decide the order
+    (it took its list's order, which is wrong for some of them) and whose
+    other reading gives other parts.
+    """
     keys = records[["given_names", "paternal_surname", "maternal_surname", "full_name"]].copy()
     for column in keys.columns:
         text = keys[column]
@@ -104,6 +126,7 @@ def read_names(records: pd.DataFrame) -> list:
         list(keys["paternal_surname"]) + list(keys["maternal_surname"]),
     )
     parsed: list = [None] * len(records)
+    others: dict[int, PersonName] = {}
     pending: dict[str, list[int]] = {}
     for i, (given, paternal, maternal, full) in enumerate(keys.itertuples(index=False, name=None)):
         if given or paternal or maternal or not full or "," in str(full):
@@ -112,23 +135,28 @@ def read_names(records: pd.DataFrame) -> list:
             pending.setdefault(sources[i], []).append(i)
     full = keys["full_name"]
     for rows in pending.values():
+        readings: dict[int, Reading] = {}
         undecided, decided = [], []
         for i in rows:
-            reading, sure = evidence.read_full_name(full.iat[i], sexes[i])
-            parsed[i] = reading.name
+            readings[i], sure = evidence.read_full_name(full.iat[i], sexes[i])
             if sure:
-                decided.append(reading.surname_first)
+                decided.append(readings[i].surname_first)
             else:
                 undecided.append(i)
-        if list_order(decided):  # read the undecided ones as their list does
-            for i in undecided:
-                parsed[i] = evidence.read_full_name(full.iat[i], sexes[i], True)[0].name
-    return parsed
+        surname_first = list_order(decided)
+        for i in undecided:
+            if surname_first:  # read the undecided ones as their list does
+                readings[i] = evidence.read_full_name(full.iat[i], sexes[i], True)[0]
+            other = evidence.other_reading(full.iat[i], readings[i], sexes[i])
+            if other is not None:
+                others[i] = other
+        for i in rows:
+            parsed[i] = readings[i].name
+    return parsed, others
 
 
-def _names(records: pd.DataFrame) -> pd.DataFrame:
-    parsed = read_names(records)
-    out = pd.DataFrame(index=records.index)
+def _names(parsed: list, index: pd.Index) -> pd.DataFrame:
+    out = pd.DataFrame(index=index)
     out["given"] = [p.given_names or None for p in parsed]
     given = [_given_features(p.given_names) for p in parsed]
     out["given_first"] = [g[0] for g in given]
@@ -191,11 +219,35 @@ def build_features(records: pd.DataFrame) -> pd.DataFrame:
     ``records`` is the concatenation of :func:`memoria.linkage.schema.read_source`
     results; ``unique_id`` is ``source:record_id``.
     """
+    return build_features_both_ways(records)[0]
+
+
+def build_features_both_ways(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`build_features`, and rows for the other reading of unsure names.
+
+    The second frame has the same columns, one row per record whose full
+    name's order is unsure (see :func:`read_names_both_ways`): the same
+    record (same ``source`` and ``record_id``) with its name read in the
+    other order, and ``unique_id`` followed by :data:`OTHER_READING`.
+    """
     records = records.reset_index(drop=True)
-    out = pd.concat([_names(records), _dates(records)], axis=1)
+    parsed, others = read_names_both_ways(records)
+    out = pd.concat([_names(parsed, records.index), _dates(records)], axis=1)
     out.insert(0, "unique_id", records["source"] + ":" + records["record_id"])
     out.insert(1, "source", records["source"])
     out.insert(2, "record_id", records["record_id"])
     for column in ("sex", "state", "municipality", "curp"):
         out[column] = records[column]
-    return out[list(FEATURE_COLUMNS)]
+    out = out[list(FEATURE_COLUMNS)]
+    rows = sorted(others)
+    other = out.iloc[rows].copy()
+    if rows:
+        names = _names([others[i] for i in rows], other.index)
+        other[names.columns] = names
+        other["unique_id"] = other["unique_id"] + OTHER_READING
+    return out, other.reset_index(drop=True)
+
+
+def base_id(unique_id: pd.Series) -> pd.Series:
+    """The record's own ``unique_id`` for a row of either reading."""
+    return unique_id.str.removesuffix(OTHER_READING)

@@ -21,7 +21,7 @@ import pandas as pd
 from memoria.linkage import model
 from memoria.linkage.backends import Backend, make_backend
 from memoria.linkage.explain import explain_pairs, level_labels
-from memoria.linkage.features import build_features
+from memoria.linkage.features import OTHER_READING, base_id, build_features_both_ways
 from memoria.linkage.learning import (
     MProbabilities,
     apply_m,
@@ -421,11 +421,11 @@ def link_records(
     names, frames = _as_sources(sources, strict, cleaning)
     records = pd.concat(frames, ignore_index=True)
     say(f"preparing {len(records):,} records")
-    features = build_features(records)
+    features, other_readings = build_features_both_ways(records)
     del frames, records  # a million records: free the raw copies before Splink runs
     engine = make_backend(backend) if isinstance(backend, str) else backend
     try:
-        result = _link(engine, features, names, options, say, labels)
+        result = _link(engine, features, names, options, say, labels, other_readings)
     finally:
         if isinstance(backend, str):
             engine.close()
@@ -441,8 +441,15 @@ def _link(
     options: _Options,
     say: Progress,
     labels: Labels | None = None,
+    other_readings: pd.DataFrame | None = None,
 ) -> LinkageResult:
-    """Train, score and cluster on one backend."""
+    """Train, score and cluster on one backend.
+
+    ``other_readings`` (see :func:`memoria.linkage.features.build_features_both_ways`)
+    play no part in training: the model is trained on one reading of every
+    record, then scores the candidate pairs of both readings, and each pair
+    of records keeps the reading that agrees best (:func:`best_reading`).
+    """
     from splink import Linker
 
     settings = model.build_settings(with_curp=bool(features["curp"].notna().any()))
@@ -451,18 +458,30 @@ def _link(
     linker = Linker(table, settings, log_level=logging.ERROR)
     full_birth_dates = int(features["birth_day"].notna().sum())
     notes = _train(linker, options.seed, options.max_pairs_u, full_birth_dates, say)
+    read_both_ways = 0 if other_readings is None else len(other_readings)
+    scorer = linker
+    if read_both_ways:
+        say(f"adding the other reading of {read_both_ways:,} names whose order is unsure")
+        both = engine.database_api().register(
+            pd.concat([features, other_readings], ignore_index=True)
+        )
+        scorer = Linker(both, linker.misc.save_model_to_json(), log_level=logging.ERROR)
+        # Splink's cache of intermediate tables belongs to the database
+        # connection: without this the new linker would reuse the training
+        # linker's tables, which hold one reading only.
+        scorer.table_management.invalidate_cache()
     candidates, estimated = None, False
     if options.count_candidates:
         say("counting candidate pairs")
-        candidates, estimated = _count_candidates(linker, len(features))
+        candidates, estimated = _count_candidates(scorer, len(features) + read_both_ways)
     say("scoring candidate pairs")
     lowest = min(options.band[0], options.threshold)
     # Score down to a low floor: the pairs below the review band still count
     # when the prior is re-estimated from the candidate pairs, and when
     # answers change the model (relearn).
     floor = min(lowest, PRIOR_FLOOR_PROBABILITY)
-    predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
-    scored = engine.to_pandas(predictions)
+    predictions = scorer.inference.predict(threshold_match_probability=floor, warning_mode="never")
+    scored = best_reading(engine.to_pandas(predictions))
     say("estimating how many records match from the scored pairs")
     prior_before = linker._settings_obj._probability_two_random_records_match
     prior = estimate_prior(scored["match_weight"].to_numpy(), prior_before, len(features))
@@ -478,6 +497,7 @@ def _link(
         model=linker.misc.save_model_to_json(),
         threshold=options.threshold,
         band=options.band,
+        read_both_ways=read_both_ways,
     )
     result = relearn(scoring, labels or {}, say)
     result.summary.update(
@@ -507,6 +527,108 @@ class Scoring:
     model: dict[str, Any]
     threshold: float
     band: tuple[float, float]
+    # How many records' names were read in both orders (see best_reading).
+    read_both_ways: int = 0
+
+
+def best_reading(scored: pd.DataFrame) -> pd.DataFrame:
+    """One row per pair of records, from pairs scored under both readings.
+
+    A record whose name's order is unsure is scored twice against each
+    candidate, once per reading (rows whose ``unique_id`` ends with
+    :data:`~memoria.linkage.features.OTHER_READING`). Each pair of records
+    keeps the row of the reading whose match weight is highest: a reading
+    is one whole record, so every comparison of the pair sees the same
+    reading and no word counts as a given name in one comparison and as a
+    surname in another. Rows pairing a record with its own other reading
+    are dropped. ``unique_id_l`` and ``unique_id_r`` become the records'
+    own ids (left before right, as Splink orders them); ``other_reading_l``
+    and ``other_reading_r`` say which side was read the other way.
+    """
+    other_l = scored["unique_id_l"].str.endswith(OTHER_READING).to_numpy(dtype=bool)
+    other_r = scored["unique_id_r"].str.endswith(OTHER_READING).to_numpy(dtype=bool)
+    scored = scored.assign(other_reading_l=other_l, other_reading_r=other_r)
+    if not (other_l.any() or other_r.any()):
+        return scored
+    # Only pairs with a record read both ways can appear twice: the rest
+    # (nearly all) are kept as they are.
+    other = scored[other_l | other_r]
+    read_twice = np.union1d(
+        base_id(other["unique_id_l"]).unique(), base_id(other["unique_id_r"]).unique()
+    )
+    involved = (
+        ~(other_l | other_r)
+        & (
+            scored["unique_id_l"].isin(read_twice) | scored["unique_id_r"].isin(read_twice)
+        ).to_numpy()
+    )
+    plain = scored[~(other_l | other_r) & ~involved]
+    both = pd.concat([scored[involved], other])
+    both["unique_id_l"] = base_id(both["unique_id_l"])
+    both["unique_id_r"] = base_id(both["unique_id_r"])
+    both = both[both["unique_id_l"] != both["unique_id_r"]]
+    flipped = (both["unique_id_l"] > both["unique_id_r"]).to_numpy()
+    if flipped.any():
+        both = _swap_sides(both, flipped)
+    # The best reading of each pair; on a tie, the readings taken at first.
+    readings = both["other_reading_l"].astype(int) + both["other_reading_r"].astype(int)
+    order = np.lexsort((readings.to_numpy(), -both["match_weight"].to_numpy()))
+    best = both.iloc[order].drop_duplicates(["unique_id_l", "unique_id_r"])
+    return pd.concat([plain, best]).sort_index().reset_index(drop=True)
+
+
+def _swap_sides(pairs: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """``pairs`` with the left and right columns exchanged on ``rows``."""
+    pairs = pairs.copy()
+    for left in [c for c in pairs.columns if c.endswith("_l")]:
+        right = left[:-2] + "_r"
+        if right not in pairs:
+            continue
+        a, b = pairs[left].to_numpy(copy=True), pairs[right].to_numpy(copy=True)
+        a[rows], b[rows] = b[rows], a[rows].copy()
+        pairs[left], pairs[right] = a, b
+    return pairs
+
+
+def one_reading_per_record(pairs: pd.DataFrame, linked: np.ndarray) -> np.ndarray:
+    """``linked`` after keeping, for each record, links of one reading only.
+
+    A record read both ways may match one person under one reading and
+    another person under the other ("MARTIN TOMAS" and both Tomás Martín and
+    Martín Tomás); linking both would put two people in one cluster through
+    it. The reading of its strongest link wins; its links under the other
+    reading are refused (they stay above the threshold, so they go to review
+    as held back).
+    """
+    if "other_reading_l" not in pairs or not (
+        pairs["other_reading_l"].any() or pairs["other_reading_r"].any()
+    ):
+        return linked
+    rows = np.flatnonzero(linked)
+    sides = pd.DataFrame(
+        {
+            "row": np.concatenate([rows, rows]),
+            "record": np.concatenate(
+                [pairs["unique_id_l"].to_numpy()[rows], pairs["unique_id_r"].to_numpy()[rows]]
+            ),
+            "other": np.concatenate(
+                [
+                    pairs["other_reading_l"].to_numpy(dtype=bool)[rows],
+                    pairs["other_reading_r"].to_numpy(dtype=bool)[rows],
+                ]
+            ),
+            "probability": np.tile(pairs["match_probability"].to_numpy()[rows], 2),
+        }
+    )
+    sides = sides[sides.groupby("record")["other"].transform("nunique") > 1]
+    if sides.empty:
+        return linked
+    sides = sides.sort_values(["probability", "row"], ascending=[False, True], kind="stable")
+    winner = sides.groupby("record", sort=False)["other"].first()
+    losing = sides["other"].to_numpy() != sides["record"].map(winner).to_numpy()
+    out = linked.copy()
+    out[sides["row"].to_numpy()[losing]] = False
+    return out
 
 
 def relearn(scoring: Scoring, labels: Labels, say: Progress | None = None) -> LinkageResult:
@@ -537,7 +659,7 @@ def relearn(scoring: Scoring, labels: Labels, say: Progress | None = None) -> Li
     lowest = min(scoring.band[0], scoring.threshold)
     scored = scored[scored["match_probability"] >= lowest].reset_index(drop=True)
     say("clustering")
-    clusters, refused = _cluster(scoring.records, scored, scoring.threshold)
+    clusters, refused, refused_reading = _cluster(scoring.records, scored, scoring.threshold)
     clusters_model = int(clusters["cluster_id"].nunique())
     refused_answers = 0
     if labels:
@@ -559,6 +681,14 @@ def relearn(scoring: Scoring, labels: Labels, say: Progress | None = None) -> Li
         # Links above the threshold refused because they would have put a
         # held-back pair in one cluster (included in held_back_pairs).
         "links_refused_by_vetoes": refused,
+        # Full names whose order their words do not decide, read both ways;
+        # the links that took the other reading; and links refused because
+        # their record was linked under its other reading (held back).
+        "names_read_both_ways": scoring.read_both_ways,
+        "links_under_other_reading": int(
+            (pairs["linked"] & (pairs["other_reading_l"] | pairs["other_reading_r"])).sum()
+        ),
+        "links_refused_by_reading": refused_reading,
         "review_pairs": len(review),
         "clusters": int(clusters["cluster_id"].nunique()),
         # Before the answers are applied to the clusters (the same without answers).
@@ -609,20 +739,25 @@ def _clusters_with_answers(
 
 def _cluster(
     features: pd.DataFrame, scored: pd.DataFrame, threshold: float
-) -> tuple[pd.DataFrame, int]:
+) -> tuple[pd.DataFrame, int, int]:
     """Set ``scored["linked"]`` and cluster the records.
 
-    Returns the clusters and how many links above the threshold were refused
-    because they would have put a held-back pair in one cluster.
+    Returns the clusters, how many links above the threshold were refused
+    because they would have put a held-back pair in one cluster, and how
+    many because their record was linked under its other reading.
     """
     above = scored["match_probability"] >= threshold
     # Held-back pairs (vetoed, though they score above the threshold) must not
     # end up in one cluster through third records either.
     held_back = vetoed(scored) & above
-    scored["linked"] = above & ~held_back
+    linked = (above & ~held_back).to_numpy()
+    one_reading = one_reading_per_record(scored, linked)
+    refused_reading = int(linked.sum() - one_reading.sum())
+    scored["linked"] = one_reading
     scored["linked"] = refuse_links_across_vetoes(scored, held_back)
-    refused = int(above.sum() - held_back.sum() - scored["linked"].sum())
-    return connected_clusters(features[["unique_id", "source", "record_id"]], scored), refused
+    refused = int(above.sum() - held_back.sum() - refused_reading - scored["linked"].sum())
+    clusters = connected_clusters(features[["unique_id", "source", "record_id"]], scored)
+    return clusters, refused, refused_reading
 
 
 def _pairs_frame(predictions: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:

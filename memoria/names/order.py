@@ -10,8 +10,11 @@ the lists being read (their separate given-name and surname columns). Words
 are counted by their phonetic key, so a misspelled "HERNANDES" still counts
 as a surname.
 
-A name whose own words do not decide (two rare words) takes the order most of
-its list uses. The same evidence reads two other things lists do:
+A name whose own words do not decide (two rare words, or two words that are
+both given names and surnames: "MARTIN TOMAS") takes the order most of its
+list uses, and :meth:`NameEvidence.other_reading` gives the other order, which
+linkage keeps as a second reading of the record (``memoria.linkage.features``).
+The same evidence reads two other things lists do:
 
 * a married woman written with "de" and her husband's surname ("María López
   de Hernández", "GUTIERREZ DE SANCHEZ CLAUDIA", a maternal surname column
@@ -170,6 +173,21 @@ class NameEvidence:
         surname_first = score < 0 if decided else list_surname_first
         groups = self._groups(text, female_or_unknown, surname_first)
         return Reading(self._read(groups, surname_first), surname_first), decided
+
+    def other_reading(
+        self, full_name: str | None, reading: Reading, sex: str | None = None
+    ) -> PersonName | None:
+        """``full_name`` read in the order ``reading`` did not take, or None
+        when that gives the same parts (one word, or no name)."""
+        text = normalize_text(full_name)
+        if not text:
+            return None
+        surname_first = not reading.surname_first
+        groups = self._groups(text, sex != "male", surname_first)
+        if len(groups) <= 1:
+            return None
+        name = self._read(groups, surname_first)
+        return None if name == reading.name else name
 
     def _read(self, groups: list[str], surname_first: bool) -> PersonName:
         if len(groups) == 1:

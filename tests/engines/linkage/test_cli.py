@@ -200,3 +200,18 @@ def test_it_refuses_an_answer_it_cannot_read(lists_dir, tmp_path):
     )
     with pytest.raises(CommandError, match="row 2"):
         run_link([*inputs(lists_dir), "--out", str(tmp_path / "c.csv"), "--answers", str(answers)])
+
+
+def test_it_says_how_many_names_it_read_both_ways(lists_dir, tmp_path, capsys):
+    # "LAZARO SIMON" could be Lázaro Simón or Simón Lázaro: read both ways.
+    press = tmp_path / "notas.csv"
+    pd.DataFrame(
+        {
+            "record_id": ["n1", "n2"],
+            "full_name": ["LAZARO SIMON", "Juan Pérez López"],
+            "event_date": ["2013-04-05", "2012-01-01"],
+        }
+    ).to_csv(press, index=False)
+    run_link([*inputs(lists_dir)[:2], str(press), "--out", str(tmp_path / "c.csv")])
+    err = " ".join(capsys.readouterr().err.split())  # the console wraps long lines
+    assert "1 full name(s) whose order their words do not decide were read both ways" in err
