@@ -217,6 +217,14 @@ def save_run_result(run: LinkageRun, sources, result, actor=None) -> dict:
         ),
         # Answers the model learned its m probabilities from (docs/review.md).
         "learned_from": _answers_learned(result.summary.get("learned_from")),
+        # Full names whose order their words do not decide, compared both ways.
+        "names_read_both_ways": int(result.summary.get("names_read_both_ways") or 0),
+        # Counts by source (the engine's name) and column of what the engine read
+        # as unknown: impossible or unreadable dates, placeholders ("N/D", 1900-01-01).
+        "read_as_unknown": {
+            kind: (result.summary.get("input") or {}).get(kind) or {}
+            for kind in ("invalid_dates", "placeholders")
+        },
     }
     _rebuild_clusters(run, graph)
     run.save()

@@ -149,6 +149,18 @@ def run(request, membership, run_id: int):
     linkage_run = access.get_run(membership, run_id)
     job = linkage_run.job
     clusters = actions.run_clusters(linkage_run) if linkage_run.finished else {}
+    unknown = (linkage_run.summary or {}).get("read_as_unknown") or {}
+    sources = actions.run_graph(linkage_run)["sources"] if any(unknown.values()) else {}
+    kinds = {
+        "invalid_dates": _("Dates that cannot exist or cannot be read"),
+        "placeholders": _("Placeholders (“N/D”, “SIN DATO”, 1900-01-01…)"),
+    }
+    read_as_unknown = [
+        (sources.get(source, source), LABELS.get(column, column), kinds[kind], count)
+        for kind in kinds
+        for source, columns in sorted(unknown.get(kind, {}).items())
+        for column, count in sorted(columns.items())
+    ]
     context = {
         "organization": organization,
         "run": linkage_run,
@@ -156,6 +168,7 @@ def run(request, membership, run_id: int):
         "worker": worker_status(),
         "refresh": job is not None and not job.finished,
         "lists": clusters.get("lists", []),
+        "read_as_unknown": read_as_unknown,
         "pending": _pending(linkage_run).count() if linkage_run.finished else 0,
         "token": uuid.uuid4().hex,
     }

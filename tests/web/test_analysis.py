@@ -295,6 +295,11 @@ class LinkageJobTests(MemoriaTestCase):
 
     def test_it_links_uploaded_lists_in_the_worker_and_keeps_answers_across_runs(self):
         generated = generate_lists(150, seed=3)
+        # Real lists carry impossible dates and placeholders: read as unknown, and said.
+        fiscalia = generated.sources["fiscalia"]
+        fiscalia.loc[0, "birth_date"] = "1999-02-29"
+        fiscalia.loc[1, "maternal_surname"] = "N/D"
+        fiscalia.loc[2, "maternal_surname"] = "SIN DATO"
         self.client.force_login(self.analyst)
         lists = [
             self.upload(name, list_csv(generated.sources[name]))
@@ -311,6 +316,12 @@ class LinkageJobTests(MemoriaTestCase):
         self.assertEqual(JobData.objects.filter(job=job).exclude(sealed_input="").count(), 0)
         run.refresh_from_db()
         self.assertEqual(run.summary["records"], 159)
+        page = self.client.get(f"/o/{self.org.slug}/linkage/runs/{run.pk}/")
+        unknown = {(row[0], row[1], row[3]) for row in page.context["read_as_unknown"]}
+        self.assertEqual(
+            unknown, {("fiscalia", "Fecha de nacimiento", 1), ("fiscalia", "Apellido materno", 2)}
+        )
+        self.assertContains(page, "Fechas que no pueden existir o no se pueden leer")
         pairs = list(ReviewPair.objects.filter(run=run))
         self.assertTrue(pairs)
         # Answer the first pair the queue gives; a second run over the same lists keeps it.
