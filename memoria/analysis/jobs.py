@@ -13,6 +13,7 @@ earlier decisions applied), and the audit entry.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from django.utils.translation import gettext as _
@@ -152,6 +153,7 @@ def _estimate(job, context):
         record_strata,
         run_estimate,
         run_pooled_estimate,
+        unstratified,
     )
     from memoria.analysis.models import Estimate
     from memoria.mse import CaptureTableError
@@ -185,6 +187,10 @@ def _estimate(job, context):
     linkage = ""
     try:
         report = run_estimate(table, settings, progress)
+        if settings.strata:
+            # The whole table beside the sum of the strata (the page says why they differ).
+            whole = dataclasses.replace(settings, strata="")
+            report["unstratified"] = run_estimate(unstratified(table), whole, progress)
         if settings.linkage_draws:
             decisions = organization_decisions(run.organization_id)
             linkage = linkage_digest(graph, decisions)
@@ -196,6 +202,18 @@ def _estimate(job, context):
             _(
                 "These capture histories cannot be estimated. "
                 "Link more lists, or choose fewer strata."
+            )
+        ) from error
+    except ValueError as error:
+        if not settings.averaged:
+            raise
+        # The search over every model refuses more than 6 lists or 40,000 models.
+        raise PermanentJobError(
+            _(
+                "The search over every log-linear model cannot run on these capture "
+                "histories: it takes at most 6 lists and 40,000 models, and needs at least "
+                "one model with an estimate. Choose a lower order of terms, or the stepwise "
+                "choice."
             )
         ) from error
     return table, fingerprint(table, settings, linkage), report
