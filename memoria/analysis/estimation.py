@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -230,6 +230,9 @@ def _options(settings: EstimationSettings):
 def run_estimate(table: dict, settings: EstimationSettings, progress=None) -> dict:
     """The engine's report on ``table`` (JSON-ready), with the posterior's histograms.
 
+    With strata, ``report["unstratified"]`` is the report on the same people in
+    one table (:func:`unstratified`), for the page to set beside the strata's sum.
+
     Raises ``memoria.mse.CaptureTableError`` when a table cannot be estimated
     (fewer than three lists with people, an empty stratum).
     """
@@ -244,7 +247,11 @@ def run_estimate(table: dict, settings: EstimationSettings, progress=None) -> di
         report = estimate_population(engine_tables(table), options, progress, keep_draws=True)
     if "lcmcr" in report:
         report["lcmcr"]["histogram"] = histogram(report["lcmcr"]["_draws"])
-    return strip_arrays(report)
+    report = strip_arrays(report)
+    if settings.strata:
+        whole = replace(settings, strata="")
+        report["unstratified"] = run_estimate(unstratified(table), whole, progress)
+    return report
 
 
 def unstratified(table: dict) -> dict:

@@ -13,7 +13,6 @@ earlier decisions applied), and the audit entry.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 from django.utils.translation import gettext as _
@@ -153,7 +152,6 @@ def _estimate(job, context):
         record_strata,
         run_estimate,
         run_pooled_estimate,
-        unstratified,
     )
     from memoria.analysis.models import Estimate
     from memoria.mse import CaptureTableError
@@ -187,10 +185,6 @@ def _estimate(job, context):
     linkage = ""
     try:
         report = run_estimate(table, settings, progress)
-        if settings.strata:
-            # The whole table beside the sum of the strata (the page says why they differ).
-            whole = dataclasses.replace(settings, strata="")
-            report["unstratified"] = run_estimate(unstratified(table), whole, progress)
         if settings.linkage_draws:
             decisions = organization_decisions(run.organization_id)
             linkage = linkage_digest(graph, decisions)
