@@ -8,6 +8,8 @@ the distribution of the sum by numerical integration of one stratum's mixture
 against the other's distribution function, not by drawing.
 """
 
+import json
+
 import numpy as np
 import pytest
 from scipy import optimize, special, stats
@@ -16,7 +18,8 @@ from memoria.mse import EstimateOptions, estimate_population
 from memoria.mse.averaging import average_models, sum_of_averages
 from memoria.mse.selection import select_model
 
-from .conftest import load
+from .conftest import DATA, load
+from .test_cli import run_estimate
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +116,31 @@ def test_the_models_carrying_the_weight_are_counted_from_the_best():
     assert average.carrying(0.95) == 2
     assert average.carrying(0.999) == 3
     assert average.carrying(0.4) == 1
+
+
+def test_the_command_prints_the_strata_averages_added_up(tmp_path, capsys):
+    # Madigan & York's people split in two strata, each cell half and half.
+    lines = (DATA / "madigan_york_5list.csv").read_text().splitlines()
+    rows = [lines[0] + ",state"]
+    for line in lines[1:]:
+        *history, count = line.split(",")
+        half = int(count) // 2
+        rows += [
+            ",".join([*history, str(half), "A"]),
+            ",".join([*history, str(int(count) - half), "B"]),
+        ]
+    path = tmp_path / "strata.csv"
+    path.write_text("\n".join(rows) + "\n")
+    run_estimate([str(path), "--criterion", "bic", "--strata", "state", "--seed", "1", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    combined = report["loglinear"]["model_average"]
+    parts = [report["strata"][s]["loglinear"]["model_average"] for s in ("A", "B")]
+    assert combined["estimate"] == pytest.approx(sum(p["estimate"] for p in parts))
+    assert combined["interval"][0] > sum(p["interval"][0] for p in parts)  # not the worst case
+    assert combined["interval"][1] < sum(p["interval"][1] for p in parts)
+    run_estimate([str(path), "--criterion", "bic", "--strata", "state", "--seed", "1"])
+    out = " ".join(capsys.readouterr().out.split())
+    # The total's averaged row, as the JSON gives it (the table may wrap its words).
+    low, high = combined["interval"]
+    assert f"{combined['estimate']:,.0f} │ [{low:,.0f}, {high:,.0f}]" in out
+    assert "strata" in out
