@@ -219,7 +219,8 @@ def _figure(part: dict, method: str) -> dict:
         "low": float(low),
         "high": float(high),
         "interval_method": part.get("interval_method", ""),
-        "model": part.get("model", ""),
+        # The engine names a model by its terms (a list); "per stratum" when summed.
+        "model": _model_name(part["model"]) if "model" in part else "",
     }
 
 
@@ -235,6 +236,9 @@ def diagnostics(table: dict, report: dict, labels: dict[str, str]) -> list[dict]
             if not label and "strata" in report:
                 where = _("All strata together")
             found += _chains(part["lcmcr"], where)
+    if "lcmcr" in report.get("unstratified", {}):
+        # The whole table set beside the strata's sum: its chains need checking too.
+        found += _chains(report["unstratified"]["lcmcr"], _("Whole table, without strata"))
     found += _cells(table, labels)
     found += _dependence(table)
     return found

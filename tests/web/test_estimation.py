@@ -374,8 +374,11 @@ class EstimateAveragingTests(EstimateFixture):
         self.assertIn("597 – 660", page)
         self.assertIn("Se necesitan 22 modelos para reunir 95% del peso", page)
         self.assertIn("Los modelos con más peso", page)
+        self.assertIn("Promedio sobre 1,024 modelos", page)
         self.assertIn("L1:L2, L1:L3, L4:L5", page)  # the best model, with its weight
         self.assertIn("38.4%", page)
+        self.assertIn("(modelo L1:L2, L1:L3, L4:L5)", page)  # its terms, not a Python list
+        self.assertNotIn("['", page)
         report = self.client.get(self.estimate_url(estimate, report=True))
         self.assertContains(report, "Lo que hace el promedio sobre modelos, y lo que no puede")
         self.assertContains(report, "Supone que uno de los modelos buscados es el correcto")
@@ -431,6 +434,9 @@ class EstimateAveragingTests(EstimateFixture):
         self.assertFalse(Estimate.objects.exists())
         self.assertEqual(self.start(user=self.analyst, **average).status_code, 302)
         self.assertEqual(Estimate.objects.get().options["criterion"], "bic")
+        entry = AuditEntry.objects.get(action="estimation.start")
+        self.assertEqual(entry.actor_id, self.analyst.pk)
+        self.assertEqual(entry.details["criterion"], "bic")
 
 
 class StrataTotalTests(EstimateFixture):
@@ -467,6 +473,8 @@ class StrataTotalTests(EstimateFixture):
         self.assertIn(f"{summed['estimate']:,.0f}", page)
         self.assertIn("los modelos del promedio", page)  # each stratum's own models
         self.assertIn("Aquí la suma de los estratos", page)
+        # The whole table's chains are checked in words like the strata's.
+        self.assertIn("Tabla completa, sin estratos: Las 2 cadenas de LCMCR", page)
 
     def test_stratified_fingerprints_cover_the_comparison(self):
         table = capture_table(actions.run_graph(self.run), actions.run_clusters(self.run))
