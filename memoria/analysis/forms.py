@@ -137,8 +137,9 @@ class EstimateForm(forms.Form):
         ],
         required=False,
         help_text=_(
-            "Each stratum is estimated apart and the totals added up. Every stratum needs "
-            "at least three lists with people."
+            "Each stratum is estimated apart and the totals added up, beside the estimate on "
+            "the whole table (which takes as long again). Every stratum needs at least three "
+            "lists with people."
         ),
     )
     chains = forms.IntegerField(
