@@ -377,6 +377,7 @@ def start_estimate(run: LinkageRun, actor, settings, key: str, language: str, *,
                 strata=settings.strata,
                 chains=settings.chains,
                 iterations=settings.iterations,
+                criterion=settings.criterion,
             )
             return estimate
         transaction.set_rollback(True)  # the same form sent twice: keep the first estimate

@@ -40,7 +40,11 @@ def stratum_labels(table: dict) -> dict[str, str]:
 
 
 def method_label(method: str) -> str:
-    return {"loglinear": _("Log-linear"), "lcmcr": "LCMCR"}[method]
+    return {
+        "loglinear": _("Log-linear"),
+        "lcmcr": "LCMCR",
+        "average": _("Log-linear, average over models"),
+    }[method]
 
 
 def page_context(estimate) -> dict:
@@ -89,15 +93,121 @@ def page_context(estimate) -> dict:
             data, {_("median"): lcmcr["median"], _("2.5%"): low, _("97.5%"): high}
         )
         context["histogram_data"] = data
+    if "model_average" in report.get("loglinear", {}):
+        context["average"] = average_context(report["loglinear"])
     if stratified:
         rows = []
+        averages = []
         for label, part in report["strata"].items():
             for method in methods:
                 figure = _figure(part[method], method)
                 rows.append({**figure, "label": f"{labels[label]} · {figure['method']}"})
+            if "model_average" in part.get("loglinear", {}):
+                figure = _figure(part["loglinear"]["model_average"], "average")
+                rows.append({**figure, "label": f"{labels[label]} · {figure['method']}"})
+                averages.append({"label": labels[label], **average_context(part["loglinear"])})
         context["strata_rows"] = rows
         context["strata_chart"] = interval_chart(rows)
+        context["strata_averages"] = averages
+        if "unstratified" in report:
+            context["whole"] = whole_comparison(report, methods)
     return context
+
+
+def _model_name(terms) -> str:
+    if isinstance(terms, str):
+        return terms
+    return ", ".join(terms) if terms else _("none: the lists independent")
+
+
+def average_context(loglinear: dict) -> dict:
+    """The model average of one table (or the strata's sum) and the models carrying it."""
+    average = loglinear["model_average"]
+    low, high = average["interval"]
+    found = {
+        "estimate": float(average["estimate"]),
+        "low": float(low),
+        "high": float(high),
+        "criterion": str(average.get("criterion", "")).upper(),
+        "summed": "strata" in average,
+        "strata": average.get("strata", 0),
+        "models": average.get("models", 0),
+        "max_order": loglinear.get("max_order"),
+        "best": float(loglinear["estimate"]),
+        "best_model": _model_name(loglinear.get("model", [])),
+    }
+    if "effective_models" in average:
+        found["effective"] = float(average["effective_models"])
+        found["carrying"] = int(average.get("models_carrying_95", 0))
+        found["top"] = [
+            {
+                "model": _model_name(row["model"]),
+                "estimate": float(row["estimate"]),
+                "weight": 100.0 * float(row.get("weight") or 0.0),
+            }
+            for row in loglinear.get("top_models", [])
+        ]
+        found["top_share"] = sum(row["weight"] for row in found["top"])
+    return found
+
+
+#: Sum of strata and whole table closer than this (relative): visibility differs little.
+CLOSE = 0.10
+
+
+def whole_comparison(report: dict, methods: list[str]) -> dict:
+    """Each method's sum of the strata beside its estimate on the whole table, and why
+    they differ, in words."""
+    whole = report["unstratified"]
+    rows = []
+    pairs = [(m, report[m], whole.get(m)) for m in methods]
+    if "model_average" in report.get("loglinear", {}):
+        pairs.append(
+            (
+                "average",
+                report["loglinear"]["model_average"],
+                whole.get("loglinear", {}).get("model_average"),
+            )
+        )
+    for method, summed, single in pairs:
+        if not single:
+            continue
+        figure, other = _figure(summed, method), _figure(single, method)
+        change = figure["estimate"] / other["estimate"] - 1.0 if other["estimate"] else 0.0
+        rows.append(
+            {
+                "method": figure["method"],
+                "sum": figure,
+                "whole": other,
+                "change": f"{100 * change:+.0f}%",
+                "relative": change,
+                "overlap": figure["low"] <= other["high"] and other["low"] <= figure["high"],
+            }
+        )
+    largest = max(rows, key=lambda row: abs(row["relative"]), default=None)
+    if largest is None or abs(largest["relative"]) < CLOSE:
+        why = _(
+            "Here the sum of the strata and the whole table agree within 10%: visibility "
+            "differs little between the strata. The whole table rests on more people and "
+            "its interval is usually narrower."
+        )
+    elif largest["relative"] > 0:
+        why = _(
+            "Here the sum of the strata is higher. People were more visible in some strata "
+            "than in others; pooled in one table, the more visible people appear on several "
+            "lists at once, which looks like lists recording the same people and pulls the "
+            "whole table's estimate down. Prefer the sum if every stratum has enough people "
+            "on several lists."
+        )
+    else:
+        why = _(
+            "Here the sum of the strata is lower. Some lists cover some strata more than "
+            "others (a list of one state or one year); pooled in one table, they seem to "
+            "share fewer people than lists covering the same people would, which pushes the "
+            "whole table's estimate up. Prefer the sum if every stratum has enough people on "
+            "several lists."
+        )
+    return {"rows": rows, "why": why, "observed": whole.get("observed", report["observed"])}
 
 
 def _figure(part: dict, method: str) -> dict:
@@ -109,7 +219,8 @@ def _figure(part: dict, method: str) -> dict:
         "low": float(low),
         "high": float(high),
         "interval_method": part.get("interval_method", ""),
-        "model": part.get("model", ""),
+        # The engine names a model by its terms (a list); "per stratum" when summed.
+        "model": _model_name(part["model"]) if "model" in part else "",
     }
 
 
@@ -125,6 +236,9 @@ def diagnostics(table: dict, report: dict, labels: dict[str, str]) -> list[dict]
             if not label and "strata" in report:
                 where = _("All strata together")
             found += _chains(part["lcmcr"], where)
+    if "lcmcr" in report.get("unstratified", {}):
+        # The whole table set beside the strata's sum: its chains need checking too.
+        found += _chains(report["unstratified"]["lcmcr"], _("Whole table, without strata"))
     found += _cells(table, labels)
     found += _dependence(table)
     return found

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -32,6 +32,10 @@ from memoria import __version__
 ENGINE_VERSION = f"memoria.mse {__version__}"
 METHODS = ("loglinear", "lcmcr")
 STRATA = ("", "state", "period", "state_period")
+#: Criteria that search every hierarchical model and average over them.
+AVERAGING = ("bic", "aic")
+#: ``max_order`` for every order up to the number of lists minus one (the CLI's "all").
+ALL_ORDERS = 99
 UNKNOWN = "?"
 #: A cell with fewer people than this is "sparse" in the diagnostics.
 SPARSE_CELL = 5
@@ -51,13 +55,26 @@ class EstimationSettings:
     seed: int = 1
     #: Clusterings drawn from the pair probabilities (0: the reviewed clusters only).
     linkage_draws: int = 0
+    #: Log-linear model choice: "stepwise", or "bic"/"aic" (every hierarchical model
+    #: searched and averaged, as ``memoria estimate --criterion``).
+    criterion: str = "stepwise"
+    #: With "bic"/"aic": highest order of the terms searched (``ALL_ORDERS``: every order).
+    max_order: int = 2
 
     def to_dict(self) -> dict:
         data = {**asdict(self), "methods": list(self.methods)}
         if not self.linkage_draws:
             # Estimates made before the option existed keep their fingerprints.
             del data["linkage_draws"]
+        if self.criterion == "stepwise":
+            # The same: the order only matters to a search over all models.
+            del data["criterion"], data["max_order"]
         return data
+
+    @property
+    def averaged(self) -> bool:
+        """Whether the log-linear models are searched and averaged."""
+        return "loglinear" in self.methods and self.criterion in AVERAGING
 
     @classmethod
     def from_dict(cls, data: dict) -> EstimationSettings:
@@ -157,6 +174,9 @@ def fingerprint(table: dict, settings: EstimationSettings, linkage: str = "") ->
     }
     if linkage:
         content["linkage"] = linkage
+    if settings.strata:
+        # Stratified estimates also estimate on the whole table, for comparison.
+        content["unstratified"] = True
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
@@ -198,11 +218,20 @@ def _options(settings: EstimationSettings):
         # says in words when the chains disagree (estimate_pages.diagnostics).
         until_converged=False,
     )
-    return EstimateOptions(methods=settings.methods, seed=settings.seed, lcmcr=lcmcr)
+    return EstimateOptions(
+        methods=settings.methods,
+        seed=settings.seed,
+        lcmcr=lcmcr,
+        criterion=settings.criterion,
+        max_order=settings.max_order if settings.averaged else None,
+    )
 
 
 def run_estimate(table: dict, settings: EstimationSettings, progress=None) -> dict:
     """The engine's report on ``table`` (JSON-ready), with the posterior's histograms.
+
+    With strata, ``report["unstratified"]`` is the report on the same people in
+    one table (:func:`unstratified`), for the page to set beside the strata's sum.
 
     Raises ``memoria.mse.CaptureTableError`` when a table cannot be estimated
     (fewer than three lists with people, an empty stratum).
@@ -218,7 +247,21 @@ def run_estimate(table: dict, settings: EstimationSettings, progress=None) -> di
         report = estimate_population(engine_tables(table), options, progress, keep_draws=True)
     if "lcmcr" in report:
         report["lcmcr"]["histogram"] = histogram(report["lcmcr"]["_draws"])
-    return strip_arrays(report)
+    report = strip_arrays(report)
+    if settings.strata:
+        whole = replace(settings, strata="")
+        report["unstratified"] = run_estimate(unstratified(table), whole, progress)
+    return report
+
+
+def unstratified(table: dict) -> dict:
+    """The same people in one table: the strata's counts added history by history."""
+    cells: Counter = Counter()
+    for rows in table["strata"].values():
+        for row in rows:
+            cells[tuple(row[:-1])] += row[-1]
+    rows = [[*history, count] for history, count in sorted(cells.items(), reverse=True)]
+    return {"lists": table["lists"], "strata": {"": rows}}
 
 
 def run_pooled_estimate(
@@ -291,14 +334,22 @@ def figures(report: dict) -> dict:
     """The figures a re-run must give again: each method's estimate and interval."""
     found = {}
     parts = [("", report), *report.get("strata", {}).items()]
+    if "unstratified" in report:
+        parts.append(("unstratified", report["unstratified"]))
     for label, part in parts:
         for method in METHODS:
             if method in part:
-                found[f"{label}:{method}"] = [
-                    round(float(part[method]["estimate"]), 6),
-                    *[round(float(v), 6) for v in part[method]["interval"]],
-                ]
+                found[f"{label}:{method}"] = _rounded(part[method])
+        if "model_average" in part.get("loglinear", {}):
+            found[f"{label}:loglinear average"] = _rounded(part["loglinear"]["model_average"])
     return found
+
+
+def _rounded(figure: dict) -> list[float]:
+    return [
+        round(float(figure["estimate"]), 6),
+        *[round(float(v), 6) for v in figure["interval"]],
+    ]
 
 
 # -- what the pages show ----------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from memoria.accounts.models import Organization
+from memoria.analysis.estimation import ALL_ORDERS
 from memoria.analysis.models import Decision
 from memoria.analysis.sources import LIST_COLUMNS, NAME_KEYS
 from memoria.cases.forms import BoundedIdsMixin
@@ -126,6 +127,37 @@ class EstimateForm(forms.Form):
         initial=["loglinear", "lcmcr"],
         widget=forms.CheckboxSelectMultiple,
     )
+    criterion = forms.ChoiceField(
+        label=_("Log-linear model"),
+        choices=[
+            ("stepwise", _("Stepwise: one model, adding dependencies while the data insist")),
+            ("bic", _("Average over every model, weighted by BIC")),
+            ("aic", _("Average over every model, weighted by AIC (favours larger models)")),
+        ],
+        initial="stepwise",
+        required=False,
+        help_text=_(
+            "Averaging fits every hierarchical model of the lists' dependencies (at most 6 "
+            "lists) and weighs each by how well it fits, so that the interval includes the "
+            "doubt about which model is right. The best model is shown too."
+        ),
+    )
+    max_order = forms.TypedChoiceField(
+        label=_("Dependencies searched when averaging"),
+        choices=[
+            (2, _("Between two lists")),
+            (3, _("Among up to three lists")),
+            (4, _("Among up to four lists")),
+            (ALL_ORDERS, _("Among any number of lists (as Rcapture)")),
+        ],
+        coerce=int,
+        initial=2,
+        required=False,
+        help_text=_(
+            "Higher orders search many more models (6,893 for five lists with every order); "
+            "more than 40,000 are refused."
+        ),
+    )
     strata = forms.ChoiceField(
         label=_("Estimate by"),
         choices=[
@@ -136,8 +168,9 @@ class EstimateForm(forms.Form):
         ],
         required=False,
         help_text=_(
-            "Each stratum is estimated apart and the totals added up. Every stratum needs "
-            "at least three lists with people."
+            "Each stratum is estimated apart and the totals added up, beside the estimate on "
+            "the whole table (which takes as long again). Every stratum needs at least three "
+            "lists with people."
         ),
     )
     chains = forms.IntegerField(
@@ -183,10 +216,21 @@ class EstimateForm(forms.Form):
         help_text=_("The same seed and the same capture histories give the same figures."),
     )
 
+    def clean(self):
+        data = super().clean()
+        criterion = data.get("criterion") or "stepwise"
+        if criterion != "stepwise" and "loglinear" not in (data.get("methods") or []):
+            self.add_error(
+                "criterion",
+                _("Averaging is part of the log-linear method: choose that method too."),
+            )
+        return data
+
     def settings(self):
         from memoria.analysis.estimation import EstimationSettings
 
         data = self.cleaned_data
+        criterion = data.get("criterion") or "stepwise"
         return EstimationSettings(
             methods=tuple(m for m in ("loglinear", "lcmcr") if m in data["methods"]),
             strata=data.get("strata") or "",
@@ -196,4 +240,6 @@ class EstimateForm(forms.Form):
             thin=10,
             seed=data["seed"],
             linkage_draws=data.get("linkage_draws") or 0,
+            criterion=criterion,
+            max_order=(data.get("max_order") or 2) if criterion != "stepwise" else 2,
         )

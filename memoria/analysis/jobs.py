@@ -219,6 +219,18 @@ def _estimate(job, context):
                 "Link more lists, or choose fewer strata."
             )
         ) from error
+    except ValueError as error:
+        if not settings.averaged:
+            raise
+        # The search over every model refuses more than 6 lists or 40,000 models.
+        raise PermanentJobError(
+            _(
+                "The search over every log-linear model cannot run on these capture "
+                "histories: it takes at most 6 lists and 40,000 models, and needs at least "
+                "one model with an estimate. Choose a lower order of terms, or the stepwise "
+                "choice."
+            )
+        ) from error
     return table, fingerprint(table, settings, linkage), report
 
 

@@ -451,7 +451,15 @@ def _print_table(report: dict) -> None:
             if method in part:
                 table.add_row(prefix + method, *_row(method, part[method]))
             average = part.get(method, {}).get("model_average")
-            if average:
+            if average and "strata" in average:  # the strata's averages added up
+                table.add_row(
+                    prefix + "loglinear average",
+                    f"{average['estimate']:,.0f}",
+                    f"[{average['interval'][0]:,.0f}, {average['interval'][1]:,.0f}]",
+                    f"sum of {average['strata']} strata by {average['criterion']}",
+                    "sum of draws from each stratum's MATA mixture",
+                )
+            elif average:
                 detail = (
                     f"{average['models']:,} models by {average['criterion']}, "
                     f"about {average['effective_models']:.1f} effective"

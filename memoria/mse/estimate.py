@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memoria.mse.averaging import ModelAverage
+from memoria.mse.averaging import ModelAverage, sum_of_averages
 from memoria.mse.bootstrap import bootstrap_interval
 from memoria.mse.diagnostics import convergence_warnings, ess_bulk, ess_tail, rhat
 from memoria.mse.lcmcr import WARM_UP, LcmcrResult, LcmcrSettings, sample_lcmcr
@@ -157,7 +157,13 @@ def loglinear_report(
         report["steps"] = selection.steps
     if selection.ranking:
         report["top_models"] = [
-            {"model": r.terms, "estimate": r.estimate, "aic": r.aic, "bic": r.bic}
+            {
+                "model": r.terms,
+                "estimate": r.estimate,
+                "aic": r.aic,
+                "bic": r.bic,
+                "weight": r.weight,
+            }
             for r in selection.ranking[:TOP_MODELS]
         ]
         report["models_without_estimate"] = selection.rejected
@@ -165,6 +171,7 @@ def loglinear_report(
         report["max_order"] = selection.max_order
     if selection.average is not None:
         report["model_average"] = average_report(selection.average)
+        report["_model_average"] = selection.average  # for the sum of strata
     if options.bootstrap > 0:
         task = _task("bootstrap", label)
         result = bootstrap_interval(
@@ -205,6 +212,7 @@ def average_report(average: ModelAverage) -> dict:
         "criterion": average.criterion,
         "models": average.models,
         "effective_models": average.effective_models,
+        "models_carrying_95": average.carrying(0.95),
     }
 
 
@@ -357,13 +365,29 @@ def _combine_loglinear(reports: list[dict], options: EstimateOptions) -> dict:
         z = stats.norm.ppf(0.5 + options.level / 2.0)
         interval = [estimate - z * se, estimate + z * se]
         method = "normal approximation from per-stratum standard errors"
-    return {
+    combined = {
         "estimate": estimate,
         "interval": interval,
         "interval_method": method,
         "model": "per stratum",
         "criterion": options.criterion,
     }
+    if reports and all("_model_average" in r for r in reports):
+        summed = sum_of_averages(
+            [r["_model_average"] for r in reports], level=options.level, seed=options.seed
+        )
+        combined["model_average"] = {
+            "estimate": summed.estimate,
+            "interval": list(summed.interval),
+            "interval_method": (
+                f"sum of {len(reports)} strata: quantiles of {summed.draws:,} sums of draws "
+                "from each stratum's model-averaged (MATA) mixture"
+            ),
+            "standard_error": summed.standard_error,
+            "criterion": options.criterion,
+            "strata": len(reports),
+        }
+    return combined
 
 
 def strip_arrays(report: dict) -> dict:

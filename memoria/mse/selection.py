@@ -57,6 +57,8 @@ class RankedModel:
     aic: float
     bic: float
     parameters: int
+    #: Its weight in the model average (AIC/BIC search only).
+    weight: float | None = None
 
 
 @dataclass
@@ -175,13 +177,8 @@ def best_subset(
     good = np.flatnonzero(fits.estimable & np.isfinite(values))
     if good.size == 0:
         raise ModelNotEstimable("no log-linear model has a finite, identifiable estimate")
-    ranked = good[np.lexsort((fits.parameters[good], values[good]))]
-    names = [pair_names(table.lists, sort_terms(models[m])) for m in ranked]
-    ranking = [
-        RankedModel(name, float(fits.estimate[m]), float(fits.aic[m]), float(fits.bic[m]),
-                    int(fits.parameters[m]))
-        for name, m in zip(names, ranked, strict=True)
-    ]  # fmt: skip
+    order_ = np.lexsort((fits.parameters[good], values[good]))
+    ranked = good[order_]
     patterns, counts = table.full_cells()
     best = quick_fit(table, build_design(patterns, counts, sort_terms(models[ranked[0]])))
     average = average_models(
@@ -192,6 +189,12 @@ def best_subset(
         criterion=criterion,
         level=level,
     )
+    names = [pair_names(table.lists, sort_terms(models[m])) for m in ranked]
+    ranking = [
+        RankedModel(name, float(fits.estimate[m]), float(fits.aic[m]), float(fits.bic[m]),
+                    int(fits.parameters[m]), float(w))
+        for name, m, w in zip(names, ranked, average.weights[order_], strict=True)
+    ]  # fmt: skip
     return Selection(
         criterion,
         best,

@@ -287,7 +287,8 @@ def linkage_pages(organization, base: str) -> list[str]:
 
 
 def finished_estimate(organization):
-    """An estimate by state over a published table (both methods, tiny LCMCR chains)."""
+    """An estimate by state over a published table (both methods, tiny LCMCR chains,
+    log-linear models averaged by BIC), with the whole table beside the strata."""
     from memoria.analysis import actions as analysis_actions
     from memoria.analysis.estimation import (
         EstimationSettings,
@@ -299,7 +300,7 @@ def finished_estimate(organization):
     from tests.web.test_estimation import TINY, WESTERN, run_from_table
 
     run = run_from_table(organization, WESTERN, states=["08", "19"])
-    settings = EstimationSettings(**TINY, strata="state")
+    settings = EstimationSettings(**TINY, strata="state", criterion="bic")
     graph, clusters = analysis_actions.run_graph(run), analysis_actions.run_clusters(run)
     table = capture_table(graph, clusters, "state", run.values)
     estimate = Estimate.objects.create(

@@ -338,3 +338,171 @@ def test_the_words_say_when_chains_disagree_or_cannot_show_it():
         assert any("4 of the 7 combinations" in text for text in words)
         words = [item["text"] for item in diagnostics(table, one, {"": ""})]
         assert any("one chain cannot show" in text for text in words)
+
+
+MADIGAN_YORK = DATA / "madigan_york_5list.csv"  # averaged by BIC: 622 [597, 660] (docs)
+UK6 = DATA / "sparsemse_UKdat.csv"  # six lists
+
+
+def _plain(body: str) -> str:
+    """Figures as the tests write them, whatever the locale's thousands separator."""
+    return body.replace("\u202f", ",").replace("\xa0", ",")
+
+
+class EstimateAveragingTests(EstimateFixture):
+    def test_the_job_averages_over_models_as_the_cli_does(self):
+        run = run_from_table(self.org, MADIGAN_YORK)
+        self.start(run=run, methods=["loglinear"], criterion="bic", max_order=2)
+        drain()
+        estimate = Estimate.objects.get(run=run)
+        self.assertIsNotNone(estimate.result, Job.objects.get().error)
+        self.assertEqual(estimate.options["criterion"], "bic")
+        loglinear = estimate.result["report"]["loglinear"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            direct = estimate_population(
+                read_capture_table(MADIGAN_YORK), EstimateOptions(criterion="bic", seed=7)
+            )
+        self.assertEqual(loglinear["model_average"], direct["loglinear"]["model_average"])
+        average = loglinear["model_average"]
+        self.assertAlmostEqual(average["estimate"], 622.3, delta=0.05)
+        self.assertEqual([round(v, 1) for v in average["interval"]], [597.3, 660.5])
+        self.assertAlmostEqual(loglinear["top_models"][0]["weight"], 0.3838, delta=1e-4)
+        page = _plain(self.client.get(self.estimate_url(estimate)).content.decode())
+        self.assertIn("Promedio sobre modelos log-lineales", page)
+        self.assertIn("622", page)
+        self.assertIn("597 – 660", page)
+        self.assertIn("Se necesitan 22 modelos para reunir 95% del peso", page)
+        self.assertIn("Los modelos con más peso", page)
+        self.assertIn("Promedio sobre 1,024 modelos", page)
+        self.assertIn("L1:L2, L1:L3, L4:L5", page)  # the best model, with its weight
+        self.assertIn("38.4%", page)
+        self.assertIn("(modelo L1:L2, L1:L3, L4:L5)", page)  # its terms, not a Python list
+        self.assertNotIn("['", page)
+        report = self.client.get(self.estimate_url(estimate, report=True))
+        self.assertContains(report, "Lo que hace el promedio sobre modelos, y lo que no puede")
+        self.assertContains(report, "Supone que uno de los modelos buscados es el correcto")
+        self.assertContains(report, "promedio sobre todos los modelos jerárquicos")
+
+    def test_every_order_searches_rcaptures_models(self):
+        run = run_from_table(self.org, MADIGAN_YORK)
+        self.start(run=run, methods=["loglinear"], criterion="bic", max_order=99)
+        drain()
+        loglinear = Estimate.objects.get(run=run).result["report"]["loglinear"]
+        self.assertEqual(loglinear["max_order"], 4)
+        self.assertEqual(loglinear["models_searched"], 6893)  # Rcapture's count for 5 lists
+
+    def test_the_fingerprint_covers_the_averaging_options(self):
+        run = run_from_table(self.org, MADIGAN_YORK)
+        common = {"run": run, "methods": ["loglinear"]}
+        self.start(token="s", **common)
+        self.start(token="s2", max_order=3, **common)  # no search: the order is moot
+        self.start(token="b", criterion="bic", **common)
+        self.start(token="b2", criterion="bic", **common)
+        self.start(token="b3", criterion="bic", max_order=3, **common)
+        self.start(token="a", criterion="aic", **common)
+        self.assertEqual(drain(), 6)
+        stepwise, stepwise2, bic, bic2, bic3, aic = Estimate.objects.order_by("pk")
+        self.assertNotIn("criterion", stepwise.options)  # older fingerprints hold
+        self.assertEqual(stepwise.fingerprint, stepwise2.fingerprint)
+        prints = {stepwise.fingerprint, bic.fingerprint, bic3.fingerprint, aic.fingerprint}
+        self.assertEqual(len(prints), 4)
+        self.assertEqual(bic2.reproduces, bic)
+        self.assertTrue(bic2.reproduced)
+        self.assertNotEqual(
+            bic.result["report"]["loglinear"]["model_average"],
+            bic3.result["report"]["loglinear"]["model_average"],
+        )
+
+    def test_averaging_without_the_log_linear_method_is_refused(self):
+        response = self.start(methods=["lcmcr"], criterion="bic")
+        self.assertEqual(response.status_code, 422)
+        self.assertContains(response, "Promediar es parte del método log-lineal", status_code=422)
+        self.assertFalse(Estimate.objects.exists())
+
+    def test_a_search_too_large_fails_with_a_reason(self):
+        run = run_from_table(self.org, UK6)
+        response = self.start(run=run, methods=["loglinear"], criterion="bic", max_order=3)
+        drain()
+        self.assertEqual(Job.objects.get().status, Job.Status.FAILED)
+        self.assertContains(self.client.get(response["Location"]), "40,000 modelos como máximo")
+
+    def test_a_reader_cannot_start_an_average_and_an_analyst_can(self):
+        average = {"methods": ["loglinear"], "criterion": "bic"}
+        for user in (self.reader, self.documenter):
+            self.assertEqual(self.start(user=user, **average).status_code, 403)
+        self.assertFalse(Estimate.objects.exists())
+        self.assertEqual(self.start(user=self.analyst, **average).status_code, 302)
+        self.assertEqual(Estimate.objects.get().options["criterion"], "bic")
+        entry = AuditEntry.objects.get(action="estimation.start")
+        self.assertEqual(entry.actor_id, self.analyst.pk)
+        self.assertEqual(entry.details["criterion"], "bic")
+
+
+class StrataTotalTests(EstimateFixture):
+    def test_by_state_the_sum_stands_beside_the_whole_table(self):
+        run = run_from_table(self.org, MADIGAN_YORK, states=["08", "19"])
+        with mock.patch("memoria.analysis.estimation.record_strata", return_value=run.values):
+            self.start(run=run, strata="state", methods=["loglinear", "lcmcr"], criterion="bic")
+            drain()
+        estimate = Estimate.objects.get(run=run)
+        self.assertIsNotNone(estimate.result, Job.objects.get().error)
+        report = estimate.result["report"]
+        strata = report["strata"].values()
+        # The averaged total is the sum of the strata's averages.
+        summed = report["loglinear"]["model_average"]
+        self.assertAlmostEqual(
+            summed["estimate"],
+            sum(p["loglinear"]["model_average"]["estimate"] for p in strata),
+        )
+        self.assertEqual(summed["strata"], 2)
+        # The whole table is the published one, estimated as the engine does.
+        whole = report["unstratified"]
+        self.assertEqual(whole["observed"], report["observed"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            direct = estimate_population(
+                read_capture_table(MADIGAN_YORK), EstimateOptions(criterion="bic", seed=7)
+            )
+        self.assertEqual(whole["loglinear"]["model_average"], direct["loglinear"]["model_average"])
+        self.assertNotIn("strata", whole)
+        page = _plain(self.client.get(self.estimate_url(estimate)).content.decode())
+        self.assertIn("Los estratos sumados y la tabla completa", page)
+        self.assertIn("Por qué difieren", page)
+        self.assertIn("622", page)  # the whole table's average
+        self.assertIn(f"{summed['estimate']:,.0f}", page)
+        self.assertIn("los modelos del promedio", page)  # each stratum's own models
+        self.assertIn("Aquí la suma de los estratos", page)
+        # The whole table's chains are checked in words like the strata's.
+        self.assertIn("Tabla completa, sin estratos: Las 2 cadenas de LCMCR", page)
+
+    def test_stratified_fingerprints_cover_the_comparison(self):
+        table = capture_table(actions.run_graph(self.run), actions.run_clusters(self.run))
+        plain = EstimationSettings(**TINY)
+        by_state = EstimationSettings(**{**TINY, "strata": "state"})
+        # The same counts under one label: the stratified estimate also computes
+        # the whole table, so it never passes for an estimate made before it did.
+        self.assertNotEqual(fingerprint(table, plain), fingerprint(table, by_state))
+
+
+def test_the_words_say_which_way_the_sum_and_the_whole_table_differ():
+    from django.utils import translation
+
+    from memoria.analysis.estimate_pages import whole_comparison
+
+    def report(summed: float, whole: float) -> dict:
+        figure = {"loglinear": {"estimate": summed, "interval": [summed - 10, summed + 10]}}
+        other = {"loglinear": {"estimate": whole, "interval": [whole - 10, whole + 10]}}
+        return {**figure, "observed": 50, "unstratified": {**other, "observed": 50}}
+
+    with translation.override("en"):
+        higher = whole_comparison(report(130, 100), ["loglinear"])
+        lower = whole_comparison(report(80, 100), ["loglinear"])
+        close = whole_comparison(report(105, 100), ["loglinear"])
+    assert higher["rows"][0]["change"] == "+30%"
+    assert not higher["rows"][0]["overlap"]
+    assert "sum of the strata is higher" in higher["why"]
+    assert "sum of the strata is lower" in lower["why"]
+    assert lower["rows"][0]["change"] == "-20%"
+    assert "agree within 10%" in close["why"]
+    assert close["rows"][0]["overlap"]

@@ -92,6 +92,8 @@ TARGETS = [
         creates=Job,  # the estimate and the job that computes it
         valid=lambda case: {
             "methods": "loglinear",
+            "criterion": "bic",  # averaging over models, every order
+            "max_order": 99,
             "chains": 2,
             "burn_in": 0,
             "iterations": 100,
