@@ -53,6 +53,10 @@ DECISIVE = 1.5
 # Share of a list's decided names in one order that makes it the list's order.
 LIST_MAJORITY = 0.7
 
+# A group opened by these is a surname (San Juan, Santa Cruz), whatever its head.
+SAINTS = frozenset({"san", "santa", "santo"})
+SAINT_SURNAME = -3.0
+
 _WIDOW = re.compile(r"\b(?:vda|viuda|viud)\s+de\b")
 
 
@@ -126,6 +130,10 @@ class NameEvidence:
         return score
 
     def group_score(self, group: str) -> float:
+        if group.split()[0] in SAINTS and " " in group:
+            # "San Juan", "Santa Cruz", "San Martín": a saint's name is a surname; as a
+            # given name it is written alone ("Juan"), never after "San".
+            return SAINT_SURNAME
         return self.given_score(_head(group))
 
     def order_score(self, groups: list[str]) -> float:

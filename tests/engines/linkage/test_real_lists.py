@@ -132,6 +132,11 @@ def test_the_generator_shares_nothing_with_the_names_module():
         ("MARIA LOPEZ GARCIA VDA. DE RAMOS", "female", ("maria", "lopez", "garcia")),
         ("GUTIERREZ DE SANCHEZ CLAUDIA", "female", ("claudia", "gutierrez", "")),
         ("Juan Pérez de León", "male", ("juan", "perez", "de leon")),
+        # A saint's name after "San" or "Santa" is a surname, though its head is a given name.
+        ("SAN JUAN GARCIA ANGEL", "male", ("angel", "san juan", "garcia")),
+        ("Ángel San Juan García", "male", ("angel", "san juan", "garcia")),
+        ("GARCIA SAN JUAN ANGEL", "male", ("angel", "garcia", "san juan")),
+        ("SANTA CRUZ LOPEZ MARIA", "female", ("maria", "santa cruz", "lopez")),
     ],
 )
 def test_it_reads_full_names_in_either_order(full_name, sex, expected):
