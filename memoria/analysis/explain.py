@@ -24,6 +24,7 @@ LEVELS = {
     "both surnames agree": _("both surnames agree"),
     "both surnames sound alike": _("both surnames sound alike"),
     "surnames swapped": _("surnames swapped"),
+    "the same name words, split differently": _("the same name words, split differently"),
     "paternal agrees, maternal missing": _("paternal agrees, maternal missing on one side"),
     "both surnames with typos": _("both surnames with typos"),
     "one surname agrees": _("one surname agrees"),

@@ -44,6 +44,7 @@ FEATURE_COLUMNS = (
     "mat_ph",
     "sur_lo",
     "sur_hi",
+    "name_key",
     "sex",
     "birth_day",
     "birth_year",
@@ -183,7 +184,18 @@ def _names(parsed: list, index: pd.Index) -> pd.DataFrame:
     both = [(p[1], m[1]) if p[1] and m[1] else (None, None) for p, m in zip(pat, mat, strict=True)]
     out["sur_lo"] = [min(b) if b[0] else None for b in both]
     out["sur_hi"] = [max(b) if b[0] else None for b in both]
+    # Every name word by its key, sorted: "Juan Ángel | Jiménez" and "Juan | Ángel
+    # Jiménez" (a three-word full name split the other way) have the same key.
+    out["name_key"] = [
+        _name_key(g[0], g[3], p[1], m[1]) for g, p, m in zip(given, pat, mat, strict=True)
+    ]
     return out
+
+
+def _name_key(first, given_names: list[str], paternal_ph, maternal_ph) -> str | None:
+    words = [phonetic_word(name) for name in (given_names or ([first] if first else []))]
+    words += [key for surname in (paternal_ph, maternal_ph) if surname for key in surname.split()]
+    return " ".join(sorted(words)) if len(words) >= 3 else None
 
 
 def _dates(records: pd.DataFrame) -> pd.DataFrame:

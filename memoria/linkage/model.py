@@ -59,6 +59,9 @@ def surname_comparison() -> cl.CustomComparison:
             ),
             _level("pat_ph_l = pat_ph_r AND mat_ph_l = mat_ph_r", "both surnames sound alike"),
             _level("pat_ph_l = mat_ph_r AND mat_ph_l = pat_ph_r", "surnames swapped"),
+            # A three-word full name split the other way: "Juan Ángel | Jiménez"
+            # against "Juan | Ángel Jiménez" (every name word agrees).
+            _level("name_key_l = name_key_r", "the same name words, split differently"),
             _level(
                 "(pat_ph_l = pat_ph_r OR levenshtein(pat_l, pat_r) <= 1)"
                 " AND (mat_l IS NULL OR mat_r IS NULL)",
@@ -255,6 +258,8 @@ PREDICTION_BLOCKING_RULES = (
     "l.pat_ph = r.pat_ph AND l.mat_ph = r.mat_ph AND l.given_first_ph = r.given_first_ph",
     # surnames swapped
     "l.sur_lo = r.sur_lo AND l.sur_hi = r.sur_hi AND l.given_first_ph = r.given_first_ph",
+    # the same name words split differently (a second given name or a surname)
+    "l.name_key = r.name_key",
     # the given name is a nickname of the second name (María Guadalupe / Lupita)
     "l.sur_lo = r.sur_lo AND l.sur_hi = r.sur_hi AND l.event_year = r.event_year",
     "l.pat_ph = r.pat_ph AND l.mat_ph = r.mat_ph AND l.birth_year = r.birth_year",

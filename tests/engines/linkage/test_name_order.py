@@ -28,6 +28,8 @@ FAMILIAS = [
     # two readings of "MARTIN TOMAS".
     ("tomas.1", "Tomás", "Martín", "", "hombre", "1979-05-02", "", "2014-06-10", "12", "12029"),
     ("martin.1", "Martín", "Tomás", "", "hombre", "1992-08-20", "", "2014-06-10", "12", "12001"),
+    # Raúl Reyna Reyes, whose middle word the press list's reading takes for a given name.
+    ("reyna.1", "Raúl", "Reyna", "Reyes", "hombre", "1990-03-07", "", "2015-09-12", "19", "19039"),
 ]
 # A press list: full names only, given names first when the words say so.
 PRENSA = pd.DataFrame(
@@ -36,6 +38,7 @@ PRENSA = pd.DataFrame(
         # No age: only the names, the day and the place tell the two men apart.
         ("n2", "MARTIN TOMAS", "", "10/06/2014", "12", "12029"),
         ("n3", "Juan Pérez López", "40", "01/01/2012", "09", ""),
+        ("n4", "RAUL REYNA REYES", "25", "12/09/2015", "19", ""),
     ],
     columns=["record_id", "full_name", "age", "event_date", "state", "municipality"],
 )
@@ -122,8 +125,21 @@ def test_each_pair_keeps_one_reading_with_every_comparison():
 def test_other_readings_have_their_own_rows_for_blocking():
     frame = read_source(PRENSA, "prensa_c")
     features, others = build_features_both_ways(frame)
-    assert len(features) == 3
+    assert len(features) == len(PRENSA)  # one row per record
     assert list(others["record_id"]) == ["n1", "n2"]
     assert list(others["given_first"]) == ["simon", "tomas"]
     assert list(others["pat"]) == ["lazaro", "martin"]
     assert not set(others["unique_id"]) & set(features["unique_id"])
+
+
+def test_it_links_a_three_word_name_split_the_other_way(linked):
+    # Read as given names "Raúl Reyna" and surname Reyes; the family wrote
+    # Raúl | Reyna | Reyes. Every name word agrees, split differently.
+    frame = read_source(PRENSA, "prensa_c")
+    parsed, _others = read_names_both_ways(frame)
+    assert parsed[3] == PersonName("raul reyna", "reyes", "")
+    assert cluster_of(linked, "familias_c", "reyna.1") == cluster_of(linked, "prensa_c", "n4")
+    pair = _pair(linked, "familias_c:reyna.1", "prensa_c:n4")
+    assert pair["linked"]
+    labels = linked.scoring.level_labels["surnames"]
+    assert labels[pair["gamma_surnames"]] == "the same name words, split differently"
