@@ -19,6 +19,7 @@ rely on).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 from memoria.linkage import link_records, model  # noqa: E402
 from memoria.linkage.features import build_features  # noqa: E402
 from memoria.linkage.pipeline import _as_sources  # noqa: E402
-from memoria.linkage.synthetic import generate_lists  # noqa: E402
+from memoria.linkage.synthetic import DEFAULT_SOURCES, generate_lists  # noqa: E402
 
 CLASSES = (
     "held back",
@@ -77,8 +78,11 @@ def _blocked(sources) -> set[tuple[str, str]]:
     return found
 
 
-def one_seed(seed: int, people: int) -> tuple[dict, pd.DataFrame]:
-    lists = generate_lists(people, seed=seed)
+def one_seed(seed: int, people: int, names_in_columns: bool = False) -> tuple[dict, pd.DataFrame]:
+    profiles = DEFAULT_SOURCES
+    if names_in_columns:
+        profiles = [dataclasses.replace(p, full_name_only=False) for p in profiles]
+    lists = generate_lists(people, seed=seed, profiles=profiles)
     result = link_records(lists.sources, seed=seed, count_candidates=False)
     truth = lists.truth()
     uid = truth["source"] + ":" + truth["record_id"]
@@ -159,7 +163,7 @@ def one_seed(seed: int, people: int) -> tuple[dict, pd.DataFrame]:
         "pieces_too_many": pieces - n_people,
         "missed_pairs": {c: len(v) for c, v in missed.items()},
         "pieces_left_after_joining": pieces_left,
-        "missed_pairs_with_a_full_name_only_record": {
+        "missed_pairs_with_a_press_record": {
             c: sum(a.startswith("prensa:") or b.startswith("prensa:") for a, b in v)
             for c, v in missed.items()
         },
@@ -175,10 +179,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument(
+        "--names-in-columns",
+        action="store_true",
+        help="every list gives the name in separate columns (the press list too)",
+    )
     args = parser.parse_args()
     frames = []
     for seed in args.seeds:
-        row, frame = one_seed(seed, args.people)
+        row, frame = one_seed(seed, args.people, args.names_in_columns)
         print(json.dumps(row), flush=True)
         frames.append(frame)
     scored = pd.concat(frames)
