@@ -10,7 +10,12 @@ clusterings drawn from the pair probabilities and pooled
 (``memoria.linkage.uncertainty``, ``memoria.mse.pooling``), and (c) the true
 clustering, which shows what the estimator does without any linkage error.
 With ``--answer-held-back K`` a simulated reviewer first answers K pairs the
-relatives guard held back, from the truth; (a) and (b) both use the answers.
+relatives guard held back (chosen at random), from the truth; with
+``--answer-queue K`` the reviewer answers, from the truth, the first K pairs of
+the web's review queue (``memoria.linkage.review.review_order``: held-back
+pairs first, then the pairs closest to 0.5), the answers retrain the model
+(``relearn``, as a re-run of the web's linkage does) and its pairs are scored
+again. (a) and (b) both use the answers.
 Reports, per method, the share of runs whose 95% interval contains the true N
 (coverage), the median relative error and the mean relative width.
 """
@@ -18,6 +23,7 @@ Reports, per method, the share of runs whose 95% interval contains the true N
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -31,14 +37,16 @@ import numpy as np
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from memoria.linkage import link_records  # noqa: E402
+from memoria.linkage.pipeline import relearn  # noqa: E402
 from memoria.linkage.review import (  # noqa: E402
     DIFFERENT,
     SAME,
     Link,
     pair_key,
+    review_order,
     reviewed_clusters,
 )
-from memoria.linkage.synthetic import generate_lists  # noqa: E402
+from memoria.linkage.synthetic import DEFAULT_SOURCES, generate_lists  # noqa: E402
 from memoria.linkage.uncertainty import draw_clusterings  # noqa: E402
 from memoria.mse import EstimateOptions, LcmcrSettings, estimate_population  # noqa: E402
 from memoria.mse.pooling import estimate_pooled  # noqa: E402
@@ -65,15 +73,32 @@ def _answers(links, truth, count: int, seed: int) -> dict:
     }
 
 
-def one_run(seed: int, args) -> dict:
-    lists = generate_lists(args.people, seed=seed)
-    names = list(lists.sources)
-    result = link_records(
-        lists.sources, seed=seed, count_candidates=False, review_band=(args.band_low, 0.98)
-    )
+def _queue_answers(result, truth, count: int) -> dict:
+    """A reviewer who answers the first ``count`` pairs of the web's queue from the truth.
+
+    The queue is the run's review pairs (the review band and the held-back
+    pairs) in :func:`review_order` (held-back first, then closest to 0.5).
+    """
+    if not count:
+        return {}
+    person = dict(zip(truth["source"] + ":" + truth["record_id"], truth["person_id"], strict=True))
+    pairs = result.pairs.copy()
+    low, high = result.summary["review_band"]
+    threshold = result.summary["threshold"]
+    pairs["held_back"] = pairs["match_probability"].ge(threshold) & ~pairs["linked"]
+    in_band = pairs["match_probability"].between(low, high, inclusive="left")
+    review = pairs[in_band | pairs["held_back"]]
+    queue = review_order(review).head(count)
+    return {
+        pair_key(a, b): SAME if person[a] == person[b] else DIFFERENT
+        for a, b in zip(queue["unique_id_l"], queue["unique_id_r"], strict=True)
+    }
+
+
+def _links(result) -> list[Link]:
     pairs = result.pairs
     threshold = result.summary["threshold"]
-    links = [
+    return [
         Link(a, b, float(p), bool(linked), bool(p >= threshold and not linked))
         for a, b, p, linked in zip(
             pairs["unique_id_l"],
@@ -83,11 +108,27 @@ def one_run(seed: int, args) -> dict:
             strict=True,
         )
     ]
+
+
+def one_run(seed: int, args) -> dict:
+    profiles = DEFAULT_SOURCES
+    if args.names_in_columns:
+        profiles = [dataclasses.replace(p, full_name_only=False) for p in profiles]
+    lists = generate_lists(args.people, seed=seed, profiles=profiles)
+    names = list(lists.sources)
+    result = link_records(
+        lists.sources, seed=seed, count_candidates=False, review_band=(args.band_low, 0.98)
+    )
+    truth = lists.truth()
+    links = _links(result)
+    decisions = _answers(links, truth, args.answer_held_back, seed)
+    if args.answer_queue:
+        decisions = _queue_answers(result, truth, args.answer_queue)
+        result = relearn(result.scoring, decisions)
+        links = _links(result)
     clusters = result.clusters
     uid = (clusters["source"] + ":" + clusters["record_id"]).tolist()
     source_of = dict(zip(uid, clusters["source"], strict=True))
-    truth = lists.truth()
-    decisions = _answers(links, truth, args.answer_held_back, seed)
     drawn = draw_clusterings(uid, links, decisions, draws=args.draws, seed=seed)
     histories = result.capture_histories
     if decisions:  # the single clustering with the same answers, as the web applies them
@@ -120,6 +161,15 @@ def one_run(seed: int, args) -> dict:
         "observed_true": int(truth["person_id"].nunique()),
         "observed_single": int(single["observed"]),
         "observed_draws": pooled["observed"],
+        "answers": {
+            "same": sum(d == SAME for d in decisions.values()),
+            "different": sum(d == DIFFERENT for d in decisions.values()),
+            "held_back_answered": sum(
+                1
+                for link in links
+                if link.held_back and pair_key(link.left, link.right) in decisions
+            ),
+        },
     }
     for method in methods:
         row[method] = {
@@ -169,6 +219,21 @@ def main() -> int:
         metavar="K",
         help="a reviewer answers K held-back pairs from the truth (default 0)",
     )
+    parser.add_argument(
+        "--answer-queue",
+        type=int,
+        default=0,
+        metavar="K",
+        help="a reviewer answers the first K pairs of the web's review queue from the truth, "
+        "and the model learns from them (default 0)",
+    )
+    parser.add_argument(
+        "--names-in-columns",
+        action="store_true",
+        help="every list gives the name in separate columns (the generator's press list "
+        "otherwise gives the whole name in one): a bound on what reading one-column names "
+        "right could give",
+    )
     parser.add_argument("--out", type=Path, help="write every run and the summary as JSON")
     args = parser.parse_args()
     started = time.monotonic()
@@ -191,6 +256,8 @@ def main() -> int:
         "lcmcr_iterations": args.lcmcr_iterations,
         "band_low": args.band_low,
         "answer_held_back": args.answer_held_back,
+        "answer_queue": args.answer_queue,
+        "names_in_columns": args.names_in_columns,
         "seconds": round(time.monotonic() - started, 1),
         "load_average": os.getloadavg(),
         "summary": summary,
