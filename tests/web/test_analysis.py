@@ -496,3 +496,39 @@ class SharedPeopleTests(NetworkFixtures):
             )
         self.assertEqual(response.status_code, 200)  # not a choice any more: the form says so
         self.assertFalse(LinkageRun.objects.exists())
+
+    def test_only_what_an_agreement_in_force_grants_is_linked(self):
+        """A referral's copy (a CURP the agreement does not grant, a person it does not
+        cover) serves the referral, not a run over the partner's people."""
+        from memoria.analysis.sources import shared_source
+        from memoria.network import actions as network
+        from memoria.network.models import Capability as Service
+
+        covered = Person.objects.filter(organization=self.partner).order_by("pk").first()
+        covered.curp = "GODE561231HDFRRN09"
+        covered.save()
+        outside = Person.objects.create(
+            organization=self.partner,
+            given_names="Zacarías",
+            paternal_surname="Xochimilco",
+            visibility=Visibility.PARTNERS,  # no recorded consent: not by name
+        )
+        for person, fields in ((covered, ["curp"]), (outside, ["given_names", "paternal_surname"])):
+            network.send_referral(
+                self.partner,
+                self.partner_coordinator,
+                {
+                    "recipient": self.org,
+                    "capability": Service.PSYCHOSOCIAL,
+                    "message": "Acompañamiento.",
+                    "person_fields": fields,
+                },
+                person=person,
+            )
+        self.client.force_login(self.analyst)
+        page = self.client.get(f"/o/{self.org.slug}/linkage/")
+        self.assertContains(page, "Acompañamiento Psicosocial del Norte: 82 personas")
+        frame = shared_source(self.org, self.partner, "P").frame
+        self.assertEqual(len(frame), 82)
+        self.assertNotIn("Xochimilco", set(frame["paternal_surname"]))
+        self.assertEqual(set(frame["curp"]), {""})
