@@ -473,6 +473,11 @@ class SharedPeopleTests(NetworkFixtures):
         self.assertEqual(
             AuditEntry.objects.filter(action="share.viewed", organization=self.partner).count(), 2
         )
+        # Our log says which partner's person the page read, as for any shared read.
+        read = AuditEntry.objects.filter(action="share.read", organization=self.org).latest("pk")
+        self.assertEqual(
+            (read.details["owner"], read.details["object_id"]), (self.partner.pk, side["shared"])
+        )
         # The partner revokes the agreement: the pair no longer shows the person.
         agreements.revoke(
             self.agreement, self.partner_coordinator, self.partner, version=self.agreement.version
