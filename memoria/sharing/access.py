@@ -86,9 +86,12 @@ def shared_records(organization, model: type[models.Model], owner=None):
         expired = expired.filter(organization=owner)
     for agreement in expired:
         expire(agreement)
+    under_agreement = SharedRecord.agreements.through.objects.filter(
+        sharedrecord_id=models.OuterRef("pk")
+    )
     found = SharedRecord.objects.filter(
-        organization=organization, kind=model._meta.label_lower, agreements__isnull=False
-    ).distinct()
+        models.Exists(under_agreement), organization=organization, kind=model._meta.label_lower
+    )
     return found if owner is None else found.filter(owner=owner)
 
 
