@@ -537,3 +537,22 @@ class SharedPeopleTests(NetworkFixtures):
         self.assertEqual(len(frame), 82)
         self.assertNotIn("Xochimilco", set(frame["paternal_surname"]))
         self.assertEqual(set(frame["curp"]), {""})
+
+    def test_a_stratified_estimate_reads_no_partners_people(self):
+        """A shared person carries no state or date: an estimate by stratum has nothing
+        to read in the partner's copies, and reads none (no entry in its log)."""
+        from memoria.analysis.models import Estimate
+        from tests.web.test_estimation import TINY, WESTERN, run_from_table
+
+        run = run_from_table(self.org, WESTERN)
+        run.partners.set([self.partner])
+        self.client.force_login(self.analyst)
+        response = self.client.post(
+            f"/o/{self.org.slug}/linkage/runs/{run.pk}/estimates/",
+            {"methods": ["loglinear"], "strata": "state", **TINY},
+        )
+        self.assertEqual(response.status_code, 302)
+        drain()
+        estimate = Estimate.objects.get()
+        self.assertEqual(estimate.job.status, Job.Status.DONE, estimate.job.error)
+        self.assertFalse(AuditEntry.objects.filter(action="share.viewed").exists())
