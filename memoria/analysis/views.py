@@ -272,6 +272,9 @@ def pair(request, membership, run_id: int, pair_id: int):
         for key in SHOWN
         if left.get(key) or right.get(key)
     ]
+    # A person no longer shared: how their values compared with ours would tell them
+    # ("surname: exact" beside our surname), so the comparisons go with the values.
+    gone = bool(left.get("gone") or right.get("gone"))
     context = {
         "organization": organization,
         "run": linkage_run,
@@ -279,7 +282,8 @@ def pair(request, membership, run_id: int, pair_id: int):
         "left": left,
         "right": right,
         "rows": rows,
-        "evidence": explained(details["evidence"]),
+        "evidence": [] if gone else explained(details["evidence"]),
+        "gone": gone,
         "current": current,
         "form": form,
         "pending": _pending(linkage_run).count(),

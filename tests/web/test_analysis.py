@@ -486,6 +486,9 @@ class SharedPeopleTests(NetworkFixtures):
         self.assertEqual(page.status_code, 200)
         gone = page.context[shared_side]
         self.assertEqual(gone, {"list": side["list"], "gone": True})  # no value of the person
+        # Nor how their values compared with ours ("surname: exact" tells the surname).
+        self.assertEqual(page.context["evidence"], [])
+        self.assertNotContains(page, "Por qué el modelo")
         self.assertContains(page, "ya no se comparte")
         # And the form no longer offers the partner.
         page = self.client.get(f"/o/{self.org.slug}/linkage/")
