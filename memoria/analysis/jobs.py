@@ -39,7 +39,9 @@ def queue_linkage(run: LinkageRun, actor, key: str, language: str):
     )
 
 
-def run_sources(run: LinkageRun) -> list:
+def run_sources(run: LinkageRun, *, shared: bool = True) -> list:
+    """The run's sources as the engine reads them; ``shared=False`` leaves out the
+    partners' people (read, and audited, only when they are needed)."""
     from memoria.analysis.sources import cases_source, list_source, shared_source
 
     sources = []
@@ -47,7 +49,7 @@ def run_sources(run: LinkageRun) -> list:
         sources.append(cases_source(run.organization, _("Cases of the organization")))
     for linkage_list in run.lists.order_by("pk"):
         sources.append(list_source(linkage_list))
-    for owner in run.partners.order_by("pk"):
+    for owner in run.partners.order_by("pk") if shared else ():
         label = _("Shared by %(organization)s") % {"organization": owner.name}
         source = shared_source(run.organization, owner, label)
         if len(source.frame):  # nothing is shared any more: no list
@@ -185,7 +187,9 @@ def _estimate(job, context):
     values = None
     if settings.strata:
         context.progress("sources", 0, 1)
-        values = record_strata(run_sources(run))
+        # A shared person carries no state or date (SHARED_KEYS): their stratum is the
+        # one their cluster's other records give, and the partner's copies stay unread.
+        values = record_strata(run_sources(run, shared=False))
     graph = run_graph(run)
     table = capture_table(graph, run_clusters(run), settings.strata, values)
 

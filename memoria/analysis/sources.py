@@ -140,14 +140,15 @@ def shared_people(organization, owner=None):
     """The people shared with ``organization`` (by ``owner`` when given) with at least
     a name or a CURP: a record without them cannot be linked by anyone."""
     from memoria.cases.models import Person
-    from memoria.sharing.access import shared_records
+    from memoria.sharing.access import agreed_values, shared_records
 
-    found = shared_records(organization, Person, owner)
-    return [
-        record
-        for record in found.select_related("owner").order_by("owner_id", "object_id")
-        if any((record.content or {}).get(key) for key in SHARED_NAMES)
-    ]
+    found = shared_records(organization, Person, owner).select_related("owner")
+    people = []
+    for record in found.prefetch_related("agreements").order_by("owner_id", "object_id"):
+        record.agreed = agreed_values(record)  # never what a referral alone carries
+        if any(record.agreed.get(key) for key in SHARED_NAMES):
+            people.append(record)
+    return people
 
 
 def partners_sharing_people(organization) -> list[tuple]:
@@ -168,8 +169,7 @@ def shared_source(organization, owner, label: str) -> Source:
     )
     rows, shown = [], {}
     for fingerprint, record in zip(fingerprints, records, strict=True):
-        values = record.content or {}
-        row = {key: values.get(key) for key in SHARED_KEYS}
+        row = {key: record.agreed.get(key) for key in SHARED_KEYS}
         row["sex"] = row["sex"] if row["sex"] in ("female", "male") else ""
         row["age"] = str(row["age"]) if isinstance(row["age"], int) else ""
         rows.append({"record_id": fingerprint, **{k: v or "" for k, v in row.items()}})
@@ -185,16 +185,17 @@ def shown_now(organization, shown: dict) -> dict:
     if "shared_by" not in shown:
         return shown
     from memoria.cases.models import Person
-    from memoria.sharing.access import shared_records
+    from memoria.sharing.access import agreed_values, shared_records
 
     record = (
         shared_records(organization, Person, shown["shared_by"])
         .filter(object_id=shown["shared"])
         .first()
     )
-    if record is None:
+    values = agreed_values(record) if record is not None else {}
+    if not any(values.get(key) for key in SHARED_NAMES):
         return {"list": shown["list"], "gone": True}
-    values = {key: (record.content or {}).get(key) for key in SHARED_KEYS}
+    values = {key: values.get(key) for key in SHARED_KEYS}
     return {
         "list": shown["list"],
         "record": record,

@@ -259,16 +259,22 @@ def pair(request, membership, run_id: int, pair_id: int):
     with transaction.atomic():
         audit(request.user, organization, "linkage.pair_view", target=review_pair, request=request)
         for side in (left, right):
-            if "record" in side:  # a partner's shared person: its log says who read it
+            if "record" in side:  # a partner's shared person: both logs say who read it
                 record = side["record"]
                 audit(request.user, record.owner, AuditAction.SHARE_VIEWED, record,
                       request=request, recipient=organization.pk, kind=record.kind,
+                      object_id=record.object_id, linkage_run=linkage_run.pk)  # fmt: skip
+                audit(request.user, organization, AuditAction.SHARE_READ, record,
+                      request=request, owner=record.owner_id, kind=record.kind,
                       object_id=record.object_id, linkage_run=linkage_run.pk)  # fmt: skip
     rows = [
         (LABELS[key], left.get(key, ""), right.get(key, ""))
         for key in SHOWN
         if left.get(key) or right.get(key)
     ]
+    # A person no longer shared: how their values compared with ours would tell them
+    # ("surname: exact" beside our surname), so the comparisons go with the values.
+    gone = bool(left.get("gone") or right.get("gone"))
     context = {
         "organization": organization,
         "run": linkage_run,
@@ -276,7 +282,8 @@ def pair(request, membership, run_id: int, pair_id: int):
         "left": left,
         "right": right,
         "rows": rows,
-        "evidence": explained(details["evidence"]),
+        "evidence": [] if gone else explained(details["evidence"]),
+        "gone": gone,
         "current": current,
         "form": form,
         "pending": _pending(linkage_run).count(),

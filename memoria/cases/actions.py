@@ -44,7 +44,7 @@ from memoria.cases.models import (
     Visibility,
 )
 from memoria.cases.search import index_person
-from memoria.cases.sharing import person_consent
+from memoria.cases.sharing import event_consent, person_consent
 from memoria.sharing.actions import refresh_shares
 from memoria.sharing.agreements import recount_soon
 from memoria.sharing.registry import Consent
@@ -446,6 +446,7 @@ def add_victim(
     as when a registered person is added to another case.
     """
     known = person is not None
+    counted = event_consent(event) >= Consent.AGGREGATE
     if not known:
         person = _new_person(event.organization, actor, person_data, PERSON_FIELDS, event)
     act = _create(Act, event.organization, actor, act_data, ACT_FIELDS, event=event, victim=person)
@@ -459,11 +460,19 @@ def add_victim(
     caseindex.rebuild([event.pk])
     # A new victim bounds what the agreements may share of the case (their consent).
     refresh_shares(person)
+    _recount_if_withdrawn(event, counted)
     if known:
         audit(actor, event.organization, AuditAction.ACT_CREATE, act, request=request)
     else:
         audit(actor, event.organization, AuditAction.PERSON_CREATE, person, request=request)
     return act
+
+
+def _recount_if_withdrawn(event: Event, counted: bool) -> None:
+    """A person whose consent allows no counts, added to a counted case, takes the case
+    out of the partners' counts: recount now, not at the next periodic refresh."""
+    if counted and event_consent(event) < Consent.AGGREGATE:
+        recount_soon(event.organization)
 
 
 @transaction.atomic
@@ -574,6 +583,7 @@ def add_indirect_victim(
     known = person is not None
     if known and person.pk == direct_victim.pk:
         raise ValueError("a direct victim cannot be recorded as their own relative")
+    counted = event_consent(event) >= Consent.AGGREGATE
     if not known:
         person = _new_person(event.organization, actor, person_data, RELATIVE_PERSON_FIELDS, event)
     relative = IndirectVictim.objects.create(
@@ -590,6 +600,7 @@ def add_indirect_victim(
     }
     _record(actor, relative, Change.Action.CREATED, changes, event=event, person=person)
     refresh_shares(person)
+    _recount_if_withdrawn(event, counted)
     if known:
         audit(actor, event.organization, AuditAction.RELATIVE_CREATE, relative, request=request)
     else:

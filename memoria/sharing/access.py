@@ -71,9 +71,10 @@ def shared_with(viewer: Viewer, model: type[models.Model], object_id) -> SharedV
 
 
 def shared_records(organization, model: type[models.Model], owner=None):
-    """Every record of ``model`` shared with ``organization`` (by ``owner`` only, when
-    given), once the expired agreements that shared them are ended: a bulk read
-    (a linkage run over a partner's people) follows the rule of a single read."""
+    """Every record of ``model`` shared with ``organization`` under an agreement (by
+    ``owner`` only, when given), once the expired agreements that shared them are
+    ended: a bulk read (a linkage run over a partner's people) follows the rule of a
+    single read. Read their values with ``agreed_values``."""
     from memoria.sharing import rules
     from memoria.sharing.agreements import expire
     from memoria.sharing.models import Agreement, AgreementStatus
@@ -85,8 +86,31 @@ def shared_records(organization, model: type[models.Model], owner=None):
         expired = expired.filter(organization=owner)
     for agreement in expired:
         expire(agreement)
-    found = SharedRecord.objects.filter(organization=organization, kind=model._meta.label_lower)
+    under_agreement = SharedRecord.agreements.through.objects.filter(
+        sharedrecord_id=models.OuterRef("pk")
+    )
+    found = SharedRecord.objects.filter(
+        models.Exists(under_agreement), organization=organization, kind=model._meta.label_lower
+    )
     return found if owner is None else found.filter(owner=owner)
+
+
+def agreed_values(record: SharedRecord) -> dict:
+    """What of ``record``'s copy its agreements in force grant: the copy also holds what
+    open referrals carry (one person, for one service), which a bulk read must not use.
+
+    An agreement is among ``record.agreements`` only while the person's consent lets
+    it share something, so its level alone says which of its fields it grants.
+    """
+    from memoria.sharing import rules
+    from memoria.sharing.registry import Consent
+
+    spec = shareable(record.kind)
+    granted: set[str] = set()
+    for agreement in record.agreements.all():
+        if rules.is_in_force(agreement):
+            granted.update(rules.allowed_fields(agreement, spec, Consent.NAMED))
+    return {key: value for key, value in (record.content or {}).items() if key in granted}
 
 
 def _ends_expired(record: SharedRecord) -> bool:

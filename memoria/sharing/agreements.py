@@ -265,7 +265,19 @@ def recount_soon(organization: Organization) -> None:
     if not aggregate.exists():
         return
     key = f"{RECOUNT}:{organization.pk}:{uuid.uuid4().hex}"
-    transaction.on_commit(lambda: enqueue(RECOUNT, key, organization=organization))
+
+    def queue() -> None:
+        # One recount waiting is enough: it counts everything committed when it runs
+        # (an import adding many people queues one, not one per case).
+        from memoria.jobs.models import Job
+
+        waiting = Job.objects.filter(
+            kind=RECOUNT, organization=organization, status=Job.Status.QUEUED
+        )
+        if not waiting.exists():
+            enqueue(RECOUNT, key, organization=organization)
+
+    transaction.on_commit(queue)
 
 
 @job_handler(RECOUNT)

@@ -473,6 +473,11 @@ class SharedPeopleTests(NetworkFixtures):
         self.assertEqual(
             AuditEntry.objects.filter(action="share.viewed", organization=self.partner).count(), 2
         )
+        # Our log says which partner's person the page read, as for any shared read.
+        read = AuditEntry.objects.filter(action="share.read", organization=self.org).latest("pk")
+        self.assertEqual(
+            (read.details["owner"], read.details["object_id"]), (self.partner.pk, side["shared"])
+        )
         # The partner revokes the agreement: the pair no longer shows the person.
         agreements.revoke(
             self.agreement, self.partner_coordinator, self.partner, version=self.agreement.version
@@ -481,6 +486,9 @@ class SharedPeopleTests(NetworkFixtures):
         self.assertEqual(page.status_code, 200)
         gone = page.context[shared_side]
         self.assertEqual(gone, {"list": side["list"], "gone": True})  # no value of the person
+        # Nor how their values compared with ours ("surname: exact" tells the surname).
+        self.assertEqual(page.context["evidence"], [])
+        self.assertNotContains(page, "Por qué el modelo")
         self.assertContains(page, "ya no se comparte")
         # And the form no longer offers the partner.
         page = self.client.get(f"/o/{self.org.slug}/linkage/")
@@ -496,3 +504,58 @@ class SharedPeopleTests(NetworkFixtures):
             )
         self.assertEqual(response.status_code, 200)  # not a choice any more: the form says so
         self.assertFalse(LinkageRun.objects.exists())
+
+    def test_only_what_an_agreement_in_force_grants_is_linked(self):
+        """A referral's copy (a CURP the agreement does not grant, a person it does not
+        cover) serves the referral, not a run over the partner's people."""
+        from memoria.analysis.sources import shared_source
+        from memoria.network import actions as network
+        from memoria.network.models import Capability as Service
+
+        covered = Person.objects.filter(organization=self.partner).order_by("pk").first()
+        covered.curp = "GODE561231HDFRRN09"
+        covered.save()
+        outside = Person.objects.create(
+            organization=self.partner,
+            given_names="Zacarías",
+            paternal_surname="Xochimilco",
+            visibility=Visibility.PARTNERS,  # no recorded consent: not by name
+        )
+        for person, fields in ((covered, ["curp"]), (outside, ["given_names", "paternal_surname"])):
+            network.send_referral(
+                self.partner,
+                self.partner_coordinator,
+                {
+                    "recipient": self.org,
+                    "capability": Service.PSYCHOSOCIAL,
+                    "message": "Acompañamiento.",
+                    "person_fields": fields,
+                },
+                person=person,
+            )
+        self.client.force_login(self.analyst)
+        page = self.client.get(f"/o/{self.org.slug}/linkage/")
+        self.assertContains(page, "Acompañamiento Psicosocial del Norte: 82 personas")
+        frame = shared_source(self.org, self.partner, "P").frame
+        self.assertEqual(len(frame), 82)
+        self.assertNotIn("Xochimilco", set(frame["paternal_surname"]))
+        self.assertEqual(set(frame["curp"]), {""})
+
+    def test_a_stratified_estimate_reads_no_partners_people(self):
+        """A shared person carries no state or date: an estimate by stratum has nothing
+        to read in the partner's copies, and reads none (no entry in its log)."""
+        from memoria.analysis.models import Estimate
+        from tests.web.test_estimation import TINY, WESTERN, run_from_table
+
+        run = run_from_table(self.org, WESTERN)
+        run.partners.set([self.partner])
+        self.client.force_login(self.analyst)
+        response = self.client.post(
+            f"/o/{self.org.slug}/linkage/runs/{run.pk}/estimates/",
+            {"methods": ["loglinear"], "strata": "state", **TINY},
+        )
+        self.assertEqual(response.status_code, 302)
+        drain()
+        estimate = Estimate.objects.get()
+        self.assertEqual(estimate.job.status, Job.Status.DONE, estimate.job.error)
+        self.assertFalse(AuditEntry.objects.filter(action="share.viewed").exists())

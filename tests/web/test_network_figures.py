@@ -245,6 +245,22 @@ class FreshnessAndAccessTests(NetworkFiguresFixtures):
         self.assertEqual(run_here(job, "test").status, Job.Status.DONE)
         self.assertEqual(figures.network_figures(self.org)["cases"].low, 14)
 
+    def test_a_private_victim_added_to_a_case_leaves_the_partners_counts_without_waiting(self):
+        from memoria.cases.models import Event
+        from memoria.jobs.models import Job
+        from memoria.jobs.queue import run_here
+
+        # A private person added to a counted case: the case goes no further than them.
+        # Two such cases in one transaction (as an import adds them) need one recount.
+        cases = Event.objects.filter(organization=self.partner).order_by("pk")[:2]
+        with self.captureOnCommitCallbacks(execute=True):
+            for case in cases:
+                self.add_victim(case, given_names="Ramona", visibility="private")
+        job = Job.objects.get(kind=agreements.RECOUNT, organization=self.partner)
+        self.assertEqual(figures.network_figures(self.org)["cases"].low, 15)  # not yet
+        self.assertEqual(run_here(job, "test").status, Job.Status.DONE)
+        self.assertEqual(figures.network_figures(self.org)["cases"].low, 13)
+
     def test_k_comes_from_the_settings(self):
         with self.settings(MEMORIA_NETWORK_SMALL_COUNT=3):
             agreements.save_figures(self.agreement)
