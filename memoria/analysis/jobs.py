@@ -178,6 +178,8 @@ def _estimate(job, context):
     )
     from memoria.analysis.models import Estimate
     from memoria.mse import CaptureTableError
+    from memoria.mse.hierarchical import SearchTooLarge
+    from memoria.mse.loglinear import ModelNotEstimable
 
     estimate = Estimate.objects.select_related("run").get(pk=job.payload["estimate"])
     run = estimate.run
@@ -223,7 +225,7 @@ def _estimate(job, context):
                 "Link more lists, or choose fewer strata."
             )
         ) from error
-    except ValueError as error:
+    except (SearchTooLarge, ModelNotEstimable) as error:
         if not settings.averaged:
             raise
         # The search over every model refuses more than 6 lists or 40,000 models.

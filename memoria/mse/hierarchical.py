@@ -48,6 +48,10 @@ def default_max_order(n_lists: int) -> int:
     return n_lists - 1 if n_lists <= 5 else 2
 
 
+class SearchTooLarge(ValueError):
+    """The search over every hierarchical model would fit too many models or lists."""
+
+
 def hierarchical_models(
     n_lists: int, max_order: int, limit: int = MAX_MODELS
 ) -> list[tuple[Pair, ...]]:
@@ -72,7 +76,7 @@ def hierarchical_models(
         if k == len(terms):
             models.append(tuple(t for t, inside in zip(terms, chosen, strict=True) if inside))
             if len(models) > limit:
-                raise ValueError(
+                raise SearchTooLarge(
                     f"more than {limit:,} hierarchical models with {n_lists} lists and terms "
                     f"up to order {max_order}: lower --max-order or use --criterion stepwise"
                 )

@@ -27,7 +27,12 @@ from memoria.mse.existence import (
     check_design,
     mle_exists,
 )
-from memoria.mse.hierarchical import MAX_MODELS, fit_models, hierarchical_models
+from memoria.mse.hierarchical import (
+    MAX_MODELS,
+    SearchTooLarge,
+    fit_models,
+    hierarchical_models,
+)
 from memoria.mse.loglinear import (
     LoglinearFit,
     ModelNotEstimable,
@@ -166,7 +171,7 @@ def best_subset(
     estimate are skipped (and counted); the rest are also averaged.
     """
     if table.n_lists > MAX_LISTS_ALL_SUBSETS:
-        raise ValueError(
+        raise SearchTooLarge(
             f"searching all models is limited to {MAX_LISTS_ALL_SUBSETS} lists "
             f"({table.n_lists} given); use --criterion stepwise"
         )
