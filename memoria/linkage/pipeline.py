@@ -473,7 +473,10 @@ def _link(
     candidates, estimated = None, False
     if options.count_candidates:
         say("counting candidate pairs")
-        candidates, estimated = _count_candidates(scorer, len(features) + read_both_ways)
+        # Pairs of records, as the blocking rules meet them under the first reading
+        # (the second readings' rows would count a record against itself and
+        # the same pair twice).
+        candidates, estimated = _count_candidates(linker, len(features))
     say("scoring candidate pairs")
     lowest = min(options.band[0], options.threshold)
     # Score down to a low floor: the pairs below the review band still count
