@@ -49,13 +49,35 @@ def run_sources(run: LinkageRun, *, shared: bool = True) -> list:
         sources.append(cases_source(run.organization, _("Cases of the organization")))
     for linkage_list in run.lists.order_by("pk"):
         sources.append(list_source(linkage_list))
-    for owner in run.partners.order_by("pk") if shared else ():
+    partners = list(run.partners.order_by("pk")) if shared else []
+    if partners and not _may_still_run(run):
+        raise PermanentJobError(
+            _(
+                "The person who started this run can no longer run analyses in this "
+                "organization: the people other organizations share were not read."
+            )
+        )
+    for owner in partners:
         label = _("Shared by %(organization)s") % {"organization": owner.name}
         source = shared_source(run.organization, owner, label)
         if len(source.frame):  # nothing is shared any more: no list
             _audit_shared_read(run, owner, len(source.frame))
             sources.append(source)
     return sources
+
+
+def _may_still_run(run: LinkageRun) -> bool:
+    """Whether the run's creator still may run analyses in its organization: a role
+    lowered or a member removed while the job waited must not read what partners share."""
+    from memoria.accounts.models import Membership
+    from memoria.accounts.roles import Capability
+
+    if run.created_by is None or not run.created_by.is_active:
+        return False
+    membership = Membership.objects.filter(
+        user_id=run.created_by_id, organization_id=run.organization_id
+    ).first()
+    return membership is not None and membership.can(Capability.RUN_ANALYSES)
 
 
 def _audit_shared_read(run: LinkageRun, owner, people: int) -> None:

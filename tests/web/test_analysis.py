@@ -494,6 +494,23 @@ class SharedPeopleTests(NetworkFixtures):
         page = self.client.get(f"/o/{self.org.slug}/linkage/")
         self.assertNotContains(page, "Acompañamiento Psicosocial del Norte: 82")
 
+    def test_a_run_whose_creator_lost_the_role_reads_nothing_shared(self):
+        from memoria.accounts.models import Membership
+        from memoria.accounts.roles import Role
+
+        self.client.force_login(self.analyst)
+        response = self.client.post(
+            f"/o/{self.org.slug}/linkage/", {"include_cases": "on", "partners": [self.partner.pk]}
+        )
+        self.assertEqual(response.status_code, 302)
+        # Before the worker runs the job, the analyst becomes a reader.
+        Membership.objects.filter(user=self.analyst, organization=self.org).update(role=Role.READER)
+        drain()
+        job = Job.objects.get(kind="analysis.linkage")
+        self.assertEqual(job.status, Job.Status.FAILED)
+        self.assertIn("ya no puede", job.error)
+        self.assertFalse(AuditEntry.objects.filter(action="share.viewed").exists())
+
     def test_an_expired_agreement_shares_nothing_with_a_run(self):
         self.client.force_login(self.analyst)
         with on(datetime.date(2027, 1, 1)):
