@@ -213,6 +213,25 @@ class EstimateJobTests(EstimateFixture):
         self.assertEqual(Job.objects.get().status, Job.Status.FAILED)
         self.assertContains(self.client.get(response["Location"]), "al menos tres listas")
 
+    def test_an_estimate_started_in_english_fails_in_english(self):
+        run = LinkageRun.objects.create(organization=self.org)
+        graph = {
+            "records": [["a", "l1"], ["b", "l2"]],
+            "links": [],
+            "sources": {"l1": "A", "l2": "B"},
+        }
+        run.sealed_graph = seal(self.org.pk, graph, actions.GRAPH_CONTEXT)
+        run.sealed_clusters = seal(
+            self.org.pk, {"clusters": {"a": 1, "b": 2}}, actions.CLUSTERS_CONTEXT
+        )
+        run.save()
+        self.client.cookies["memoria_language"] = "en"
+        response = self.start(run=run)
+        drain()  # the worker's own language is Spanish
+        page = self.client.get(response["Location"])
+        self.assertContains(page, "An estimate needs at least three lists with people")
+        self.assertNotContains(page, "al menos tres listas")
+
     def test_the_result_is_kept_encrypted(self):
         self.start()
         drain()
@@ -284,6 +303,11 @@ class EstimatePersonaTests(EstimateFixture):
         self.assertEqual(self.start(user=self.coordinator, token="c").status_code, 302)
         self.assertEqual(self.start(user=self.analyst, token="a").status_code, 302)
         self.assertEqual(Estimate.objects.count(), 2)
+
+    def test_the_button_says_what_it_does(self):
+        self.client.force_login(self.analyst)
+        page = self.client.get(f"/o/{self.org.slug}/linkage/runs/{self.run.pk}/estimates/")
+        self.assertContains(page, '<button type="submit">Estimar</button>', html=True)
 
     def test_bad_settings_are_refused(self):
         response = self.start(chains=0, iterations=5, methods=[])
