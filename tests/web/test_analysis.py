@@ -377,6 +377,14 @@ class LinkageJobTests(MemoriaTestCase):
         self.assertContains(page, "colectivo: Age")
         self.assertContains(page, "colectivo: State (INEGI code)")
 
+    def test_a_run_just_claimed_by_the_worker_counts_no_steps_yet(self):
+        self.client.force_login(self.analyst)
+        response = self.client.post(f"/o/{self.org.slug}/linkage/", {"include_cases": "on"})
+        Job.objects.update(status=Job.Status.RUNNING)  # claimed; no step reported yet
+        page = self.client.get(response["Location"])
+        self.assertContains(page, "Vinculando los registros.")
+        self.assertNotContains(page, "paso 0 de 0")
+
     def test_a_hand_typed_long_token_still_starts_one_run(self):
         self.client.force_login(self.coordinator)
         url = f"/o/{self.org.slug}/linkage/"
