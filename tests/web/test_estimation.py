@@ -15,6 +15,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
+from django.utils import translation
 
 from memoria.analysis import actions
 from memoria.analysis.estimation import (
@@ -366,6 +367,30 @@ def test_the_words_say_when_chains_disagree_or_cannot_show_it():
 
 MADIGAN_YORK = DATA / "madigan_york_5list.csv"  # averaged by BIC: 622 [597, 660] (docs)
 UK6 = DATA / "sparsemse_UKdat.csv"  # six lists
+
+
+def test_one_pair_that_overlaps_too_much_is_not_called_fine():
+    """The demo's cases, two lists and a small one: only one pair of lists shares anyone,
+    and it shares more than independent lists could. Nothing says the lists are
+    independent: one two-list estimate has nothing to be compared with."""
+    from memoria.analysis.estimate_pages import _dependence
+
+    table = {
+        "lists": ["Casos", "Fiscalía", "Colectivo", "Prueba"],
+        "strata": {
+            "": [
+                [1, 0, 0, 0, 7946],
+                [0, 1, 1, 0, 70],
+                [0, 1, 0, 0, 107],
+                [0, 0, 1, 0, 79],
+                [0, 0, 0, 1, 5],
+            ]  # fmt: skip
+        },
+    }
+    with translation.override("en"):
+        found = _dependence(table)
+    assert [item for item in found if item["level"] == "ok"] == []
+    assert any("share 70 people, more than independent" in item["text"] for item in found)
 
 
 def _plain(body: str) -> str:
