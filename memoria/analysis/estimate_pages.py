@@ -376,7 +376,9 @@ def _dependence(table: dict) -> list[dict]:
             "dependence they can see, not for the dependence they cannot."
         ) % {"low": f"{min(estimates):,.0f}", "high": f"{max(estimates):,.0f}"}
         found.append({"level": "warning", "text": text})
-    elif estimates:
+    elif len(estimates) >= 2 and not any(pair["below_observed"] for pair in pairs):
+        # One estimate has nothing to be compared with, and a pair that overlaps too
+        # much (said above) is strongly dependent: then nothing is "fine".
         found.append(
             {
                 "level": "ok",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from memoria.analysis.models import CASES_SOURCE, LinkageRun
@@ -113,7 +114,21 @@ def run_answers(run: LinkageRun, sources) -> dict[tuple[str, str], str]:
     return answers
 
 
+def _in_language(prepare):
+    """Run a job's ``prepare`` in the language of whoever started it (the worker's own
+    is the default, Spanish): its messages and the names it gives are theirs."""
+
+    def prepared(job, context):
+        with translation.override(job.payload.get("language") or None):
+            return prepare(job, context)
+
+    prepared.__name__ = prepare.__name__
+    return prepared
+
+
+@_in_language
 def _link(job, context):
+    from memoria.analysis.sources import LIST_COLUMNS
     from memoria.linkage import InputError, link_records
 
     run = LinkageRun.objects.select_related("organization").get(pk=job.payload["run"])
@@ -138,7 +153,8 @@ def _link(job, context):
     except InputError as error:
         places = sorted({(p.source, p.column) for p in error.problems})
         labels = {source.name: source.label for source in sources}
-        where = "; ".join(f"{labels.get(s, s)}: {c}" for s, c in places[:10])
+        fields = {column.key: column.label for column in LIST_COLUMNS}
+        where = "; ".join(f"{labels.get(s, s)}: {fields.get(c, c)}" for s, c in places[:10])
         raise PermanentJobError(
             _("Some values cannot be read (%(where)s). Fix the list or its columns.")
             % {"where": where or str(len(error.problems))}
@@ -185,6 +201,7 @@ def queue_estimate(estimate, actor, key: str, language: str):
     )
 
 
+@_in_language
 def _estimate(job, context):
     """Build the capture histories from the run's clusters as they stand, and estimate."""
     from memoria.analysis.actions import organization_decisions, run_clusters, run_graph

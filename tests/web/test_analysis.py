@@ -358,6 +358,33 @@ class LinkageJobTests(MemoriaTestCase):
         self.assertNotEqual(clusters[left], clusters[right])
         self.assertEqual(set(actions.run_clusters(again)["lists"]), {"fiscalia", "colectivo"})
 
+    def test_a_list_with_unreadable_values_fails_naming_its_fields_in_the_readers_language(self):
+        generated = generate_lists(60, seed=5)
+        colectivo = generated.sources["colectivo"].astype(object)
+        colectivo.loc[0, "age"] = "N/D"  # not a number of years
+        colectivo.loc[1, "state"] = "Chihuahua"  # a name, not the INEGI code
+        self.client.force_login(self.analyst)
+        lists = [
+            self.upload("fiscalia", list_csv(generated.sources["fiscalia"])),
+            self.upload("colectivo", list_csv(colectivo)),
+        ]
+        self.client.cookies["memoria_language"] = "en"
+        run = self.start(lists)
+        drain()
+        self.assertEqual(Job.objects.get(kind="analysis.linkage").status, Job.Status.FAILED)
+        page = self.client.get(f"/o/{self.org.slug}/linkage/runs/{run.pk}/")
+        self.assertContains(page, "Some values cannot be read")
+        self.assertContains(page, "colectivo: Age")
+        self.assertContains(page, "colectivo: State (INEGI code)")
+
+    def test_a_run_just_claimed_by_the_worker_counts_no_steps_yet(self):
+        self.client.force_login(self.analyst)
+        response = self.client.post(f"/o/{self.org.slug}/linkage/", {"include_cases": "on"})
+        Job.objects.update(status=Job.Status.RUNNING)  # claimed; no step reported yet
+        page = self.client.get(response["Location"])
+        self.assertContains(page, "Vinculando los registros.")
+        self.assertNotContains(page, "paso 0 de 0")
+
     def test_a_hand_typed_long_token_still_starts_one_run(self):
         self.client.force_login(self.coordinator)
         url = f"/o/{self.org.slug}/linkage/"

@@ -42,3 +42,43 @@ def test_an_analyst_reviews_a_pair_on_a_phone(live_server, phone_page):
     assert PairDecision.objects.get().decision == "different"
     run.refresh_from_db()
     assert run.summary["decided"] == 1
+
+
+def test_an_estimate_over_lists_with_long_names_fits_a_phone(live_server, phone_page, tmp_path):
+    """Real lists have long names: the capture histories scroll inside their own box,
+    and the hidden "on the list" words in its cells do not widen the page."""
+    from memoria.analysis.estimation import (
+        EstimationSettings,
+        capture_table,
+        fingerprint,
+        run_estimate,
+    )
+    from memoria.analysis.models import Estimate
+    from tests.web.test_estimation import WESTERN, run_from_table
+
+    ensure_reference_data()
+    organization = Organization.objects.create(
+        name="Centro Norte", slug="centro-norte", kind=Organization.Kind.HUMAN_RIGHTS_CENTRE
+    )
+    analyst = User.objects.create_user("analisis@norte.example", PASSWORD, full_name="Ana")
+    Membership.objects.create(user=analyst, organization=organization, role=Role.ANALYST)
+    long_names = [f"Fiscalía del estado: lista {letter} de demostración" for letter in "ABCDE"]
+    lines = WESTERN.read_text().splitlines()
+    table_file = tmp_path / "western.csv"
+    table_file.write_text("\n".join([",".join([*long_names, "count"]), *lines[1:]]))
+    run = run_from_table(organization, table_file)
+    settings = EstimationSettings(methods=("loglinear",), chains=1, burn_in=0, iterations=10)
+    table = capture_table(actions.run_graph(run), actions.run_clusters(run), "", {})
+    estimate = Estimate.objects.create(
+        organization=organization, run=run, options=settings.to_dict()
+    )
+    actions.save_estimate(
+        estimate, table, fingerprint(table, settings), run_estimate(table, settings)
+    )
+    signed_in(phone_page, live_server, analyst)
+    page = phone_page
+    page.goto(f"{live_server.url}/o/centro-norte/linkage/estimates/{estimate.pk}/")
+    page.get_by_role("heading", name="Historias de captura").wait_for()
+    assert long_names[0] in page.locator("table.histories").inner_text()
+    assert fits(page)
+    assert page.external_requests == []

@@ -15,6 +15,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
+from django.utils import translation
 
 from memoria.analysis import actions
 from memoria.analysis.estimation import (
@@ -213,6 +214,25 @@ class EstimateJobTests(EstimateFixture):
         self.assertEqual(Job.objects.get().status, Job.Status.FAILED)
         self.assertContains(self.client.get(response["Location"]), "al menos tres listas")
 
+    def test_an_estimate_started_in_english_fails_in_english(self):
+        run = LinkageRun.objects.create(organization=self.org)
+        graph = {
+            "records": [["a", "l1"], ["b", "l2"]],
+            "links": [],
+            "sources": {"l1": "A", "l2": "B"},
+        }
+        run.sealed_graph = seal(self.org.pk, graph, actions.GRAPH_CONTEXT)
+        run.sealed_clusters = seal(
+            self.org.pk, {"clusters": {"a": 1, "b": 2}}, actions.CLUSTERS_CONTEXT
+        )
+        run.save()
+        self.client.cookies["memoria_language"] = "en"
+        response = self.start(run=run)
+        drain()  # the worker's own language is Spanish
+        page = self.client.get(response["Location"])
+        self.assertContains(page, "An estimate needs at least three lists with people")
+        self.assertNotContains(page, "al menos tres listas")
+
     def test_the_result_is_kept_encrypted(self):
         self.start()
         drain()
@@ -285,6 +305,11 @@ class EstimatePersonaTests(EstimateFixture):
         self.assertEqual(self.start(user=self.analyst, token="a").status_code, 302)
         self.assertEqual(Estimate.objects.count(), 2)
 
+    def test_the_button_says_what_it_does(self):
+        self.client.force_login(self.analyst)
+        page = self.client.get(f"/o/{self.org.slug}/linkage/runs/{self.run.pk}/estimates/")
+        self.assertContains(page, '<button type="submit">Estimar</button>', html=True)
+
     def test_bad_settings_are_refused(self):
         response = self.start(chains=0, iterations=5, methods=[])
         self.assertEqual(response.status_code, 422)
@@ -342,6 +367,30 @@ def test_the_words_say_when_chains_disagree_or_cannot_show_it():
 
 MADIGAN_YORK = DATA / "madigan_york_5list.csv"  # averaged by BIC: 622 [597, 660] (docs)
 UK6 = DATA / "sparsemse_UKdat.csv"  # six lists
+
+
+def test_one_pair_that_overlaps_too_much_is_not_called_fine():
+    """The demo's cases, two lists and a small one: only one pair of lists shares anyone,
+    and it shares more than independent lists could. Nothing says the lists are
+    independent: one two-list estimate has nothing to be compared with."""
+    from memoria.analysis.estimate_pages import _dependence
+
+    table = {
+        "lists": ["Casos", "Fiscalía", "Colectivo", "Prueba"],
+        "strata": {
+            "": [
+                [1, 0, 0, 0, 7946],
+                [0, 1, 1, 0, 70],
+                [0, 1, 0, 0, 107],
+                [0, 0, 1, 0, 79],
+                [0, 0, 0, 1, 5],
+            ]  # fmt: skip
+        },
+    }
+    with translation.override("en"):
+        found = _dependence(table)
+    assert [item for item in found if item["level"] == "ok"] == []
+    assert any("share 70 people, more than independent" in item["text"] for item in found)
 
 
 def _plain(body: str) -> str:
