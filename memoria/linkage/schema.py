@@ -319,6 +319,41 @@ def _stripped(series: pd.Series) -> pd.Series:
     return text.astype(object).where(text.notna(), None)
 
 
+def _word_for_unknown(value: str) -> bool:
+    """A word lists write for "unknown" ("N/D", "SIN DATO", "XXX"), never a value
+    without letters (``is_placeholder`` reads names, whose digits it drops)."""
+    return any(character.isalpha() for character in value) and is_placeholder(value)
+
+
+def _unknown_date(value: str) -> bool:
+    """A sentinel date (1900-01-01) or a word for "unknown"."""
+    return is_sentinel_date(value) or _word_for_unknown(value)
+
+
+def _unknown_state(value: str) -> bool:
+    """A word for "unknown", or INEGI's 99: state not specified (a 9 alone is
+    Ciudad de México's 09 that a spreadsheet turned into a number)."""
+    return _word_for_unknown(value) or value.strip() == "99"
+
+
+def _unknown_municipality(value: str) -> bool:
+    """A word for "unknown", or INEGI's 999 (alone or after the state's code):
+    municipality not specified."""
+    text = value.strip()
+    return _word_for_unknown(text) or text == "999" or (len(text) == 5 and text.endswith("999"))
+
+
+# The other columns that lists fill with words for "unknown": "N/D" there is read
+# as missing and counted, not refused. A number in the age column (even 0 or 99)
+# is an age.
+PLACEHOLDER_COLUMNS = {
+    "sex": _word_for_unknown,
+    "age": _word_for_unknown,
+    "state": _unknown_state,
+    "municipality": _unknown_municipality,
+}
+
+
 def _drop_placeholders(
     raw: pd.Series, test, report: CleaningReport | None, source: str, column: str
 ) -> pd.Series:
@@ -363,7 +398,9 @@ def _clean_frame(
             raw = _drop_placeholders(raw, is_placeholder, report, source, column)
             placeholder_only |= before & raw.isna()
         elif column in ("birth_date", "event_date"):
-            raw = _drop_placeholders(raw, is_sentinel_date, report, source, column)
+            raw = _drop_placeholders(raw, _unknown_date, report, source, column)
+        elif column in PLACEHOLDER_COLUMNS:
+            raw = _drop_placeholders(raw, PLACEHOLDER_COLUMNS[column], report, source, column)
         values, bad = _read_column(raw, readers.get(column), source, column)
         if bad and not strict and column in ("birth_date", "event_date"):
             if report is not None:

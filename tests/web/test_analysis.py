@@ -361,7 +361,7 @@ class LinkageJobTests(MemoriaTestCase):
     def test_a_list_with_unreadable_values_fails_naming_its_fields_in_the_readers_language(self):
         generated = generate_lists(60, seed=5)
         colectivo = generated.sources["colectivo"].astype(object)
-        colectivo.loc[0, "age"] = "N/D"  # not a number of years
+        colectivo.loc[0, "age"] = "treinta"  # not a number of years ("N/D" is read as unknown)
         colectivo.loc[1, "state"] = "Chihuahua"  # a name, not the INEGI code
         self.client.force_login(self.analyst)
         lists = [

@@ -165,6 +165,33 @@ def test_placeholders_and_sentinel_dates_are_read_as_missing_and_counted():
     assert report.as_dict()["records_with_placeholder_names_only"] == 1
 
 
+def test_words_for_unknown_in_other_columns_are_read_as_missing_not_refused():
+    from memoria.linkage.schema import CleaningReport
+
+    report = CleaningReport()
+    records = read_source(
+        frame(
+            record_id=["1", "2", "3"],
+            given_names=["Ana", "Luis", "Eva"],
+            sex=["N/D", "H", "SIN DATO"],
+            age=["N/D", "0", "99"],  # a number, even 0 or 99, is an age
+            state=["99", "N/D", "08"],  # INEGI's 99: not specified
+            event_date=["SIN DATO", "2015-03-01", "N/D"],
+        ),
+        "registro",
+        report=report,
+    )
+    assert records["age"].tolist()[0] is None
+    assert records["age"].tolist()[1:] == [0, 99]
+    assert records["state"].tolist() == [None, None, "08"]
+    assert records["sex"].tolist() == [None, "male", None]
+    assert records["event_date"].tolist() == [None, "2015-03-01", None]
+    assert report.placeholders["registro"] == {
+        "sex": 2, "age": 1, "state": 2, "event_date": 2,
+    }  # fmt: skip
+    assert report.invalid_dates == {}  # "N/D" is a placeholder, not an impossible date
+
+
 def test_an_impossible_date_is_read_as_unknown_unless_strict():
     from memoria.linkage.schema import CleaningReport
 
