@@ -305,6 +305,9 @@ class LinkageJobTests(MemoriaTestCase):
             self.upload(name, list_csv(generated.sources[name]))
             for name in ("fiscalia", "colectivo")
         ]
+        # Each list's delete button says which list it deletes (to a screen reader too).
+        page = self.client.get(f"/o/{self.org.slug}/linkage/")
+        self.assertContains(page, "Eliminar<span class=\"visually-hidden\"> la lista «fiscalia»")
         stored = json.dumps(list(LinkageList.objects.values()), default=str)
         self.assertNotIn(generated.sources["fiscalia"]["paternal_surname"].iloc[0], stored)
         run = self.start(lists)
@@ -603,3 +606,17 @@ class SharedPeopleTests(NetworkFixtures):
         estimate = Estimate.objects.get()
         self.assertEqual(estimate.job.status, Job.Status.DONE, estimate.job.error)
         self.assertFalse(AuditEntry.objects.filter(action="share.viewed").exists())
+
+
+def test_the_columns_page_guesses_the_headers_official_lists_use():
+    from memoria.analysis.sources import guess_list_mapping
+
+    headers = ["FOLIO", "NOMBRE COMPLETO", "SEXO", "FECHA NAC.", "EDAD", "CVE ENT"]
+    assert guess_list_mapping(headers) == {
+        "record_id": "FOLIO",
+        "full_name": "NOMBRE COMPLETO",
+        "sex": "SEXO",
+        "birth_date": "FECHA NAC.",
+        "age": "EDAD",
+        "state": "CVE ENT",
+    }

@@ -65,7 +65,8 @@ IMPORT_COLUMNS: tuple[Column, ...] = (
     Column("sex", _("Sex"), aliases=("sexo", "genero", "sex")),
     Column("age", _("Age"), aliases=("edad", "edad al momento de los hechos", "age")),
     Column("birth_date", _("Birth date"), identity=True, aliases=(
-        "fecha de nacimiento", "nacimiento", "f nacimiento", "birth date", "date of birth")),
+        "fecha de nacimiento", "nacimiento", "f nacimiento", "fecha nac", "fecha nac.",
+        "fecha de nac", "fecha de nac.", "fec nac", "f nac", "birth date", "date of birth")),
     Column("curp", _("CURP"), identity=True, aliases=("curp", "clave curp")),
     Column("nationality", _("Nationality"), aliases=("nacionalidad", "pais de origen")),
     Column("occupation", _("Occupation"), aliases=(
