@@ -7,6 +7,9 @@ know (a newer engine) is shown as the engine wrote it.
 
 from __future__ import annotations
 
+import math
+
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 COMPARISONS = {
@@ -61,6 +64,15 @@ LEVELS = {
 }
 
 
+def _three_digits(value: float) -> str:
+    """Three significant digits, with the page's language's separators: 28,400 and
+    95.3, never 2.84e+04."""
+    if not math.isfinite(value) or value <= 0:
+        return "∞" if value == math.inf else "0"
+    places = 2 - math.floor(math.log10(value))
+    return number_format(round(value, places), decimal_pos=max(places, 0), force_grouping=True)
+
+
 def explained(items: list[dict]) -> list[dict]:
     """Each comparison with its level and weight as a person reads it ("×812", "÷21")."""
     shown = []
@@ -71,7 +83,9 @@ def explained(items: list[dict]) -> list[dict]:
                 "comparison": COMPARISONS.get(item["comparison"], item["comparison"]),
                 "level": LEVELS.get(item["level"], item["level"]),
                 "for": factor >= 1,
-                "factor": f"×{factor:,.3g}" if factor >= 1 else f"÷{1 / factor:,.3g}",
+                "factor": f"×{_three_digits(factor)}"
+                if factor >= 1
+                else f"÷{_three_digits(1 / factor)}",
             }
         )
     return shown

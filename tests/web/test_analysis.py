@@ -307,7 +307,7 @@ class LinkageJobTests(MemoriaTestCase):
         ]
         # Each list's delete button says which list it deletes (to a screen reader too).
         page = self.client.get(f"/o/{self.org.slug}/linkage/")
-        self.assertContains(page, "Eliminar<span class=\"visually-hidden\"> la lista «fiscalia»")
+        self.assertContains(page, 'Eliminar<span class="visually-hidden"> la lista «fiscalia»')
         stored = json.dumps(list(LinkageList.objects.values()), default=str)
         self.assertNotIn(generated.sources["fiscalia"]["paternal_surname"].iloc[0], stored)
         run = self.start(lists)
@@ -620,3 +620,18 @@ def test_the_columns_page_guesses_the_headers_official_lists_use():
         "age": "EDAD",
         "state": "CVE ENT",
     }
+
+
+def test_the_weights_of_the_evidence_read_as_numbers_not_exponents():
+    from django.utils import translation
+
+    from memoria.analysis.explain import explained
+
+    items = [
+        {"comparison": "surnames", "level": "both surnames agree", "bayes_factor": 28_436.0},
+        {"comparison": "birth", "level": "differ", "bayes_factor": 1 / 21.43},
+        {"comparison": "given_name", "level": "differ", "bayes_factor": 95.27},
+    ]
+    with translation.override("es-mx"):
+        factors = [item["factor"] for item in explained(items)]
+    assert factors == ["×28,400", "÷21.4", "×95.3"]
