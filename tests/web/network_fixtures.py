@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from unittest import mock
 
 from memoria.accounts.models import Organization
 from memoria.accounts.roles import Role
@@ -11,6 +12,15 @@ from memoria.network.models import Capability
 from memoria.places.models import Municipality, State
 from tests.web.base import make_member
 from tests.web.cases_fixtures import CaseFixtures
+
+# The day the sharing tests live on: agreements in force until the end of 2026.
+TODAY = datetime.date(2026, 6, 1)
+
+
+def on(day: datetime.date):
+    """Sharing's clock (``rules.today``) set to ``day``."""
+    return mock.patch("memoria.sharing.rules.today", return_value=day)
+
 
 SECRET_TITLE = "Desaparición de Zenaida en Cuauhtémoc"
 SECRET_DESCRIPTION = "Testimonio reservado de la familia Quiñónez."
@@ -71,3 +81,28 @@ class NetworkFixtures(CaseFixtures):
             **data,
         }
         return actions.send_referral(self.org, self.documenter, values, event=event, person=person)
+
+
+class SharingFixtures(NetworkFixtures):
+    """The network fixtures on ``TODAY``, with a helper for agreements the partner
+    (``partner``) proposes to ``org`` and ``org`` accepts."""
+
+    def setUp(self):
+        super().setUp()
+        clock = on(TODAY)
+        clock.start()
+        self.addCleanup(clock.stop)
+
+    @classmethod
+    def partner_shares(cls, level: str, fields: dict, purpose: str):
+        from memoria.sharing import agreements
+
+        data = {
+            "partner": cls.org,
+            "level": level,
+            "fields": fields,
+            "purpose": purpose,
+            "valid_until": datetime.date(2026, 12, 31),
+        }
+        proposed = agreements.propose(cls.partner, cls.partner_coordinator, data)
+        return agreements.answer(proposed, cls.coordinator, accept=True, version=1)

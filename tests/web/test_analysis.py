@@ -27,7 +27,7 @@ from memoria.linkage.pipeline import LinkageResult
 from memoria.linkage.synthetic import generate_lists
 from memoria.sharing import agreements
 from tests.web.base import MemoriaTestCase
-from tests.web.network_fixtures import NetworkFixtures
+from tests.web.network_fixtures import TODAY, SharingFixtures, on
 
 EVIDENCE = json.dumps(
     [
@@ -407,14 +407,7 @@ class LinkageJobTests(MemoriaTestCase):
         self.assertContains(page, "No hay suficientes registros")
 
 
-TODAY = datetime.date(2026, 6, 1)
-
-
-def on(day: datetime.date):
-    return mock.patch("memoria.sharing.rules.today", return_value=day)
-
-
-class SharedPeopleTests(NetworkFixtures):
+class SharedPeopleTests(SharingFixtures):
     """A partner's shared people as one more list: chosen on the run's form, read from
     the shared copies by the job (audited in both logs), never stored with the run."""
 
@@ -435,21 +428,11 @@ class SharedPeopleTests(NetworkFixtures):
                     visibility=Visibility.PARTNERS,
                     consent_recorded_at=timezone.now(),
                 )
-            data = {
-                "partner": cls.org,
-                "level": "named",
-                "fields": {"cases.person": list(SHARED_KEYS[:-1])},  # all but the CURP
-                "purpose": "Cruce de listas para la búsqueda.",
-                "valid_until": datetime.date(2026, 12, 31),
-            }
-            proposed = agreements.propose(cls.partner, cls.partner_coordinator, data)
-            cls.agreement = agreements.answer(proposed, cls.coordinator, accept=True, version=1)
-
-    def setUp(self):
-        super().setUp()
-        clock = on(TODAY)
-        clock.start()
-        self.addCleanup(clock.stop)
+            cls.agreement = cls.partner_shares(
+                "named",
+                {"cases.person": list(SHARED_KEYS[:-1])},  # all but the CURP
+                "Cruce de listas para la búsqueda.",
+            )
 
     def test_an_analyst_links_a_partners_people_with_a_list_of_her_own(self):
         self.client.force_login(self.analyst)

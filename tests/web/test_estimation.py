@@ -197,7 +197,8 @@ class EstimateJobTests(EstimateFixture):
         self.assertContains(page, "Estimaciones por estrato")
         self.assertContains(page, "chart-interval")
 
-    def test_a_run_over_two_lists_fails_with_a_reason(self):
+    def two_list_run(self) -> LinkageRun:
+        """A run over two lists of one person each: too few lists to estimate."""
         run = LinkageRun.objects.create(organization=self.org)
         graph = {
             "records": [["a", "l1"], ["b", "l2"]],
@@ -209,23 +210,17 @@ class EstimateJobTests(EstimateFixture):
             self.org.pk, {"clusters": {"a": 1, "b": 2}}, actions.CLUSTERS_CONTEXT
         )
         run.save()
+        return run
+
+    def test_a_run_over_two_lists_fails_with_a_reason(self):
+        run = self.two_list_run()
         response = self.start(run=run)
         drain()
         self.assertEqual(Job.objects.get().status, Job.Status.FAILED)
         self.assertContains(self.client.get(response["Location"]), "al menos tres listas")
 
     def test_an_estimate_started_in_english_fails_in_english(self):
-        run = LinkageRun.objects.create(organization=self.org)
-        graph = {
-            "records": [["a", "l1"], ["b", "l2"]],
-            "links": [],
-            "sources": {"l1": "A", "l2": "B"},
-        }
-        run.sealed_graph = seal(self.org.pk, graph, actions.GRAPH_CONTEXT)
-        run.sealed_clusters = seal(
-            self.org.pk, {"clusters": {"a": 1, "b": 2}}, actions.CLUSTERS_CONTEXT
-        )
-        run.save()
+        run = self.two_list_run()
         self.client.cookies["memoria_language"] = "en"
         response = self.start(run=run)
         drain()  # the worker's own language is Spanish

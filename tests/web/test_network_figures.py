@@ -32,14 +32,9 @@ from memoria.sharing.models import AgreementFigures
 from memoria.sharing.registry import Consent
 from memoria.sharing.suppressed import HIDDEN, SMALL, hide_together, series
 from tests.web.base import MemoriaTestCase
-from tests.web.network_fixtures import NetworkFixtures
+from tests.web.network_fixtures import TODAY, SharingFixtures, on
 
-TODAY = datetime.date(2026, 6, 1)
 SECRET = "Caso reservado de la familia Quiñónez"
-
-
-def on(day: datetime.date):
-    return mock.patch("memoria.sharing.rules.today", return_value=day)
 
 
 def url(org, query: str = "") -> str:
@@ -100,7 +95,7 @@ class SuppressedSeriesTests(MemoriaTestCase):
         self.assertEqual(places, {"rows": [["08017", HIDDEN]], "total": HIDDEN})
 
 
-class NetworkFiguresFixtures(NetworkFixtures):
+class NetworkFiguresFixtures(SharingFixtures):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
@@ -119,21 +114,9 @@ class NetworkFiguresFixtures(NetworkFixtures):
             for _ in range(10):
                 make(cls.partner, victim={**shared, "perpetrator": "army"}, title=SECRET, **june)
             make(cls.partner, victim={"visibility": "private"}, **june)
-            data = {
-                "partner": cls.org,
-                "level": "aggregate",
-                "fields": {"cases.event": []},
-                "purpose": "Cifras de la red.",
-                "valid_until": datetime.date(2026, 12, 31),
-            }
-            proposed = agreements.propose(cls.partner, cls.partner_coordinator, data)
-            cls.agreement = agreements.answer(proposed, cls.coordinator, accept=True, version=1)
-
-    def setUp(self):
-        super().setUp()
-        clock = on(TODAY)
-        clock.start()
-        self.addCleanup(clock.stop)
+            cls.agreement = cls.partner_shares(
+                "aggregate", {"cases.event": []}, "Cifras de la red."
+            )
 
     def page(self, user=None, query=""):
         self.client.force_login(user or self.reader)
