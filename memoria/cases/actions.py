@@ -151,14 +151,6 @@ def plain(value) -> object:
     return str(value)
 
 
-def shown_value(model: type[models.Model], field: str, value) -> object:
-    """A saved or typed value (``plain``) as people read it: a choice's label, not its code."""
-    model_field = model._meta.get_field(field)
-    if model_field.choices and value not in (None, ""):
-        return str(dict(model_field.flatchoices).get(value, value))
-    return value
-
-
 def current_or_conflict(
     instance: models.Model,
     data: dict,
@@ -166,7 +158,7 @@ def current_or_conflict(
     version: int,
     *,
     saved: Callable[[models.Model, str], object] | None = None,
-    shown: Callable[[type[models.Model], str, object], object] = shown_value,
+    shown: Callable[[type[models.Model], str, object], object] = display_value,
 ) -> models.Model:
     """The row of ``instance``, locked until the transaction ends, if ``version`` is
     still current; otherwise ``ConflictError`` with each field of ``data`` whose saved
@@ -343,9 +335,7 @@ def _update(
         value = getattr(row, field)
         return plain(value.all()) if field in m2m else plain(value)
 
-    current = current_or_conflict(
-        instance, data, [*fields, *m2m], version, saved=saved_value, shown=display_value
-    )
+    current = current_or_conflict(instance, data, [*fields, *m2m], version, saved=saved_value)
     changes = {}
     for field in [*fields, *m2m]:
         before, after = saved_value(current, field), plain(data[field])
