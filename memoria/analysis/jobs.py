@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 
-from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -84,15 +83,10 @@ def _may_still_run(run: LinkageRun) -> bool:
 def _audit_shared_read(run: LinkageRun, owner, people: int) -> None:
     """The partner's log and ours say that a run read its shared people (once per run
     and partner, with how many: not one entry per person)."""
-    from memoria.audit.labels import AuditAction
-    from memoria.audit.log import audit
+    from memoria.sharing.actions import audit_shared_read
 
-    details = {"kind": "cases.person", "people": people, "linkage_run": run.pk}
-    with transaction.atomic():
-        audit(run.created_by, owner, AuditAction.SHARE_VIEWED, run,
-              recipient=run.organization_id, **details)  # fmt: skip
-        audit(run.created_by, run.organization, AuditAction.SHARE_READ, run,
-              owner=owner.pk, **details)  # fmt: skip
+    audit_shared_read(run.created_by, owner, run.organization, run,
+                      kind="cases.person", people=people, linkage_run=run.pk)  # fmt: skip
 
 
 def run_answers(run: LinkageRun, sources) -> dict[tuple[str, str], str]:

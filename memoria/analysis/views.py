@@ -49,10 +49,10 @@ from memoria.analysis.sources import (
     shown_now,
     unseal_table,
 )
-from memoria.audit.labels import AuditAction
 from memoria.audit.log import audit
 from memoria.cases.actions import ConflictError
 from memoria.jobs.worker import worker_status
+from memoria.sharing.actions import audit_shared_read
 
 LABELS = {column.key: column.label for column in LIST_COLUMNS}
 SHOWN = ("full_name", "given_names", "paternal_surname", "maternal_surname", "sex",
@@ -261,12 +261,9 @@ def pair(request, membership, run_id: int, pair_id: int):
         for side in (left, right):
             if "record" in side:  # a partner's shared person: both logs say who read it
                 record = side["record"]
-                audit(request.user, record.owner, AuditAction.SHARE_VIEWED, record,
-                      request=request, recipient=organization.pk, kind=record.kind,
-                      object_id=record.object_id, linkage_run=linkage_run.pk)  # fmt: skip
-                audit(request.user, organization, AuditAction.SHARE_READ, record,
-                      request=request, owner=record.owner_id, kind=record.kind,
-                      object_id=record.object_id, linkage_run=linkage_run.pk)  # fmt: skip
+                audit_shared_read(request.user, record.owner, organization, record,
+                                  request=request, kind=record.kind, object_id=record.object_id,
+                                  linkage_run=linkage_run.pk)  # fmt: skip
     rows = [
         (LABELS[key], left.get(key, ""), right.get(key, ""))
         for key in SHOWN

@@ -13,10 +13,9 @@ from django.shortcuts import render
 
 from memoria.accounts.access import organization_view
 from memoria.accounts.roles import Capability
-from memoria.audit.labels import AuditAction
-from memoria.audit.log import audit
 from memoria.network import figures
 from memoria.network.forms import NetworkFiguresForm
+from memoria.sharing.actions import audit_shared_read
 
 
 @organization_view(Capability.READ_RECORDS)
@@ -32,11 +31,9 @@ def network_figures(request, membership):
     with transaction.atomic():
         for _source, stored in found["partners"]:
             agreement = stored.agreement
-            audit(request.user, agreement.organization, AuditAction.SHARE_VIEWED, stored,
-                  request=request, recipient=organization.pk, agreements=[agreement.pk],
-                  figures=True)  # fmt: skip
-            audit(request.user, organization, AuditAction.SHARE_READ, stored,
-                  request=request, owner=agreement.organization_id, agreements=[agreement.pk],
-                  figures=True)  # fmt: skip
+            audit_shared_read(
+                request.user, agreement.organization, organization, stored,
+                request=request, agreements=[agreement.pk], figures=True,
+            )  # fmt: skip
     context = {"organization": organization, "form": form, **found}
     return render(request, "network/figures.html", context)

@@ -187,29 +187,29 @@ def refresh_shares(instance: models.Model) -> int:
     return count
 
 
+def audit_shared_read(
+    user, owner: Organization, reader: Organization, target, *, request=None, **details
+) -> None:
+    """A read of what ``owner`` shares with ``reader``, in both logs: ``share.viewed``
+    in the owner's, ``share.read`` in the reader's. Both entries land in one
+    transaction, or neither."""
+    with transaction.atomic():
+        audit(user, owner, AuditAction.SHARE_VIEWED, target, request=request,
+              recipient=reader.pk, **details)  # fmt: skip
+        audit(user, reader, AuditAction.SHARE_READ, target, request=request,
+              owner=owner.pk, **details)  # fmt: skip
+
+
 def record_shared_view(viewer: Viewer, shared: SharedView, *, request=None) -> None:
     """Audit a read of a shared record on both sides: the owner's log and the reader's."""
     agreements = [agreement.pk for agreement in getattr(shared, "agreements", [])]
-    with transaction.atomic():  # both sides' entries, or neither
-        audit(
-            viewer.user,
-            shared.owner,
-            AuditAction.SHARE_VIEWED,
-            shared.shared,
-            request=request,
-            recipient=viewer.organization_id,
-            kind=shared.kind,
-            object_id=shared.pk,
-            agreements=agreements,
-        )
-        audit(
-            viewer.user,
-            viewer.organization,
-            AuditAction.SHARE_READ,
-            shared.shared,
-            request=request,
-            owner=shared.owner.pk,
-            kind=shared.kind,
-            object_id=shared.pk,
-            agreements=agreements,
-        )
+    audit_shared_read(
+        viewer.user,
+        shared.owner,
+        viewer.organization,
+        shared.shared,
+        request=request,
+        kind=shared.kind,
+        object_id=shared.pk,
+        agreements=agreements,
+    )

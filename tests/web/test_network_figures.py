@@ -295,7 +295,7 @@ class FreshnessAndAccessTests(NetworkFiguresFixtures):
             return real_audit(user, organization, action, *args, **kwargs)
 
         with (
-            mock.patch("memoria.network.figures_views.audit", failing),
+            mock.patch("memoria.sharing.actions.audit", failing),
             self.assertRaises(RuntimeError),
         ):
             self.page()
