@@ -134,7 +134,11 @@ class NameEvidence:
             # "San Juan", "Santa Cruz", "San Martín": a saint's name is a surname; as a
             # given name it is written alone ("Juan"), never after "San".
             return SAINT_SURNAME
-        return self.given_score(_head(group))
+        head = _head(group)
+        if len(head) == 1 and head != group:
+            # "de la O" is a surname; a lone letter is an initial only without particles.
+            return SAINT_SURNAME
+        return self.given_score(head)
 
     def order_score(self, groups: list[str]) -> float:
         """Positive for civil order (given names first), negative for surnames first."""

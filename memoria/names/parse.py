@@ -44,6 +44,16 @@ class PersonName:
         return " ".join(p for p in parts if p)
 
 
+def _e_joins(following: list[str]) -> bool:
+    """Spanish writes "e" for "y" only before an /i/ sound (Ortega e Ibarra,
+    Rubio e Hinojosa); before anything else a lone "e" is an initial."""
+    return (
+        bool(following)
+        and following[0].startswith(("i", "hi"))
+        and not following[0].startswith("hie")
+    )
+
+
 def _group_particles(words: list[str]) -> list[str]:
     """Join particles with the word they introduce: de la cruz -> one group.
 
@@ -53,7 +63,12 @@ def _group_particles(words: list[str]) -> list[str]:
     groups: list[str] = []
     pending: list[str] = []
     glue_to_previous = False
-    for word in words:
+    for i, word in enumerate(words):
+        if word == "e" and not _e_joins(words[i + 1 : i + 2]):
+            # Not "Ortega e Ibarra" but an initial: "Sergio E. Esparza".
+            groups.append(" ".join([*pending, word]))
+            pending = []
+            continue
         if word in JOINERS and groups and not pending:
             glue_to_previous = True
             continue
