@@ -28,9 +28,16 @@ LEVELS = {
     "both surnames sound alike": _("both surnames sound alike"),
     "surnames swapped": _("surnames swapped"),
     "the same name words, split differently": _("the same name words, split differently"),
+    "the same name words split differently, maternal missing": _(
+        "the same name words, split differently, the maternal surname missing on one side"
+    ),
     "paternal agrees, maternal missing": _("paternal agrees, maternal missing on one side"),
     "both surnames with typos": _("both surnames with typos"),
+    "surnames swapped, with typos": _("surnames swapped, with typos"),
     "one surname agrees": _("one surname agrees"),
+    "the only surname is the other's maternal": _(
+        "one list gives a single surname: the other's maternal one"
+    ),
     "a surname in the other position": _("a surname in the other position"),
     "surnames differ": _("surnames differ"),
     "given names agree": _("given names agree"),

@@ -45,6 +45,7 @@ FEATURE_COLUMNS = (
     "sur_lo",
     "sur_hi",
     "name_key",
+    "given_pat_key",
     "sex",
     "birth_day",
     "birth_year",
@@ -188,6 +189,13 @@ def _names(parsed: list, index: pd.Index) -> pd.DataFrame:
     # Jiménez" (a three-word full name split the other way) have the same key.
     out["name_key"] = [
         _name_key(g[0], g[3], p[1], m[1]) for g, p, m in zip(given, pat, mat, strict=True)
+    ]
+    # The same without the maternal surname, for a record that has one: the
+    # key of "Juan Ángel Jiménez" (a press note that dropped "Negrete") is
+    # the key of Juan Ángel | Jiménez | Negrete's given names and paternal surname.
+    out["given_pat_key"] = [
+        _name_key(g[0], g[3], p[1], None) if m[1] else None
+        for g, p, m in zip(given, pat, mat, strict=True)
     ]
     return out
 

@@ -62,6 +62,13 @@ def surname_comparison() -> cl.CustomComparison:
             # A three-word full name split the other way: "Juan Ángel | Jiménez"
             # against "Juan | Ángel Jiménez" (every name word agrees).
             _level("name_key_l = name_key_r", "the same name words, split differently"),
+            # The same, when one list dropped the maternal surname: "Juan Ángel
+            # Jiménez" read as Juan | Ángel | Jiménez, against Juan Ángel |
+            # Jiménez | Negrete.
+            _level(
+                "name_key_l = given_pat_key_r OR given_pat_key_l = name_key_r",
+                "the same name words split differently, maternal missing",
+            ),
             _level(
                 "(pat_ph_l = pat_ph_r OR levenshtein(pat_l, pat_r) <= 1)"
                 " AND (mat_l IS NULL OR mat_r IS NULL)",
@@ -71,6 +78,10 @@ def surname_comparison() -> cl.CustomComparison:
             _level(
                 "levenshtein(pat_l, pat_r) <= 2 AND levenshtein(mat_l, mat_r) <= 2",
                 "both surnames with typos",
+            ),
+            _level(
+                "levenshtein(pat_l, mat_r) <= 2 AND levenshtein(mat_l, pat_r) <= 2",
+                "surnames swapped, with typos",
             ),
             # Typos that edit distance counts as many (transposed or doubled
             # letters in a long surname): Jaro-Winkler similarity, whose
@@ -89,10 +100,16 @@ def surname_comparison() -> cl.CustomComparison:
                 "pat",
             ),
             _level("pat_ph_l = pat_ph_r OR mat_ph_l = mat_ph_r", "one surname agrees"),
+            # One list gives a single surname, the other's maternal one: the
+            # person known by the mother's surname, or surnames swapped and the
+            # second dropped ("Alfredo García" for Alfredo Flores García).
             _level(
-                "pat_ph_l = mat_ph_r OR mat_ph_l = pat_ph_r OR "
-                "(mat_l IS NULL AND levenshtein(pat_l, mat_r) <= 1) OR "
-                "(mat_r IS NULL AND levenshtein(mat_l, pat_r) <= 1)",
+                "(mat_l IS NULL AND (pat_ph_l = mat_ph_r OR levenshtein(pat_l, mat_r) <= 1)) OR "
+                "(mat_r IS NULL AND (pat_ph_r = mat_ph_l OR levenshtein(pat_r, mat_l) <= 1))",
+                "the only surname is the other's maternal",
+            ),
+            _level(
+                "pat_ph_l = mat_ph_r OR mat_ph_l = pat_ph_r",
                 "a surname in the other position",
             ),
             cll.ElseLevel().configure(label_for_charts="surnames differ"),
@@ -260,6 +277,10 @@ PREDICTION_BLOCKING_RULES = (
     "l.sur_lo = r.sur_lo AND l.sur_hi = r.sur_hi AND l.given_first_ph = r.given_first_ph",
     # the same name words split differently (a second given name or a surname)
     "l.name_key = r.name_key",
+    # ... when one list dropped the maternal surname (both directions: a
+    # dedupe rule holds for l.unique_id < r.unique_id only).
+    "l.name_key = r.given_pat_key",
+    "l.given_pat_key = r.name_key",
     # the given name is a nickname of the second name (María Guadalupe / Lupita)
     "l.sur_lo = r.sur_lo AND l.sur_hi = r.sur_hi AND l.event_year = r.event_year",
     "l.pat_ph = r.pat_ph AND l.mat_ph = r.mat_ph AND l.birth_year = r.birth_year",
@@ -274,6 +295,13 @@ PREDICTION_BLOCKING_RULES = (
     " AND l.mat_ph IS NULL",
     "l.mat_ph = r.pat_ph AND l.given_first_ph = r.given_first_ph AND l.event_year = r.event_year"
     " AND r.mat_ph IS NULL",
+    # ... with the given name garbled: the same day instead
+    "l.pat_ph = r.mat_ph AND l.event_day = r.event_day AND l.mat_ph IS NULL",
+    "l.mat_ph = r.pat_ph AND l.event_day = r.event_day AND r.mat_ph IS NULL",
+    # a surname in the other position (swapped, the other with a typo), in
+    # the same state: the cross-position twin of "pat + given + state"
+    "l.pat_ph = r.mat_ph AND l.given_first_ph = r.given_first_ph AND l.state = r.state",
+    "l.mat_ph = r.pat_ph AND l.given_first_ph = r.given_first_ph AND l.state = r.state",
     # given name unrecognizable (unknown nickname, typo): surname + same day.
     # event_day is only set for full dates: "2014-09" is not the same day as
     # every date of September.

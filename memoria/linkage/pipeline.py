@@ -92,7 +92,7 @@ def _as_sources(
 
 
 def _train(
-    linker: Any, seed: int, max_pairs_u: float, full_birth_dates: int, say: Progress
+    linker: Any, seed: int, max_pairs_u: float, full_birth_dates: int, records: int, say: Progress
 ) -> list[str]:
     """Train the model; returns notes about sessions that had to be shortened."""
     say("estimating how many records match")
@@ -110,7 +110,50 @@ def _train(
         note = _em_session(linker, rule)
         if note:
             notes.append(note)
+    floor_m_probabilities(linker, records)
     return notes
+
+
+def floor_m_probabilities(linker: Any, records: int) -> None:
+    """No level but a comparison's last ("differ") is left with an m
+    probability below half a match in the lists.
+
+    EM estimates a level's m from the matches its training blocks hold. A
+    level that true pairs of one list alone show (a press list's names
+    split differently: it gives no birth dates, so the session blocked on
+    birth dates never sees them) can be met by none or one of them, and EM
+    then drives its m towards 0 (1e-37 was seen): a level that means "every
+    name word agrees" became a veto stronger than any disagreement. Seen
+    zero times among ``M`` matches, a level's m is about ``0.5 / M``, not 0
+    (the Jeffreys estimate of a proportion), where ``M`` is the expected
+    number of matches among the records. The last level of each comparison
+    (plain disagreement) keeps EM's estimate: that true pairs almost never
+    show it is what the lists say, and it is what holds relatives and
+    namesakes apart. The levels are then scaled to add up to 1 again.
+    """
+    settings = linker._settings_obj
+    prior = settings._probability_two_random_records_match
+    matches = prior * records * (records - 1) / 2
+    if matches < 1:
+        return
+    floor = 0.5 / matches
+    for comparison in settings.comparisons:
+        levels = [
+            level
+            for level in comparison.comparison_levels
+            if not level.is_null_level
+            and level.m_probability is not None
+            and not math.isnan(level.m_probability)
+        ]
+        raised = False
+        for level in levels:
+            if level.comparison_vector_value > 0 and level.m_probability < floor:
+                level.m_probability = floor
+                raised = True
+        if raised:
+            total = sum(level.m_probability for level in levels)
+            for level in levels:
+                level.m_probability = level.m_probability / total
 
 
 def _em_session(linker: Any, rule: str) -> str | None:
@@ -457,7 +500,7 @@ def _link(
     # Splink warns about levels unseen in small samples; the summary says what matters.
     linker = Linker(table, settings, log_level=logging.ERROR)
     full_birth_dates = int(features["birth_day"].notna().sum())
-    notes = _train(linker, options.seed, options.max_pairs_u, full_birth_dates, say)
+    notes = _train(linker, options.seed, options.max_pairs_u, full_birth_dates, len(features), say)
     read_both_ways = 0 if other_readings is None else len(other_readings)
     scorer = linker
     if read_both_ways:
