@@ -203,6 +203,7 @@ def _estimate(job, context):
         EstimationSettings,
         capture_table,
         fingerprint,
+        left_out_people,
         linkage_digest,
         lists_with_people,
         record_strata,
@@ -210,6 +211,7 @@ def _estimate(job, context):
         run_pooled_estimate,
     )
     from memoria.analysis.models import Estimate
+    from memoria.analysis.sources import no_longer_shared
     from memoria.mse import CaptureTableError
     from memoria.mse.hierarchical import SearchTooLarge
     from memoria.mse.loglinear import ModelNotEstimable
@@ -226,7 +228,12 @@ def _estimate(job, context):
         # one their cluster's other records give, and the partner's copies stay unread.
         values = record_strata(run_sources(run, shared=False))
     graph = run_graph(run)
-    table = capture_table(graph, run_clusters(run), settings.strata, values)
+    clusters = run_clusters(run)
+    # The partners' people no longer shared since the run count no more: their
+    # clusters lose those records (found without reading any shared copy).
+    gone = no_longer_shared(run.organization, graph)
+    left_out = frozenset().union(*gone.values())
+    table = capture_table(graph, clusters, settings.strata, values, left_out)
 
     for label, lists in lists_with_people(table).items():
         if lists < 3:
@@ -245,11 +252,19 @@ def _estimate(job, context):
     linkage = ""
     try:
         report = run_estimate(table, settings, progress)
+        if gone:
+            report["left_out"] = {
+                "lists": [
+                    {"list": graph["sources"][source], "records": len(records)}
+                    for source, records in gone.items()
+                ],
+                "people": left_out_people(graph, clusters, left_out),
+            }
         if settings.linkage_draws:
             decisions = organization_decisions(run.organization_id)
-            linkage = linkage_digest(graph, decisions)
+            linkage = linkage_digest(graph, decisions, left_out)
             report["linkage_uncertainty"] = run_pooled_estimate(
-                graph, decisions, settings.strata, values, settings, progress
+                graph, decisions, settings.strata, values, settings, progress, left_out
             )
     except CaptureTableError as error:
         raise PermanentJobError(
