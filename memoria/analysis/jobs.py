@@ -238,13 +238,16 @@ def _estimate(job, context):
     for label, lists in lists_with_people(table).items():
         if lists < 3:
             where = _("stratum %(label)s") % {"label": label} if label else _("the run")
-            raise PermanentJobError(
-                _(
-                    "An estimate needs at least three lists with people; %(where)s has "
-                    "%(lists)s. Link more lists, or choose fewer strata."
-                )
-                % {"where": where, "lists": lists}
-            )
+            message = _(
+                "An estimate needs at least three lists with people; %(where)s has "
+                "%(lists)s. Link more lists, or choose fewer strata."
+            ) % {"where": where, "lists": lists}
+            if gone:
+                message += " " + _(
+                    "People no longer shared with your organization (by %(organizations)s) "
+                    "were left out."
+                ) % {"organizations": _partner_names(gone) or "—"}
+            raise PermanentJobError(message)
 
     def progress(task: str, done: int, total: int) -> None:
         context.progress(task, done, total)
@@ -286,6 +289,15 @@ def _estimate(job, context):
             )
         ) from error
     return table, fingerprint(table, settings, linkage), report
+
+
+def _partner_names(sources) -> str:
+    """The names of the partners whose people the run's ``sources`` are."""
+    from memoria.accounts.models import Organization
+    from memoria.analysis.sources import shared_owner
+
+    owners = Organization.objects.filter(pk__in=[shared_owner(source) for source in sources])
+    return ", ".join(owners.order_by("name").values_list("name", flat=True))
 
 
 @job_handler(ESTIMATE, prepare=_estimate)

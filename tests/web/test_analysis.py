@@ -672,6 +672,40 @@ class SharedPeopleTests(SharingFixtures):
         self.assertNotIn("Xochimilco", set(frame["paternal_surname"]))
         self.assertEqual(set(frame["curp"]), {""})
 
+    def test_an_estimate_left_with_two_lists_says_whose_people_went(self):
+        """Two lists of ours and a partner's people, no longer shared: the estimate
+        cannot run, and says that the partner's people were left out."""
+        from memoria.analysis.models import Estimate
+        from memoria.cases.io.jobs import seal
+        from tests.web.test_estimation import TINY
+
+        shared = f"shared{self.partner.pk}"
+        records = [["a", "list1"], ["b", "list2"], ["s", shared], ["c", "list1"], ["t", shared]]
+        graph = {"records": records, "links": [],
+                 "sources": {"list1": "A", "list2": "B", shared: "Compartida"}}  # fmt: skip
+        run = LinkageRun.objects.create(organization=self.org)
+        run.sealed_graph = seal(self.org.pk, graph, actions.GRAPH_CONTEXT)
+        run.sealed_clusters = seal(
+            self.org.pk,
+            {"clusters": {"a": 1, "b": 1, "s": 1, "c": 2, "t": 3}, "lists": [], "histories": []},
+            actions.CLUSTERS_CONTEXT,
+        )
+        run.summary = {"records": 5}
+        run.save()
+        run.partners.set([self.partner])
+        self.client.force_login(self.analyst)
+        response = self.client.post(
+            f"/o/{self.org.slug}/linkage/runs/{run.pk}/estimates/",
+            {"methods": ["loglinear"], **TINY},
+        )
+        self.assertEqual(response.status_code, 302)
+        drain()
+        job = Estimate.objects.get().job
+        self.assertEqual(job.status, Job.Status.FAILED)
+        self.assertIn("tiene 2", job.error)
+        self.assertIn("ya no se comparten", job.error)
+        self.assertIn("Acompañamiento Psicosocial del Norte", job.error)
+
     def test_a_stratified_estimate_reads_no_partners_people(self):
         """A shared person carries no state or date: an estimate by stratum has nothing
         to read in the partner's copies, and reads none (no entry in its log)."""
