@@ -22,7 +22,7 @@ from memoria.analysis.models import (
     PairDecision,
     ReviewPair,
 )
-from memoria.analysis.sources import seal_table
+from memoria.analysis.sources import seal_table, shared_owner
 from memoria.audit.log import audit
 from memoria.cases.actions import ConflictError
 from memoria.cases.io.jobs import seal, unseal
@@ -224,6 +224,13 @@ def save_run_result(run: LinkageRun, sources, result, actor=None) -> dict:
         "read_as_unknown": {
             kind: (result.summary.get("input") or {}).get(kind) or {}
             for kind in ("invalid_dates", "placeholders")
+        },
+        # How many people each partner shared with a name or a CURP (the linkage
+        # page counts, without reading the copies, those their agreements could).
+        "shared_people": {
+            str(shared_owner(source.name)): len(source.frame)
+            for source in sources
+            if shared_owner(source.name) is not None
         },
     }
     _rebuild_clusters(run, graph)

@@ -72,6 +72,7 @@ def page_context(estimate) -> dict:
         "stratified": stratified,
         "diagnostics": diagnostics(table, report, labels),
         "engine_warnings": report.get("warnings", []),
+        "left_out": report.get("left_out"),
     }
     pooled = report.get("linkage_uncertainty")
     if pooled:

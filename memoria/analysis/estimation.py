@@ -10,6 +10,8 @@ writes to the database.
 one of the cluster's records comes from it. With strata, a person's stratum is
 the value most of its records carry (state of the event, year of the event);
 a person whose records carry none goes to the stratum "unknown" (``?``).
+A partner's person no longer shared when the estimate runs is left out: their
+cluster loses that record (``left_out``), and the page says how many.
 
 **Fingerprint.** A SHA-256 of the capture-history counts (by stratum), the
 settings and the engine's version: two estimates with the same fingerprint
@@ -117,19 +119,32 @@ def _stratum_of(values: list[dict[str, str]], strata: str) -> str:
     return "/".join(labels)
 
 
-def capture_table(graph: dict, clusters: dict, strata: str = "", record_values=None) -> dict:
+def _kept(graph: dict, left_out) -> tuple[list, list[str]]:
+    """The records of ``graph`` not left out, and its sources that still have one."""
+    kept = [(f, source) for f, source in graph["records"] if f not in left_out]
+    emptied = {source for f, source in graph["records"] if f in left_out}
+    emptied -= {source for _f, source in kept}
+    return kept, [name for name in graph["sources"] if name not in emptied]
+
+
+def capture_table(
+    graph: dict, clusters: dict, strata: str = "", record_values=None, left_out=frozenset()
+) -> dict:
     """Counts of people per capture history (and stratum), from a run's reviewed clusters.
 
     ``graph`` and ``clusters`` are the run's sealed graph and clusters
     (``memoria.analysis.actions``); ``record_values`` maps fingerprints to
     their state and period (:func:`record_strata`), needed with strata.
+    ``left_out``: fingerprints of records that no longer count (a partner's people
+    no longer shared): their cluster loses them, a cluster of none of its own
+    records is no one, and a list that loses every record is no list.
     Returns ``{"lists": [names], "strata": {label: [[0/1 ..., count], ...]}}``,
     the label ``""`` when not stratified, rows in a fixed order.
     """
-    names = list(graph["sources"])
+    kept, names = _kept(graph, left_out)
     position = {name: i for i, name in enumerate(names)}
     members: dict = {}
-    for fingerprint, source in graph["records"]:
+    for fingerprint, source in kept:
         members.setdefault(clusters["clusters"][fingerprint], []).append((fingerprint, source))
     counts: dict[str, Counter] = {}
     for records in members.values():
@@ -148,6 +163,26 @@ def capture_table(graph: dict, clusters: dict, strata: str = "", record_values=N
             for label, cells in sorted(counts.items())
         },
     }
+
+
+def person_histories(graph: dict, clusters: dict, left_out) -> tuple[list[str], list[list[int]]]:
+    """One 0/1 row per person (reviewed cluster) and the lists' names, ``left_out`` left
+    out as :func:`capture_table` leaves them: the histories a run offers for download."""
+    kept, names = _kept(graph, left_out)
+    position = {name: i for i, name in enumerate(names)}
+    rows: dict = {}
+    for fingerprint, source in kept:
+        row = rows.setdefault(clusters["clusters"][fingerprint], [0] * len(names))
+        row[position[source]] = 1
+    return [graph["sources"][name] for name in names], list(rows.values())
+
+
+def left_out_people(graph: dict, clusters: dict, left_out) -> int:
+    """How many people (reviewed clusters) ``left_out`` takes away entirely: those known
+    only through the records left out."""
+    kept = {clusters["clusters"][f] for f, _source in graph["records"] if f not in left_out}
+    gone = {clusters["clusters"][f] for f, _source in graph["records"] if f in left_out}
+    return len(gone - kept)
 
 
 def _unique_labels(labels: list[str]) -> list[str]:
@@ -180,12 +215,15 @@ def fingerprint(table: dict, settings: EstimationSettings, linkage: str = "") ->
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-def linkage_digest(graph: dict, decisions: dict) -> str:
-    """SHA-256 of the scored pairs and the answers that the clusterings are drawn from."""
+def linkage_digest(graph: dict, decisions: dict, left_out=frozenset()) -> str:
+    """SHA-256 of the scored pairs and the answers that the clusterings are drawn from,
+    and of the records left out of every drawn table (:func:`capture_table`)."""
     content = {
         "links": sorted(graph["links"]),
         "decisions": sorted(f"{a}:{b}:{d}" for (a, b), d in decisions.items()),
     }
+    if left_out:
+        content["left_out"] = sorted(left_out)
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
@@ -271,10 +309,14 @@ def run_pooled_estimate(
     record_values,
     settings: EstimationSettings,
     progress=None,
+    left_out=frozenset(),
 ) -> dict:
     """Linkage uncertainty: the figures pooled over ``settings.linkage_draws``
     clusterings drawn from the run's pair probabilities, with the reviewers'
     answers fixed (``memoria.linkage.uncertainty``, ``memoria.mse.pooling``).
+
+    The records ``left_out`` (:func:`capture_table`) are drawn with the others, and
+    each drawn cluster loses them, as the reviewed ones do.
 
     Returns the pooled report (JSON-ready) for ``report["linkage_uncertainty"]``.
     """
@@ -297,7 +339,7 @@ def run_pooled_estimate(
         else None,
     )
     tables = [
-        engine_tables(capture_table(graph, {"clusters": clusters}, strata, record_values))
+        engine_tables(capture_table(graph, {"clusters": clusters}, strata, record_values, left_out))
         for clusters in drawn.draws
     ]
     with warnings.catch_warnings():

@@ -75,8 +75,9 @@ class RunForm(forms.Form):
         label=_("People other organizations share with yours"),
         help_text=_(
             "Each organization's people are one list. Only people shared with a name "
-            "or a CURP can be linked; their values are read from the shared copy and "
-            "not kept with the run."
+            "or a CURP can be linked: the number counts those whose agreement shares "
+            "these fields (some may have them empty), and the run says how many it "
+            "linked. Their values are read from the shared copy and not kept with the run."
         ),
         queryset=None,
         required=False,
@@ -84,7 +85,7 @@ class RunForm(forms.Form):
     )
 
     def __init__(self, *args, lists, partners=(), **kwargs) -> None:
-        """``partners``: (organization, how many people) pairs that can be linked."""
+        """``partners``: (organization, how many people at most) pairs that can be linked."""
         super().__init__(*args, **kwargs)
         self.fields["lists"].queryset = lists
         self.fields["lists"].label_from_instance = lambda item: item.name
@@ -92,7 +93,11 @@ class RunForm(forms.Form):
         field = self.fields["partners"]
         field.queryset = Organization.objects.filter(pk__in=counts).order_by("name")
         field.label_from_instance = lambda item: (
-            ngettext("%(name)s: %(count)s person", "%(name)s: %(count)s people", counts[item.pk])
+            ngettext(
+                "%(name)s: up to %(count)s person",
+                "%(name)s: up to %(count)s people",
+                counts[item.pk],
+            )
             % {"name": item.name, "count": counts[item.pk]}
         )
         if not counts:

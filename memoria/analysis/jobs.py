@@ -203,6 +203,7 @@ def _estimate(job, context):
         EstimationSettings,
         capture_table,
         fingerprint,
+        left_out_people,
         linkage_digest,
         lists_with_people,
         record_strata,
@@ -210,6 +211,7 @@ def _estimate(job, context):
         run_pooled_estimate,
     )
     from memoria.analysis.models import Estimate
+    from memoria.analysis.sources import no_longer_shared
     from memoria.mse import CaptureTableError
     from memoria.mse.hierarchical import SearchTooLarge
     from memoria.mse.loglinear import ModelNotEstimable
@@ -226,18 +228,26 @@ def _estimate(job, context):
         # one their cluster's other records give, and the partner's copies stay unread.
         values = record_strata(run_sources(run, shared=False))
     graph = run_graph(run)
-    table = capture_table(graph, run_clusters(run), settings.strata, values)
+    clusters = run_clusters(run)
+    # The partners' people no longer shared since the run count no more: their
+    # clusters lose those records (found without reading any shared copy).
+    gone = no_longer_shared(run.organization, graph)
+    left_out = frozenset().union(*gone.values())
+    table = capture_table(graph, clusters, settings.strata, values, left_out)
 
     for label, lists in lists_with_people(table).items():
         if lists < 3:
             where = _("stratum %(label)s") % {"label": label} if label else _("the run")
-            raise PermanentJobError(
-                _(
-                    "An estimate needs at least three lists with people; %(where)s has "
-                    "%(lists)s. Link more lists, or choose fewer strata."
-                )
-                % {"where": where, "lists": lists}
-            )
+            message = _(
+                "An estimate needs at least three lists with people; %(where)s has "
+                "%(lists)s. Link more lists, or choose fewer strata."
+            ) % {"where": where, "lists": lists}
+            if gone:
+                message += " " + _(
+                    "People no longer shared with your organization (by %(organizations)s) "
+                    "were left out."
+                ) % {"organizations": _partner_names(gone) or "—"}
+            raise PermanentJobError(message)
 
     def progress(task: str, done: int, total: int) -> None:
         context.progress(task, done, total)
@@ -245,11 +255,19 @@ def _estimate(job, context):
     linkage = ""
     try:
         report = run_estimate(table, settings, progress)
+        if gone:
+            report["left_out"] = {
+                "lists": [
+                    {"list": graph["sources"][source], "records": len(records)}
+                    for source, records in gone.items()
+                ],
+                "people": left_out_people(graph, clusters, left_out),
+            }
         if settings.linkage_draws:
             decisions = organization_decisions(run.organization_id)
-            linkage = linkage_digest(graph, decisions)
+            linkage = linkage_digest(graph, decisions, left_out)
             report["linkage_uncertainty"] = run_pooled_estimate(
-                graph, decisions, settings.strata, values, settings, progress
+                graph, decisions, settings.strata, values, settings, progress, left_out
             )
     except CaptureTableError as error:
         raise PermanentJobError(
@@ -271,6 +289,15 @@ def _estimate(job, context):
             )
         ) from error
     return table, fingerprint(table, settings, linkage), report
+
+
+def _partner_names(sources) -> str:
+    """The names of the partners whose people the run's ``sources`` are."""
+    from memoria.accounts.models import Organization
+    from memoria.analysis.sources import shared_owner
+
+    owners = Organization.objects.filter(pk__in=[shared_owner(source) for source in sources])
+    return ", ".join(owners.order_by("name").values_list("name", flat=True))
 
 
 @job_handler(ESTIMATE, prepare=_estimate)

@@ -12,7 +12,8 @@ index key) of what identifies it in its source, never of its row number:
 A shared person's values are read from the partner's copy when the job runs
 and never stored with the run: the review page reads the copy again, so a
 person the partner stops sharing (agreement revoked or expired, consent
-withdrawn) is no longer shown there.
+withdrawn) is no longer shown there, and an estimate from the run leaves
+them out (``no_longer_shared``: found from the agreements, no copy read).
 
 So the same list uploaded again (rows in another order, columns renamed and
 mapped again) gives the same fingerprints, and a reviewer's answer about a pair
@@ -24,10 +25,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 
 import pandas as pd
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from memoria.cases.io.jobs import seal, unseal
@@ -140,11 +143,15 @@ def shared_people(organization, owner=None):
     """The people shared with ``organization`` (by ``owner`` when given) with at least
     a name or a CURP: a record without them cannot be linked by anyone."""
     from memoria.cases.models import Person
-    from memoria.sharing.access import agreed_values, shared_records
+    from memoria.sharing.access import agreed_values, shared_records_granting
 
-    found = shared_records(organization, Person, owner).select_related("owner")
+    found = shared_records_granting(organization, Person, SHARED_NAMES, owner)
     people = []
-    for record in found.prefetch_related("agreements").order_by("owner_id", "object_id"):
+    for record in (
+        found.select_related("owner")
+        .prefetch_related("agreements")
+        .order_by("owner_id", "object_id")
+    ):
         record.agreed = agreed_values(record)  # never what a referral alone carries
         if any(record.agreed.get(key) for key in SHARED_NAMES):
             people.append(record)
@@ -152,13 +159,52 @@ def shared_people(organization, owner=None):
 
 
 def partners_sharing_people(organization) -> list[tuple]:
-    """(organization, how many people) for each partner whose people can be linked."""
-    counts = Counter()
-    owners = {}
-    for record in shared_people(organization):
-        counts[record.owner_id] += 1
-        owners[record.owner_id] = record.owner
-    return [(owners[pk], counts[pk]) for pk in sorted(owners, key=lambda pk: owners[pk].name)]
+    """(organization, how many people at most) for each partner whose people can be
+    linked: those its agreements in force share with a name or a CURP field, counted
+    without decrypting a copy. A copy whose names and CURP are empty counts here but
+    is not linked: the run says how many were (``shared_people``)."""
+    from memoria.accounts.models import Organization
+    from memoria.cases.models import Person
+    from memoria.sharing.access import shared_records_granting
+
+    found = shared_records_granting(organization, Person, SHARED_NAMES)
+    counts = dict(found.values_list("owner_id").annotate(people=Count("pk")).order_by())
+    owners = Organization.objects.filter(pk__in=counts).order_by("name", "pk")
+    return [(owner, counts[owner.pk]) for owner in owners]
+
+
+SHARED_SOURCE = re.compile(r"shared(\d+)")
+
+
+def shared_owner(source_name: str) -> int | None:
+    """The partner whose people a source of a run is (its engine name), or None."""
+    found = SHARED_SOURCE.fullmatch(str(source_name))
+    return int(found.group(1)) if found else None
+
+
+def no_longer_shared(organization, graph: dict) -> dict[str, set[str]]:
+    """By source of a run's ``graph``: the fingerprints of the partners' people that are
+    no longer shared with ``organization`` with a name or a CURP under an agreement in
+    force (revoked, expired, consent withdrawn, person deleted). Found from the
+    agreements and the copies' ids, no copy decrypted: an estimate reads no person."""
+    from memoria.cases.models import Person
+    from memoria.sharing.access import shared_records_granting
+
+    by_source: dict[str, list[str]] = {}
+    for fingerprint, source in graph["records"]:
+        if shared_owner(source) is not None:
+            by_source.setdefault(source, []).append(fingerprint)
+    gone = {}
+    for source, fingerprints in sorted(by_source.items()):
+        owner = shared_owner(source)
+        ids = shared_records_granting(organization, Person, SHARED_NAMES, owner).values_list(
+            "object_id", flat=True
+        )
+        still = set(_fingerprints(organization.pk, [f"shared:{owner}:{pk}" for pk in ids]))
+        left = {fingerprint for fingerprint in fingerprints if fingerprint not in still}
+        if left:
+            gone[source] = left
+    return gone
 
 
 def shared_source(organization, owner, label: str) -> Source:

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from memoria.accounts.access import organization_view
 from memoria.accounts.roles import Capability
 from memoria.analysis import access, actions
+from memoria.analysis.estimation import person_histories
 from memoria.analysis.explain import explained
 from memoria.analysis.forms import (
     DecisionForm,
@@ -45,6 +46,7 @@ from memoria.analysis.models import (
 from memoria.analysis.sources import (
     LIST_COLUMNS,
     guess_list_mapping,
+    no_longer_shared,
     partners_sharing_people,
     shown_now,
     unseal_table,
@@ -170,9 +172,23 @@ def run(request, membership, run_id: int):
         "lists": clusters.get("lists", []),
         "read_as_unknown": read_as_unknown,
         "pending": _pending(linkage_run).count() if linkage_run.finished else 0,
+        "shared_people": _shared_people(linkage_run),
         "token": uuid.uuid4().hex,
     }
     return render(request, "analysis/run.html", context)
+
+
+def _shared_people(linkage_run: LinkageRun) -> list[tuple]:
+    """(partner, people linked) for each partner of a finished run: those shared with a
+    name or a CURP when the job read them (none: nothing was shared any more). Runs
+    from before the count was kept show none."""
+    counts = (linkage_run.summary or {}).get("shared_people")
+    if not linkage_run.finished or counts is None:
+        return []
+    return [
+        (partner, counts.get(str(partner.pk), 0))
+        for partner in linkage_run.partners.order_by("name", "pk")
+    ]
 
 
 @organization_view(Capability.RUN_ANALYSES)
@@ -301,10 +317,15 @@ def histories(request, membership, run_id: int):
     clusters = actions.run_clusters(linkage_run)
     if not clusters:
         return redirect("analysis:run", membership.organization.slug, linkage_run.pk)
+    lists, rows = clusters["lists"], clusters["histories"]
+    graph = actions.run_graph(linkage_run)
+    gone = no_longer_shared(membership.organization, graph)
+    if gone:  # the partners' people no longer shared: left out, as an estimate does
+        lists, rows = person_histories(graph, clusters, frozenset().union(*gone.values()))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["cluster_id", *clusters["lists"]])
-    for number, row in enumerate(clusters["histories"], start=1):
+    writer.writerow(["cluster_id", *lists])
+    for number, row in enumerate(rows, start=1):
         writer.writerow([number, *row])
     with transaction.atomic():
         audit(request.user, membership.organization, "linkage.histories", target=linkage_run)

@@ -77,14 +77,15 @@ def load_demo_network(cases: int = 0, progress=None) -> dict[Organization, list[
     Then the directory profiles, counts-only agreements between the organizations
     (their network figures), the search for the disappeared (files, sites, a
     brigade day, remains and their ranked candidates), anonymous reports, a
-    published public site and four fictional lists whose linkage is queued for the
-    worker: each app's ``demo`` module, through its actions.
+    published public site, four fictional lists whose linkage is queued for the
+    worker, and a handful of a partner's fictional people shared by name with the
+    linkage's organization: each app's ``demo`` module, through its actions.
 
     With ``cases``, each organization also gets that many fictional cases
     (``memoria.cases.demo``; skipped where it has some); ``progress(organization,
     done, total)`` hears how far each has got.
     """
-    from memoria.analysis.demo import load_demo_linkage
+    from memoria.analysis.demo import load_demo_linkage, load_demo_shared_people
     from memoria.cases.demo import load_demo_cases
     from memoria.network.demo import load_demo_agreements, load_demo_profiles
     from memoria.public.demo import load_demo_publication
@@ -119,6 +120,7 @@ def load_demo_network(cases: int = 0, progress=None) -> dict[Organization, list[
     load_demo_reports()
     load_demo_publication()  # after the cases: the figures are built from them
     load_demo_linkage()  # queued: the worker links the lists
+    load_demo_shared_people()  # a partner's fictional people, offered to the linkage form
     return network
 
 

@@ -95,6 +95,35 @@ def shared_records(organization, model: type[models.Model], owner=None):
     return found if owner is None else found.filter(owner=owner)
 
 
+def shared_records_granting(organization, model: type[models.Model], fields, owner=None):
+    """The ``shared_records`` whose agreements in force grant at least one of ``fields``:
+    found from the agreements' terms, no copy decrypted (a count on a page). A record
+    counts even where those fields are empty in its copy: read the values
+    (``agreed_values``) to know. What a referral alone carries never counts.
+
+    An agreement is among ``record.agreements`` only while the person's consent lets
+    it share something, so its level and fields alone say what it grants.
+    """
+    from memoria.sharing import rules
+    from memoria.sharing.registry import Consent
+
+    spec = shareable(model)
+    found = shared_records(organization, model, owner)  # ends the expired agreements first
+    agreements = rules.in_force().filter(partner=organization)
+    if owner is not None:
+        agreements = agreements.filter(organization=owner)
+    wanted = set(fields)
+    granting = [
+        agreement.pk
+        for agreement in agreements
+        if wanted & set(rules.allowed_fields(agreement, spec, Consent.NAMED))
+    ]
+    under = SharedRecord.agreements.through.objects.filter(
+        sharedrecord_id=models.OuterRef("pk"), agreement_id__in=granting
+    )
+    return found.filter(models.Exists(under))
+
+
 def agreed_values(record: SharedRecord) -> dict:
     """What of ``record``'s copy its agreements in force grant: the copy also holds what
     open referrals carry (one person, for one service), which a bulk read must not use.

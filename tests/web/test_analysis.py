@@ -434,10 +434,23 @@ class SharedPeopleTests(SharingFixtures):
                 "Cruce de listas para la búsqueda.",
             )
 
+    def share_a_person_without_a_name(self) -> Person:
+        """A person the agreement shares whose copy carries no name and no CURP."""
+        nameless = Person.objects.create(
+            organization=self.partner,
+            sex="female",
+            visibility=Visibility.PARTNERS,
+            consent_recorded_at=timezone.now(),
+        )
+        agreements.apply(self.agreement)
+        return nameless
+
     def test_an_analyst_links_a_partners_people_with_a_list_of_her_own(self):
+        self.share_a_person_without_a_name()
         self.client.force_login(self.analyst)
         page = self.client.get(f"/o/{self.org.slug}/linkage/")
-        self.assertContains(page, "Acompañamiento Psicosocial del Norte: 82 personas")
+        # Counted from the agreement's fields: the nameless person too, "up to".
+        self.assertContains(page, "Acompañamiento Psicosocial del Norte: hasta 83 personas")
         fiscalia = LinkageJobTests.upload(
             self, "fiscalia", list_csv(self.generated.sources["fiscalia"])
         )
@@ -454,6 +467,10 @@ class SharedPeopleTests(SharingFixtures):
         run.refresh_from_db()
         fiscalia_rows = len(self.generated.sources["fiscalia"])
         self.assertEqual(run.summary["records"], fiscalia_rows + 82)
+        # The run says how many it linked: those whose copy carried a name.
+        page = self.client.get(f"/o/{self.org.slug}/linkage/runs/{run.pk}/")
+        self.assertEqual(page.context["shared_people"], [(self.partner, 82)])
+        self.assertContains(page, "Personas que comparte Acompañamiento Psicosocial del Norte")
         # The partner's people are one list of the capture histories, linked to ours.
         clusters = actions.run_clusters(run)
         self.assertEqual(
@@ -505,7 +522,91 @@ class SharedPeopleTests(SharingFixtures):
         self.assertContains(page, "ya no se comparte")
         # And the form no longer offers the partner.
         page = self.client.get(f"/o/{self.org.slug}/linkage/")
-        self.assertNotContains(page, "Acompañamiento Psicosocial del Norte: 82")
+        self.assertNotContains(page, "Acompañamiento Psicosocial del Norte: hasta")
+
+    def test_the_linkage_page_decrypts_no_shared_copy_to_count_the_people(self):
+        from memoria.vault import fields as vault
+
+        self.share_a_person_without_a_name()
+        decrypt = vault.decrypt_text
+
+        def refuse_shared(value, context, **kwargs):
+            if context.startswith("sharing."):
+                raise AssertionError(f"the page decrypted {context}")
+            return decrypt(value, context, **kwargs)
+
+        self.client.force_login(self.analyst)
+        with mock.patch.object(vault, "decrypt_text", side_effect=refuse_shared) as patched:
+            page = self.client.get(f"/o/{self.org.slug}/linkage/")
+            self.assertContains(page, "Acompañamiento Psicosocial del Norte: hasta 83 personas")
+            # The check itself works: reading a copy goes through it and fails.
+            from memoria.sharing.models import SharedRecord
+
+            with self.assertRaises(AssertionError):
+                _ = SharedRecord.objects.filter(organization=self.org).first().content
+        self.assertTrue(patched.called)
+
+    def test_an_estimate_leaves_out_the_people_no_longer_shared(self):
+        """Share, link, stop sharing, estimate: the run still holds the partner's people
+        (their pairs, answers, clusters), but the estimate no longer counts them."""
+        from memoria.analysis.models import Estimate
+        from tests.web.test_estimation import TINY
+
+        self.client.force_login(self.analyst)
+        lists = []
+        for name in ("fiscalia", "prensa", "registro"):
+            upload = SimpleUploadedFile(
+                f"{name}.csv", list_csv(self.generated.sources[name]), content_type="text/csv"
+            )
+            response = self.client.post(
+                f"/o/{self.org.slug}/linkage/lists/new/", {"name": name, "file": upload}
+            )
+            page = self.client.get(response["Location"])  # the columns it guesses: taken
+            mapping = {key: value for key, value in page.context["form"].initial.items() if value}
+            self.assertEqual(self.client.post(response["Location"], mapping).status_code, 302)
+            lists.append(LinkageList.objects.latest("pk"))
+        response = self.client.post(
+            f"/o/{self.org.slug}/linkage/",
+            {"lists": [item.pk for item in lists], "partners": [self.partner.pk]},
+        )
+        self.assertEqual(response.status_code, 302)
+        drain()
+        run = LinkageRun.objects.get()
+        self.assertTrue(run.finished, run.job.error)
+        graph, clusters = actions.run_graph(run), actions.run_clusters(run)["clusters"]
+        sources_of: dict = {}
+        for record, source in graph["records"]:
+            sources_of.setdefault(clusters[record], set()).add(source)
+        theirs = {f"shared{self.partner.pk}"}
+        only_theirs = sum(1 for found in sources_of.values() if found == theirs)
+        self.assertGreater(only_theirs, 0)
+        read = AuditEntry.objects.filter(action="share.viewed").count()
+
+        agreements.revoke(
+            self.agreement, self.partner_coordinator, self.partner, version=self.agreement.version
+        )
+        response = self.client.post(
+            f"/o/{self.org.slug}/linkage/runs/{run.pk}/estimates/",
+            {"methods": ["loglinear"], **TINY},
+        )
+        self.assertEqual(response.status_code, 302)
+        drain()
+        estimate = Estimate.objects.get()
+        self.assertEqual(estimate.job.status, Job.Status.DONE, estimate.job.error)
+        table, report = estimate.result["table"], estimate.result["report"]
+        self.assertEqual(report["observed"], len(sources_of) - only_theirs)
+        self.assertEqual(table["lists"], ["fiscalia", "prensa", "registro"])
+        self.assertEqual(report["left_out"]["people"], only_theirs)
+        page = self.client.get(response["Location"])
+        self.assertContains(page, "ya no comparten con la tuya")
+        self.assertContains(page, "Compartida por Acompañamiento Psicosocial del Norte: 82")
+        # The histories the run offers for download leave them out too.
+        histories = self.client.get(f"/o/{self.org.slug}/linkage/runs/{run.pk}/histories.csv")
+        lines = histories.content.decode().splitlines()
+        self.assertEqual(lines[0], "cluster_id,fiscalia,prensa,registro")
+        self.assertEqual(len(lines) - 1, len(sources_of) - only_theirs)
+        # Found from the agreements, not by reading the partner's copies.
+        self.assertEqual(AuditEntry.objects.filter(action="share.viewed").count(), read)
 
     def test_a_run_whose_creator_lost_the_role_reads_nothing_shared(self):
         from memoria.accounts.models import Membership
@@ -565,11 +666,45 @@ class SharedPeopleTests(SharingFixtures):
             )
         self.client.force_login(self.analyst)
         page = self.client.get(f"/o/{self.org.slug}/linkage/")
-        self.assertContains(page, "Acompañamiento Psicosocial del Norte: 82 personas")
+        self.assertContains(page, "Acompañamiento Psicosocial del Norte: hasta 82 personas")
         frame = shared_source(self.org, self.partner, "P").frame
         self.assertEqual(len(frame), 82)
         self.assertNotIn("Xochimilco", set(frame["paternal_surname"]))
         self.assertEqual(set(frame["curp"]), {""})
+
+    def test_an_estimate_left_with_two_lists_says_whose_people_went(self):
+        """Two lists of ours and a partner's people, no longer shared: the estimate
+        cannot run, and says that the partner's people were left out."""
+        from memoria.analysis.models import Estimate
+        from memoria.cases.io.jobs import seal
+        from tests.web.test_estimation import TINY
+
+        shared = f"shared{self.partner.pk}"
+        records = [["a", "list1"], ["b", "list2"], ["s", shared], ["c", "list1"], ["t", shared]]
+        graph = {"records": records, "links": [],
+                 "sources": {"list1": "A", "list2": "B", shared: "Compartida"}}  # fmt: skip
+        run = LinkageRun.objects.create(organization=self.org)
+        run.sealed_graph = seal(self.org.pk, graph, actions.GRAPH_CONTEXT)
+        run.sealed_clusters = seal(
+            self.org.pk,
+            {"clusters": {"a": 1, "b": 1, "s": 1, "c": 2, "t": 3}, "lists": [], "histories": []},
+            actions.CLUSTERS_CONTEXT,
+        )
+        run.summary = {"records": 5}
+        run.save()
+        run.partners.set([self.partner])
+        self.client.force_login(self.analyst)
+        response = self.client.post(
+            f"/o/{self.org.slug}/linkage/runs/{run.pk}/estimates/",
+            {"methods": ["loglinear"], **TINY},
+        )
+        self.assertEqual(response.status_code, 302)
+        drain()
+        job = Estimate.objects.get().job
+        self.assertEqual(job.status, Job.Status.FAILED)
+        self.assertIn("tiene 2", job.error)
+        self.assertIn("ya no se comparten", job.error)
+        self.assertIn("Acompañamiento Psicosocial del Norte", job.error)
 
     def test_a_stratified_estimate_reads_no_partners_people(self):
         """A shared person carries no state or date: an estimate by stratum has nothing

@@ -79,7 +79,7 @@ class DemoContentTests(TestCase):
             ("ReportChannel", 1),
             ("LinkageList", len(DEMO_LISTS)),
             ("LinkageRun", 1),
-            ("Agreement", 3),
+            ("Agreement", 4),  # three counts-only, one by name for the linkage
             ("AgreementFigures", 3),
         ):
             with self.subTest(kind=kind):
@@ -154,6 +154,27 @@ class DemoContentTests(TestCase):
         page = self.client.get("/o/sierra-viva/network/figures/")
         self.assertContains(page, "Colectivo Voces que Buscan (demo)")
         self.assertContains(page, "Red de Periodistas del Golfo (demo)")
+
+    def test_a_partner_shares_fictional_people_by_name_for_the_linkage(self):
+        from memoria.analysis.demo import DEMO_SHARED_PEOPLE
+        from memoria.analysis.sources import shared_source
+
+        agreement = Agreement.objects.get(organization=self.voces, level="named")
+        self.assertEqual(agreement.partner, self.sierra)
+        self.assertIn("demostración", agreement.purpose)
+        cases = Event.objects.filter(organization=self.voces)
+        case = next(event for event in cases if "caso ficticio" in event.title)
+        self.assertEqual(case.acts.count(), DEMO_SHARED_PEOPLE)
+        self.sign_in("analisis@sierra-viva.example")
+        page = self.client.get("/o/sierra-viva/linkage/")
+        self.assertContains(page, "Colectivo Voces que Buscan (demo): hasta")
+        offered = page.context["form"].fields["partners"].queryset
+        self.assertEqual(list(offered), [self.voces])
+        # Each of the case's people carries a name the linkage can read.
+        frame = shared_source(self.sierra, self.voces, "Voces").frame
+        names = set(frame["paternal_surname"])
+        for act in case.acts.select_related("victim"):
+            self.assertIn(act.victim.paternal_surname, names)
 
     def test_the_feed_shows_the_verified_reports_and_the_queue_the_new_ones(self):
         verified = [spec for spec in DEMO_REPORTS if spec.public_summary]

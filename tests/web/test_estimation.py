@@ -339,6 +339,33 @@ def test_a_persons_stratum_is_what_most_of_its_records_say(strata):
     assert table["strata"] == expected
 
 
+def test_a_record_left_out_leaves_its_cluster_and_a_list_left_empty_goes():
+    """A partner's person no longer shared: their cluster loses the record (still counted
+    through the others), a cluster of only such records is no one, and the partner's
+    list, once empty, is no list of the table."""
+    from memoria.analysis.estimation import left_out_people, person_histories
+
+    graph = {
+        "records": [["a", "l1"], ["b", "l2"], ["s1", "s"], ["c", "l3"], ["s2", "s"], ["d", "l1"]],
+        "sources": {"l1": "A", "l2": "B", "s": "Shared", "l3": "C"},
+    }
+    clusters = {"clusters": {"a": 1, "b": 1, "s1": 1, "c": 2, "s2": 3, "d": 4}}
+    whole = capture_table(graph, clusters)
+    assert whole["lists"] == ["A", "B", "Shared", "C"]
+    assert sum(row[-1] for row in whole["strata"][""]) == 4
+    one = capture_table(graph, clusters, left_out={"s2"})
+    assert one["lists"] == ["A", "B", "Shared", "C"]
+    assert one["strata"][""] == [[1, 1, 1, 0, 1], [1, 0, 0, 0, 1], [0, 0, 0, 1, 1]]
+    both = capture_table(graph, clusters, left_out={"s1", "s2"})
+    assert both["lists"] == ["A", "B", "C"]
+    assert both["strata"][""] == [[1, 1, 0, 1], [1, 0, 0, 1], [0, 0, 1, 1]]
+    assert left_out_people(graph, clusters, {"s1", "s2"}) == 1
+    assert person_histories(graph, clusters, {"s1", "s2"}) == (
+        ["A", "B", "C"],
+        [[1, 1, 0], [0, 0, 1], [1, 0, 0]],
+    )
+
+
 def test_the_words_say_when_chains_disagree_or_cannot_show_it():
     from django.utils import translation
 
