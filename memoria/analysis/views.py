@@ -134,12 +134,19 @@ def list_columns(request, membership, list_id: int):
 
 
 @organization_view(Capability.RUN_ANALYSES)
-@require_POST
 def list_delete(request, membership, list_id: int):
+    """Asks first (the list's name and rows, a button that posts), then deletes."""
     linkage_list = access.get_list(membership, list_id)
-    actions.delete_list(linkage_list, request.user, request=request)
-    messages.info(request, _("The list was deleted."))
-    return redirect("analysis:linkage", membership.organization.slug)
+    if request.method == "POST":
+        actions.delete_list(linkage_list, request.user, request=request)
+        messages.info(request, _("The list was deleted."))
+        return redirect("analysis:linkage", membership.organization.slug)
+    context = {
+        "organization": membership.organization,
+        "list": linkage_list,
+        "runs": linkage_list.runs.count(),
+    }
+    return render(request, "analysis/list_delete.html", context)
 
 
 @organization_view(Capability.RUN_ANALYSES)

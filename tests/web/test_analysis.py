@@ -238,6 +238,7 @@ class PersonaTests(ReviewFixture):
             f"/o/{slug}/linkage/runs/{run.pk}/pairs/{pair.pk}/",
             f"/o/{slug}/linkage/runs/{run.pk}/histories.csv",
             f"/o/{slug}/linkage/lists/{linkage_list.pk}/columns/",
+            f"/o/{slug}/linkage/lists/{linkage_list.pk}/delete/",
         ):
             self.assertEqual(self.client.get(path).status_code, 404, path)
         again = f"/o/{slug}/linkage/runs/{run.pk}/again/"
@@ -360,6 +361,24 @@ class LinkageJobTests(MemoriaTestCase):
         left, right = first.pair_key.split(":")
         self.assertNotEqual(clusters[left], clusters[right])
         self.assertEqual(set(actions.run_clusters(again)["lists"]), {"fiscalia", "colectivo"})
+
+    def test_deleting_a_list_asks_first_naming_it_and_its_rows(self):
+        generated = generate_lists(20, seed=3)
+        self.client.force_login(self.analyst)
+        linkage_list = self.upload("fiscalia", list_csv(generated.sources["fiscalia"]))
+        url = f"/o/{self.org.slug}/linkage/lists/{linkage_list.pk}/delete/"
+        page = self.client.get(f"/o/{self.org.slug}/linkage/")
+        self.assertContains(page, f'href="{url}"')
+        page = self.client.get(url)
+        self.assertContains(page, f"¿Eliminar «fiscalia» y sus {linkage_list.row_count} filas?")
+        self.assertContains(page, '<form method="post">')
+        self.assertTrue(LinkageList.objects.filter(pk=linkage_list.pk).exists())
+        self.assertFalse(AuditEntry.objects.filter(action="linkage.list_delete").exists())
+        response = self.client.post(url)
+        self.assertRedirects(response, f"/o/{self.org.slug}/linkage/")
+        self.assertFalse(LinkageList.objects.filter(pk=linkage_list.pk).exists())
+        entry = AuditEntry.objects.get(action="linkage.list_delete")
+        self.assertEqual(entry.actor_id, self.analyst.pk)
 
     def test_a_list_with_unreadable_values_fails_naming_its_fields_in_the_readers_language(self):
         generated = generate_lists(60, seed=5)
