@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from memoria.analysis.models import CASES_SOURCE, LinkageRun
+from memoria.analysis.progress import SOURCES, stored
 from memoria.jobs.queue import enqueue
 from memoria.jobs.registry import PermanentJobError, job_handler
 
@@ -199,6 +200,7 @@ def queue_estimate(estimate, actor, key: str, language: str):
 def _estimate(job, context):
     """Build the capture histories from the run's clusters as they stand, and estimate."""
     from memoria.analysis.actions import organization_decisions, run_clusters, run_graph
+    from memoria.analysis.estimate_pages import stratum_name
     from memoria.analysis.estimation import (
         EstimationSettings,
         capture_table,
@@ -221,7 +223,7 @@ def _estimate(job, context):
     settings = EstimationSettings.from_dict(estimate.options)
     values = None
     if settings.strata:
-        context.progress("sources", 0, 1)
+        context.progress(SOURCES, 0, 1)
         # A shared person carries no state or date (SHARED_KEYS): their stratum is the
         # one their cluster's other records give, and the partner's copies stay unread.
         values = record_strata(run_sources(run, shared=False))
@@ -230,7 +232,9 @@ def _estimate(job, context):
 
     for label, lists in lists_with_people(table).items():
         if lists < 3:
-            where = _("stratum %(label)s") % {"label": label} if label else _("the run")
+            where = (
+                _("the stratum %(name)s") % {"name": stratum_name(label)} if label else _("the run")
+            )
             raise PermanentJobError(
                 _(
                     "An estimate needs at least three lists with people; %(where)s has "
@@ -240,7 +244,7 @@ def _estimate(job, context):
             )
 
     def progress(task: str, done: int, total: int) -> None:
-        context.progress(task, done, total)
+        context.progress(stored(task), done, total)
 
     linkage = ""
     try:

@@ -42,6 +42,7 @@ from memoria.analysis.models import (
     PairDecision,
     ReviewPair,
 )
+from memoria.analysis.progress import estimate_status
 from memoria.analysis.sources import (
     LIST_COLUMNS,
     guess_list_mapping,
@@ -376,6 +377,8 @@ def estimate(request, membership, estimate_id: int):
     """An estimate: its job's progress, then the histories, figures, charts and diagnostics."""
     context = _estimate_context(request, membership, estimate_id, "estimation.view")
     context["worker"] = worker_status()
+    if context["job"] is not None:
+        context["progress"] = estimate_status(context["job"])
     return render(request, "analysis/estimate.html", context)
 
 
