@@ -34,6 +34,7 @@ from memoria.analysis.forms import (
     ListUploadForm,
     RunForm,
 )
+from memoria.analysis.jobs import linkage_problems
 from memoria.analysis.models import (
     Decision,
     Estimate,
@@ -178,6 +179,7 @@ def run(request, membership, run_id: int):
         "lists": clusters.get("lists", []),
         "read_as_unknown": read_as_unknown,
         "pending": _pending(linkage_run).count() if linkage_run.finished else 0,
+        "problems": linkage_problems(job) if job and job.status == job.Status.FAILED else [],
         "token": uuid.uuid4().hex,
     }
     return render(request, "analysis/run.html", context)
