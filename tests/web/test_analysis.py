@@ -454,6 +454,16 @@ class LinkageJobTests(MemoriaTestCase):
         self.assertContains(page, "Vinculando los registros.")
         self.assertNotContains(page, "paso 0 de 0")
 
+    def test_a_run_being_saved_says_so_not_its_last_step(self):
+        self.client.force_login(self.analyst)
+        response = self.client.post(f"/o/{self.org.slug}/linkage/", {"include_cases": "on"})
+        Job.objects.update(
+            status=Job.Status.RUNNING, progress_phase="saving", progress_done=9, progress_total=10
+        )
+        page = self.client.get(response["Location"])
+        self.assertContains(page, "Se está guardando la vinculación.")
+        self.assertNotContains(page, "paso 9 de 10")
+
     def test_a_hand_typed_long_token_still_starts_one_run(self):
         self.client.force_login(self.coordinator)
         url = f"/o/{self.org.slug}/linkage/"

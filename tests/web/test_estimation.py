@@ -632,6 +632,11 @@ class EstimateProgressTests(EstimateFixture):
             self.page_at(round_),
         )
 
+    def test_a_job_being_saved_says_so_not_its_last_count(self):
+        page = self.page_at("saving", done=1_200, total=1_200)
+        self.assertIn("La estimación se está guardando.", page)
+        self.assertNotIn("1,200", page)
+
     def test_a_phase_stored_before_keys_were_still_reads_as_estimating(self):
         self.assertIn("Estimando: 3 de 1,200.", self.page_at("LCMCR (09)"))
 
