@@ -27,16 +27,25 @@ PAIRWISE_SPREAD = 3.0
 
 def stratum_labels(table: dict) -> dict[str, str]:
     """Readable names of the strata: state names for INEGI codes, "unknown" for ``?``."""
+    names = _state_names()
+    return {label: stratum_name(label, names) for label in table["strata"]}
+
+
+def _state_names() -> dict[str, str]:
     from memoria.places.models import State
 
-    names = dict(State.objects.values_list("code", "name"))
-    labels = {}
-    for label in table["strata"]:
-        parts = [
-            _("unknown") if part == UNKNOWN else names.get(part, part) for part in label.split("/")
-        ]
-        labels[label] = " · ".join(parts) if label else _("All")
-    return labels
+    return dict(State.objects.values_list("code", "name"))
+
+
+def stratum_name(label: str, names: dict[str, str] | None = None) -> str:
+    """A stratum as a reader knows it: "Baja California Sur · 2015", not "03/2015"."""
+    if not label:
+        return _("All")
+    names = _state_names() if names is None else names
+    parts = [
+        _("unknown") if part == UNKNOWN else names.get(part, part) for part in label.split("/")
+    ]
+    return " · ".join(parts)
 
 
 def method_label(method: str) -> str:

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from memoria import __version__
+from memoria.analysis.progress import CLUSTERINGS_DRAWN
 
 #: Part of every fingerprint: a new engine may give other figures from the same inputs.
 ENGINE_VERSION = f"memoria.mse {__version__}"
@@ -334,7 +335,7 @@ def run_pooled_estimate(
         decisions,
         draws=settings.linkage_draws,
         seed=settings.seed,
-        progress=(lambda done, total: progress("clusterings drawn", done, total))
+        progress=(lambda done, total: progress(CLUSTERINGS_DRAWN, done, total))
         if progress
         else None,
     )

@@ -17,14 +17,20 @@ import math
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from memoria.analysis.models import CASES_SOURCE, LinkageRun
+from memoria.analysis.progress import SOURCES, stored
+from memoria.cases.io.jobs import seal, unseal
 from memoria.jobs.queue import enqueue
 from memoria.jobs.registry import PermanentJobError, job_handler
 
 LINKAGE = "analysis.linkage"
 # The engine's steps (memoria.linkage.pipeline): progress counts them.
 STEPS = 10
+PROBLEMS_CONTEXT = "analysis.linkage.problems"
+#: The unreadable values a failed run keeps (sealed) to show.
+MAX_UNREADABLE = 50
 
 
 def queue_linkage(run: LinkageRun, actor, key: str, language: str):
@@ -122,7 +128,6 @@ def _in_language(prepare):
 
 @_in_language
 def _link(job, context):
-    from memoria.analysis.sources import LIST_COLUMNS
     from memoria.linkage import InputError, link_records
 
     run = LinkageRun.objects.select_related("organization").get(pk=job.payload["run"])
@@ -145,19 +150,75 @@ def _link(job, context):
             labels=run_answers(run, sources),
         )
     except InputError as error:
-        places = sorted({(p.source, p.column) for p in error.problems})
-        labels = {source.name: source.label for source in sources}
-        fields = {column.key: column.label for column in LIST_COLUMNS}
-        where = "; ".join(f"{labels.get(s, s)}: {fields.get(c, c)}" for s, c in places[:10])
+        problems = unreadable(sources, error.problems)
+        context.output = seal(run.organization_id, problems[:MAX_UNREADABLE], PROBLEMS_CONTEXT)
         raise PermanentJobError(
             _("Some values cannot be read (%(where)s). Fix the list or its columns.")
-            % {"where": where or str(len(error.problems))}
+            % {"where": where_unreadable(problems) or str(len(error.problems))}
         ) from error
     except ValueError as error:  # the engine found too little to learn from
         raise PermanentJobError(
             _("The lists are too small or too alike to train the model.")
         ) from error
     return sources, result
+
+
+def unreadable(sources, problems) -> list[dict]:
+    """The values the engine could not read, with the rows the user sees in the file
+    (the engine counts its own rows from 1). Sealed in the failed job's output:
+    a value may be anything the file holds, a name too."""
+    by_name = {source.name: source for source in sources}
+    found = []
+    for problem in problems:
+        source = by_name.get(problem.source)
+        row = None
+        if source is not None and 0 < problem.row <= len(source.frame):
+            fingerprint = source.frame["record_id"].iloc[problem.row - 1]
+            row = source.shown.get(fingerprint, {}).get("row")
+        found.append(
+            {
+                "list": source.label if source is not None else problem.source,
+                "column": problem.column,
+                "row": row,
+                "value": problem.value,
+            }
+        )
+    return found
+
+
+def where_unreadable(problems: list[dict]) -> str:
+    """Which lists, columns and rows hold the values that cannot be read (no values:
+    this goes in the job's error, which is kept in clear)."""
+    from memoria.analysis.sources import LIST_COLUMNS
+
+    fields = {column.key: column.label for column in LIST_COLUMNS}
+    rows: dict[tuple[str, str], list] = {}
+    for problem in problems:
+        rows.setdefault((problem["list"], problem["column"]), []).append(problem["row"])
+    places = []
+    for (label, column), numbers in list(rows.items())[:10]:
+        numbers = sorted({n for n in numbers if n is not None})
+        field = fields.get(column, column)
+        if not numbers:
+            places.append(f"{label}: {field}")
+            continue
+        shown = ", ".join(str(n) for n in numbers[:5]) + ("…" if len(numbers) > 5 else "")
+        text = ngettext("row %(rows)s", "rows %(rows)s", len(numbers)) % {"rows": shown}
+        places.append(f"{label}: {field}, {text}")
+    return "; ".join(places)
+
+
+def linkage_problems(job) -> list[dict]:
+    """What a failed linkage could not read (unsealed from its output), for its page."""
+    from memoria.analysis.sources import LIST_COLUMNS
+    from memoria.jobs.models import JobData
+
+    data = JobData.objects.filter(job_id=job.pk).first()
+    if data is None or not data.sealed_output:
+        return []
+    fields = {column.key: column.label for column in LIST_COLUMNS}
+    problems = unseal(data.sealed_output, PROBLEMS_CONTEXT)
+    return [{**problem, "field": str(fields.get(problem["column"], ""))} for problem in problems]
 
 
 def _fingerprint(unique_id: str) -> str:
@@ -199,6 +260,7 @@ def queue_estimate(estimate, actor, key: str, language: str):
 def _estimate(job, context):
     """Build the capture histories from the run's clusters as they stand, and estimate."""
     from memoria.analysis.actions import organization_decisions, run_clusters, run_graph
+    from memoria.analysis.estimate_pages import stratum_name
     from memoria.analysis.estimation import (
         EstimationSettings,
         capture_table,
@@ -223,7 +285,7 @@ def _estimate(job, context):
     settings = EstimationSettings.from_dict(estimate.options)
     values = None
     if settings.strata:
-        context.progress("sources", 0, 1)
+        context.progress(SOURCES, 0, 1)
         # A shared person carries no state or date (SHARED_KEYS): their stratum is the
         # one their cluster's other records give, and the partner's copies stay unread.
         values = record_strata(run_sources(run, shared=False))
@@ -237,7 +299,9 @@ def _estimate(job, context):
 
     for label, lists in lists_with_people(table).items():
         if lists < 3:
-            where = _("stratum %(label)s") % {"label": label} if label else _("the run")
+            where = (
+                _("the stratum %(name)s") % {"name": stratum_name(label)} if label else _("the run")
+            )
             message = _(
                 "An estimate needs at least three lists with people; %(where)s has "
                 "%(lists)s. Link more lists, or choose fewer strata."
@@ -250,7 +314,7 @@ def _estimate(job, context):
             raise PermanentJobError(message)
 
     def progress(task: str, done: int, total: int) -> None:
-        context.progress(task, done, total)
+        context.progress(stored(task), done, total)
 
     linkage = ""
     try:

@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from memoria.cases.io.jobs import seal, unseal
 from memoria.cases.io.readers import Table
 from memoria.cases.io.schema import COLUMNS_BY_KEY, Column
+from memoria.geo import state_code
 from memoria.vault.blind import blind_tokens
 
 TABLE_CONTEXT = "analysis.list.table"
@@ -56,7 +57,7 @@ LIST_COLUMNS: tuple[Column, ...] = (
     COLUMNS_BY_KEY["birth_date"],
     COLUMNS_BY_KEY["age"],
     COLUMNS_BY_KEY["event_date"],
-    Column("state", _("State (INEGI code)"), aliases=(
+    Column("state", _("State (INEGI code or name)"), aliases=(
         "cve ent", "clave estado", "clave entidad", "entidad", "estado", "state")),
     Column("municipality", _("Municipality (INEGI code)"), aliases=(
         "cve mun", "clave municipio", "cvegeo", "municipio", "municipality")),
@@ -124,6 +125,8 @@ def list_source(linkage_list) -> Source:
     records, shown = [], {}
     for fingerprint, (number, values) in zip(fingerprints, rows, strict=True):
         record = {key: values.get(key, "") for key in mapping if key != "record_id"}
+        if record.get("state"):
+            record["state"] = _state(record["state"])
         records.append({**record, "record_id": fingerprint})
         shown[fingerprint] = {
             "list": linkage_list.name,
@@ -132,6 +135,15 @@ def list_source(linkage_list) -> Source:
         }
     frame = pd.DataFrame(records or None, columns=["record_id", *_engine_keys(mapping)])
     return Source(f"list{linkage_list.pk}", linkage_list.name, frame, shown)
+
+
+def _state(value: str) -> str:
+    """A state as the engine reads it: its INEGI code, also when the list names it
+    ("Veracruz", "Edo. de México", "CDMX"); anything else as written, for the
+    engine to read as unknown ("N/D") or to refuse with its row."""
+    if value.replace(".", "").isdigit():
+        return value
+    return state_code(value) or value
 
 
 # What a shared person carries that the engine reads (memoria.cases.sharing).

@@ -35,6 +35,7 @@ from memoria.analysis.forms import (
     ListUploadForm,
     RunForm,
 )
+from memoria.analysis.jobs import linkage_problems
 from memoria.analysis.models import (
     Decision,
     Estimate,
@@ -43,6 +44,7 @@ from memoria.analysis.models import (
     PairDecision,
     ReviewPair,
 )
+from memoria.analysis.progress import estimate_status
 from memoria.analysis.sources import (
     LIST_COLUMNS,
     guess_list_mapping,
@@ -136,12 +138,19 @@ def list_columns(request, membership, list_id: int):
 
 
 @organization_view(Capability.RUN_ANALYSES)
-@require_POST
 def list_delete(request, membership, list_id: int):
+    """Asks first (the list's name and rows, a button that posts), then deletes."""
     linkage_list = access.get_list(membership, list_id)
-    actions.delete_list(linkage_list, request.user, request=request)
-    messages.info(request, _("The list was deleted."))
-    return redirect("analysis:linkage", membership.organization.slug)
+    if request.method == "POST":
+        actions.delete_list(linkage_list, request.user, request=request)
+        messages.info(request, _("The list was deleted."))
+        return redirect("analysis:linkage", membership.organization.slug)
+    context = {
+        "organization": membership.organization,
+        "list": linkage_list,
+        "runs": linkage_list.runs.count(),
+    }
+    return render(request, "analysis/list_delete.html", context)
 
 
 @organization_view(Capability.RUN_ANALYSES)
@@ -173,6 +182,7 @@ def run(request, membership, run_id: int):
         "read_as_unknown": read_as_unknown,
         "pending": _pending(linkage_run).count() if linkage_run.finished else 0,
         "shared_people": _shared_people(linkage_run),
+        "problems": linkage_problems(job) if job and job.status == job.Status.FAILED else [],
         "token": uuid.uuid4().hex,
     }
     return render(request, "analysis/run.html", context)
@@ -390,6 +400,8 @@ def estimate(request, membership, estimate_id: int):
     """An estimate: its job's progress, then the histories, figures, charts and diagnostics."""
     context = _estimate_context(request, membership, estimate_id, "estimation.view")
     context["worker"] = worker_status()
+    if context["job"] is not None:
+        context["progress"] = estimate_status(context["job"])
     return render(request, "analysis/estimate.html", context)
 
 

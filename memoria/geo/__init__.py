@@ -7,6 +7,14 @@ from memoria.geo.catalogue import (
     fold,
     load_municipalities,
     load_states,
+    state_code,
 )
 
-__all__ = ["MunicipalityRecord", "StateRecord", "fold", "load_municipalities", "load_states"]
+__all__ = [
+    "MunicipalityRecord",
+    "StateRecord",
+    "fold",
+    "load_municipalities",
+    "load_states",
+    "state_code",
+]

@@ -89,3 +89,43 @@ def load_states() -> tuple[StateRecord, ...]:
     return tuple(
         StateRecord(code, names[code], ISO_CODES[code], *totals[code]) for code in sorted(names)
     )
+
+
+# Other ways lists write a state's name (folded, see ``_state_key``): the short names
+# people use, the old name of Mexico City, and the abbreviations of official forms.
+STATE_ALIASES = {
+    "coahuila": "05", "michoacan": "16", "veracruz": "30", "queretaro de arteaga": "22",
+    "estado de mexico": "15", "edo de mexico": "15", "edo mex": "15", "edomex": "15",
+    "mexico estado": "15", "cdmx": "09", "ciudad de mexico cdmx": "09",
+    "distrito federal": "09", "df": "09", "mexico df": "09", "mexico city": "09",
+    "bc": "02", "bcs": "03", "nl": "19", "q roo": "23", "slp": "24",
+}  # fmt: skip
+
+
+def _state_key(text: str) -> str:
+    """A state's name folded, its punctuation as spaces: "Edo. de México" → "edo de mexico"."""
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in fold(text)).split())
+
+
+@cache
+def _state_codes() -> dict[str, str]:
+    codes = {_state_key(state.name): state.code for state in load_states()}
+    return {**codes, **STATE_ALIASES}
+
+
+def state_code(name: str) -> str | None:
+    """The INEGI code of a state written by its name, however lists write it; None if unknown.
+
+    >>> state_code("Veracruz"), state_code("EDO. DE MÉXICO"), state_code("cdmx")
+    ('30', '15', '09')
+    >>> state_code("Michoacan de Ocampo"), state_code("Estado de Jalisco"), state_code("Narnia")
+    ('16', '14', None)
+    """
+    key = _state_key(name)
+    codes = _state_codes()
+    if key in codes:
+        return codes[key]
+    for prefix in ("estado de ", "edo de ", "estado ", "edo "):
+        if key.startswith(prefix) and key[len(prefix) :] in codes:
+            return codes[key[len(prefix) :]]
+    return None

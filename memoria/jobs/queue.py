@@ -130,7 +130,8 @@ class JobContext:
     on_progress: ProgressCallback | None = None
     should_stop: Callable[[], bool] = lambda: False
     prepared: object = None
-    output: str | None = None  # sealed by the handler; stored with the "done" mark
+    # Sealed by the handler; stored with the "done" mark, or with a permanent failure.
+    output: str | None = None
     in_transaction: bool = False
     _last_write: float = field(default=0.0, repr=False)
 
@@ -218,7 +219,8 @@ def run_job(
         )
         return Job.Status.QUEUED
     except PermanentJobError as error:
-        return _fail(job, worker_id, str(error))
+        # A handler may leave what it found (sealed) for the page that says why it failed.
+        return _fail(job, worker_id, str(error), output=context.output)
     except JobError as error:
         return _retry_or_fail(job, worker_id, str(error))
     except Exception as error:  # noqa: BLE001 - any failure is retried, then reported
@@ -251,7 +253,7 @@ def _retry_or_fail(job: Job, worker_id: str, message: str) -> str:
     return Job.Status.QUEUED
 
 
-def _fail(job: Job, worker_id: str, message: str) -> str:
+def _fail(job: Job, worker_id: str, message: str, output: str | None = None) -> str:
     with transaction.atomic():
         if _mine(job, worker_id).update(
             status=Job.Status.FAILED,
@@ -261,6 +263,8 @@ def _fail(job: Job, worker_id: str, message: str) -> str:
             progress_phase="",
         ):
             JobData.objects.filter(job_id=job.pk).update(sealed_input="")
+            if output is not None:
+                JobData.objects.update_or_create(job_id=job.pk, defaults={"sealed_output": output})
     return Job.Status.FAILED
 
 

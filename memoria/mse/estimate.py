@@ -17,6 +17,7 @@ from memoria.mse.bootstrap import bootstrap_interval
 from memoria.mse.diagnostics import convergence_warnings, ess_bulk, ess_tail, rhat
 from memoria.mse.lcmcr import WARM_UP, LcmcrResult, LcmcrSettings, sample_lcmcr
 from memoria.mse.loglinear import fit_loglinear
+from memoria.mse.progress import BOOTSTRAP, LCMCR, LCMCR_ROUND, phase
 from memoria.mse.selection import STEPWISE_THRESHOLD, select_model
 from memoria.mse.tables import CaptureTable, MseWarning
 
@@ -173,7 +174,7 @@ def loglinear_report(
         report["model_average"] = average_report(selection.average)
         report["_model_average"] = selection.average  # for the sum of strata
     if options.bootstrap > 0:
-        task = _task("bootstrap", label)
+        task = phase("bootstrap", BOOTSTRAP, label)
         result = bootstrap_interval(
             table,
             options.criterion,
@@ -223,13 +224,14 @@ def _run_lcmcr(
     if settings.seed is None and options.seed is not None:
         settings = LcmcrSettings(**{**settings.__dict__, "seed": options.seed})
     current = {
-        "task": _task("LCMCR", label),
+        "task": phase("LCMCR", LCMCR, label),
         "total": settings.chains * (WARM_UP + settings.burn_in + settings.iterations),
     }
 
     def on_round(number: int, total: int, rhat_now: float) -> None:
         # Each extension is its own progress row, saying why it runs.
-        current["task"] = _task(f"LCMCR, round {number} (R-hat {rhat_now:.2f})", label)
+        name = f"LCMCR, round {number} (R-hat {rhat_now:.2f})"
+        current["task"] = phase(name, LCMCR_ROUND, label, number, f"{rhat_now:.2f}")
         current["total"] = total
 
     if progress is None:
@@ -428,7 +430,3 @@ def _collect_warnings(report: dict) -> list[str]:
             for message in part.get(method, {}).get("warnings", []):
                 messages.append(f"{name}{f' (stratum {label})' if label else ''}: {message}")
     return messages
-
-
-def _task(name: str, label: str | None) -> str:
-    return f"{name} ({label})" if label else name

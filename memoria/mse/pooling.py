@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from memoria.mse.estimate import EstimateOptions, estimate_population, strip_arrays
+from memoria.mse.progress import CLUSTERINGS, Phase
 from memoria.mse.tables import CaptureTable
 
 Progress = Callable[[str, int, int], None]
@@ -134,12 +135,12 @@ def estimate_pooled(
     total = len(clusterings)
     for number, tables in enumerate(clusterings):
         if progress is not None:
-            progress("clusterings", number, total)
+            progress(Phase("clusterings", CLUSTERINGS), number, total)
         reports.append(
             estimate_population(tables, _options_for(options, number), None, keep_draws=True)
         )
     if progress is not None:
-        progress("clusterings", total, total)
+        progress(Phase("clusterings", CLUSTERINGS), total, total)
     pooled = pool_reports(reports, options.level)
     return pooled if keep_draws else strip_arrays(pooled)
 

@@ -1,4 +1,4 @@
-from memoria.geo import fold, load_municipalities, load_states
+from memoria.geo import fold, load_municipalities, load_states, state_code
 
 
 def test_it_sums_to_the_census_2020_population():
@@ -22,3 +22,19 @@ def test_state_populations_add_up_by_sex():
 def test_it_folds_accents_case_and_spaces():
     assert fold("  San Andrés   TUXTLA ") == "san andres tuxtla"
     assert fold("Ñuu Savi") == "nuu savi"
+
+
+def test_it_reads_a_state_written_by_its_name_as_lists_write_it():
+    written = {
+        "Baja California Sur": "03", "VERACRUZ": "30", "Veracruz de Ignacio de la Llave": "30",
+        "Edo. de México": "15", "Estado de Mexico": "15", "México": "15", "CDMX": "09",
+        "Ciudad de México": "09", "ciudad de mexico": "09", "Distrito Federal": "09",
+        "Coahuila": "05", "Coahuila de Zaragoza": "05", "Michoacán": "16",
+        "MICHOACAN DE OCAMPO": "16", "Nuevo Leon": "19", "Estado de Jalisco": "14",
+        " yucatán ": "31",
+    }  # fmt: skip
+    assert {name: state_code(name) for name in written} == written
+    # Every state by its census name.
+    assert all(state_code(state.name) == state.code for state in load_states())
+    for unknown in ("Narnia", "", "Baja", "N/D", "Texas"):
+        assert state_code(unknown) is None, unknown

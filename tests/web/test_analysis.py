@@ -18,12 +18,13 @@ from django.utils import timezone
 
 from memoria.analysis import actions
 from memoria.analysis.models import LinkageList, LinkageRun, PairDecision, ReviewPair
-from memoria.analysis.sources import SHARED_KEYS, Source
+from memoria.analysis.sources import SHARED_KEYS, Source, list_source
 from memoria.audit.models import AuditEntry
 from memoria.cases.models import Person, Visibility
 from memoria.jobs.models import Job, JobData
 from memoria.jobs.worker import drain
 from memoria.linkage.pipeline import LinkageResult
+from memoria.linkage.schema import read_source
 from memoria.linkage.synthetic import generate_lists
 from memoria.sharing import agreements
 from tests.web.base import MemoriaTestCase
@@ -238,6 +239,7 @@ class PersonaTests(ReviewFixture):
             f"/o/{slug}/linkage/runs/{run.pk}/pairs/{pair.pk}/",
             f"/o/{slug}/linkage/runs/{run.pk}/histories.csv",
             f"/o/{slug}/linkage/lists/{linkage_list.pk}/columns/",
+            f"/o/{slug}/linkage/lists/{linkage_list.pk}/delete/",
         ):
             self.assertEqual(self.client.get(path).status_code, 404, path)
         again = f"/o/{slug}/linkage/runs/{run.pk}/again/"
@@ -361,11 +363,30 @@ class LinkageJobTests(MemoriaTestCase):
         self.assertNotEqual(clusters[left], clusters[right])
         self.assertEqual(set(actions.run_clusters(again)["lists"]), {"fiscalia", "colectivo"})
 
+    def test_deleting_a_list_asks_first_naming_it_and_its_rows(self):
+        generated = generate_lists(20, seed=3)
+        self.client.force_login(self.analyst)
+        linkage_list = self.upload("fiscalia", list_csv(generated.sources["fiscalia"]))
+        url = f"/o/{self.org.slug}/linkage/lists/{linkage_list.pk}/delete/"
+        page = self.client.get(f"/o/{self.org.slug}/linkage/")
+        self.assertContains(page, f'href="{url}"')
+        page = self.client.get(url)
+        self.assertContains(page, f"¿Eliminar «fiscalia» y sus {linkage_list.row_count} filas?")
+        self.assertContains(page, '<form method="post">')
+        self.assertTrue(LinkageList.objects.filter(pk=linkage_list.pk).exists())
+        self.assertFalse(AuditEntry.objects.filter(action="linkage.list_delete").exists())
+        response = self.client.post(url)
+        self.assertRedirects(response, f"/o/{self.org.slug}/linkage/")
+        self.assertFalse(LinkageList.objects.filter(pk=linkage_list.pk).exists())
+        entry = AuditEntry.objects.get(action="linkage.list_delete")
+        self.assertEqual(entry.actor_id, self.analyst.pk)
+
     def test_a_list_with_unreadable_values_fails_naming_its_fields_in_the_readers_language(self):
         generated = generate_lists(60, seed=5)
         colectivo = generated.sources["colectivo"].astype(object)
         colectivo.loc[0, "age"] = "treinta"  # not a number of years ("N/D" is read as unknown)
-        colectivo.loc[1, "state"] = "Chihuahua"  # a name, not the INEGI code
+        colectivo.loc[1, "state"] = "Chihuahua"  # a state's name: read as its code
+        colectivo.loc[[2, 5, 6], "state"] = "Gondor"  # neither a code nor a state
         self.client.force_login(self.analyst)
         lists = [
             self.upload("fiscalia", list_csv(generated.sources["fiscalia"])),
@@ -374,11 +395,56 @@ class LinkageJobTests(MemoriaTestCase):
         self.client.cookies["memoria_language"] = "en"
         run = self.start(lists)
         drain()
-        self.assertEqual(Job.objects.get(kind="analysis.linkage").status, Job.Status.FAILED)
+        job = Job.objects.get(kind="analysis.linkage")
+        self.assertEqual(job.status, Job.Status.FAILED)
         page = self.client.get(f"/o/{self.org.slug}/linkage/runs/{run.pk}/")
         self.assertContains(page, "Some values cannot be read")
-        self.assertContains(page, "colectivo: Age")
-        self.assertContains(page, "colectivo: State (INEGI code)")
+        # Rows as the file shows them: the header is row 1, the first person row 2.
+        self.assertContains(page, "colectivo: Age, row 2;")
+        self.assertContains(page, "colectivo: State (INEGI code or name), rows 4, 7, 8).")
+        problems = [(p["list"], p["row"], p["field"], p["value"]) for p in page.context["problems"]]
+        self.assertEqual(
+            problems,
+            [
+                ("colectivo", 2, "Age", "treinta"),
+                ("colectivo", 4, "State (INEGI code or name)", "Gondor"),
+                ("colectivo", 7, "State (INEGI code or name)", "Gondor"),
+                ("colectivo", 8, "State (INEGI code or name)", "Gondor"),
+            ],
+        )
+        self.assertContains(page, '<td data-label="Value">“Gondor”</td>', html=False)
+        # The values themselves are kept sealed: the job's error is stored in clear.
+        self.assertNotIn("Gondor", job.error)
+        self.assertNotIn("Gondor", JobData.objects.get(job=job).sealed_output)
+
+    def test_a_list_may_name_its_states_as_people_write_them(self):
+        generated = generate_lists(40, seed=7)
+        colectivo = generated.sources["colectivo"].astype(object)
+        written = ["Veracruz", "Edo. de México", "CDMX", "ciudad de mexico", "COAHUILA",
+                   "Michoacán", "michoacan de ocampo", "Querétaro", "N/D", "09"]  # fmt: skip
+        codes = ["30", "15", "09", "09", "05", "16", "16", "22", None, "09"]
+        colectivo["state"] = [written[i % len(written)] for i in range(len(colectivo))]
+        self.client.force_login(self.analyst)
+        lists = [
+            self.upload("fiscalia", list_csv(generated.sources["fiscalia"])),
+            self.upload("colectivo", list_csv(colectivo)),
+        ]
+        run = self.start(lists)
+        self.assertEqual(drain(), 1)
+        job = Job.objects.get(kind="analysis.linkage")
+        self.assertEqual(job.status, Job.Status.DONE, job.error)
+        # The engine, and an estimate by state, read the codes.
+        colectivo_list = LinkageList.objects.get(pk=lists[1].pk)
+        frame = read_source(list_source(colectivo_list).frame, "colectivo")
+        expected = [codes[i % len(codes)] for i in range(len(colectivo))]
+        self.assertEqual(list(frame["state"]), expected)
+        run.refresh_from_db()
+        self.assertEqual(
+            run.summary["records"], len(generated.sources["fiscalia"]) + len(colectivo)
+        )
+        # The reviewer still sees the state as the list wrote it.
+        shown = list_source(colectivo_list).shown
+        self.assertIn("Edo. de México", {values.get("state") for values in shown.values()})
 
     def test_a_run_just_claimed_by_the_worker_counts_no_steps_yet(self):
         self.client.force_login(self.analyst)
@@ -387,6 +453,16 @@ class LinkageJobTests(MemoriaTestCase):
         page = self.client.get(response["Location"])
         self.assertContains(page, "Vinculando los registros.")
         self.assertNotContains(page, "paso 0 de 0")
+
+    def test_a_run_being_saved_says_so_not_its_last_step(self):
+        self.client.force_login(self.analyst)
+        response = self.client.post(f"/o/{self.org.slug}/linkage/", {"include_cases": "on"})
+        Job.objects.update(
+            status=Job.Status.RUNNING, progress_phase="saving", progress_done=9, progress_total=10
+        )
+        page = self.client.get(response["Location"])
+        self.assertContains(page, "Se está guardando la vinculación.")
+        self.assertNotContains(page, "paso 9 de 10")
 
     def test_a_hand_typed_long_token_still_starts_one_run(self):
         self.client.force_login(self.coordinator)

@@ -4,6 +4,7 @@ records side by side, why the model scored them so, and the answer that splits t
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from memoria.accounts.models import Membership, Organization, User
 from memoria.accounts.roles import Role
@@ -82,3 +83,45 @@ def test_an_estimate_over_lists_with_long_names_fits_a_phone(live_server, phone_
     assert long_names[0] in page.locator("table.histories").inner_text()
     assert fits(page)
     assert page.external_requests == []
+
+
+def test_deleting_a_list_asks_first_and_works_without_javascript(live_server, browser):
+    """One tap on "Delete" must not lose a list: a page names it and its rows, and
+    only its button (a plain form, no script) deletes it."""
+    from memoria.analysis.models import LinkageList
+    from memoria.audit.models import AuditEntry
+    from memoria.cases.io.readers import Table
+    from tests.web.conftest import PHONE
+
+    ensure_reference_data()
+    organization = Organization.objects.create(
+        name="Centro Norte", slug="centro-norte", kind=Organization.Kind.HUMAN_RIGHTS_CENTRE
+    )
+    analyst = User.objects.create_user("analisis@norte.example", PASSWORD, full_name="Ana")
+    Membership.objects.create(user=analyst, organization=organization, role=Role.ANALYST)
+    rows = [(n + 2, [f"R{n}", "Ana", "López"]) for n in range(3)]
+    table = Table(["folio", "nombre", "apellido"], rows)
+    actions.upload_list(organization, analyst, "Fiscalía de Sonora", table)
+    actions.upload_list(organization, analyst, "Colectivo", table)
+    context = browser.new_context(viewport=PHONE, locale="es-MX", java_script_enabled=False)
+    page = context.new_page()
+    sonora = page.get_by_role("cell", name="Lista: Fiscalía de Sonora", exact=True)
+    try:
+        signed_in(page, live_server, analyst)
+        page.goto(f"{live_server.url}/o/centro-norte/linkage/")
+        page.get_by_role("link", name="Eliminar la lista «Fiscalía de Sonora»").click()
+        expect(page.get_by_role("heading", name="Eliminar la lista")).to_be_visible()
+        expect(page.get_by_text("¿Eliminar «Fiscalía de Sonora» y sus 3 filas?")).to_be_visible()
+        assert LinkageList.objects.count() == 2  # nothing deleted by the tap
+        page.get_by_role("link", name="Conservar la lista y volver").click()
+        expect(sonora).to_be_visible()
+        page.get_by_role("link", name="Eliminar la lista «Fiscalía de Sonora»").click()
+        page.get_by_role("button", name="Eliminar «Fiscalía de Sonora»").click()
+        expect(page.get_by_text("Se eliminó la lista.")).to_be_visible()
+        expect(sonora).to_have_count(0)
+        expect(page.get_by_role("cell", name="Lista: Colectivo", exact=True)).to_be_visible()
+        assert fits(page)
+    finally:
+        context.close()
+    assert [item.name for item in LinkageList.objects.all()] == ["Colectivo"]
+    assert AuditEntry.objects.filter(action="linkage.list_delete").count() == 1

@@ -26,11 +26,14 @@ from memoria.analysis.estimation import (
     run_estimate,
 )
 from memoria.analysis.models import Estimate, LinkageRun
+from memoria.analysis.progress import stored
 from memoria.audit.models import AuditEntry
 from memoria.cases.io.jobs import seal
 from memoria.jobs.models import Job
+from memoria.jobs.queue import JobContext
 from memoria.jobs.worker import drain
 from memoria.mse import EstimateOptions, LcmcrSettings, estimate_population, read_capture_table
+from memoria.mse.progress import BOOTSTRAP, LCMCR_ROUND, phase
 from tests.web.base import MemoriaTestCase
 
 DATA = Path(__file__).resolve().parents[1] / "engines" / "data" / "mse"
@@ -227,6 +230,16 @@ class EstimateJobTests(EstimateFixture):
         page = self.client.get(response["Location"])
         self.assertContains(page, "An estimate needs at least three lists with people")
         self.assertNotContains(page, "al menos tres listas")
+
+    def test_a_stratum_too_small_is_named_by_its_state_not_its_code(self):
+        run = self.two_list_run()
+        states = {"a": {"state": "03", "period": ""}, "b": {"state": "03", "period": ""}}
+        with mock.patch("memoria.analysis.estimation.record_strata", return_value=states):
+            response = self.start(run=run, strata="state")
+            drain()
+        page = self.client.get(response["Location"])
+        self.assertContains(page, "el estrato Baja California Sur tiene 2")
+        self.assertNotContains(page, "estrato 03")
 
     def test_the_result_is_kept_encrypted(self):
         self.start()
@@ -577,3 +590,91 @@ def test_the_words_say_which_way_the_sum_and_the_whole_table_differ():
     assert lower["rows"][0]["change"] == "-20%"
     assert "agree within 10%" in close["why"]
     assert close["rows"][0]["overlap"]
+
+
+class EstimateProgressTests(EstimateFixture):
+    """A running estimate says what it is doing in the reader's language, whatever
+    the engine (whose progress bars on the command line are English) calls it."""
+
+    def phases_of_a_job(self) -> list[str]:
+        run = run_from_table(self.org, WESTERN, states=["03", "19"])
+        phases = []
+        progress = JobContext.progress
+
+        def recorded(context, phase, done, total):
+            phases.append(phase)
+            return progress(context, phase, done, total)
+
+        with (
+            mock.patch("memoria.analysis.estimation.record_strata", return_value=run.values),
+            mock.patch.object(JobContext, "progress", recorded),
+        ):
+            self.start(run=run, strata="state", methods=["lcmcr"], linkage_draws=2, token="phases")
+            self.assertEqual(drain(), 1)
+        self.assertEqual(Job.objects.get().status, Job.Status.DONE, Job.objects.get().error)
+        return list(dict.fromkeys(phases))
+
+    def page_at(self, phase: str, done: int = 3, total: int = 1_200) -> str:
+        response = self.start(token=f"page-{phase}")
+        Job.objects.filter(status=Job.Status.QUEUED).update(
+            status=Job.Status.RUNNING,
+            progress_phase=phase,
+            progress_done=done,
+            progress_total=total,
+        )
+        page = self.client.get(response["Location"])
+        Job.objects.filter(status=Job.Status.RUNNING).delete()
+        return page.content.decode()
+
+    def test_every_phase_of_a_job_reads_in_spanish(self):
+        phases = self.phases_of_a_job()
+        self.assertIn("lcmcr|03", phases)
+        pages = {key: self.page_at(key) for key in phases}
+        english = ("iterations", "sources", "clusterings", "LCMCR (", "(03)", "(19)")
+        for key, page in pages.items():
+            for word in english:
+                self.assertNotIn(word, page, key)
+        self.assertIn("Leyendo los estados y las fechas de las listas.", pages["sources"])
+        self.assertIn("Baja California Sur: LCMCR: iteración 3 de 1,200.", pages["lcmcr|03"])
+        self.assertIn("Nuevo León: LCMCR: iteración 3 de 1,200.", pages["lcmcr|19"])
+        self.assertIn(
+            "Sacando agrupaciones de las probabilidades de los pares: 3 de 1,200.",
+            pages["clusterings_drawn"],
+        )
+        self.assertIn("Estimando sobre cada agrupación sacada: 3 de 1,200.", pages["clusterings|"])
+
+    def test_a_further_round_of_chains_and_the_bootstrap_read_in_either_language(self):
+        round_ = stored(phase("LCMCR, round 2 (R-hat 1.08)", LCMCR_ROUND, "09", 2, "1.08"))
+        bootstrap = stored(phase("bootstrap", BOOTSTRAP, None))
+        self.assertIn(
+            "Ciudad de México: LCMCR, ronda 2 (las cadenas aún no coincidían: R-hat 1.08): "
+            "iteración 3 de 1,200.",
+            self.page_at(round_),
+        )
+        self.assertIn("Bootstrap: réplica 3 de 1,200.", self.page_at(bootstrap))
+        self.client.cookies["memoria_language"] = "en"
+        self.assertIn(
+            "Ciudad de México: LCMCR, round 2 (the chains did not agree yet: R-hat 1.08): "
+            "iteration 3 of 1,200.",
+            self.page_at(round_),
+        )
+
+    def test_a_job_being_saved_says_so_not_its_last_count(self):
+        page = self.page_at("saving", done=1_200, total=1_200)
+        self.assertIn("La estimación se está guardando.", page)
+        self.assertNotIn("1,200", page)
+
+    def test_a_phase_stored_before_keys_were_still_reads_as_estimating(self):
+        self.assertIn("Estimando: 3 de 1,200.", self.page_at("LCMCR (09)"))
+
+    def test_the_command_lines_progress_bars_keep_the_engines_words(self):
+        seen = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            estimate_population(
+                read_capture_table(WESTERN),
+                EstimateOptions(methods=("lcmcr",), bootstrap=0, lcmcr=LcmcrSettings(**TINY)),
+                lambda task, done, total: seen.append(task),
+            )
+        self.assertEqual(set(seen), {"LCMCR"})
+        self.assertEqual(seen[0].key, "lcmcr")

@@ -59,7 +59,6 @@ TARGETS = [
         role=Role.ANALYST,
         removes=(LinkageList, "doomed_list"),
         route_fixtures={"list_id": "doomed_list"},
-        form_on="analysis:linkage",
         fieldless=True,
         examples=3,
     ),
