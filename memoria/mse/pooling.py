@@ -69,8 +69,13 @@ def mixture_interval(
         return float(stats.norm.cdf((x - centre) / scale).mean())
 
     def quantile(q: float) -> float:
+        # A profile interval without an upper end (inf) is a half with no end: it
+        # puts its 0.5 beyond every finite N, and the mixture's quantiles that
+        # need that mass are infinite too; the others are found among finite N.
         low = float((centre - 10 * below).min())
-        high = float((centre + 10 * above).max())
+        high = float(np.max(centre + 10 * np.where(np.isfinite(above), above, 0.0)))
+        if cdf(high) < q:
+            return float("inf")
         for _ in range(200):
             middle = (low + high) / 2
             if cdf(middle) < q:

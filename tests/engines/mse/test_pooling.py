@@ -96,3 +96,20 @@ def test_pooled_figures_say_how_wide_one_clusterings_interval_is():
     # Each clustering's own 95% interval of its draws: 102.5–197.5 and 105–295.
     assert pooled["lcmcr"]["median_width"] == pytest.approx((95.0 + 190.0) / 2)
     assert "model_average" not in pooled["loglinear"]
+
+
+def test_a_clustering_whose_interval_has_no_upper_end_leaves_the_others_finite():
+    # The second clustering's profile never falls far enough: its interval has no
+    # upper end. Its upper half puts 0.5 beyond every finite N: the mixture's
+    # median and lower end stay finite, its upper end has no bound either.
+    median, (low, high) = mixture_interval([1000.0, 1100.0], [[900.0, 1200.0], [950.0, np.inf]])
+    assert 1000.0 < median < 1100.0
+    assert 900.0 < low < 950.0
+    assert high == np.inf
+    # Where the mixture's CDF is 0.5: 0.5·Φ(z₁) + 0.5·Φ(z₂) with each half's spread.
+    from scipy import stats
+
+    z = stats.norm.ppf(0.975)
+    first = stats.norm.cdf(np.log(median / 1000.0) / (np.log(1200.0 / 1000.0) / z))
+    second = stats.norm.cdf(np.log(median / 1100.0) / (np.log(1100.0 / 950.0) / z))
+    assert (first + second) / 2 == pytest.approx(0.5, abs=1e-6)
