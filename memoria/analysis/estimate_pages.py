@@ -23,6 +23,8 @@ from memoria.mse.diagnostics import ESS_PER_CHAIN, RHAT_LIMIT
 RHAT_DISAGREE = 1.1
 #: Two-list estimates further apart than this factor: the lists are not independent.
 PAIRWISE_SPREAD = 3.0
+#: Fewer drawn clusterings than this: the pooled intervals are rough (the page says so).
+FEW_CLUSTERINGS = 20
 
 
 def stratum_labels(table: dict) -> dict[str, str]:
@@ -127,6 +129,8 @@ def pooled_context(report: dict, pooled: dict, methods: list[str]) -> dict:
         "observed_single": report["observed"],
         "estimates": estimates,
         "narrower": [item for item in estimates if item["narrower"]],
+        "few": pooled["clusterings"] < FEW_CLUSTERINGS,
+        "enough": FEW_CLUSTERINGS,
     }
 
 

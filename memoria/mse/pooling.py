@@ -15,8 +15,10 @@ clusterings' distributions.
   so a skewed profile interval stays skewed). The pooled interval is the
   quantiles of the equal mixture of these, found by bisection (no random
   numbers). Its variance is the mean within-clustering variance plus the
-  variance between the clusterings' estimates: Rubin's total variance without
-  the small ``B / M`` term, which matters little at 20 or more clusterings.
+  variance between the clusterings' estimates (divided by ``M``, not
+  ``M - 1``): Rubin's total variance ``W + (1 + 1/M) B`` counts more of the
+  disagreement, the mixture ``(M - 1)/(M + 1)`` of it: two thirds at 5
+  clusterings, nine tenths at 20. The same holds for LCMCR's mixed draws.
   When every clustering is the same, the pooled interval is that clustering's
   interval exactly.
 

@@ -111,6 +111,9 @@ class LinkageUncertaintyTests(EstimateFixture):
         self.assertContains(page, 'id="pooled-narrower"')
         self.assertContains(page, "the drawn clusterings are not the reviewed clusters")
         self.assertContains(page, f"{pooled['median_width']:,.0f}</td>")
+        # Six clusterings: the page says that is too few for a figure to publish.
+        self.assertContains(page, "6 clusterings show their disagreement only roughly")
+        self.assertContains(page, "estimate again with 20 or more")
 
     def test_with_averaging_the_pooled_figures_include_the_average(self):
         self.start(methods=["loglinear"], criterion="bic", linkage_draws=3, token="average")
