@@ -131,6 +131,8 @@ def pooled_context(report: dict, pooled: dict, methods: list[str]) -> dict:
         "narrower": [item for item in estimates if item["narrower"]],
         "few": pooled["clusterings"] < FEW_CLUSTERINGS,
         "enough": FEW_CLUSTERINGS,
+        # The mixture's share of Rubin's between-clustering variance (memoria.mse.pooling).
+        "share": round(100 * (pooled["clusterings"] - 1) / (pooled["clusterings"] + 1)),
     }
 
 

@@ -113,6 +113,7 @@ class LinkageUncertaintyTests(EstimateFixture):
         self.assertContains(page, f"{pooled['median_width']:,.0f}</td>")
         # Six clusterings: the page says that is too few for a figure to publish.
         self.assertContains(page, "6 clusterings show their disagreement only roughly")
+        self.assertContains(page, "pooling them counts 71% of the disagreement")  # 5/7
         self.assertContains(page, "estimate again with 20 or more")
 
     def test_with_averaging_the_pooled_figures_include_the_average(self):
