@@ -221,6 +221,9 @@ class EstimateRow:
     observed: int  # people the estimate's lists recorded in the stratum
     model: str
     interval_method: str
+    # The average over log-linear models when the estimate averaged them and the row
+    # shows LCMCR: (estimate, low, high).
+    average: tuple[float, float, float] | None = None
 
     @property
     def label(self) -> str:
@@ -229,8 +232,18 @@ class EstimateRow:
 
 def _preferred(part: dict) -> str | None:
     """LCMCR when the estimate has it (its interval carries the model's uncertainty,
-    docs/estimation.md "What to publish"), else the log-linear model."""
-    return next((m for m in ("lcmcr", "loglinear") if m in part), None)
+    docs/estimation.md "What to publish"), else the average over log-linear models
+    when the estimate averaged them (its interval carries their disagreement), else
+    the log-linear model."""
+    if "lcmcr" in part:
+        return "lcmcr"
+    if "model_average" in part.get("loglinear", {}):
+        return "average"
+    return "loglinear" if "loglinear" in part else None
+
+
+def _figure_of(part: dict, method: str) -> dict:
+    return part["loglinear"]["model_average"] if method == "average" else part[method]
 
 
 def stratum_estimates(organization, dataset: OfficialDataset, choice: Choice) -> list[EstimateRow]:
@@ -275,7 +288,12 @@ def stratum_estimates(organization, dataset: OfficialDataset, choice: Choice) ->
         if method is None:
             continue
         in_cell = mask & (years == year) & (index.states == int(state))
-        low, high = part[method]["interval"]
+        figure = _figure_of(part, method)
+        low, high = figure["interval"]
+        average = None
+        if method != "average" and "model_average" in part.get("loglinear", {}):
+            mean = part["loglinear"]["model_average"]
+            average = (float(mean["estimate"]), *(float(v) for v in mean["interval"]))
         rows.append(
             EstimateRow(
                 state=state,
@@ -285,12 +303,13 @@ def stratum_estimates(organization, dataset: OfficialDataset, choice: Choice) ->
                 official=official_by_cell.get((state, year), 0),
                 estimate=estimate,
                 method=method,
-                value=float(part[method]["estimate"]),
+                value=float(figure["estimate"]),
                 low=float(low),
                 high=float(high),
                 observed=int(part.get("observed", 0)),
-                model=str(part[method].get("model", "")),
-                interval_method=str(part[method].get("interval_method", "")),
+                model=str(figure.get("model", "")),
+                interval_method=str(figure.get("interval_method", "")),
+                average=average,
             )
         )
     return rows

@@ -23,6 +23,8 @@ from memoria.mse.diagnostics import ESS_PER_CHAIN, RHAT_LIMIT
 RHAT_DISAGREE = 1.1
 #: Two-list estimates further apart than this factor: the lists are not independent.
 PAIRWISE_SPREAD = 3.0
+#: Fewer drawn clusterings than this: the pooled intervals are rough (the page says so).
+FEW_CLUSTERINGS = 20
 
 
 def stratum_labels(table: dict) -> dict[str, str]:
@@ -85,16 +87,7 @@ def page_context(estimate) -> dict:
     }
     pooled = report.get("linkage_uncertainty")
     if pooled:
-        context["pooled"] = {
-            "clusterings": pooled["clusterings"],
-            "observed_min": pooled["observed"]["min"],
-            "observed_max": pooled["observed"]["max"],
-            "estimates": [
-                {**_figure(pooled[m], m), "single": _figure(report[m], m)}
-                for m in methods
-                if m in pooled
-            ],
-        }
+        context["pooled"] = pooled_context(report, pooled, methods)
     if "lcmcr" in report and report["lcmcr"].get("histogram"):
         lcmcr = report["lcmcr"]
         data = lcmcr["histogram"]
@@ -122,6 +115,35 @@ def page_context(estimate) -> dict:
         if "unstratified" in report:
             context["whole"] = whole_comparison(report, methods)
     return context
+
+
+def pooled_context(report: dict, pooled: dict, methods: list[str]) -> dict:
+    """The figures with linkage uncertainty beside those on the reviewed clusters
+    (the model average too, when the log-linear models were averaged)."""
+    pairs = [(pooled[m], report[m], m) for m in methods if m in pooled]
+    average = pooled.get("loglinear", {}).get("model_average")
+    if average and "model_average" in report.get("loglinear", {}):
+        pairs.append((average, report["loglinear"]["model_average"], "average"))
+    estimates = []
+    for figure, single, method in pairs:
+        item = {**_figure(figure, method), "single": _figure(single, method)}
+        width = item["high"] - item["low"]
+        item["narrower"] = width < item["single"]["high"] - item["single"]["low"]
+        if "median_width" in figure:
+            item["median_width"] = float(figure["median_width"])
+        estimates.append(item)
+    return {
+        "clusterings": pooled["clusterings"],
+        "observed_min": pooled["observed"]["min"],
+        "observed_max": pooled["observed"]["max"],
+        "observed_single": report["observed"],
+        "estimates": estimates,
+        "narrower": [item for item in estimates if item["narrower"]],
+        "few": pooled["clusterings"] < FEW_CLUSTERINGS,
+        "enough": FEW_CLUSTERINGS,
+        # The mixture's share of Rubin's between-clustering variance (memoria.mse.pooling).
+        "share": round(100 * (pooled["clusterings"] - 1) / (pooled["clusterings"] + 1)),
+    }
 
 
 def _model_name(terms) -> str:

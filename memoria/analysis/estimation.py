@@ -348,6 +348,7 @@ def run_pooled_estimate(
         pooled = estimate_pooled(tables, _options(settings), progress)
     for method in METHODS:
         pooled.get(method, {}).pop("intervals", None)
+        pooled.get(method, {}).get("model_average", {}).pop("intervals", None)
     pooled["uncertain_pairs"] = drawn.uncertain_pairs
     pooled["held_back_pairs"] = drawn.held_back_pairs
     return pooled

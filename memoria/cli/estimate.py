@@ -343,16 +343,24 @@ def _print_pooled(report: dict) -> None:
         f"held-back pairs; observed individuals {seen['min']:,}–{seen['max']:,}",
         highlight=False,
     )
-    for method in ("loglinear", "lcmcr"):
-        if method in pooled:
-            low, high = pooled[method]["interval"]
-            single_low, single_high = report[method]["interval"]
-            console.print(
-                f"  {method}: {pooled[method]['estimate']:,.0f} [{low:,.0f}, {high:,.0f}] "
-                f"(clusters alone: {report[method]['estimate']:,.0f} "
-                f"[{single_low:,.0f}, {single_high:,.0f}])",
-                highlight=False,
-            )
+    rows = [(m, pooled[m], report[m]) for m in ("loglinear", "lcmcr") if m in pooled]
+    average = pooled.get("loglinear", {}).get("model_average")
+    if average and "model_average" in report.get("loglinear", {}):
+        rows.insert(1, ("loglinear average", average, report["loglinear"]["model_average"]))
+    for name, figure, single in rows:
+        low, high = figure["interval"]
+        single_low, single_high = single["interval"]
+        width = (
+            f"; one clustering's interval {figure['median_width']:,.0f} wide (median)"
+            if "median_width" in figure
+            else ""
+        )
+        console.print(
+            f"  {name}: {figure['estimate']:,.0f} [{low:,.0f}, {high:,.0f}] "
+            f"(clusters alone: {single['estimate']:,.0f} "
+            f"[{single_low:,.0f}, {single_high:,.0f}]{width})",
+            highlight=False,
+        )
 
 
 def _options(args: argparse.Namespace, seed: int):

@@ -46,6 +46,22 @@ that cost recall (docs/benchmarks.md). A level's count never falls below a
 hundredth of EM's. u probabilities (estimated from millions of random pairs)
 and levels without an m estimate are left alone.
 
+**Answers never turn a level's evidence around.** A level where EM's m is
+above u (an agreement: its Bayes factor m/u is above 1) keeps m at least
+u, and a level where m is below u keeps m at most u: answers can weaken a
+level's evidence down to neutral (factor 1), never make "age agrees" count
+against a match. The ratio above can: a few "different" answers that hold
+almost all the candidates' mass at a level (a level few scored pairs reach,
+as "age agrees" when one list alone gives ages) take its count down to
+the floor, and "same" answers at a level of small mass multiply its count,
+which lowers every other level of the comparison; on a small run this once
+showed "age agrees" dividing the odds by 4.59. A handful of answers, chosen
+by the queue among the hardest pairs, is no ground to say that agreement is
+rarer among true matches than among random pairs, against EM over every
+pair and u over millions. The learned m are projected onto these bounds:
+levels past their bound are held at u, the other levels share the rest in
+their learned proportions (repeated until no level is past its bound).
+
 This module imports no Django.
 """
 
@@ -79,6 +95,18 @@ def trained_m(linker: Any) -> MProbabilities:
     return out
 
 
+def trained_u(linker: Any) -> MProbabilities:
+    """The u probabilities of a trained Splink linker, by comparison and level."""
+    out: MProbabilities = {}
+    for comparison in linker._settings_obj.comparisons:
+        out[comparison.output_column_name] = {
+            int(level.comparison_vector_value): level.u_probability
+            for level in comparison.comparison_levels
+            if not level.is_null_level
+        }
+    return out
+
+
 def label_vector(
     scored: pd.DataFrame, labels: Mapping[tuple[Hashable, Hashable], str]
 ) -> np.ndarray:
@@ -100,13 +128,18 @@ def label_vector(
 
 
 def learn_m(
-    scored: pd.DataFrame, m: MProbabilities, labels: np.ndarray
+    scored: pd.DataFrame,
+    m: MProbabilities,
+    labels: np.ndarray,
+    u: MProbabilities | None = None,
 ) -> tuple[MProbabilities, dict[str, Any]]:
     """m probabilities corrected by the labelled pairs (see the module's docstring).
 
     ``scored`` holds every candidate pair the trained model scored (columns
     ``gamma_<comparison>`` and ``match_probability``); ``labels`` is
-    :func:`label_vector` of it. Returns the new m probabilities and a summary
+    :func:`label_vector` of it; ``u`` the trained u probabilities
+    (:func:`trained_u`): no learned level crosses its u (without them,
+    nothing bounds the levels). Returns the new m probabilities and a summary
     (labels used, and per comparison the largest change of a level's weight
     in bits).
     """
@@ -137,6 +170,7 @@ def learn_m(
             learned[name] = dict(levels)
             continue
         learned[name] = {g: (counts[g] / total if g in counts else v) for g, v in levels.items()}
+        learned[name].update(_same_direction(learned[name], known, (u or {}).get(name) or {}))
         shifts[name] = max(abs(math.log2(learned[name][g] / known[g])) for g in known)
     used = labelled & (probability > 0)
     summary = {
@@ -145,6 +179,37 @@ def learn_m(
         "largest_change_bits": {name: round(shift, 3) for name, shift in shifts.items()},
     }
     return learned, summary
+
+
+def _same_direction(
+    learned: dict[int, float | None], trained: dict[int, float], u: dict[int, float | None]
+) -> dict[int, float]:
+    """The learned m of the levels in ``trained``, none on the other side of its u
+    than the trained m (see the module's docstring)."""
+    low, high = {}, {}
+    for g, m_value in trained.items():
+        u_value = u.get(g)
+        if u_value is None or not u_value > 0:
+            continue
+        if m_value > u_value:
+            low[g] = float(u_value)
+        elif m_value < u_value:
+            high[g] = float(u_value)
+    values = {g: float(learned[g] or 0.0) for g in trained}
+    held: dict[int, float] = {}
+    for _ in range(len(values) + 1):
+        free = [g for g in values if g not in held]
+        room = 1.0 - sum(held.values())
+        share = sum(values[g] for g in free)
+        if not free or share <= 0 or room <= 0:
+            return dict(trained)  # no projection keeps the sum at 1: EM's m stand
+        scaled = {g: values[g] * room / share for g in free}
+        past = {g: low[g] for g in free if g in low and scaled[g] < low[g]}
+        past |= {g: high[g] for g in free if g in high and scaled[g] > high[g]}
+        if not past:
+            return {**scaled, **held}
+        held.update(past)
+    return dict(trained)
 
 
 def apply_m(scored: pd.DataFrame, before: MProbabilities, after: MProbabilities) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from memoria.linkage.learning import (
     learn_m,
     model_with_m,
     trained_m,
+    trained_u,
 )
 from memoria.linkage.schema import CleaningReport, InputError, read_source
 
@@ -538,6 +539,7 @@ def _link(
         names=names,
         scored=scored,
         m=trained_m(linker),
+        u=trained_u(linker),
         prior=prior,
         level_labels=level_labels(linker),
         model=linker.misc.save_model_to_json(),
@@ -575,6 +577,8 @@ class Scoring:
     band: tuple[float, float]
     # How many records' names were read in both orders (see best_reading).
     read_both_ways: int = 0
+    # The trained u probabilities: no answer turns a level's m past them (learning).
+    u: MProbabilities = field(default_factory=dict)
 
 
 def best_reading(scored: pd.DataFrame) -> pd.DataFrame:
@@ -697,7 +701,7 @@ def relearn(scoring: Scoring, labels: Labels, say: Progress | None = None) -> Li
     learned = None
     if not np.isnan(y).all():
         say("learning from the answers")
-        m, learned = learn_m(scored, scoring.m, y)
+        m, learned = learn_m(scored, scoring.m, y, scoring.u)
         scored = apply_m(scored, scoring.m, m)
         weights = scored["match_weight"].to_numpy()
         prior = estimate_prior(weights, scoring.prior, len(scoring.records))

@@ -15,13 +15,25 @@ clusterings' distributions.
   so a skewed profile interval stays skewed). The pooled interval is the
   quantiles of the equal mixture of these, found by bisection (no random
   numbers). Its variance is the mean within-clustering variance plus the
-  variance between the clusterings' estimates: Rubin's total variance without
-  the small ``B / M`` term, which matters little at 20 or more clusterings.
+  variance between the clusterings' estimates (divided by ``M``, not
+  ``M - 1``): Rubin's total variance ``W + (1 + 1/M) B`` counts more of the
+  disagreement, the mixture ``(M - 1)/(M + 1)`` of it: two thirds at 5
+  clusterings, nine tenths at 20. The same holds for LCMCR's mixed draws.
   When every clustering is the same, the pooled interval is that clustering's
   interval exactly.
 
-The single-clustering figures are kept beside the pooled ones; the pooled
-interval is at least as wide whenever the clusterings disagree.
+With averaging over log-linear models (``criterion`` "bic"/"aic"), each
+clustering's model average is pooled the same way as its best model
+(``loglinear.model_average``).
+
+The single-clustering figures are kept beside the pooled ones. The pooled
+interval is at least as wide as the clusterings' own intervals in variance
+(within plus between), and ``median_width`` gives how wide one clustering's
+interval is. It can be narrower than the interval on the reviewed clusters:
+that clustering is not one of the draws. It keeps apart every pair the
+relatives guard held back and every pair under the threshold, where the draws
+join some of them (fewer people seen, more overlap between the lists), and a
+smaller estimate comes with a narrower interval.
 """
 
 from __future__ import annotations
@@ -60,8 +72,13 @@ def mixture_interval(
         return float(stats.norm.cdf((x - centre) / scale).mean())
 
     def quantile(q: float) -> float:
+        # A profile interval without an upper end (inf) is a half with no end: it
+        # puts its 0.5 beyond every finite N, and the mixture's quantiles that
+        # need that mass are infinite too; the others are found among finite N.
         low = float((centre - 10 * below).min())
-        high = float((centre + 10 * above).max())
+        high = float(np.max(centre + 10 * np.where(np.isfinite(above), above, 0.0)))
+        if cdf(high) < q:
+            return float("inf")
         for _ in range(200):
             middle = (low + high) / 2
             if cdf(middle) < q:
@@ -89,19 +106,14 @@ def pool_reports(reports: Sequence[dict], level: float = 0.95) -> dict:
     observed = [int(r["observed"]) for r in reports]
     pooled["observed"] = {"min": min(observed), "max": max(observed), "each": observed}
     if all("loglinear" in r for r in reports):
-        estimates = [float(r["loglinear"]["estimate"]) for r in reports]
-        intervals = [[float(v) for v in r["loglinear"]["interval"]] for r in reports]
-        median, interval = mixture_interval(estimates, intervals, level)
-        pooled["loglinear"] = {
-            "estimate": median,
-            "interval": list(interval),
-            "interval_method": (
-                f"mixture of the intervals of {len(reports)} clusterings drawn from the pair "
-                "probabilities (linkage uncertainty included)"
-            ),
-            "estimates": estimates,
-            "intervals": intervals,
-        }
+        pooled["loglinear"] = _pool_intervals([r["loglinear"] for r in reports], level)
+        if all("model_average" in r["loglinear"] for r in reports):
+            # Averaging over models: the averages are pooled as the best models are.
+            averages = [r["loglinear"]["model_average"] for r in reports]
+            pooled["loglinear"]["model_average"] = {
+                **_pool_intervals(averages, level),
+                "criterion": averages[0].get("criterion", ""),
+            }
     if all("lcmcr" in r and "_draws" in r["lcmcr"] for r in reports):
         draws = np.concatenate([np.asarray(r["lcmcr"]["_draws"]).ravel() for r in reports])
         tail = (1.0 - level) / 2.0
@@ -114,9 +126,35 @@ def pool_reports(reports: Sequence[dict], level: float = 0.95) -> dict:
                 "probabilities, put together (linkage uncertainty included)"
             ),
             "estimates": [float(r["lcmcr"]["estimate"]) for r in reports],
+            "median_width": _median_width(
+                [np.quantile(r["lcmcr"]["_draws"], [tail, 1.0 - tail]) for r in reports]
+            ),
             "_draws": draws,
         }
     return pooled
+
+
+def _pool_intervals(figures: Sequence[dict], level: float) -> dict:
+    """The mixture of the clusterings' intervals of one figure (best model, or average)."""
+    estimates = [float(f["estimate"]) for f in figures]
+    intervals = [[float(v) for v in f["interval"]] for f in figures]
+    median, interval = mixture_interval(estimates, intervals, level)
+    return {
+        "estimate": median,
+        "interval": list(interval),
+        "interval_method": (
+            f"mixture of the intervals of {len(figures)} clusterings drawn from the pair "
+            "probabilities (linkage uncertainty included)"
+        ),
+        "estimates": estimates,
+        "intervals": intervals,
+        "median_width": _median_width(intervals),
+    }
+
+
+def _median_width(intervals: Sequence[Sequence[float]]) -> float:
+    """How wide one clustering's interval is, the median over the clusterings."""
+    return float(np.median([float(high) - float(low) for low, high in intervals]))
 
 
 def estimate_pooled(

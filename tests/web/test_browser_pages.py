@@ -288,25 +288,34 @@ def linkage_pages(organization, base: str) -> list[str]:
 
 def finished_estimate(organization):
     """An estimate by state over a published table (both methods, tiny LCMCR chains,
-    log-linear models averaged by BIC), with the whole table beside the strata."""
+    log-linear models averaged by BIC), with the whole table beside the strata, and
+    pooled over 3 clusterings that join some pairs the reviewed clusters keep apart
+    (narrower intervals, and too few clusterings: both explained on the page)."""
     from memoria.analysis import actions as analysis_actions
     from memoria.analysis.estimation import (
         EstimationSettings,
         capture_table,
         fingerprint,
         run_estimate,
+        run_pooled_estimate,
     )
     from memoria.analysis.models import Estimate
     from tests.web.test_estimation import TINY, WESTERN, run_from_table
+    from tests.web.test_estimation_linkage import add_uncertain_pairs
 
     run = run_from_table(organization, WESTERN, states=["08", "19"])
-    settings = EstimationSettings(**TINY, strata="state", criterion="bic")
+    add_uncertain_pairs(run, organization, None)
+    settings = EstimationSettings(**TINY, strata="state", criterion="bic", linkage_draws=3)
     graph, clusters = analysis_actions.run_graph(run), analysis_actions.run_clusters(run)
     table = capture_table(graph, clusters, "state", run.values)
     estimate = Estimate.objects.create(
         organization=organization, run=run, options=settings.to_dict()
     )
     report = run_estimate(table, settings)
+    decisions = analysis_actions.organization_decisions(organization.pk)
+    report["linkage_uncertainty"] = run_pooled_estimate(
+        graph, decisions, "state", run.values, settings
+    )
     analysis_actions.save_estimate(estimate, table, fingerprint(table, settings), report)
     return estimate
 

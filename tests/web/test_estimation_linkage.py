@@ -9,6 +9,8 @@ joins it.
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from memoria.analysis import actions
 from memoria.analysis.models import Estimate, PairDecision
 from memoria.cases.io.jobs import seal
@@ -89,6 +91,52 @@ class LinkageUncertaintyTests(EstimateFixture):
         printed = self.client.get(self.estimate_url(single_estimate, report=True))
         self.assertContains(printed, "no incluyen esa incertidumbre")
         self.assertNotContains(printed, "Con la incertidumbre de la vinculación")
+
+    def test_a_narrower_pooled_interval_is_explained_with_one_clusterings_width(self):
+        # The draws join about half of the twenty pairs the reviewed clusters keep
+        # apart: fewer people, more overlap, a smaller estimate and a narrower
+        # interval on every drawn clustering, and pooled.
+        self.start(methods=["loglinear"], linkage_draws=6, token="pooled")
+        drain()
+        report = Estimate.objects.get().result["report"]
+        pooled = report["linkage_uncertainty"]["loglinear"]
+        low, high = pooled["interval"]
+        single_low, single_high = report["loglinear"]["interval"]
+        self.assertLess(high - low, single_high - single_low)
+        # Pooling did not shrink the clusterings' own intervals.
+        self.assertGreaterEqual(high - low, pooled["median_width"])
+        self.assertLess(pooled["median_width"], single_high - single_low)
+        self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        page = self.client.get(self.estimate_url(Estimate.objects.get()))
+        self.assertContains(page, 'id="pooled-narrower"')
+        self.assertContains(page, "the drawn clusterings are not the reviewed clusters")
+        self.assertContains(page, f"{pooled['median_width']:,.0f}</td>")
+        # Six clusterings: the page says that is too few for a figure to publish.
+        self.assertContains(page, "6 clusterings show their disagreement only roughly")
+        self.assertContains(page, "pooling them counts 71% of the disagreement")  # 5/7
+        self.assertContains(page, "estimate again with 20 or more")
+
+    def test_with_averaging_the_pooled_figures_include_the_average(self):
+        self.start(methods=["loglinear"], criterion="bic", linkage_draws=3, token="average")
+        drain()
+        estimate = Estimate.objects.get()
+        report = estimate.result["report"]
+        pooled = report["linkage_uncertainty"]["loglinear"]["model_average"]
+        single = report["loglinear"]["model_average"]
+        self.assertEqual(len(pooled["estimates"]), 3)
+        self.assertNotIn("intervals", pooled)
+        low, high = pooled["interval"]
+        self.assertLessEqual(low, min(pooled["estimates"]))
+        self.assertGreaterEqual(high, max(pooled["estimates"]))
+        # The draws join people: the average, as the best model, goes down.
+        self.assertLess(pooled["estimate"], single["estimate"])
+        self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        page = self.client.get(self.estimate_url(estimate)).content.decode()
+        row = page[page.index('data-pooled="average"') :]
+        row = row[: row.index("</tr>")]
+        self.assertIn("Log-linear, average over models", row)
+        self.assertIn(f"{pooled['estimate']:,.0f}</td>", row)
+        self.assertIn(f"{single['interval'][0]:,.0f} – {single['interval'][1]:,.0f}", row)
 
     def test_the_same_inputs_reproduce_and_a_new_answer_changes_the_fingerprint(self):
         self.start(methods=["loglinear"], linkage_draws=3, token="a")

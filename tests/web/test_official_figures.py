@@ -448,6 +448,39 @@ class EstimatesBesideOfficialFiguresTests(CaseFixtures):
         only_guerrero = comparison.Choice(state="12")
         self.assertEqual(comparison.stratum_estimates(self.org, self.dataset, only_guerrero), [])
 
+    def test_an_estimate_averaged_over_models_shows_its_average(self):
+        from memoria.analysis.models import Estimate
+
+        average = {"estimate": 101.0, "interval": [70.0, 240.0], "criterion": "bic"}
+        best = {"estimate": 95.5, "interval": [61.2, 190.8], "model": "A:B"}
+
+        def averaged(methods, **part):
+            parts = {"08/2020": {"observed": 40, **part}}
+            return Estimate.objects.create(
+                organization=self.org,
+                run=self.estimate.run,
+                options={"strata": "state_period", "methods": methods, "criterion": "bic"},
+                result={
+                    "table": {"lists": ["A", "B", "C"], "strata": {"08/2020": []}},
+                    "report": {"observed": 40, "strata": parts},
+                },
+            )
+
+        # Log-linear alone: the average (its interval carries the models' disagreement).
+        newer = averaged(["loglinear"], loglinear={**best, "model_average": average})
+        rows = comparison.stratum_estimates(self.org, self.dataset, comparison.Choice())
+        found = [(r.estimate, r.method, r.value, r.low, r.high, r.average) for r in rows]
+        self.assertEqual(found, [(newer, "average", 101.0, 70.0, 240.0, None)])
+        # With LCMCR: LCMCR, and the average beside it.
+        lcmcr = {"estimate": 99.0, "interval": [65.0, 230.0]}
+        averaged(["loglinear", "lcmcr"], loglinear={**best, "model_average": average}, lcmcr=lcmcr)
+        (row,) = comparison.stratum_estimates(self.org, self.dataset, comparison.Choice())
+        self.assertEqual((row.method, row.value), ("lcmcr", 99.0))
+        self.assertEqual(row.average, (101.0, 70.0, 240.0))
+        self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        html = self.page(self.analyst).content.decode()
+        self.assertIn("average over log-linear models: 101, 95% interval 70 – 240", html)
+
     def test_an_analyst_sees_it_with_its_interval_caveats_and_link(self):
         self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
         response = self.page(self.analyst)

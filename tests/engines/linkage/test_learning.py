@@ -59,6 +59,52 @@ def test_a_level_keeps_a_hundredth_of_ems_count_when_every_pair_there_is_differe
     assert learned["name"] == pytest.approx({g: c / total for g, c in counts.items()})
 
 
+# Birth, as the model compares it: 2 "age agrees" (m above u: evidence for a
+# match), 1 "birth years within 2" (also), 0 "birth differs" (against).
+BIRTH_M = {"birth": {2: 0.70, 1: 0.25, 0: 0.05}}
+BIRTH_U = {"birth": {2: 0.05, 1: 0.06, 0: 0.89}}
+
+
+def test_answers_never_make_an_agreement_count_against_a_match():
+    # Few scored pairs reach "age agrees" (one list alone gives ages), and all
+    # five are relatives answered "different": the level's mass goes to the
+    # floor. Without a bound, m falls to 0.007 / 0.307 = 0.023, below u (0.05):
+    # "age agrees" would divide the odds by 2.2. It stops at u (factor 1), and
+    # the other levels share the rest in their learned proportions.
+    scored = scored_pairs([2] * 5 + [1] * 20 + [0] * 20, [0.95] * 5 + [0.9] * 20 + [0.01] * 20)
+    scored = scored.rename(columns={"gamma_name": "gamma_birth", "mw_name": "mw_birth"})
+    labels = {(f"a:{i}", f"b:{i}"): DIFFERENT for i in range(5)}
+    learned, _ = learn_m(scored, BIRTH_M, label_vector(scored, labels), BIRTH_U)
+    rest = 0.95 / 0.30
+    assert learned["birth"] == pytest.approx({2: 0.05, 1: 0.25 * rest, 0: 0.05 * rest})
+    rescored = apply_m(scored, BIRTH_M, learned)
+    factor = 2 ** (rescored["mw_birth"].iloc[0] - scored["mw_birth"].iloc[0])
+    assert BIRTH_M["birth"][2] / BIRTH_U["birth"][2] * factor == pytest.approx(1.0)
+
+
+def test_same_answers_never_make_a_disagreement_count_for_a_match():
+    # Here level 1 is evidence against a match (m 0.25 below u 0.45). Ten pairs
+    # there, scored 0.05, answered "same": the level's mass goes from 0.5 to
+    # 10, its count is multiplied by 20, and m would reach 5 / 5.75 = 0.87,
+    # above u. It stops at u; levels 2 and 0 share the rest as 0.70 : 0.05.
+    u = {"birth": {2: 0.05, 1: 0.45, 0: 0.50}}
+    scored = scored_pairs([2] * 20 + [1] * 10, [0.99] * 20 + [0.05] * 10)
+    scored = scored.rename(columns={"gamma_name": "gamma_birth", "mw_name": "mw_birth"})
+    labels = {(f"a:{i}", f"b:{i}"): SAME for i in range(20, 30)}
+    learned, _ = learn_m(scored, BIRTH_M, label_vector(scored, labels), u)
+    rest = 0.55 / 0.75
+    assert learned["birth"] == pytest.approx({2: 0.70 * rest, 1: 0.45, 0: 0.05 * rest})
+
+
+def test_the_bound_leaves_a_small_correction_alone():
+    scored = scored_pairs([2] * 50 + [1] * 10, [0.99] * 50 + [0.7] * 10)
+    scored = scored.rename(columns={"gamma_name": "gamma_birth", "mw_name": "mw_birth"})
+    labels = {("a:50", "b:50"): DIFFERENT}
+    bounded, _ = learn_m(scored, BIRTH_M, label_vector(scored, labels), BIRTH_U)
+    free, _ = learn_m(scored, BIRTH_M, label_vector(scored, labels))
+    assert bounded == free
+
+
 def test_different_answers_lower_the_level_and_its_pairs_scores():
     # Many pairs at level 1 answered "different": m at level 1 goes down, the
     # other levels up, and an unanswered pair at level 1 scores lower.
@@ -138,6 +184,21 @@ def test_same_answers_raise_the_pattern_instead(linked, confusable):
     keys = [k for k in others["unique_id_l"] + "|" + others["unique_id_r"] if k in after.index]
     assert keys
     assert all(after.loc[k, "match_probability"] > before.loc[k] for k in keys)
+
+
+def test_a_run_learns_within_the_trained_u(linked, confusable):
+    _others, labels = confusable
+    scoring = linked.scoring
+    assert scoring.u["birth"]
+    again = relearn(scoring, labels)
+    for comparison in again.model["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for level in levels:
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if m and u:
+                name = comparison["output_column_name"]
+                trained = scoring.m[name][len(levels) - 1 - levels.index(level)]
+                assert (m >= u) == (trained >= u) or m == pytest.approx(u), (name, level)
 
 
 def test_without_answers_relearn_gives_the_runs_result(linked):

@@ -290,9 +290,9 @@ def test_the_default_leaves_sampling_until_converged_to_the_table():
     assert settings("--until-converged", "--max-seconds", "60").max_seconds == 60.0
 
 
-def test_with_pairs_it_pools_clusterings_beside_the_clusters_alone(capsys, tmp_path):
+def _linked_files(tmp_path):
     """A table's people written as linked records, plus 20 pairs of one-list people
-    scored at 0.5: the pooled figures come from clusterings that join some of them."""
+    scored at 0.5: the clusters file, the pairs file, and how many people."""
     import numpy as np
     import pandas as pd
 
@@ -320,6 +320,12 @@ def test_with_pairs_it_pools_clusterings_beside_the_clusters_alone(capsys, tmp_p
     )
     columns = ["source_l", "record_id_l", "source_r", "record_id_r", "match_probability"]
     pd.DataFrame(links, columns=[*columns, "linked", "held_back"]).to_csv(pairs, index=False)
+    return clusters, pairs, person
+
+
+def test_with_pairs_it_pools_clusterings_beside_the_clusters_alone(capsys, tmp_path):
+    """The pooled figures come from clusterings that join some of the 20 pairs."""
+    clusters, pairs, person = _linked_files(tmp_path)
     code = run_estimate(
         [str(clusters), "--pairs", str(pairs), "--linkage-draws", "5", "--seed", "3", "--json"]
     )
@@ -340,6 +346,21 @@ def test_with_pairs_it_pools_clusterings_beside_the_clusters_alone(capsys, tmp_p
         <= max(pooled["loglinear"]["estimates"])
         <= high
     )
+
+
+def test_with_pairs_and_averaging_the_averages_are_pooled_too(capsys, tmp_path):
+    clusters, pairs, _person = _linked_files(tmp_path)
+    argv = [str(clusters), "--pairs", str(pairs), "--linkage-draws", "3", "--seed", "3"]
+    assert run_estimate([*argv, "--criterion", "bic", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    pooled = report["linkage_uncertainty"]["loglinear"]["model_average"]
+    assert len(pooled["estimates"]) == 3
+    low, high = pooled["interval"]
+    assert low <= min(pooled["estimates"]) <= max(pooled["estimates"]) <= high
+    assert run_estimate([*argv, "--criterion", "bic"]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
+    assert f"loglinear average: {pooled['estimate']:,.0f} [{low:,.0f}, {high:,.0f}]" in out
+    assert f"one clustering's interval {pooled['median_width']:,.0f} wide (median)" in out
 
 
 def test_with_pairs_the_first_file_must_be_clusters(tmp_path):

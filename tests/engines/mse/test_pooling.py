@@ -64,3 +64,52 @@ def test_lcmcr_draws_are_put_together():
     pooled = pool_reports(reports)["lcmcr"]
     assert pooled["interval"] == [100.0, 200.0]
     assert len(pooled["_draws"]) == 200
+
+
+def test_with_averaging_the_model_averages_are_pooled_too(western):
+    options = EstimateOptions(methods=("loglinear",), criterion="bic", seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        single = estimate_population(western, options)["loglinear"]["model_average"]
+        pooled = estimate_pooled([western, western], options)["loglinear"]["model_average"]
+    assert pooled["estimate"] == pytest.approx(single["estimate"])
+    assert pooled["interval"] == pytest.approx(single["interval"])
+    assert pooled["criterion"] == "bic"
+    assert pooled["median_width"] == pytest.approx(single["interval"][1] - single["interval"][0])
+
+
+def test_pooled_figures_say_how_wide_one_clusterings_interval_is():
+    reports = [
+        {
+            "observed": 900,
+            "loglinear": {"estimate": 1000.0, "interval": [950.0, 1050.0]},
+            "lcmcr": {"estimate": 150.0, "_draws": np.array([[100.0, 200.0]])},
+        },
+        {
+            "observed": 950,
+            "loglinear": {"estimate": 1100.0, "interval": [1045.0, 1175.0]},
+            "lcmcr": {"estimate": 200.0, "_draws": np.array([[100.0, 300.0]])},
+        },
+    ]
+    pooled = pool_reports(reports)
+    assert pooled["loglinear"]["median_width"] == pytest.approx(115.0)
+    # Each clustering's own 95% interval of its draws: 102.5–197.5 and 105–295.
+    assert pooled["lcmcr"]["median_width"] == pytest.approx((95.0 + 190.0) / 2)
+    assert "model_average" not in pooled["loglinear"]
+
+
+def test_a_clustering_whose_interval_has_no_upper_end_leaves_the_others_finite():
+    # The second clustering's profile never falls far enough: its interval has no
+    # upper end. Its upper half puts 0.5 beyond every finite N: the mixture's
+    # median and lower end stay finite, its upper end has no bound either.
+    median, (low, high) = mixture_interval([1000.0, 1100.0], [[900.0, 1200.0], [950.0, np.inf]])
+    assert 1000.0 < median < 1100.0
+    assert 900.0 < low < 950.0
+    assert high == np.inf
+    # Where the mixture's CDF is 0.5: 0.5·Φ(z₁) + 0.5·Φ(z₂) with each half's spread.
+    from scipy import stats
+
+    z = stats.norm.ppf(0.975)
+    first = stats.norm.cdf(np.log(median / 1000.0) / (np.log(1200.0 / 1000.0) / z))
+    second = stats.norm.cdf(np.log(median / 1100.0) / (np.log(1100.0 / 950.0) / z))
+    assert (first + second) / 2 == pytest.approx(0.5, abs=1e-6)
