@@ -71,6 +71,11 @@ def _head(group: str) -> str:
     return words[-1] if words else group
 
 
+def _opens_with_particle(given_names: str) -> bool:
+    words = given_names.split()
+    return bool(words) and words[0] in PARTICLES and words[0] not in SAINTS
+
+
 @dataclass(frozen=True)
 class Reading:
     """A name read from one column, and whether the order was surnames first."""
@@ -93,8 +98,8 @@ class NameEvidence:
                 for word in name.split():
                     if word not in PARTICLES:
                         self.given[_key(word)] += TABLE_WEIGHT
-        for surname in COMMON_SURNAMES:
-            for word in tokens(surname):
+        for common in COMMON_SURNAMES:
+            for word in tokens(common):
                 if word not in PARTICLES:
                     self.surname[_key(word)] += TABLE_WEIGHT
         self.given.update(given or {})
@@ -183,8 +188,17 @@ class NameEvidence:
         score = self.order_score(groups)
         decided = abs(score) >= DECISIVE
         surname_first = score < 0 if decided else list_surname_first
-        groups = self._groups(text, female_or_unknown, surname_first)
-        return Reading(self._read(groups, surname_first), surname_first), decided
+        name = self._read(self._groups(text, female_or_unknown, surname_first), surname_first)
+        if _opens_with_particle(name.given_names):
+            # Given names never open with "de": "Ramiro Castro de Jesús" is not
+            # Ramiro · Castro as surnames and "de Jesús" as the given name,
+            # however given-like "Jesús" is.
+            other = self._read(
+                self._groups(text, female_or_unknown, not surname_first), not surname_first
+            )
+            if not _opens_with_particle(other.given_names):
+                return Reading(other, not surname_first), True
+        return Reading(name, surname_first), decided
 
     def other_reading(
         self, full_name: str | None, reading: Reading, sex: str | None = None
