@@ -54,6 +54,7 @@ FEATURE_COLUMNS = (
     "event_day",
     "event_month",
     "event_year",
+    "event_half_year",
     "state",
     "municipality",
     "curp",
@@ -230,6 +231,12 @@ def _dates(records: pd.DataFrame) -> pd.DataFrame:
     out["event_day"] = pd.array([e[2] for e in event], dtype="Int64")
     out["event_month"] = pd.array([e[1] for e in event], dtype="Int64")
     out["event_year"] = pd.array(event_years, dtype="Int64")
+    # The year counted from July: two dates less than six months apart share
+    # their calendar year or this one, so a rule asking for either meets a
+    # pair shifted across New Year (2015-12-30 and 2016-01-03).
+    out["event_half_year"] = pd.array(
+        [(e[1] + 6) // 12 if e[1] is not None else None for e in event], dtype="Int64"
+    )
     return out
 
 

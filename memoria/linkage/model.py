@@ -283,13 +283,19 @@ PREDICTION_BLOCKING_RULES = (
     "l.given_pat_key = r.name_key",
     # the given name is a nickname of the second name (María Guadalupe / Lupita)
     "l.sur_lo = r.sur_lo AND l.sur_hi = r.sur_hi AND l.event_year = r.event_year",
+    "l.sur_lo = r.sur_lo AND l.sur_hi = r.sur_hi AND l.event_half_year = r.event_half_year",
     "l.pat_ph = r.pat_ph AND l.mat_ph = r.mat_ph AND l.birth_year = r.birth_year",
     # maternal surname missing or wrong
     "l.pat_ph = r.pat_ph AND l.given_first_ph = r.given_first_ph AND l.event_year = r.event_year",
+    # ... the same across New Year (see features: event_half_year)
+    "l.pat_ph = r.pat_ph AND l.given_first_ph = r.given_first_ph"
+    " AND l.event_half_year = r.event_half_year",
     "l.pat_ph = r.pat_ph AND l.given_first_ph = r.given_first_ph AND l.birth_year = r.birth_year",
     "l.pat_ph = r.pat_ph AND l.given_first_ph = r.given_first_ph AND l.state = r.state",
     # paternal surname misspelled
     "l.mat_ph = r.mat_ph AND l.given_first_ph = r.given_first_ph AND l.event_year = r.event_year",
+    "l.mat_ph = r.mat_ph AND l.given_first_ph = r.given_first_ph"
+    " AND l.event_half_year = r.event_half_year",
     # the only surname given is the other list's maternal one
     "l.pat_ph = r.mat_ph AND l.given_first_ph = r.given_first_ph AND l.event_year = r.event_year"
     " AND l.mat_ph IS NULL",

@@ -11,6 +11,8 @@ surname of a name whose middle word is a given name and a surname ("Juan
 other's given names and paternal surname.
 """
 
+from collections import Counter
+
 import pandas as pd
 import pytest
 
@@ -19,6 +21,8 @@ from memoria.linkage.features import read_names
 from memoria.linkage.schema import read_source
 from memoria.linkage.synthetic import generate_lists
 from memoria.names import PersonName
+from memoria.names.order import NameEvidence
+from memoria.names.phonetic import phonetic_word
 
 from .conftest import cases_frame
 from .helpers import cluster_of
@@ -39,6 +43,7 @@ FISCALIA = [
     ("o.1", "SOLEDAD", "DE LA O", "GARCIA", "M", "1991-02-22", "", "2023-10-24", "10", "10001"),
     ("m.1", "ALFREDO", "FLORES", "GARCIA", "H", "1992-11-16", "", "2020-08-12", "15", "15001"),
     ("a.1", "JUAN ANGEL", "JIMENEZ", "NEGRETE", "H", "1993-11-23", "", "2016-07-11", "25", "25113"),
+    ("y.1", "EDUARDO", "RANGEL", "TREJO", "H", "2000-09-07", "", "2015-12-30", "16", "16001"),
 ]
 PRENSA = pd.DataFrame(
     [
@@ -47,6 +52,8 @@ PRENSA = pd.DataFrame(
         ("p3", "Alfredo García", "27", "2020-07-19", "15", "15001"),
         # "Ángel" is a given name and a surname; the note dropped "Negrete".
         ("p4", "Juan Ángel Jiménez", "22", "2016-07", "25", "25113"),
+        # No place, no maternal surname, and New Year between the two dates.
+        ("p5", "Eduardo Rangel", "15", "2016-01-03", "", ""),
     ],
     columns=["record_id", "full_name", "age", "event_date", "state", "municipality"],
 )
@@ -82,7 +89,8 @@ def test_e_still_joins_two_surnames_before_an_i():
 
 
 @pytest.mark.parametrize(
-    ("press", "fiscalia"), [("p1", "e.1"), ("p2", "o.1"), ("p3", "m.1"), ("p4", "a.1")]
+    ("press", "fiscalia"),
+    [("p1", "e.1"), ("p2", "o.1"), ("p3", "m.1"), ("p4", "a.1"), ("p5", "y.1")],
 )
 def test_the_press_record_links_to_the_person(linked, press, fiscalia):
     assert cluster_of(linked, "prensa_c", press) == cluster_of(linked, "fiscalia_c", fiscalia)
@@ -106,3 +114,13 @@ def test_name_words_without_the_maternal_surname_have_their_own_level(linked):
     assert (
         labels[row["gamma_surnames"]] == "the same name words split differently, maternal missing"
     )
+
+
+def test_given_names_never_open_with_de():
+    # Where "Ramiro" is mostly seen as a surname and "Jesús" as a given name,
+    # the words alone say "surnames first", which would make "de Jesús" the
+    # given name.
+    evidence = NameEvidence(surname=Counter({phonetic_word("ramiro"): 20_000}))
+    reading, decided = evidence.read_full_name("Ramiro Castro de Jesús")
+    assert reading.name == PersonName("ramiro", "castro", "de jesus")
+    assert decided and not reading.surname_first
