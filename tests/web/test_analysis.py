@@ -415,6 +415,9 @@ class LinkageJobTests(MemoriaTestCase):
         self.assertContains(page, '<td data-label="Value">“Gondor”</td>', html=False)
         # The values themselves are kept sealed: the job's error is stored in clear.
         self.assertNotIn("Gondor", job.error)
+        # So is the list's name (encrypted with the list): the clear error gives its number.
+        self.assertNotIn("colectivo", job.error)
+        self.assertIn(f"list #{lists[1].pk}: Age, row 2;", job.error)
         self.assertNotIn("Gondor", JobData.objects.get(job=job).sealed_output)
 
     def test_a_list_may_name_its_states_as_people_write_them(self):
