@@ -236,6 +236,31 @@ def linkage_problems(job) -> list[dict]:
     return [{**problem, "field": str(fields.get(problem["column"], ""))} for problem in problems]
 
 
+def forget_unreadable(job, linkage_list) -> None:
+    """Drop from a failed linkage's sealed output the values of ``linkage_list``
+    (deleted: its rows "cannot be brought back"). Outputs from before the problems
+    carried their source name their list by its name."""
+    from memoria.jobs.models import JobData
+
+    if job.status != job.Status.FAILED or job.kind != LINKAGE:
+        return
+    data = JobData.objects.filter(job_id=job.pk).first()
+    if data is None or not data.sealed_output:
+        return
+    problems = unseal(data.sealed_output, PROBLEMS_CONTEXT)
+    source = f"list{linkage_list.pk}"
+    kept = [
+        problem
+        for problem in problems
+        if problem.get("source", source if problem["list"] == linkage_list.name else "") != source
+    ]
+    if len(kept) < len(problems):
+        data.sealed_output = (
+            seal(linkage_list.organization_id, kept, PROBLEMS_CONTEXT) if kept else ""
+        )
+        data.save(update_fields=["sealed_output"])
+
+
 def _fingerprint(unique_id: str) -> str:
     return str(unique_id).split(":", 1)[1]
 

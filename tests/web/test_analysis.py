@@ -420,6 +420,29 @@ class LinkageJobTests(MemoriaTestCase):
         self.assertIn(f"list #{lists[1].pk}: Age, row 2;", job.error)
         self.assertNotIn("Gondor", JobData.objects.get(job=job).sealed_output)
 
+    def test_deleting_a_list_deletes_the_values_a_failed_run_kept_of_it(self):
+        generated = generate_lists(40, seed=5)
+        colectivo = generated.sources["colectivo"].astype(object)
+        colectivo.loc[0, "age"] = "treinta"
+        self.client.force_login(self.analyst)
+        lists = [
+            self.upload("fiscalia", list_csv(generated.sources["fiscalia"])),
+            self.upload("colectivo", list_csv(colectivo)),
+        ]
+        self.client.cookies["memoria_language"] = "en"
+        run = self.start(lists)
+        drain()
+        url = f"/o/{self.org.slug}/linkage/runs/{run.pk}/"
+        page = self.client.get(url)
+        self.assertEqual([p["value"] for p in page.context["problems"]], ["treinta"])
+        self.client.post(f"/o/{self.org.slug}/linkage/lists/{lists[1].pk}/delete/")
+        # Its rows "cannot be brought back": the failed run no longer shows its values.
+        page = self.client.get(url)
+        self.assertEqual(page.context["problems"], [])
+        self.assertNotContains(page, "treinta")
+        self.assertNotContains(page, "colectivo")
+        self.assertContains(page, "The linkage failed.")
+
     def test_a_list_may_name_its_states_as_people_write_them(self):
         generated = generate_lists(40, seed=7)
         colectivo = generated.sources["colectivo"].astype(object)
