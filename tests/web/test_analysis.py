@@ -861,3 +861,23 @@ def test_the_weights_of_the_evidence_read_as_numbers_not_exponents():
     with translation.override("es-mx"):
         factors = [item["factor"] for item in explained(items)]
     assert factors == ["×28,400", "÷21.4", "×95.3"]
+
+
+def test_every_level_of_the_model_is_explained_in_spanish():
+    from django.utils import translation
+
+    from memoria.analysis.explain import explained
+    from memoria.linkage.model import build_settings
+
+    settings = build_settings(with_curp=True).get_settings("duckdb").as_dict()
+    labels = [
+        level["label_for_charts"]
+        for comparison in settings["comparisons"]
+        for level in comparison["comparison_levels"]
+        if not level.get("is_null_level")
+    ]
+    items = [{"comparison": "", "level": label, "bayes_factor": 2.0} for label in labels]
+    with translation.override("es-mx"):
+        shown = [item["level"] for item in explained(items)]
+    # A level the pair page shows as the engine names it is English on a Spanish page.
+    assert [label for label, said in zip(labels, shown, strict=True) if label == said] == []
