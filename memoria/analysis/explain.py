@@ -33,6 +33,10 @@ LEVELS = {
     ),
     "paternal agrees, maternal missing": _("paternal agrees, maternal missing on one side"),
     "both surnames with typos": _("both surnames with typos"),
+    "both surnames similar (Jaro-Winkler 0.9)": _("both surnames similar (Jaro-Winkler 0.9)"),
+    "paternal similar (Jaro-Winkler 0.9), maternal missing": _(
+        "paternal similar (Jaro-Winkler 0.9), maternal missing on one side"
+    ),
     "surnames swapped, with typos": _("surnames swapped, with typos"),
     "one surname agrees": _("one surname agrees"),
     "the only surname is the other's maternal": _(
@@ -45,12 +49,17 @@ LEVELS = {
     "shares a given name": _("shares a given name"),
     "first names sound alike": _("first names sound alike"),
     "first names with a typo": _("first names with a typo"),
+    "first names similar (Jaro-Winkler 0.9)": _("first names similar (Jaro-Winkler 0.9)"),
     "initial agrees": _("initial agrees"),
+    "a short given name the tables do not know (nickname?)": _(
+        "a short given name the tables do not know (a nickname?)"
+    ),
     "given names differ": _("given names differ"),
     "same birth date": _("same birth date"),
     "same birth year, different day": _("same birth year, different day"),
     "age agrees": _("age agrees"),
     "birth years within 2": _("birth years within 2"),
+    "age within 3 years": _("age within 3 years"),
     "birth differs": _("birth differs"),
     "event within 3 days": _("event within 3 days"),
     "event within 45 days": _("event within 45 days"),

@@ -14,6 +14,7 @@ earlier decisions applied), and the audit entry.
 from __future__ import annotations
 
 import math
+import re
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -29,6 +30,8 @@ LINKAGE = "analysis.linkage"
 # The engine's steps (memoria.linkage.pipeline): progress counts them.
 STEPS = 10
 PROBLEMS_CONTEXT = "analysis.linkage.problems"
+#: The engine's name for an uploaded list's source ("list<id>", memoria.analysis.sources).
+UPLOADED_SOURCE = re.compile(r"list(\d+)")
 #: The unreadable values a failed run keeps (sealed) to show.
 MAX_UNREADABLE = 50
 
@@ -152,10 +155,8 @@ def _link(job, context):
     except InputError as error:
         problems = unreadable(sources, error.problems)
         context.output = seal(run.organization_id, problems[:MAX_UNREADABLE], PROBLEMS_CONTEXT)
-        raise PermanentJobError(
-            _("Some values cannot be read (%(where)s). Fix the list or its columns.")
-            % {"where": where_unreadable(problems) or str(len(error.problems))}
-        ) from error
+        # Kept in clear: an uploaded list by its number, its name being encrypted.
+        raise PermanentJobError(unreadable_message(problems, named=False)) from error
     except ValueError as error:  # the engine found too little to learn from
         raise PermanentJobError(
             _("The lists are too small or too alike to train the model.")
@@ -177,6 +178,7 @@ def unreadable(sources, problems) -> list[dict]:
             row = source.shown.get(fingerprint, {}).get("row")
         found.append(
             {
+                "source": problem.source,
                 "list": source.label if source is not None else problem.source,
                 "column": problem.column,
                 "row": row,
@@ -186,15 +188,28 @@ def unreadable(sources, problems) -> list[dict]:
     return found
 
 
-def where_unreadable(problems: list[dict]) -> str:
+def unreadable_message(problems: list[dict], *, named: bool = True) -> str:
+    """Why a linkage failed on ``problems``: the job's error (``named=False``: kept in
+    clear, no list's name) or, from the sealed problems, the run's page."""
+    return _("Some values cannot be read (%(where)s). Fix the list or its columns.") % {
+        "where": where_unreadable(problems, named=named) or str(len(problems))
+    }
+
+
+def where_unreadable(problems: list[dict], *, named: bool = True) -> str:
     """Which lists, columns and rows hold the values that cannot be read (no values:
-    this goes in the job's error, which is kept in clear)."""
+    this goes in the job's error, which is kept in clear; there ``named=False`` gives
+    an uploaded list by its number, as its name is encrypted)."""
     from memoria.analysis.sources import LIST_COLUMNS
 
     fields = {column.key: column.label for column in LIST_COLUMNS}
     rows: dict[tuple[str, str], list] = {}
     for problem in problems:
-        rows.setdefault((problem["list"], problem["column"]), []).append(problem["row"])
+        label = problem["list"]
+        number = UPLOADED_SOURCE.fullmatch(str(problem.get("source", "")))
+        if not named and number:
+            label = _("list #%(number)s") % {"number": number.group(1)}
+        rows.setdefault((label, problem["column"]), []).append(problem["row"])
     places = []
     for (label, column), numbers in list(rows.items())[:10]:
         numbers = sorted({n for n in numbers if n is not None})
@@ -219,6 +234,31 @@ def linkage_problems(job) -> list[dict]:
     fields = {column.key: column.label for column in LIST_COLUMNS}
     problems = unseal(data.sealed_output, PROBLEMS_CONTEXT)
     return [{**problem, "field": str(fields.get(problem["column"], ""))} for problem in problems]
+
+
+def forget_unreadable(job, linkage_list) -> None:
+    """Drop from a failed linkage's sealed output the values of ``linkage_list``
+    (deleted: its rows "cannot be brought back"). Outputs from before the problems
+    carried their source name their list by its name."""
+    from memoria.jobs.models import JobData
+
+    if job.status != job.Status.FAILED or job.kind != LINKAGE:
+        return
+    data = JobData.objects.filter(job_id=job.pk).first()
+    if data is None or not data.sealed_output:
+        return
+    problems = unseal(data.sealed_output, PROBLEMS_CONTEXT)
+    source = f"list{linkage_list.pk}"
+    kept = [
+        problem
+        for problem in problems
+        if problem.get("source", source if problem["list"] == linkage_list.name else "") != source
+    ]
+    if len(kept) < len(problems):
+        data.sealed_output = (
+            seal(linkage_list.organization_id, kept, PROBLEMS_CONTEXT) if kept else ""
+        )
+        data.save(update_fields=["sealed_output"])
 
 
 def _fingerprint(unique_id: str) -> str:

@@ -35,7 +35,7 @@ from memoria.analysis.forms import (
     ListUploadForm,
     RunForm,
 )
-from memoria.analysis.jobs import linkage_problems
+from memoria.analysis.jobs import linkage_problems, unreadable_message
 from memoria.analysis.models import (
     Decision,
     Estimate,
@@ -172,6 +172,7 @@ def run(request, membership, run_id: int):
         for source, columns in sorted(unknown.get(kind, {}).items())
         for column, count in sorted(columns.items())
     ]
+    problems = linkage_problems(job) if job and job.status == job.Status.FAILED else []
     context = {
         "organization": organization,
         "run": linkage_run,
@@ -182,7 +183,9 @@ def run(request, membership, run_id: int):
         "read_as_unknown": read_as_unknown,
         "pending": _pending(linkage_run).count() if linkage_run.finished else 0,
         "shared_people": _shared_people(linkage_run),
-        "problems": linkage_problems(job) if job and job.status == job.Status.FAILED else [],
+        "problems": problems,
+        # The job's error names an uploaded list by its number; the sealed problems by name.
+        "error": unreadable_message(problems) if problems else (job.error if job else ""),
         "token": uuid.uuid4().hex,
     }
     return render(request, "analysis/run.html", context)

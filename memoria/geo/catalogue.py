@@ -99,6 +99,12 @@ STATE_ALIASES = {
     "mexico estado": "15", "cdmx": "09", "ciudad de mexico cdmx": "09",
     "distrito federal": "09", "df": "09", "mexico df": "09", "mexico city": "09",
     "bc": "02", "bcs": "03", "nl": "19", "q roo": "23", "slp": "24",
+    "b c": "02", "b c s": "03", "n l": "19", "s l p": "24",
+    "ags": "01", "camp": "04", "coah": "05", "col": "06", "chis": "07", "chih": "08",
+    "dgo": "10", "gto": "11", "gro": "12", "hgo": "13", "jal": "14", "mex": "15",
+    "mich": "16", "mor": "17", "nay": "18", "oax": "20", "pue": "21", "qro": "22",
+    "sin": "25", "son": "26", "tab": "27", "tamps": "28", "tlax": "29", "ver": "30",
+    "yuc": "31", "zac": "32",
 }  # fmt: skip
 
 

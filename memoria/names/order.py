@@ -140,8 +140,10 @@ class NameEvidence:
             # given name it is written alone ("Juan"), never after "San".
             return SAINT_SURNAME
         head = _head(group)
-        if len(head) == 1 and head != group:
-            # "de la O" is a surname; a lone letter is an initial only without particles.
+        if head == "o" and head != group:
+            # "de la O" is a surname, though its head is one letter like an initial;
+            # other letters after particles are given names abbreviated ("de J.":
+            # de Jesús, "de la L.": de la Luz).
             return SAINT_SURNAME
         return self.given_score(head)
 

@@ -38,3 +38,16 @@ def test_it_reads_a_state_written_by_its_name_as_lists_write_it():
     assert all(state_code(state.name) == state.code for state in load_states())
     for unknown in ("Narnia", "", "Baja", "N/D", "Texas"):
         assert state_code(unknown) is None, unknown
+
+
+def test_it_reads_the_abbreviations_of_official_forms():
+    # As forms and registries abbreviate the states ("Jal.", "Tamps.", "Gto.").
+    written = {
+        "Ags.": "01", "B.C.": "02", "B.C.S.": "03", "Camp.": "04", "Coah.": "05", "Col.": "06",
+        "Chis.": "07", "Chih.": "08", "CDMX": "09", "Dgo.": "10", "Gto.": "11", "Gro.": "12",
+        "Hgo.": "13", "Jal.": "14", "Edo. Méx.": "15", "Mich.": "16", "Mor.": "17",
+        "Nay.": "18", "N.L.": "19", "Oax.": "20", "Pue.": "21", "Qro.": "22", "Q. Roo": "23",
+        "S.L.P.": "24", "Sin.": "25", "Son.": "26", "Tab.": "27", "Tamps.": "28",
+        "Tlax.": "29", "Ver.": "30", "Yuc.": "31", "Zac.": "32",
+    }  # fmt: skip
+    assert {name: state_code(name) for name in written} == written

@@ -415,7 +415,33 @@ class LinkageJobTests(MemoriaTestCase):
         self.assertContains(page, '<td data-label="Value">“Gondor”</td>', html=False)
         # The values themselves are kept sealed: the job's error is stored in clear.
         self.assertNotIn("Gondor", job.error)
+        # So is the list's name (encrypted with the list): the clear error gives its number.
+        self.assertNotIn("colectivo", job.error)
+        self.assertIn(f"list #{lists[1].pk}: Age, row 2;", job.error)
         self.assertNotIn("Gondor", JobData.objects.get(job=job).sealed_output)
+
+    def test_deleting_a_list_deletes_the_values_a_failed_run_kept_of_it(self):
+        generated = generate_lists(40, seed=5)
+        colectivo = generated.sources["colectivo"].astype(object)
+        colectivo.loc[0, "age"] = "treinta"
+        self.client.force_login(self.analyst)
+        lists = [
+            self.upload("fiscalia", list_csv(generated.sources["fiscalia"])),
+            self.upload("colectivo", list_csv(colectivo)),
+        ]
+        self.client.cookies["memoria_language"] = "en"
+        run = self.start(lists)
+        drain()
+        url = f"/o/{self.org.slug}/linkage/runs/{run.pk}/"
+        page = self.client.get(url)
+        self.assertEqual([p["value"] for p in page.context["problems"]], ["treinta"])
+        self.client.post(f"/o/{self.org.slug}/linkage/lists/{lists[1].pk}/delete/")
+        # Its rows "cannot be brought back": the failed run no longer shows its values.
+        page = self.client.get(url)
+        self.assertEqual(page.context["problems"], [])
+        self.assertNotContains(page, "treinta")
+        self.assertNotContains(page, "colectivo")
+        self.assertContains(page, "The linkage failed.")
 
     def test_a_list_may_name_its_states_as_people_write_them(self):
         generated = generate_lists(40, seed=7)
@@ -571,7 +597,13 @@ class SharedPeopleTests(SharingFixtures):
             if ("shared_by" in pair.details["left"]) != ("shared_by" in pair.details["right"])
         ]
         self.assertTrue(shared_pairs)
-        pair = shared_pairs[0]
+        # A pair of a listed record and a shared person (a pair of two of the partner's
+        # people would be read, and audited, twice).
+        pair = next(
+            pair
+            for pair in shared_pairs
+            if ("shared_by" in pair.details["left"]) != ("shared_by" in pair.details["right"])
+        )
         shared_side = "left" if "shared_by" in pair.details["left"] else "right"
         side = pair.details[shared_side]
         self.assertEqual(set(side), {"list", "shared_by", "shared"})
@@ -831,3 +863,23 @@ def test_the_weights_of_the_evidence_read_as_numbers_not_exponents():
     with translation.override("es-mx"):
         factors = [item["factor"] for item in explained(items)]
     assert factors == ["×28,400", "÷21.4", "×95.3"]
+
+
+def test_every_level_of_the_model_is_explained_in_spanish():
+    from django.utils import translation
+
+    from memoria.analysis.explain import explained
+    from memoria.linkage.model import build_settings
+
+    settings = build_settings(with_curp=True).get_settings("duckdb").as_dict()
+    labels = [
+        level["label_for_charts"]
+        for comparison in settings["comparisons"]
+        for level in comparison["comparison_levels"]
+        if not level.get("is_null_level")
+    ]
+    items = [{"comparison": "", "level": label, "bayes_factor": 2.0} for label in labels]
+    with translation.override("es-mx"):
+        shown = [item["level"] for item in explained(items)]
+    # A level the pair page shows as the engine names it is English on a Spanish page.
+    assert [label for label, said in zip(labels, shown, strict=True) if label == said] == []

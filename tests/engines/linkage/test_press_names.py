@@ -78,6 +78,21 @@ def test_de_la_o_is_a_surname():
     assert parsed[1] == PersonName("soledad", "de la o", "garcia")
 
 
+def test_an_abbreviated_second_given_name_stays_a_given_name():
+    # "de J." is "de Jesús" (María de Jesús, José Luis de Jesús), as registries
+    # abbreviate it: only "de la O" is a surname of one letter.
+    names = ["José Luis de J. Ramírez", "Hernández López María de J.", "Ma. de la L. Gómez Ruiz"]
+    frame = pd.DataFrame(
+        [(f"x{i}", name, "", "2020-01-01", "09", "") for i, name in enumerate(names)],
+        columns=PRENSA.columns,
+    )
+    assert read_names(read_source(frame, "prensa_c")) == [
+        PersonName("jose luis de j", "ramirez", ""),
+        PersonName("maria de j", "hernandez", "lopez"),
+        PersonName("ma de la l", "gomez", "ruiz"),
+    ]
+
+
 def test_e_still_joins_two_surnames_before_an_i():
     # Written as "y", the joiner of every compound surname.
     frame = pd.DataFrame(
