@@ -129,7 +129,14 @@ def one_run(seed: int, args) -> dict:
     clusters = result.clusters
     uid = (clusters["source"] + ":" + clusters["record_id"]).tolist()
     source_of = dict(zip(uid, clusters["source"], strict=True))
-    drawn = draw_clusterings(uid, links, decisions, draws=args.draws, seed=seed)
+    drawn = draw_clusterings(
+        uid,
+        links,
+        decisions,
+        draws=args.draws,
+        seed=seed,
+        unscored_probability=args.unscored,
+    )
     histories = result.capture_histories
     if decisions:  # the single clustering with the same answers, as the web applies them
         histories = reviewed_clusters(uid, links, decisions).capture_histories(source_of, names)
@@ -233,6 +240,13 @@ def main() -> int:
         help="every list gives the name in separate columns (the generator's press list "
         "otherwise gives the whole name in one): a bound on what reading one-column names "
         "right could give",
+    )
+    parser.add_argument(
+        "--unscored",
+        type=float,
+        default=None,
+        help="probability of two records of one block that no kept pair joins"
+        " (default: the draws' own, the lowest kept probability up to 0.5)",
     )
     parser.add_argument("--out", type=Path, help="write every run and the summary as JSON")
     args = parser.parse_args()
