@@ -295,6 +295,22 @@ class LinkageJobTests(MemoriaTestCase):
         self.assertEqual(response.status_code, 302)
         return LinkageRun.objects.latest("pk")
 
+    def run_with_a_spoiled_list(self, people: int, spoil) -> tuple[LinkageRun, list]:
+        """A run, worked by the worker, of a fiscalía list and a collective's list
+        that ``spoil`` edited; pages in English."""
+        generated = generate_lists(people, seed=5)
+        colectivo = generated.sources["colectivo"].astype(object)
+        spoil(colectivo)
+        self.client.force_login(self.analyst)
+        lists = [
+            self.upload("fiscalia", list_csv(generated.sources["fiscalia"])),
+            self.upload("colectivo", list_csv(colectivo)),
+        ]
+        self.client.cookies["memoria_language"] = "en"
+        run = self.start(lists)
+        drain()
+        return run, lists
+
     def test_it_links_uploaded_lists_in_the_worker_and_keeps_answers_across_runs(self):
         generated = generate_lists(150, seed=3)
         # Real lists carry impossible dates and placeholders: read as unknown, and said.
@@ -382,19 +398,12 @@ class LinkageJobTests(MemoriaTestCase):
         self.assertEqual(entry.actor_id, self.analyst.pk)
 
     def test_a_list_with_unreadable_values_fails_naming_its_fields_in_the_readers_language(self):
-        generated = generate_lists(60, seed=5)
-        colectivo = generated.sources["colectivo"].astype(object)
-        colectivo.loc[0, "age"] = "treinta"  # not a number of years ("N/D" is read as unknown)
-        colectivo.loc[1, "state"] = "Chihuahua"  # a state's name: read as its code
-        colectivo.loc[[2, 5, 6], "state"] = "Gondor"  # neither a code nor a state
-        self.client.force_login(self.analyst)
-        lists = [
-            self.upload("fiscalia", list_csv(generated.sources["fiscalia"])),
-            self.upload("colectivo", list_csv(colectivo)),
-        ]
-        self.client.cookies["memoria_language"] = "en"
-        run = self.start(lists)
-        drain()
+        def spoil(colectivo):
+            colectivo.loc[0, "age"] = "treinta"  # not a number of years ("N/D" is unknown)
+            colectivo.loc[1, "state"] = "Chihuahua"  # a state's name: read as its code
+            colectivo.loc[[2, 5, 6], "state"] = "Gondor"  # neither a code nor a state
+
+        run, lists = self.run_with_a_spoiled_list(60, spoil)
         job = Job.objects.get(kind="analysis.linkage")
         self.assertEqual(job.status, Job.Status.FAILED)
         page = self.client.get(f"/o/{self.org.slug}/linkage/runs/{run.pk}/")
@@ -421,17 +430,10 @@ class LinkageJobTests(MemoriaTestCase):
         self.assertNotIn("Gondor", JobData.objects.get(job=job).sealed_output)
 
     def test_deleting_a_list_deletes_the_values_a_failed_run_kept_of_it(self):
-        generated = generate_lists(40, seed=5)
-        colectivo = generated.sources["colectivo"].astype(object)
-        colectivo.loc[0, "age"] = "treinta"
-        self.client.force_login(self.analyst)
-        lists = [
-            self.upload("fiscalia", list_csv(generated.sources["fiscalia"])),
-            self.upload("colectivo", list_csv(colectivo)),
-        ]
-        self.client.cookies["memoria_language"] = "en"
-        run = self.start(lists)
-        drain()
+        def spoil(colectivo):
+            colectivo.loc[0, "age"] = "treinta"
+
+        run, lists = self.run_with_a_spoiled_list(40, spoil)
         url = f"/o/{self.org.slug}/linkage/runs/{run.pk}/"
         page = self.client.get(url)
         self.assertEqual([p["value"] for p in page.context["problems"]], ["treinta"])

@@ -111,24 +111,20 @@ def test_the_press_record_links_to_the_person(linked, press, fiscalia):
     assert cluster_of(linked, "prensa_c", press) == cluster_of(linked, "fiscalia_c", fiscalia)
 
 
-def test_a_single_maternal_surname_has_its_own_level(linked):
+@pytest.mark.parametrize(
+    ("fiscalia", "press", "level"),
+    [
+        ("m.1", "p3", "the only surname is the other's maternal"),
+        ("a.1", "p4", "the same name words split differently, maternal missing"),
+    ],
+)
+def test_the_pattern_has_its_own_level(linked, fiscalia, press, level):
     pairs = linked.pairs
     row = pairs[
-        (pairs["unique_id_l"] == "fiscalia_c:m.1") & (pairs["unique_id_r"] == "prensa_c:p3")
+        (pairs["unique_id_l"] == f"fiscalia_c:{fiscalia}")
+        & (pairs["unique_id_r"] == f"prensa_c:{press}")
     ].iloc[0]
-    labels = linked.scoring.level_labels["surnames"]
-    assert labels[row["gamma_surnames"]] == "the only surname is the other's maternal"
-
-
-def test_name_words_without_the_maternal_surname_have_their_own_level(linked):
-    pairs = linked.pairs
-    row = pairs[
-        (pairs["unique_id_l"] == "fiscalia_c:a.1") & (pairs["unique_id_r"] == "prensa_c:p4")
-    ].iloc[0]
-    labels = linked.scoring.level_labels["surnames"]
-    assert (
-        labels[row["gamma_surnames"]] == "the same name words split differently, maternal missing"
-    )
+    assert linked.scoring.level_labels["surnames"][row["gamma_surnames"]] == level
 
 
 def test_given_names_never_open_with_de():
