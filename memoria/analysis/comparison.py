@@ -27,12 +27,14 @@ is the cell the official count speaks of.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from django.db.models import Sum
 
 from memoria.analysis import official
+from memoria.analysis.estimation import OPEN_END_ROOM
 from memoria.analysis.models import Estimate, OfficialCount, OfficialDataset
 from memoria.cases import caseindex
 from memoria.cases.statistics import _catalogue
@@ -315,10 +317,18 @@ def stratum_estimates(organization, dataset: OfficialDataset, choice: Choice) ->
     return rows
 
 
+def _finite(high: float, estimate: float) -> float:
+    """An interval's upper end for a chart's scale; the estimate when it has none."""
+    return estimate if math.isinf(high) else high
+
+
 def estimate_chart(rows: list[EstimateRow]) -> dict:
     """Per state and year, documented and official bars and the estimate (dot) with its
     interval (line), on one scale from zero."""
-    top = max((max(r.documented, r.official, r.high) for r in rows), default=0) or 1
+    top = max((max(r.documented, r.official, _finite(r.high, r.value)) for r in rows), default=0)
+    top = top or 1
+    if any(math.isinf(r.high) for r in rows):  # room for an open interval past its estimate
+        top *= OPEN_END_ROOM
     span = CHART_WIDTH - LABEL_WIDTH - 50
     scale = span / top
     shapes, y = [], 0.0
@@ -333,7 +343,8 @@ def estimate_chart(rows: list[EstimateRow]) -> dict:
                 "estimate_y": middle,
                 "x": LABEL_WIDTH + row.value * scale,
                 "x_low": LABEL_WIDTH + row.low * scale,
-                "x_high": LABEL_WIDTH + row.high * scale,
+                # An interval with no upper end runs to the chart's edge.
+                "x_high": LABEL_WIDTH + min(row.high, top) * scale,
             }
         )
         y += 3 * BAR_HEIGHT + ROW_GAP

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 
@@ -500,13 +501,22 @@ def histogram_chart(data: dict, marks: dict[str, float], width: int = 640, heigh
     }
 
 
+#: How much further than the largest finite value a chart with an open interval reaches.
+OPEN_END_ROOM = 1.15
+
+
 def interval_chart(rows: list[dict], width: int = 640, row_height: int = 28, label_width=150):
     """SVG geometry of estimates with intervals, one row per stratum and method.
 
     ``rows``: ``{"label", "estimate", "low", "high"}``; the axis starts at 0 so
     that strata compare by size.
     """
-    top = max([r["high"] for r in rows if r["high"] is not None] or [1]) or 1
+    # An interval with no upper end (inf) runs to the chart's edge; the scale
+    # is set by the finite ends and the estimates.
+    ends = [r["high"] for r in rows if r["high"] is not None and not math.isinf(r["high"])]
+    top = max(ends + [r["estimate"] for r in rows] or [1]) or 1
+    if len(ends) < len(rows):  # room for an open interval to go on past its estimate
+        top *= OPEN_END_ROOM
     span = width - label_width - 20
     shapes = []
     for k, row in enumerate(rows):
@@ -519,7 +529,7 @@ def interval_chart(rows: list[dict], width: int = 640, row_height: int = 28, lab
                 "text_y": y + 4,
                 "x": label_width + row["estimate"] * scale,
                 "x_low": label_width + row["low"] * scale,
-                "x_high": label_width + row["high"] * scale,
+                "x_high": label_width + min(row["high"], top) * scale,
             }
         )
     return {
