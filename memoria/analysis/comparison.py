@@ -27,14 +27,13 @@ is the cell the official count speaks of.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from django.db.models import Sum
 
 from memoria.analysis import official
-from memoria.analysis.estimation import OPEN_END_ROOM
+from memoria.analysis.estimation import chart_top
 from memoria.analysis.models import Estimate, OfficialCount, OfficialDataset
 from memoria.cases import caseindex
 from memoria.cases.statistics import _catalogue
@@ -317,18 +316,10 @@ def stratum_estimates(organization, dataset: OfficialDataset, choice: Choice) ->
     return rows
 
 
-def _finite(high: float, estimate: float) -> float:
-    """An interval's upper end for a chart's scale; the estimate when it has none."""
-    return estimate if math.isinf(high) else high
-
-
 def estimate_chart(rows: list[EstimateRow]) -> dict:
     """Per state and year, documented and official bars and the estimate (dot) with its
     interval (line), on one scale from zero."""
-    top = max((max(r.documented, r.official, _finite(r.high, r.value)) for r in rows), default=0)
-    top = top or 1
-    if any(math.isinf(r.high) for r in rows):  # room for an open interval past its estimate
-        top *= OPEN_END_ROOM
+    top = chart_top(v for r in rows for v in (r.documented, r.official, r.value, r.high))
     span = CHART_WIDTH - LABEL_WIDTH - 50
     scale = span / top
     shapes, y = [], 0.0

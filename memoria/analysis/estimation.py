@@ -505,18 +505,22 @@ def histogram_chart(data: dict, marks: dict[str, float], width: int = 640, heigh
 OPEN_END_ROOM = 1.15
 
 
+def chart_top(values) -> float:
+    """The value at a chart's right edge: the largest finite of ``values`` (None
+    skipped), with room past it when one is infinite (an interval with no upper end,
+    which then runs to the edge)."""
+    values = [v for v in values if v is not None]
+    top = max((v for v in values if math.isfinite(v)), default=0) or 1
+    return top * OPEN_END_ROOM if any(math.isinf(v) for v in values) else top
+
+
 def interval_chart(rows: list[dict], width: int = 640, row_height: int = 28, label_width=150):
     """SVG geometry of estimates with intervals, one row per stratum and method.
 
     ``rows``: ``{"label", "estimate", "low", "high"}``; the axis starts at 0 so
     that strata compare by size.
     """
-    # An interval with no upper end (inf) runs to the chart's edge; the scale
-    # is set by the finite ends and the estimates.
-    ends = [r["high"] for r in rows if r["high"] is not None and not math.isinf(r["high"])]
-    top = max(ends + [r["estimate"] for r in rows] or [1]) or 1
-    if len(ends) < len(rows):  # room for an open interval to go on past its estimate
-        top *= OPEN_END_ROOM
+    top = chart_top(value for row in rows for value in (row["estimate"], row["high"]))
     span = width - label_width - 20
     shapes = []
     for k, row in enumerate(rows):
