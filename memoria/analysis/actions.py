@@ -82,12 +82,11 @@ def delete_list(linkage_list: LinkageList, actor, *, request=None) -> None:
     from memoria.analysis.jobs import forget_unreadable
 
     organization = linkage_list.organization
-    with transaction.atomic():
-        audit(actor, organization, "linkage.list_delete", target=linkage_list, request=request)
-        # A failed run kept the list's values it could not read (sealed): they go too.
-        for run in linkage_list.runs.exclude(job=None).select_related("job"):
-            forget_unreadable(run.job, linkage_list)
-        linkage_list.delete()
+    audit(actor, organization, "linkage.list_delete", target=linkage_list, request=request)
+    # A failed run kept the list's values it could not read (sealed): they go too.
+    for run in linkage_list.runs.exclude(job=None).select_related("job"):
+        forget_unreadable(run.job, linkage_list)
+    linkage_list.delete()
 
 
 # -- runs -------------------------------------------------------------------------------

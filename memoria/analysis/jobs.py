@@ -52,6 +52,7 @@ def run_sources(run: LinkageRun, *, shared: bool = True) -> list:
     """The run's sources as the engine reads them; ``shared=False`` leaves out the
     partners' people (read, and audited, only when they are needed)."""
     from memoria.analysis.sources import cases_source, list_source, shared_source
+    from memoria.sharing.actions import audit_shared_read
 
     sources = []
     if run.include_cases:
@@ -70,7 +71,10 @@ def run_sources(run: LinkageRun, *, shared: bool = True) -> list:
         label = _("Shared by %(organization)s") % {"organization": owner.name}
         source = shared_source(run.organization, owner, label)
         if len(source.frame):  # nothing is shared any more: no list
-            _audit_shared_read(run, owner, len(source.frame))
+            # Both logs say the run read the partner's people: once, with how many.
+            audit_shared_read(run.created_by, owner, run.organization, run,
+                              kind="cases.person", people=len(source.frame),
+                              linkage_run=run.pk)  # fmt: skip
             sources.append(source)
     return sources
 
@@ -87,15 +91,6 @@ def _may_still_run(run: LinkageRun) -> bool:
         user_id=run.created_by_id, organization_id=run.organization_id
     ).first()
     return membership is not None and membership.can(Capability.RUN_ANALYSES)
-
-
-def _audit_shared_read(run: LinkageRun, owner, people: int) -> None:
-    """The partner's log and ours say that a run read its shared people (once per run
-    and partner, with how many: not one entry per person)."""
-    from memoria.sharing.actions import audit_shared_read
-
-    audit_shared_read(run.created_by, owner, run.organization, run,
-                      kind="cases.person", people=people, linkage_run=run.pk)  # fmt: skip
 
 
 def run_answers(run: LinkageRun, sources) -> dict[tuple[str, str], str]:
@@ -200,9 +195,8 @@ def where_unreadable(problems: list[dict], *, named: bool = True) -> str:
     """Which lists, columns and rows hold the values that cannot be read (no values:
     this goes in the job's error, which is kept in clear; there ``named=False`` gives
     an uploaded list by its number, as its name is encrypted)."""
-    from memoria.analysis.sources import LIST_COLUMNS
+    from memoria.analysis.sources import LIST_LABELS
 
-    fields = {column.key: column.label for column in LIST_COLUMNS}
     rows: dict[tuple[str, str], list] = {}
     for problem in problems:
         label = problem["list"]
@@ -213,7 +207,7 @@ def where_unreadable(problems: list[dict], *, named: bool = True) -> str:
     places = []
     for (label, column), numbers in list(rows.items())[:10]:
         numbers = sorted({n for n in numbers if n is not None})
-        field = fields.get(column, column)
+        field = LIST_LABELS.get(column, column)
         if not numbers:
             places.append(f"{label}: {field}")
             continue
@@ -225,15 +219,16 @@ def where_unreadable(problems: list[dict], *, named: bool = True) -> str:
 
 def linkage_problems(job) -> list[dict]:
     """What a failed linkage could not read (unsealed from its output), for its page."""
-    from memoria.analysis.sources import LIST_COLUMNS
+    from memoria.analysis.sources import LIST_LABELS
     from memoria.jobs.models import JobData
 
     data = JobData.objects.filter(job_id=job.pk).first()
     if data is None or not data.sealed_output:
         return []
-    fields = {column.key: column.label for column in LIST_COLUMNS}
     problems = unseal(data.sealed_output, PROBLEMS_CONTEXT)
-    return [{**problem, "field": str(fields.get(problem["column"], ""))} for problem in problems]
+    return [
+        {**problem, "field": str(LIST_LABELS.get(problem["column"], ""))} for problem in problems
+    ]
 
 
 def forget_unreadable(job, linkage_list) -> None:

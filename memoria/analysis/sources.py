@@ -63,6 +63,8 @@ LIST_COLUMNS: tuple[Column, ...] = (
         "cve mun", "clave municipio", "cvegeo", "municipio", "municipality")),
     COLUMNS_BY_KEY["curp"],
 )
+#: Each list column's label, by its key.
+LIST_LABELS = {column.key: column.label for column in LIST_COLUMNS}
 # fmt: on
 NAME_KEYS = ("full_name", "given_names", "paternal_surname", "maternal_surname", "curp")
 

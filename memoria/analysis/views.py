@@ -46,7 +46,7 @@ from memoria.analysis.models import (
 )
 from memoria.analysis.progress import estimate_status
 from memoria.analysis.sources import (
-    LIST_COLUMNS,
+    LIST_LABELS,
     guess_list_mapping,
     no_longer_shared,
     partners_sharing_people,
@@ -58,7 +58,6 @@ from memoria.cases.actions import ConflictError
 from memoria.jobs.worker import worker_status
 from memoria.sharing.actions import audit_shared_read
 
-LABELS = {column.key: column.label for column in LIST_COLUMNS}
 SHOWN = ("full_name", "given_names", "paternal_surname", "maternal_surname", "sex",
          "birth_date", "age", "event_date", "state", "municipality", "curp")  # fmt: skip
 
@@ -167,7 +166,7 @@ def run(request, membership, run_id: int):
         "placeholders": _("Placeholders (“N/D”, “SIN DATO”, 1900-01-01…)"),
     }
     read_as_unknown = [
-        (sources.get(source, source), LABELS.get(column, column), kinds[kind], count)
+        (sources.get(source, source), LIST_LABELS.get(column, column), kinds[kind], count)
         for kind in kinds
         for source, columns in sorted(unknown.get(kind, {}).items())
         for column, count in sorted(columns.items())
@@ -294,7 +293,7 @@ def pair(request, membership, run_id: int, pair_id: int):
                                   request=request, kind=record.kind, object_id=record.object_id,
                                   linkage_run=linkage_run.pk)  # fmt: skip
     rows = [
-        (LABELS[key], left.get(key, ""), right.get(key, ""))
+        (LIST_LABELS[key], left.get(key, ""), right.get(key, ""))
         for key in SHOWN
         if left.get(key) or right.get(key)
     ]
