@@ -278,6 +278,7 @@ def linkage_pages(organization, base: str) -> list[str]:
         f"{linkage}/",
         f"{linkage}/lists/new/",
         f"{linkage}/lists/{listed.pk}/columns/",
+        f"{linkage}/lists/{listed.pk}/delete/",  # asks before deleting
         f"{linkage}/runs/{run.pk}/",
         f"{linkage}/runs/{run.pk}/pairs/{pair.pk}/",
         f"{linkage}/runs/{estimate.run_id}/estimates/",
