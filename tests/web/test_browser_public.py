@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from memoria.accounts.models import Membership, Organization, User
 from memoria.accounts.roles import Role
@@ -85,6 +86,8 @@ def test_a_coordinator_publishes_and_a_visitor_reads_it_on_a_phone(live_server, 
     page.goto(f"{live_server.url}/o/centro-norte/")
     page.get_by_text("Menú", exact=True).click()
     page.get_by_role("navigation").get_by_role("link", name="Sitio público").click()
+    # The settings page has loaded (measuring the old one as it unloads fails).
+    expect(page.get_by_label("Publicar el sitio público")).to_be_visible()
     assert fits(page)
     page.get_by_label("Publicar el sitio público").check()
     for label in (
