@@ -210,6 +210,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", help="these seeds instead of --runs from --first-seed"
+    )
     parser.add_argument("--people", type=int, default=2000)
     parser.add_argument("--draws", type=int, default=20)
     parser.add_argument("--lcmcr-iterations", type=int, default=2000)
@@ -252,7 +255,8 @@ def main() -> int:
     args = parser.parse_args()
     started = time.monotonic()
     rows = []
-    for seed in range(args.first_seed, args.first_seed + args.runs):
+    seeds = args.seeds or range(args.first_seed, args.first_seed + args.runs)
+    for seed in seeds:
         rows.append(one_run(seed, args))
         print(
             f"[{time.monotonic() - started:7.1f} s] seed {seed}: "

@@ -335,6 +335,26 @@ PREDICTION_BLOCKING_RULES = (
     "l.given_first_ph = r.given_first_ph AND substr(l.pat, 1, 1) = substr(r.pat, 1, 1)"
     " AND l.event_month = r.event_month",
     "l.pat_ph = r.pat_ph AND l.given_initial = r.given_initial AND l.event_month = r.event_month",
+    # Typos in every name (no sound or first letter agrees): the identifiers
+    # a typist copies rather than spells, in small blocks. The same full
+    # birth date with the state or the year of the event; the same event day
+    # in the same municipality.
+    "l.birth_day = r.birth_day AND l.state = r.state",
+    "l.birth_day = r.birth_day AND l.event_year = r.event_year",
+    "l.event_day = r.event_day AND l.municipality = r.municipality",
+    # Given name and paternal surname both garbled: one surname with the
+    # month (or the birth year) and the place.
+    "l.mat_ph = r.mat_ph AND l.event_month = r.event_month AND l.state = r.state",
+    "l.pat_ph = r.pat_ph AND l.event_month = r.event_month AND l.municipality = r.municipality",
+    "l.mat_ph = r.mat_ph AND l.birth_year = r.birth_year AND l.state = r.state",
+    "l.given_first_ph = r.given_first_ph AND l.event_year = r.event_year"
+    " AND l.municipality = r.municipality",
+    # ... or with the birth year and the half year of the event, when the
+    # place is missing.
+    "l.pat_ph = r.pat_ph AND l.birth_year = r.birth_year"
+    " AND l.event_half_year = r.event_half_year",
+    "l.mat_ph = r.mat_ph AND l.birth_year = r.birth_year"
+    " AND l.event_half_year = r.event_half_year",
     "l.curp = r.curp",
 )
 

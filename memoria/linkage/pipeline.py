@@ -158,35 +158,47 @@ def floor_m_probabilities(linker: Any, records: int) -> None:
 
 
 def _em_session(linker: Any, rule: str) -> str | None:
-    """One EM session, retried with fewer iterations if an m probability
-    underflows (Splink 5 refuses values below 1e-300, which EM reaches on small
-    lists when a level is only ever seen in non-matches)."""
+    """One EM session, shortened if an m probability underflows.
 
-    def session() -> None:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True, max_pairs=5e6
-        )
-
-    # A failed session leaves the linker's model without the comparisons it
-    # was not training; keep a copy to restore.
+    Splink 5 refuses m values below 1e-300. EM reaches them when a level of
+    a comparison is seen only in non-matches among the session's pairs
+    ("age within 3 years" in a session blocked on full names, where such
+    pairs are namesakes): it drives that level's m towards 0 geometrically,
+    while the other parameters have long settled. The session is run again
+    with half the iterations until it ends before the underflow, so that
+    the comparisons it trains keep its estimates (``floor_m_probabilities``
+    then lifts the vanishing level). Skipping the session instead left
+    those comparisons with their starting values: "age agrees" kept m 0.01
+    and counted against a match.
+    """
+    # A failed session leaves the linker's model half trained: restore it
+    # before each retry.
     model_before = copy.deepcopy(linker._settings_obj.core_model_settings)
-    try:
-        session()
-        return None
-    except ValueError as error:
-        if "below the minimum allowed" not in str(error):
-            raise
-        linker._settings_obj.core_model_settings = copy.deepcopy(model_before)
     saved = linker._settings_obj.training_settings
-    linker._settings_obj.training_settings = dataclasses.replace(saved, max_iterations=5)
+    iterations = saved.max_iterations
     try:
-        session()
-        return f"EM on '{rule}' stopped after 5 iterations (probability underflow)"
-    except ValueError:
-        linker._settings_obj.core_model_settings = model_before
-        return (
-            f"EM on '{rule}' skipped (probability underflow); its parameters keep other estimates"
-        )
+        while True:
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    rule, estimate_without_term_frequencies=True, max_pairs=5e6
+                )
+            except ValueError as error:
+                if "below the minimum allowed" not in str(error):
+                    raise
+                linker._settings_obj.core_model_settings = copy.deepcopy(model_before)
+                if iterations == 1:
+                    return (
+                        f"EM on '{rule}' skipped (probability underflow); "
+                        "its parameters keep other estimates"
+                    )
+                iterations = max(1, iterations // 2)
+                linker._settings_obj.training_settings = dataclasses.replace(
+                    saved, max_iterations=iterations
+                )
+                continue
+            if iterations == saved.max_iterations:
+                return None
+            return f"EM on '{rule}' stopped after {iterations} iterations (probability underflow)"
     finally:
         linker._settings_obj.training_settings = saved
 
