@@ -5,7 +5,8 @@ their columns, start a run over chosen sources (the run is a worker job; its
 page shows the progress), then review the uncertain pairs one at a time,
 most uncertain first (docs/review.md). Pages that show a pair's records are
 audited; every page is sent with ``Cache-Control: no-store`` by the
-platform's middleware.
+platform's middleware. A page with a form answers GET and HEAD with the form
+and POST by acting; any other method (PUT, DELETE...) gets 405.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from memoria.accounts.access import organization_view
 from memoria.accounts.roles import Capability
@@ -78,6 +79,7 @@ def _token(sent: str) -> str:
 
 
 @organization_view(Capability.RUN_ANALYSES)
+@require_http_methods(["GET", "HEAD", "POST"])
 def linkage(request, membership):
     """The organization's lists and runs, and the form to start a run."""
     organization = membership.organization
@@ -109,6 +111,7 @@ def linkage(request, membership):
 
 
 @organization_view(Capability.RUN_ANALYSES)
+@require_http_methods(["GET", "HEAD", "POST"])
 def list_upload(request, membership):
     organization = membership.organization
     form = ListUploadForm(request.POST or None, request.FILES or None)
@@ -122,6 +125,7 @@ def list_upload(request, membership):
 
 
 @organization_view(Capability.RUN_ANALYSES)
+@require_http_methods(["GET", "HEAD", "POST"])
 def list_columns(request, membership, list_id: int):
     organization = membership.organization
     linkage_list = access.get_list(membership, list_id)
@@ -137,6 +141,7 @@ def list_columns(request, membership, list_id: int):
 
 
 @organization_view(Capability.RUN_ANALYSES)
+@require_http_methods(["GET", "HEAD", "POST"])
 def list_delete(request, membership, list_id: int):
     """Asks first (the list's name and rows, a button that posts), then deletes."""
     linkage_list = access.get_list(membership, list_id)
@@ -249,6 +254,7 @@ def queue(request, membership, run_id: int):
 
 
 @organization_view(Capability.RUN_ANALYSES)
+@require_http_methods(["GET", "HEAD", "POST"])
 def pair(request, membership, run_id: int, pair_id: int):
     """Two records side by side, why the model scored them so, and the decision."""
     organization = membership.organization
@@ -350,6 +356,7 @@ def histories(request, membership, run_id: int):
 
 
 @organization_view(Capability.RUN_ANALYSES)
+@require_http_methods(["GET", "HEAD", "POST"])
 def estimates(request, membership, run_id: int):
     """A run's estimates, and the form to start one over its reviewed clusters."""
     organization = membership.organization

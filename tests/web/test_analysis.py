@@ -17,7 +17,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from memoria.analysis import actions
-from memoria.analysis.models import LinkageList, LinkageRun, PairDecision, ReviewPair
+from memoria.analysis.models import (
+    LinkageList,
+    LinkageRun,
+    OfficialDataset,
+    PairDecision,
+    ReviewPair,
+)
 from memoria.analysis.sources import SHARED_KEYS, Source, list_source
 from memoria.audit.models import AuditEntry
 from memoria.cases.models import Person, Visibility
@@ -264,6 +270,52 @@ class PersonaTests(ReviewFixture):
         self.assertEqual(self.decide(run, pair, "unsure", user=self.coordinator).status_code, 302)
         self.assertEqual(self.decide(run, pair, "same").status_code, 302)
         self.assertEqual(PairDecision.objects.get().decision, "same")
+
+
+class MethodTests(ReviewFixture):
+    """A page with a form shows it to GET and HEAD and acts on POST; any other
+    method is refused (405), not answered with the form."""
+
+    def test_the_list_deletion_page_asks_on_get_and_head_and_refuses_other_methods(self):
+        linkage_list = LinkageList.objects.create(organization=self.org, name="Fiscalía")
+        url = f"/o/{self.org.slug}/linkage/lists/{linkage_list.pk}/delete/"
+        self.client.force_login(self.analyst)
+        self.assertContains(self.client.get(url), "¿Eliminar «Fiscalía» y sus 0 filas?")
+        self.assertEqual(self.client.head(url).status_code, 200)
+        for method in ("put", "delete", "patch", "options"):
+            with self.subTest(method=method):
+                response = getattr(self.client, method)(url)
+                self.assertEqual(response.status_code, 405)
+                self.assertEqual(response["Allow"], "GET, HEAD, POST")
+        self.assertTrue(LinkageList.objects.filter(pk=linkage_list.pk).exists())
+        self.assertFalse(AuditEntry.objects.filter(action="linkage.list_delete").exists())
+
+    def test_every_form_page_of_the_analyses_refuses_put_delete_and_patch(self):
+        run = self.make_run()
+        pair = ReviewPair.objects.filter(run=run).first()
+        linkage_list = LinkageList.objects.create(organization=self.org, name="Fiscalía")
+        dataset = OfficialDataset.objects.create(
+            organization=self.org, source="sesnsp", name="Víctimas"
+        )
+        linkage = f"/o/{self.org.slug}/linkage/"
+        official = f"/o/{self.org.slug}/official-figures/"
+        pages = [
+            linkage,
+            linkage + "lists/new/",
+            linkage + f"lists/{linkage_list.pk}/columns/",
+            linkage + f"lists/{linkage_list.pk}/delete/",
+            self.url(run, pair),
+            self.url(run) + "estimates/",
+            official + "new/",
+            official + f"{dataset.pk}/columns/",
+        ]
+        self.client.force_login(self.coordinator)
+        for url in pages:
+            for method in ("put", "delete", "patch"):
+                with self.subTest(url=url, method=method):
+                    self.assertEqual(getattr(self.client, method)(url).status_code, 405)
+        self.assertFalse(PairDecision.objects.exists())
+        self.assertEqual(LinkageRun.objects.count(), 1)
 
 
 def list_csv(frame: pd.DataFrame) -> bytes:
