@@ -16,6 +16,7 @@ import io
 import re
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
@@ -190,6 +191,7 @@ def run(request, membership, run_id: int):
         "problems": problems,
         # The job's error names an uploaded list by its number; the sealed problems by name.
         "error": unreadable_message(problems) if problems else (job.error if job else ""),
+        "keep_days": settings.MEMORIA_JOBS_KEEP_DAYS,  # a run whose job was pruned says so
         "token": uuid.uuid4().hex,
     }
     return render(request, "analysis/run.html", context)
@@ -396,6 +398,7 @@ def _estimate_context(request, membership, estimate_id: int, action: str) -> dic
         "job": job,
         "options": estimate.options,
         "refresh": job is not None and not job.finished,
+        "keep_days": settings.MEMORIA_JOBS_KEEP_DAYS,  # an estimate whose job was pruned says so
     }
     if estimate.finished:
         context.update(page_context(estimate))

@@ -28,7 +28,7 @@ from memoria.analysis.sources import SHARED_KEYS, Source, list_source
 from memoria.audit.models import AuditEntry
 from memoria.cases.models import Person, Visibility
 from memoria.jobs.models import Job, JobData
-from memoria.jobs.worker import drain
+from memoria.jobs.worker import Worker, drain
 from memoria.linkage.pipeline import LinkageResult
 from memoria.linkage.schema import read_source
 from memoria.linkage.synthetic import generate_lists
@@ -496,6 +496,24 @@ class LinkageJobTests(MemoriaTestCase):
         self.assertNotContains(page, "treinta")
         self.assertNotContains(page, "colectivo")
         self.assertContains(page, "The linkage failed.")
+
+    def test_a_failed_runs_values_are_deleted_with_its_job_after_the_days_set(self):
+        def spoil(colectivo):
+            colectivo.loc[0, "age"] = "treinta"
+
+        run, _lists = self.run_with_a_spoiled_list(40, spoil)
+        url = f"/o/{self.org.slug}/linkage/runs/{run.pk}/"
+        self.assertContains(self.client.get(url), "treinta")
+        # Eight days later, on an installation that keeps finished jobs for seven.
+        Job.objects.update(finished_at=timezone.now() - datetime.timedelta(days=8))
+        with self.settings(MEMORIA_JOBS_KEEP_DAYS=7):
+            Worker(worker_id="w").run_due_periodic()
+            page = self.client.get(url)
+        self.assertFalse(JobData.objects.exists())
+        self.assertNotContains(page, "treinta")
+        self.assertContains(page, "This linkage did not finish, and its job was deleted")
+        self.assertContains(page, "jobs are deleted 7 days after they end")
+        self.assertNotContains(page, "The linkage is being saved.")
 
     def test_a_list_may_name_its_states_as_people_write_them(self):
         generated = generate_lists(40, seed=7)
