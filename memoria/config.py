@@ -105,6 +105,9 @@ class Config:
     # Counts from 1 to this minus one leave an organization for its partners as
     # "fewer than k" (counts-only agreements, docs/network.md).
     network_small_count: int = 5
+    # Days a finished job is kept, with its sealed data (a failed linkage run's
+    # unreadable values), before the worker deletes it (memoria.jobs.handlers).
+    jobs_keep_days: int = 30
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -139,6 +142,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         alerts_local_receivers=env_list(env, "MEMORIA_ALERTS_LOCAL_RECEIVERS", []),
         reports=_reports(env),
         network_small_count=env_int(env, "MEMORIA_NETWORK_SMALL_COUNT", 5, minimum=2),
+        jobs_keep_days=env_int(env, "MEMORIA_JOBS_KEEP_DAYS", 30, minimum=1),
     )
 
 

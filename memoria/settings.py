@@ -244,6 +244,9 @@ MEMORIA_REPORTS_RATE_PER_ADDRESS = CONFIG.reports.rate_per_address
 MEMORIA_REPORTS_RATE_PER_ORGANIZATION = CONFIG.reports.rate_per_organization
 MEMORIA_REPORTS_FORM_MIN_SECONDS = CONFIG.reports.form_min_seconds
 MEMORIA_NETWORK_SMALL_COUNT = CONFIG.network_small_count
+# Days a finished job (done, failed or cancelled) is kept with its sealed data (the
+# values a failed linkage run could not read) before the worker deletes it.
+MEMORIA_JOBS_KEEP_DAYS = CONFIG.jobs_keep_days
 
 LOGGING = {
     "version": 1,

@@ -3,7 +3,9 @@ the comparison of documented against official counts.
 
 Every member who reads the cases (``READ_RECORDS``) sees the comparison, as
 the statistics page; importing and deleting take ``RUN_ANALYSES`` (analysts
-and coordinators). The import runs in the worker (``official_actions``).
+and coordinators). The import runs in the worker (``official_actions``). The
+upload and columns pages answer GET and HEAD with their form, POST by acting,
+and any other method with 405.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from memoria.accounts.access import get_for_organization, organization_view
 from memoria.accounts.roles import Capability
@@ -52,6 +54,7 @@ def datasets(request, membership):
 
 
 @organization_view(Capability.RUN_ANALYSES)
+@require_http_methods(["GET", "HEAD", "POST"])
 def upload(request, membership):
     organization = membership.organization
     form = OfficialUploadForm(request.POST or None, request.FILES or None)
@@ -70,6 +73,7 @@ def upload(request, membership):
 
 
 @organization_view(Capability.RUN_ANALYSES)
+@require_http_methods(["GET", "HEAD", "POST"])
 def columns(request, membership, dataset_id: int):
     organization = membership.organization
     dataset = get_dataset(membership, dataset_id)

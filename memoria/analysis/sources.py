@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from memoria.cases.io.jobs import seal, unseal
 from memoria.cases.io.readers import Table
 from memoria.cases.io.schema import COLUMNS_BY_KEY, Column
-from memoria.geo import state_code
+from memoria.geo import state_as_code
 from memoria.vault.blind import blind_tokens
 
 TABLE_CONTEXT = "analysis.list.table"
@@ -128,7 +128,7 @@ def list_source(linkage_list) -> Source:
     for fingerprint, (number, values) in zip(fingerprints, rows, strict=True):
         record = {key: values.get(key, "") for key in mapping if key != "record_id"}
         if record.get("state"):
-            record["state"] = _state(record["state"])
+            record["state"] = state_as_code(record["state"])
         records.append({**record, "record_id": fingerprint})
         shown[fingerprint] = {
             "list": linkage_list.name,
@@ -137,15 +137,6 @@ def list_source(linkage_list) -> Source:
         }
     frame = pd.DataFrame(records or None, columns=["record_id", *_engine_keys(mapping)])
     return Source(f"list{linkage_list.pk}", linkage_list.name, frame, shown)
-
-
-def _state(value: str) -> str:
-    """A state as the engine reads it: its INEGI code, also when the list names it
-    ("Veracruz", "Edo. de México", "CDMX"); anything else as written, for the
-    engine to read as unknown ("N/D") or to refuse with its row."""
-    if value.replace(".", "").isdigit():
-        return value
-    return state_code(value) or value
 
 
 # What a shared person carries that the engine reads (memoria.cases.sharing).

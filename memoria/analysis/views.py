@@ -5,7 +5,8 @@ their columns, start a run over chosen sources (the run is a worker job; its
 page shows the progress), then review the uncertain pairs one at a time,
 most uncertain first (docs/review.md). Pages that show a pair's records are
 audited; every page is sent with ``Cache-Control: no-store`` by the
-platform's middleware.
+platform's middleware. A page with a form answers GET and HEAD with the form
+and POST by acting; any other method (PUT, DELETE...) gets 405.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import io
 import re
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from memoria.accounts.access import organization_view
 from memoria.accounts.roles import Capability
@@ -78,6 +80,7 @@ def _token(sent: str) -> str:
 
 
 @organization_view(Capability.RUN_ANALYSES)
+@require_http_methods(["GET", "HEAD", "POST"])
 def linkage(request, membership):
     """The organization's lists and runs, and the form to start a run."""
     organization = membership.organization
@@ -109,6 +112,7 @@ def linkage(request, membership):
 
 
 @organization_view(Capability.RUN_ANALYSES)
+@require_http_methods(["GET", "HEAD", "POST"])
 def list_upload(request, membership):
     organization = membership.organization
     form = ListUploadForm(request.POST or None, request.FILES or None)
@@ -122,6 +126,7 @@ def list_upload(request, membership):
 
 
 @organization_view(Capability.RUN_ANALYSES)
+@require_http_methods(["GET", "HEAD", "POST"])
 def list_columns(request, membership, list_id: int):
     organization = membership.organization
     linkage_list = access.get_list(membership, list_id)
@@ -137,6 +142,7 @@ def list_columns(request, membership, list_id: int):
 
 
 @organization_view(Capability.RUN_ANALYSES)
+@require_http_methods(["GET", "HEAD", "POST"])
 def list_delete(request, membership, list_id: int):
     """Asks first (the list's name and rows, a button that posts), then deletes."""
     linkage_list = access.get_list(membership, list_id)
@@ -185,6 +191,7 @@ def run(request, membership, run_id: int):
         "problems": problems,
         # The job's error names an uploaded list by its number; the sealed problems by name.
         "error": unreadable_message(problems) if problems else (job.error if job else ""),
+        "keep_days": settings.MEMORIA_JOBS_KEEP_DAYS,  # a run whose job was pruned says so
         "token": uuid.uuid4().hex,
     }
     return render(request, "analysis/run.html", context)
@@ -249,6 +256,7 @@ def queue(request, membership, run_id: int):
 
 
 @organization_view(Capability.RUN_ANALYSES)
+@require_http_methods(["GET", "HEAD", "POST"])
 def pair(request, membership, run_id: int, pair_id: int):
     """Two records side by side, why the model scored them so, and the decision."""
     organization = membership.organization
@@ -350,6 +358,7 @@ def histories(request, membership, run_id: int):
 
 
 @organization_view(Capability.RUN_ANALYSES)
+@require_http_methods(["GET", "HEAD", "POST"])
 def estimates(request, membership, run_id: int):
     """A run's estimates, and the form to start one over its reviewed clusters."""
     organization = membership.organization
@@ -389,6 +398,7 @@ def _estimate_context(request, membership, estimate_id: int, action: str) -> dic
         "job": job,
         "options": estimate.options,
         "refresh": job is not None and not job.finished,
+        "keep_days": settings.MEMORIA_JOBS_KEEP_DAYS,  # an estimate whose job was pruned says so
     }
     if estimate.finished:
         context.update(page_context(estimate))

@@ -7,7 +7,10 @@
 ``memoria estimate clusters.csv --pairs scored.csv`` (linkage uncertainty).
 
 Each input is a CSV in the standard schema (see docs/linkage.md); its file
-stem names the source. Splink is imported inside the handler so that
+stem names the source. The state column may name the state ("Veracruz",
+"Edo. de México", "CDMX") as well as give its INEGI code: names are read here
+into codes (``memoria.geo``, which the engine may not import), as the web does
+for uploaded lists. Splink is imported inside the handler so that
 ``memoria --help`` stays fast.
 """
 
@@ -138,16 +141,18 @@ def run(args: argparse.Namespace) -> int:
 
     from memoria.linkage import DEFAULT_REVIEW_BAND, DEFAULT_THRESHOLD, InputError, link_records
     from memoria.linkage.backends import BackendUnavailable
+    from memoria.linkage.schema import read_csv_file
 
     console = Console(stderr=True)
     answers = _read_answers(args.answers) if args.answers is not None else None
     threshold = args.threshold or DEFAULT_THRESHOLD
     band = args.review_band or DEFAULT_REVIEW_BAND
     try:
+        sources = {p.stem: states_as_codes(read_csv_file(p)) for p in args.sources}
         # Libraries print notes on stdout; keep stdout for the --json summary.
         with contextlib.redirect_stdout(sys.stderr), console.status("linking…") as status:
             result = link_records(
-                {p.stem: p for p in args.sources},
+                sources,
                 threshold=threshold,
                 review_band=band,
                 backend=args.backend,
@@ -157,12 +162,39 @@ def run(args: argparse.Namespace) -> int:
                 labels=answers,
             )
     except InputError as error:
-        raise CommandError(str(error)) from error
+        raise CommandError(str(_said_of_states(error))) from error
     except (BackendUnavailable, ImportError) as error:  # no Java or no pyspark for Spark
         raise CommandError(f"{args.backend} backend unavailable: {error}") from error
     _write(result, args)
     _report(result.summary, args, console)
     return 0
+
+
+def states_as_codes(frame):
+    """``frame`` with the states its state column names ("Veracruz", "Edo. de México",
+    "CDMX", "Chih.") as their INEGI codes; other values as written, for the engine
+    to read as codes, as unknown ("N/D", "99") or to refuse with their rows."""
+    from memoria.geo import state_as_code
+
+    for column in frame.columns:
+        if str(column).strip().lower() == "state":
+            frame[column] = frame[column].map(state_as_code)
+    return frame
+
+
+def _said_of_states(error):
+    """The engine's refusal, a state it cannot read said as neither a code nor a name
+    (the engine itself reads codes only)."""
+    from dataclasses import replace
+
+    from memoria.linkage import InputError
+
+    if not error.problems:
+        return error
+    reason = "neither an INEGI state code (2 digits) nor a state's name"
+    return InputError(
+        [replace(p, reason=reason) if p.column == "state" else p for p in error.problems]
+    )
 
 
 ANSWER_COLUMNS = ("source_l", "record_id_l", "source_r", "record_id_r", "decision")

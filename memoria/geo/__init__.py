@@ -7,6 +7,7 @@ from memoria.geo.catalogue import (
     fold,
     load_municipalities,
     load_states,
+    state_as_code,
     state_code,
 )
 
@@ -16,5 +17,6 @@ __all__ = [
     "fold",
     "load_municipalities",
     "load_states",
+    "state_as_code",
     "state_code",
 ]

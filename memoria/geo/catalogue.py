@@ -135,3 +135,17 @@ def state_code(name: str) -> str | None:
         if key.startswith(prefix) and key[len(prefix) :] in codes:
             return codes[key[len(prefix) :]]
     return None
+
+
+def state_as_code(value: str) -> str:
+    """A list's state cell as the linkage engine reads it: its INEGI code when the
+    list names the state ("Veracruz", "Edo. de México", "CDMX", "Chih."); anything
+    else as written (a code, "N/D", "Gondor"), for the engine to read as a code, as
+    unknown, or to refuse with its row.
+
+    >>> state_as_code("Edo. de México"), state_as_code("9"), state_as_code("N/D")
+    ('15', '9', 'N/D')
+    """
+    if value.replace(".", "").strip().isdigit():
+        return value
+    return state_code(value) or value

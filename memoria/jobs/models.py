@@ -71,7 +71,8 @@ class JobData(models.Model):
     """A job's input and output, sealed by the caller (never stored in clear).
 
     The input is deleted when the job ends; the output (for instance the
-    problems found in an import's rows) stays, sealed, until the job is pruned.
+    problems found in an import's rows) stays, sealed, until the job is pruned
+    (``MEMORIA_JOBS_KEEP_DAYS`` after it finished, 30 unless set).
     """
 
     job = models.OneToOneField(Job, on_delete=models.CASCADE, primary_key=True, related_name="data")

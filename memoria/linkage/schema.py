@@ -465,7 +465,7 @@ def read_source(
     if not isinstance(data, pd.DataFrame):
         path = Path(data)
         source = source or path.stem
-        data = _read_csv(path)
+        data = read_csv_file(path)
     source = source or "source"
     frame = data.rename(columns=lambda c: str(c).strip().lower())
     _validate_columns(frame, source)
@@ -478,7 +478,9 @@ def read_source(
     return out
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def read_csv_file(path: Path) -> pd.DataFrame:
+    """A list's CSV file as text cells (UTF-8, or Latin-1 as older Excel exports write;
+    comma or semicolon separated), as :func:`read_source` reads it."""
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     for encoding in ("utf-8-sig", "latin-1"):
@@ -501,5 +503,6 @@ __all__ = [
     "PartialDate",
     "is_placeholder",
     "is_sentinel_date",
+    "read_csv_file",
     "read_source",
 ]

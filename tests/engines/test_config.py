@@ -73,6 +73,14 @@ def test_it_refuses_debug_in_production(tmp_path):
         load_config(env(tmp_path, MEMORIA_PRODUCTION="1", MEMORIA_DEBUG="1"))
 
 
+def test_finished_jobs_are_kept_30_days_unless_set_and_at_least_1(tmp_path):
+    assert load_config(env(tmp_path)).jobs_keep_days == 30
+    assert load_config(env(tmp_path, MEMORIA_JOBS_KEEP_DAYS="7")).jobs_keep_days == 7
+    for wrong in ("0", "-3", "a week"):
+        with pytest.raises(ConfigError, match="MEMORIA_JOBS_KEEP_DAYS"):
+            load_config(env(tmp_path, MEMORIA_JOBS_KEEP_DAYS=wrong))
+
+
 def test_the_network_small_count_is_5_unless_set_and_at_least_2(tmp_path):
     assert load_config(env(tmp_path)).network_small_count == 5
     assert load_config(env(tmp_path, MEMORIA_NETWORK_SMALL_COUNT="10")).network_small_count == 10

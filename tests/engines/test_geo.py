@@ -1,4 +1,4 @@
-from memoria.geo import fold, load_municipalities, load_states, state_code
+from memoria.geo import fold, load_municipalities, load_states, state_as_code, state_code
 
 
 def test_it_sums_to_the_census_2020_population():
@@ -51,3 +51,11 @@ def test_it_reads_the_abbreviations_of_official_forms():
         "Tlax.": "29", "Ver.": "30", "Yuc.": "31", "Zac.": "32",
     }  # fmt: skip
     assert {name: state_code(name) for name in written} == written
+
+
+def test_a_list_cell_becomes_a_code_only_when_it_names_a_state():
+    # The web and `memoria link` read a list's state column so; the engine reads codes.
+    cells = {"Veracruz": "30", "Edo. de México": "15", "Chih.": "08", "CDMX": "09",
+             "9": "9", "09": "09", "9.0": "9.0", "99": "99",
+             "N/D": "N/D", "Gondor": "Gondor"}  # fmt: skip
+    assert {cell: state_as_code(cell) for cell in cells} == cells

@@ -17,12 +17,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from memoria.analysis import actions
-from memoria.analysis.models import LinkageList, LinkageRun, PairDecision, ReviewPair
+from memoria.analysis.models import (
+    LinkageList,
+    LinkageRun,
+    OfficialDataset,
+    PairDecision,
+    ReviewPair,
+)
 from memoria.analysis.sources import SHARED_KEYS, Source, list_source
 from memoria.audit.models import AuditEntry
 from memoria.cases.models import Person, Visibility
 from memoria.jobs.models import Job, JobData
-from memoria.jobs.worker import drain
+from memoria.jobs.worker import Worker, drain
 from memoria.linkage.pipeline import LinkageResult
 from memoria.linkage.schema import read_source
 from memoria.linkage.synthetic import generate_lists
@@ -266,6 +272,52 @@ class PersonaTests(ReviewFixture):
         self.assertEqual(PairDecision.objects.get().decision, "same")
 
 
+class MethodTests(ReviewFixture):
+    """A page with a form shows it to GET and HEAD and acts on POST; any other
+    method is refused (405), not answered with the form."""
+
+    def test_the_list_deletion_page_asks_on_get_and_head_and_refuses_other_methods(self):
+        linkage_list = LinkageList.objects.create(organization=self.org, name="Fiscalía")
+        url = f"/o/{self.org.slug}/linkage/lists/{linkage_list.pk}/delete/"
+        self.client.force_login(self.analyst)
+        self.assertContains(self.client.get(url), "¿Eliminar «Fiscalía» y sus 0 filas?")
+        self.assertEqual(self.client.head(url).status_code, 200)
+        for method in ("put", "delete", "patch", "options"):
+            with self.subTest(method=method):
+                response = getattr(self.client, method)(url)
+                self.assertEqual(response.status_code, 405)
+                self.assertEqual(response["Allow"], "GET, HEAD, POST")
+        self.assertTrue(LinkageList.objects.filter(pk=linkage_list.pk).exists())
+        self.assertFalse(AuditEntry.objects.filter(action="linkage.list_delete").exists())
+
+    def test_every_form_page_of_the_analyses_refuses_put_delete_and_patch(self):
+        run = self.make_run()
+        pair = ReviewPair.objects.filter(run=run).first()
+        linkage_list = LinkageList.objects.create(organization=self.org, name="Fiscalía")
+        dataset = OfficialDataset.objects.create(
+            organization=self.org, source="sesnsp", name="Víctimas"
+        )
+        linkage = f"/o/{self.org.slug}/linkage/"
+        official = f"/o/{self.org.slug}/official-figures/"
+        pages = [
+            linkage,
+            linkage + "lists/new/",
+            linkage + f"lists/{linkage_list.pk}/columns/",
+            linkage + f"lists/{linkage_list.pk}/delete/",
+            self.url(run, pair),
+            self.url(run) + "estimates/",
+            official + "new/",
+            official + f"{dataset.pk}/columns/",
+        ]
+        self.client.force_login(self.coordinator)
+        for url in pages:
+            for method in ("put", "delete", "patch"):
+                with self.subTest(url=url, method=method):
+                    self.assertEqual(getattr(self.client, method)(url).status_code, 405)
+        self.assertFalse(PairDecision.objects.exists())
+        self.assertEqual(LinkageRun.objects.count(), 1)
+
+
 def list_csv(frame: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
     frame.drop(columns=["person_id"]).to_csv(buffer, index=False)
@@ -444,6 +496,24 @@ class LinkageJobTests(MemoriaTestCase):
         self.assertNotContains(page, "treinta")
         self.assertNotContains(page, "colectivo")
         self.assertContains(page, "The linkage failed.")
+
+    def test_a_failed_runs_values_are_deleted_with_its_job_after_the_days_set(self):
+        def spoil(colectivo):
+            colectivo.loc[0, "age"] = "treinta"
+
+        run, _lists = self.run_with_a_spoiled_list(40, spoil)
+        url = f"/o/{self.org.slug}/linkage/runs/{run.pk}/"
+        self.assertContains(self.client.get(url), "treinta")
+        # Eight days later, on an installation that keeps finished jobs for seven.
+        Job.objects.update(finished_at=timezone.now() - datetime.timedelta(days=8))
+        with self.settings(MEMORIA_JOBS_KEEP_DAYS=7):
+            Worker(worker_id="w").run_due_periodic()
+            page = self.client.get(url)
+        self.assertFalse(JobData.objects.exists())
+        self.assertNotContains(page, "treinta")
+        self.assertContains(page, "This linkage did not finish, and its job was deleted")
+        self.assertContains(page, "jobs are deleted 7 days after they end")
+        self.assertNotContains(page, "The linkage is being saved.")
 
     def test_a_list_may_name_its_states_as_people_write_them(self):
         generated = generate_lists(40, seed=7)

@@ -8,6 +8,7 @@ directly on the same table; LCMCR runs are tiny.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import warnings
 from pathlib import Path
@@ -15,7 +16,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from memoria.analysis import actions
 from memoria.analysis.estimation import (
@@ -31,7 +32,7 @@ from memoria.audit.models import AuditEntry
 from memoria.cases.io.jobs import seal
 from memoria.jobs.models import Job
 from memoria.jobs.queue import JobContext
-from memoria.jobs.worker import drain
+from memoria.jobs.worker import Worker, drain
 from memoria.mse import EstimateOptions, LcmcrSettings, estimate_population, read_capture_table
 from memoria.mse.progress import BOOTSTRAP, LCMCR_ROUND, phase
 from tests.web.base import MemoriaTestCase
@@ -221,6 +222,18 @@ class EstimateJobTests(EstimateFixture):
         drain()
         self.assertEqual(Job.objects.get().status, Job.Status.FAILED)
         self.assertContains(self.client.get(response["Location"]), "al menos tres listas")
+
+    def test_a_failed_estimate_whose_job_was_deleted_says_so(self):
+        run = self.two_list_run()
+        response = self.start(run=run)
+        drain()
+        Job.objects.update(finished_at=timezone.now() - dt.timedelta(days=31))
+        Worker(worker_id="w").run_due_periodic()  # 30 days unless set
+        self.assertFalse(Job.objects.exists())
+        page = self.client.get(response["Location"])
+        self.assertContains(page, "Esta estimación no terminó y su tarea se eliminó")
+        self.assertContains(page, "las tareas se eliminan 30 días después de terminar")
+        self.assertNotContains(page, "La estimación se está guardando.")
 
     def test_an_estimate_started_in_english_fails_in_english(self):
         run = self.two_list_run()

@@ -186,6 +186,44 @@ class PeriodicTaskTests(TestCase):
         )
 
 
+class PruneTests(TestCase):
+    """The worker deletes finished jobs, and what they kept sealed, after
+    ``MEMORIA_JOBS_KEEP_DAYS`` (30 unless set)."""
+
+    def finished(self, key: str, status: str, days_ago: float) -> Job:
+        job = queue.enqueue(EFFECT, key, payload={"n": 1})
+        JobData.objects.create(job=job, sealed_output="sealed values of a failed run")
+        Job.objects.filter(pk=job.pk).update(
+            status=status, finished_at=timezone.now() - dt.timedelta(days=days_ago)
+        )
+        return job
+
+    def run_prune(self) -> None:
+        PeriodicRun.objects.filter(name="jobs.prune").delete()  # due now
+        Worker(worker_id="w").run_due_periodic()
+        self.assertEqual(PeriodicRun.objects.get(name="jobs.prune").last_error, "")
+
+    def test_it_deletes_failed_jobs_and_their_sealed_output_after_30_days(self):
+        old = self.finished("k-1", Job.Status.FAILED, 31)
+        recent = self.finished("k-2", Job.Status.FAILED, 29)
+        self.run_prune()
+        self.assertFalse(Job.objects.filter(pk=old.pk).exists())
+        self.assertFalse(JobData.objects.filter(job_id=old.pk).exists())
+        self.assertTrue(JobData.objects.filter(job_id=recent.pk).exists())
+
+    def test_it_keeps_finished_jobs_as_many_days_as_set(self):
+        failed = self.finished("k-1", Job.Status.FAILED, 8)
+        done = self.finished("k-2", Job.Status.DONE, 8)
+        recent = self.finished("k-3", Job.Status.FAILED, 6)
+        waiting = queue.enqueue(EFFECT, "k-4", payload={"n": 4})
+        Job.objects.filter(pk=waiting.pk).update(created_at=timezone.now() - dt.timedelta(days=60))
+        with self.settings(MEMORIA_JOBS_KEEP_DAYS=7):
+            self.run_prune()
+        self.assertEqual(set(Job.objects.values_list("pk", flat=True)), {recent.pk, waiting.pk})
+        self.assertFalse(JobData.objects.filter(job_id__in=[failed.pk, done.pk]).exists())
+        self.assertTrue(JobData.objects.filter(job_id=recent.pk).exists())
+
+
 class HeartbeatTests(TestCase):
     def test_it_says_no_worker_runs_before_one_started(self):
         self.assertEqual(worker_status()["running"], False)

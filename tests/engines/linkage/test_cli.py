@@ -90,6 +90,46 @@ def test_it_fails_cleanly_on_unreadable_values(tmp_path):
         run_link([str(bad), "--out", str(tmp_path / "c.csv")])
 
 
+def test_it_reads_states_written_by_name_as_the_web_does(lists_dir, tmp_path, capsys):
+    from memoria.geo import load_states
+
+    # Each state written as lists write it: its name, some by abbreviation, in any case.
+    written = {state.code: state.name.upper() for state in load_states()}
+    written |= {"09": "CDMX", "15": "Edo. de México", "08": "Chih.", "30": "Veracruz"}
+    colectivo = pd.read_csv(lists_dir / "colectivo.csv", dtype=str, keep_default_na=False)
+    codes = colectivo["state"].str.zfill(2)
+    assert codes.isin(list(written)).sum() > len(colectivo) / 2
+    colectivo["state"] = colectivo["state"].map(lambda code: written.get(code.zfill(2), code))
+    named = tmp_path / "colectivo.csv"
+    colectivo.to_csv(named, index=False)
+    fiscalia = str(lists_dir / "fiscalia.csv")
+    by_code, by_name = tmp_path / "by-code.csv", tmp_path / "by-name.csv"
+    assert run_link([fiscalia, str(lists_dir / "colectivo.csv"), "--out", str(by_code)]) == 0
+    assert run_link([fiscalia, str(named), "--out", str(by_name), "--json"]) == 0
+    # The same clusters as from the codes, and no state read as unknown.
+    assert by_name.read_text() == by_code.read_text()
+    summary = json.loads(capsys.readouterr().out)
+    assert "state" not in summary["input"]["placeholders"].get("colectivo", {})
+
+
+def test_it_refuses_a_state_that_is_neither_a_code_nor_a_name_writing_nothing(tmp_path):
+    bad = tmp_path / "colectivo.csv"
+    bad.write_text(
+        "record_id,full_name,State\n1,Ana López,Gondor\n2,Juan Pérez,Veracruz\n"
+        "3,Luis Díaz,N/D\n4,Rosa Ruiz,09\n5,Inés Mora,Narnia\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "c.csv"
+    with pytest.raises(CommandError) as caught:
+        run_link([str(bad), "--out", str(out)])
+    reason = "neither an INEGI state code (2 digits) nor a state's name"
+    assert str(caught.value) == (
+        f"2 value(s) cannot be read: colectivo row 1, state='Gondor': {reason}; "
+        f"colectivo row 5, state='Narnia': {reason}"
+    )
+    assert not out.exists()
+
+
 def test_it_refuses_two_inputs_with_the_same_stem(lists_dir, tmp_path):
     other = tmp_path / "fiscalia.csv"
     other.write_text("record_id,full_name\n1,Ana\n", encoding="utf-8")
