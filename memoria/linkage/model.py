@@ -351,10 +351,8 @@ PREDICTION_BLOCKING_RULES = (
     " AND l.municipality = r.municipality",
     # ... or with the birth year and the half year of the event, when the
     # place is missing.
-    "l.pat_ph = r.pat_ph AND l.birth_year = r.birth_year"
-    " AND l.event_half_year = r.event_half_year",
-    "l.mat_ph = r.mat_ph AND l.birth_year = r.birth_year"
-    " AND l.event_half_year = r.event_half_year",
+    "l.pat_ph = r.pat_ph AND l.birth_year = r.birth_year AND l.event_half_year = r.event_half_year",
+    "l.mat_ph = r.mat_ph AND l.birth_year = r.birth_year AND l.event_half_year = r.event_half_year",
     "l.curp = r.curp",
 )
 
