@@ -42,7 +42,9 @@ def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be one of true/false, yes/no, on/off, 1/0 (got {raw!r})")
 
 
-def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def env_int(
+    env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None
+) -> int:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -52,6 +54,8 @@ def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -
         raise ConfigError(f"{name} must be a whole number (got {raw!r})") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum} (got {value})")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum} (got {value})")
     return value
 
 
@@ -65,6 +69,11 @@ def env_list(env: Mapping[str, str], name: str, default: list[str]) -> list[str]
 def default_data_dir(env: Mapping[str, str]) -> Path:
     base = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "memoria"
+
+
+# A century: "keep them for ever" must not be a number of days before year 1 (the
+# worker's prune would fail every hour on the date it deletes up to).
+JOBS_KEEP_DAYS_MAX = 36500
 
 
 @dataclass(frozen=True)
@@ -106,7 +115,8 @@ class Config:
     # "fewer than k" (counts-only agreements, docs/network.md).
     network_small_count: int = 5
     # Days a finished job is kept, with its sealed data (a failed linkage run's
-    # unreadable values), before the worker deletes it (memoria.jobs.handlers).
+    # unreadable values), before the worker deletes it (memoria.jobs.handlers);
+    # at most JOBS_KEEP_DAYS_MAX.
     jobs_keep_days: int = 30
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -142,7 +152,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         alerts_local_receivers=env_list(env, "MEMORIA_ALERTS_LOCAL_RECEIVERS", []),
         reports=_reports(env),
         network_small_count=env_int(env, "MEMORIA_NETWORK_SMALL_COUNT", 5, minimum=2),
-        jobs_keep_days=env_int(env, "MEMORIA_JOBS_KEEP_DAYS", 30, minimum=1),
+        jobs_keep_days=env_int(
+            env, "MEMORIA_JOBS_KEEP_DAYS", 30, minimum=1, maximum=JOBS_KEEP_DAYS_MAX
+        ),
     )
 
 

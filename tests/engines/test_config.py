@@ -81,6 +81,15 @@ def test_finished_jobs_are_kept_30_days_unless_set_and_at_least_1(tmp_path):
             load_config(env(tmp_path, MEMORIA_JOBS_KEEP_DAYS=wrong))
 
 
+def test_finished_jobs_are_kept_at_most_a_century(tmp_path):
+    # "For ever" written as a million days would make the worker's prune fail every
+    # hour (a date before year 1): refused at start-up instead.
+    assert load_config(env(tmp_path, MEMORIA_JOBS_KEEP_DAYS="36500")).jobs_keep_days == 36500
+    for wrong in ("36501", "1000000", "99999999999"):
+        with pytest.raises(ConfigError, match="MEMORIA_JOBS_KEEP_DAYS must be at most 36500"):
+            load_config(env(tmp_path, MEMORIA_JOBS_KEEP_DAYS=wrong))
+
+
 def test_the_network_small_count_is_5_unless_set_and_at_least_2(tmp_path):
     assert load_config(env(tmp_path)).network_small_count == 5
     assert load_config(env(tmp_path, MEMORIA_NETWORK_SMALL_COUNT="10")).network_small_count == 10

@@ -12,6 +12,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from memoria.accounts.models import Organization
+from memoria.config import JOBS_KEEP_DAYS_MAX
 from memoria.jobs import queue
 from memoria.jobs.models import Job, JobData, PeriodicRun, WorkerHeartbeat
 from memoria.jobs.registry import PERIODIC, JobError, job_handler, register_periodic
@@ -222,6 +223,12 @@ class PruneTests(TestCase):
         self.assertEqual(set(Job.objects.values_list("pk", flat=True)), {recent.pk, waiting.pk})
         self.assertFalse(JobData.objects.filter(job_id__in=[failed.pk, done.pk]).exists())
         self.assertTrue(JobData.objects.filter(job_id=recent.pk).exists())
+
+    def test_it_keeps_finished_jobs_for_the_longest_time_allowed(self):
+        old = self.finished("k-1", Job.Status.FAILED, 365 * 50)
+        with self.settings(MEMORIA_JOBS_KEEP_DAYS=JOBS_KEEP_DAYS_MAX):
+            self.run_prune()  # no error: the oldest date kept is a real date
+        self.assertTrue(JobData.objects.filter(job_id=old.pk).exists())
 
 
 class HeartbeatTests(TestCase):
