@@ -74,6 +74,8 @@ def default_data_dir(env: Mapping[str, str]) -> Path:
 # A century: "keep them for ever" must not be a number of days before year 1 (the
 # worker's prune would fail every hour on the date it deletes up to).
 JOBS_KEEP_DAYS_MAX = 36500
+# Ten years: the public feed's cutoff (now minus the delay) must stay a date.
+PUBLISH_DELAY_HOURS_MAX = 87600
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,10 @@ def _reports(env: Mapping[str, str]) -> ReportsConfig:
     defaults = ReportsConfig()
     return ReportsConfig(
         publish_delay_hours=env_int(
-            env, "MEMORIA_REPORTS_PUBLISH_DELAY_HOURS", defaults.publish_delay_hours
+            env,
+            "MEMORIA_REPORTS_PUBLISH_DELAY_HOURS",
+            defaults.publish_delay_hours,
+            maximum=PUBLISH_DELAY_HOURS_MAX,
         ),
         rate_per_address=env_int(
             env, "MEMORIA_REPORTS_RATE_PER_ADDRESS", defaults.rate_per_address, minimum=1

@@ -90,6 +90,18 @@ def test_finished_jobs_are_kept_at_most_a_century(tmp_path):
             load_config(env(tmp_path, MEMORIA_JOBS_KEEP_DAYS=wrong))
 
 
+def test_the_reports_publication_delay_is_at_most_ten_years(tmp_path):
+    # A delay meant as "never" (a billion hours) made every public feed fail
+    # on a date before year 1: refused at start-up instead.
+    loaded = load_config(env(tmp_path, MEMORIA_REPORTS_PUBLISH_DELAY_HOURS="87600"))
+    assert loaded.reports.publish_delay_hours == 87600
+    for wrong in ("87601", "1000000000"):
+        with pytest.raises(
+            ConfigError, match="MEMORIA_REPORTS_PUBLISH_DELAY_HOURS must be at most 87600"
+        ):
+            load_config(env(tmp_path, MEMORIA_REPORTS_PUBLISH_DELAY_HOURS=wrong))
+
+
 def test_the_network_small_count_is_5_unless_set_and_at_least_2(tmp_path):
     assert load_config(env(tmp_path)).network_small_count == 5
     assert load_config(env(tmp_path, MEMORIA_NETWORK_SMALL_COUNT="10")).network_small_count == 10
