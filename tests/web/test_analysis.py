@@ -514,6 +514,10 @@ class LinkageJobTests(MemoriaTestCase):
         self.assertContains(page, "This linkage did not finish, and its job was deleted")
         self.assertContains(page, "jobs are deleted 7 days after they end")
         self.assertNotContains(page, "The linkage is being saved.")
+        # The list of runs says so too (it showed the job's status, now gone).
+        with self.settings(MEMORIA_JOBS_KEEP_DAYS=7):
+            runs = self.client.get(f"/o/{self.org.slug}/linkage/")
+        self.assertContains(runs, "did not finish")
 
     def test_a_list_may_name_its_states_as_people_write_them(self):
         generated = generate_lists(40, seed=7)

@@ -203,7 +203,9 @@ class EstimateJobTests(EstimateFixture):
 
     def two_list_run(self) -> LinkageRun:
         """A run over two lists of one person each: too few lists to estimate."""
-        run = LinkageRun.objects.create(organization=self.org)
+        run = LinkageRun.objects.create(
+            organization=self.org, summary={"records": 2, "clusters": 2}
+        )
         graph = {
             "records": [["a", "l1"], ["b", "l2"]],
             "links": [],
@@ -234,6 +236,11 @@ class EstimateJobTests(EstimateFixture):
         self.assertContains(page, "Esta estimación no terminó y su tarea se eliminó")
         self.assertContains(page, "las tareas se eliminan 30 días después de terminar")
         self.assertNotContains(page, "La estimación se está guardando.")
+        # The run's list of estimates says so too.
+        self.assertContains(
+            self.client.get(f"/o/{run.organization.slug}/linkage/runs/{run.pk}/estimates/"),
+            "— no terminó",
+        )
 
     def test_an_estimate_started_in_english_fails_in_english(self):
         run = self.two_list_run()
