@@ -198,7 +198,8 @@ def _em_session(linker: Any, rule: str) -> str | None:
                 continue
             if iterations == saved.max_iterations:
                 return None
-            return f"EM on '{rule}' stopped after {iterations} iterations (probability underflow)"
+            unit = "iteration" if iterations == 1 else "iterations"
+            return f"EM on '{rule}' stopped after {iterations} {unit} (probability underflow)"
     finally:
         linker._settings_obj.training_settings = saved
 
