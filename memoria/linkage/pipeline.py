@@ -108,11 +108,47 @@ def _train(
     notes = []
     for rule in rules:
         say(f"EM training on pairs blocked by {rule}")
+        lift_starting_m(linker)
         note = _em_session(linker, rule)
         if note:
             notes.append(note)
     floor_m_probabilities(linker, records)
     return notes
+
+
+#: No m probability starts an EM session below this (see lift_starting_m).
+SESSION_START_FLOOR = 1e-10
+
+
+def lift_starting_m(linker: Any) -> None:
+    """Lift every m probability below ``SESSION_START_FLOOR`` before an EM session.
+
+    A session starts from the estimates the sessions before it left, and EM
+    leaves plain disagreement on place, sex or event date near 1e-50 (true
+    pairs never show it). Started there, a session in which a level is shown
+    only by pairs with such a disagreement (namesakes in another state)
+    drives that level's m below what Splink accepts (1e-300) in one or two
+    iterations, and the session is cut short or skipped (``_em_session``).
+    Starting values only set where EM begins: a session that converges ends
+    where it would have, and each session's own estimates are what Splink
+    combines, so the model keeps its vetoes while EM gets the iterations to
+    reach them. The levels of each comparison are scaled to add up to 1.
+    """
+    for comparison in linker._settings_obj.comparisons:
+        levels = [
+            level
+            for level in comparison.comparison_levels
+            if not level.is_null_level
+            and level.m_probability is not None
+            and not math.isnan(level.m_probability)
+        ]
+        if not any(level.m_probability < SESSION_START_FLOOR for level in levels):
+            continue
+        for level in levels:
+            level.m_probability = max(level.m_probability, SESSION_START_FLOOR)
+        total = sum(level.m_probability for level in levels)
+        for level in levels:
+            level.m_probability = level.m_probability / total
 
 
 def floor_m_probabilities(linker: Any, records: int) -> None:
