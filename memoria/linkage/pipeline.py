@@ -116,6 +116,23 @@ def _train(
     return notes
 
 
+def _levels_with_m(comparison: Any) -> list:
+    """A comparison's levels that have an m probability (not the null level)."""
+    return [
+        level
+        for level in comparison.comparison_levels
+        if not level.is_null_level
+        and level.m_probability is not None
+        and not math.isnan(level.m_probability)
+    ]
+
+
+def _scale_to_one(levels: list) -> None:
+    total = sum(level.m_probability for level in levels)
+    for level in levels:
+        level.m_probability = level.m_probability / total
+
+
 #: No m probability starts an EM session below this (see lift_starting_m).
 SESSION_START_FLOOR = 1e-10
 
@@ -135,20 +152,12 @@ def lift_starting_m(linker: Any) -> None:
     reach them. The levels of each comparison are scaled to add up to 1.
     """
     for comparison in linker._settings_obj.comparisons:
-        levels = [
-            level
-            for level in comparison.comparison_levels
-            if not level.is_null_level
-            and level.m_probability is not None
-            and not math.isnan(level.m_probability)
-        ]
+        levels = _levels_with_m(comparison)
         if not any(level.m_probability < SESSION_START_FLOOR for level in levels):
             continue
         for level in levels:
             level.m_probability = max(level.m_probability, SESSION_START_FLOOR)
-        total = sum(level.m_probability for level in levels)
-        for level in levels:
-            level.m_probability = level.m_probability / total
+        _scale_to_one(levels)
 
 
 def floor_m_probabilities(linker: Any, records: int) -> None:
@@ -175,22 +184,14 @@ def floor_m_probabilities(linker: Any, records: int) -> None:
         return
     floor = 0.5 / matches
     for comparison in settings.comparisons:
-        levels = [
-            level
-            for level in comparison.comparison_levels
-            if not level.is_null_level
-            and level.m_probability is not None
-            and not math.isnan(level.m_probability)
-        ]
+        levels = _levels_with_m(comparison)
         raised = False
         for level in levels:
             if level.comparison_vector_value > 0 and level.m_probability < floor:
                 level.m_probability = floor
                 raised = True
         if raised:
-            total = sum(level.m_probability for level in levels)
-            for level in levels:
-                level.m_probability = level.m_probability / total
+            _scale_to_one(levels)
 
 
 def _em_session(linker: Any, rule: str) -> str | None:
