@@ -200,13 +200,14 @@ def _em_session(linker: Any, rule: str) -> str | None:
     Splink 5 refuses m values below 1e-300. EM reaches them when a level of
     a comparison is seen only in non-matches among the session's pairs
     ("age within 3 years" in a session blocked on full names, where such
-    pairs are namesakes): it drives that level's m towards 0 geometrically,
-    while the other parameters have long settled. The session is run again
-    with half the iterations until it ends before the underflow, so that
-    the comparisons it trains keep its estimates (``floor_m_probabilities``
-    then lifts the vanishing level). Skipping the session instead left
-    those comparisons with their starting values: "age agrees" kept m 0.01
-    and counted against a match.
+    pairs are namesakes): it drives that level's m towards 0, in as few as
+    two iterations when the session starts from vetoes (``lift_starting_m``
+    prevents most of that). The session is run again with half the
+    iterations until it ends before the underflow, so that the comparisons
+    it trains keep its estimates, even from a single iteration
+    (``floor_m_probabilities`` then lifts the vanishing level). Skipping the
+    session instead left those comparisons with their starting values: "age
+    agrees" kept m 0.01 and counted against a match.
     """
     # A failed session leaves the linker's model half trained: restore it
     # before each retry.
